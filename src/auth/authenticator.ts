@@ -1,0 +1,23 @@
+/**
+ * The authentication seam: a user name and password in, a UserContext (storage root,
+ * permissions) or a refusal out.
+ */
+import type { Permission } from './permissions.js';
+
+export interface UserContext {
+  name: string;
+  /** Host directory that is "/" for this user. */
+  home: string;
+  permissions: ReadonlySet<Permission>;
+  anonymous: boolean;
+}
+
+export interface AuthContext {
+  remoteAddress: string;
+}
+
+export interface Authenticator {
+  /** Whether USER name needs a real password (false for anonymous names when anonymous is on). */
+  isAnonymousName(name: string): boolean;
+  authenticate(name: string, password: string, context: AuthContext): Promise<UserContext | null>;
+}

@@ -1,0 +1,141 @@
+/**
+ * The users file (TOML):
+ *
+ *   [users.alice]
+ *   password = "scrypt$16384$8$1$<salt>$<hash>"   # from `ferry user add`, never clear text
+ *   home = "/srv/ftp/alice"                         # optional; defaults to the server root
+ *   permissions = ["list", "read", "write", "delete", "rename", "mkdir"]  # optional; default all
+ *
+ * `read_only = true` is shorthand for permissions = ["list", "read"].
+ */
+import { promises as fs, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
+import { z } from 'zod';
+import { ConfigError } from '../config/errors.js';
+import { isPasswordHash } from './password.js';
+import { PERMISSIONS, READ_ONLY, type Permission } from './permissions.js';
+
+const userSchema = z.strictObject({
+  password: z.string().refine(isPasswordHash, { message: 'expected a scrypt hash made by `ferry user add`' }),
+  home: z.string().min(1).optional(),
+  read_only: z.boolean().optional(),
+  permissions: z.array(z.enum(PERMISSIONS)).optional(),
+});
+
+const usersFileSchema = z.strictObject({
+  users: z.record(z.string().regex(/^[^\s:/\\]{1,64}$/, 'user names are 1-64 characters without spaces, ":" or slashes'), userSchema).default({}),
+});
+
+export interface UserRecord {
+  passwordHash: string;
+  /** Absolute host path, or undefined for the server root. */
+  home?: string;
+  permissions?: ReadonlySet<Permission>;
+}
+
+type RawUsers = z.output<typeof usersFileSchema>['users'];
+
+function toRecords(users: RawUsers, base: string): Map<string, UserRecord> {
+  const records = new Map<string, UserRecord>();
+  for (const [name, raw] of Object.entries(users)) {
+    records.set(name, {
+      passwordHash: raw.password,
+      home: raw.home === undefined ? undefined : resolve(base, raw.home),
+      permissions: raw.permissions ? new Set(raw.permissions) : raw.read_only ? READ_ONLY : undefined,
+    });
+  }
+  return records;
+}
+
+function parseUsersText(text: string, path: string): RawUsers {
+  let tree: unknown;
+  try {
+    tree = parseToml(text);
+  } catch (error) {
+    throw new ConfigError(`users file ${path}: TOML syntax error: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const result = usersFileSchema.safeParse(tree);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = [...issue.path.map(String), ...(issue.code === 'unrecognized_keys' ? [issue.keys[0]] : [])].join('.');
+    throw new ConfigError(`users file ${path}: ${key}: ${issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message}`, key);
+  }
+  return result.data.users;
+}
+
+/** Reads and validates a users file; a missing file is an empty one. Throws ConfigError. */
+export function readUsersFile(path: string): Map<string, UserRecord> {
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read users file ${path}: ${(error as Error).message}`);
+  }
+  return toRecords(parseUsersText(text, path), dirname(resolve(path)));
+}
+
+/**
+ * Keeps a users file's records fresh: re-read when its modification time changes, so
+ * `ferry user add` takes effect without a restart. A broken edit keeps the last good
+ * version (and the caller logs the error).
+ */
+export class UsersFileWatcher {
+  private records: Map<string, UserRecord>;
+  private mtimeMs: number;
+
+  constructor(
+    private readonly path: string,
+    private readonly onReloadError: (error: Error) => void,
+  ) {
+    this.records = readUsersFile(path);
+    this.mtimeMs = this.currentMtime();
+  }
+
+  private currentMtime(): number {
+    try {
+      return statSync(this.path).mtimeMs;
+    } catch {
+      return 0;
+    }
+  }
+
+  lookup(name: string): UserRecord | undefined {
+    const mtime = this.currentMtime();
+    if (mtime !== this.mtimeMs) {
+      this.mtimeMs = mtime;
+      try {
+        this.records = readUsersFile(this.path);
+      } catch (error) {
+        this.onReloadError(error as Error);
+      }
+    }
+    return this.records.get(name);
+  }
+}
+
+export interface NewUser {
+  name: string;
+  passwordHash: string;
+  home?: string;
+  readOnly?: boolean;
+}
+
+/** Adds or replaces one user, writing the file atomically with mode 0600 (it holds hashes). */
+export async function saveUser(path: string, user: NewUser): Promise<void> {
+  let text = '';
+  try {
+    text = await fs.readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const users: Record<string, Record<string, unknown>> = { ...parseUsersText(text, path) };
+  const entry: Record<string, unknown> = { password: user.passwordHash };
+  if (user.home) entry.home = user.home;
+  if (user.readOnly) entry.read_only = true;
+  users[user.name] = entry;
+  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  await fs.writeFile(temp, stringifyToml({ users }) + '\n', { mode: 0o600 });
+  await fs.rename(temp, path);
+}

@@ -1,0 +1,34 @@
+/** The config-file reference shown by `ferry serve --help` (same keys as the README). */
+export const CONFIG_KEYS_HELP = `
+Config file (TOML, --config FILE); flags override it. Paths are relative to the file.
+  host = "0.0.0.0"              listen address ("::" for IPv6 and IPv4)
+  port = 2121                   control port
+  root = "./ftp-root"           folder served to users without their own home (created if missing)
+  banner = "Ferry FTP server ready."
+  users_file = "users.toml"     users made with \`ferry user add\`
+  max_clients = 0               most concurrent sessions (0 = no limit)
+  max_per_ip = 0                most sessions from one address (0 = no limit)
+  max_login_failures = 3        failed logins before the connection is closed
+  shutdown_grace = 30           seconds running transfers get on SIGINT/SIGTERM
+  [anonymous]
+  enabled = false               anonymous/ftp users, read-only
+  root = "./ftp-root"           their root (defaults to root)
+  [passive]
+  enabled = true
+  ports = "50000-50999"         passive port range (vsftpd pasv_min_port/pasv_max_port)
+  address = "203.0.113.7"       address advertised in 227 replies (vsftpd pasv_address); a host name is resolved on each PASV
+  promiscuous = false           accept data connections from any address (vsftpd pasv_promiscuous)
+  [active]
+  enabled = true
+  connect_from_port_20 = true   connect back from port 20 when running as root, else from an ephemeral port
+  promiscuous = false           allow PORT/EPRT to other hosts and ports < 1024 (vsftpd port_promiscuous; bounce risk)
+  [timeouts]
+  idle = 300                    seconds of control-connection silence before 421
+  data_connect = 30             seconds the client has to open a data connection
+  data_idle = 300               seconds a data connection may stall
+  [log]
+  format = "text"               text | json (to stderr)
+  level = "info"                fatal | error | warn | info | debug (debug shows the command dialogue) | trace | silent
+
+A bad key or value prints its name and exits with status 2.
+`;

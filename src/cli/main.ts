@@ -1,0 +1,48 @@
+/** The `ferry` command line. */
+import { Command, Option } from 'commander';
+import { CONFIG_ERROR_EXIT_CODE, ConfigError } from '../config/errors.js';
+import { CONFIG_KEYS_HELP } from './config-help.js';
+import { serve } from './serve.js';
+import { addUser } from './user.js';
+
+function fail(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`ferry: config error: ${error.message}\n`);
+    process.exit(CONFIG_ERROR_EXIT_CODE);
+  }
+  process.stderr.write(`ferry: ${(error as Error).message}\n`);
+  process.exit(1);
+}
+
+const program = new Command('ferry').description('Ferry: FTP/FTPS server and client').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the FTP server (no config needed: serves ./ftp-root on port 2121)')
+  .option('--config <file>', 'TOML config file')
+  .option('--host <addr>', 'listen address (config: host)')
+  .option('--port <n>', 'control port, 0 for any free port (config: port)')
+  .option('--root <dir>', 'folder to serve (config: root)')
+  .option('--passive-ports <min-max>', 'passive port range (config: passive.ports)')
+  .option('--masquerade <address>', 'address advertised in PASV replies, IP or host name (config: passive.address)')
+  .option('--users <file>', 'users file made by `ferry user add` (config: users_file)')
+  .option('--anonymous', 'allow anonymous read-only login (config: anonymous.enabled)')
+  .addOption(new Option('--log-format <format>', 'log format on stderr (config: log.format)').choices(['text', 'json']))
+  .addOption(new Option('--log-level <level>', 'log level; debug shows every command and reply (config: log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+  .addHelpText('after', CONFIG_KEYS_HELP)
+  .action((flags) => serve(flags).catch(fail));
+
+const user = program.command('user').description('manage users in a users file');
+user
+  .command('add <name>')
+  .description('add or replace a user; the password is read from stdin when piped, else prompted')
+  .requiredOption('--users <file>', 'users file (created if missing)')
+  .option('--home <dir>', "the user's root folder (default: the server root)")
+  .option('--read-only', 'list and download only')
+  .action((name: string, options: { users: string; home?: string; readOnly?: boolean }) => addUser(name, options).catch(fail));
+
+program.exitOverride((error) => {
+  process.exit(error.exitCode === 0 ? 0 : CONFIG_ERROR_EXIT_CODE);
+});
+
+program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,81 @@
+/**
+ * Builds the typed config: TOML file < command-line flags, validated by one schema.
+ * Paths in the file are relative to the file's folder; paths in flags to the cwd.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import type { z } from 'zod';
+import { configSchema, type FerryConfig } from './schema.js';
+import { ConfigError } from './errors.js';
+
+type Tree = Record<string, unknown>;
+
+function isTree(value: unknown): value is Tree {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep-merges `over` onto `base` (objects merge, everything else replaces). */
+export function mergeConfig(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    const current = out[key];
+    out[key] = isTree(current) && isTree(value) ? mergeConfig(current, value) : value;
+  }
+  return out;
+}
+
+export function readConfigFile(path: string): Tree {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let tree: Tree;
+  try {
+    tree = parseToml(text) as Tree;
+  } catch (error) {
+    const where = error instanceof TomlError ? ` at line ${error.line}, column ${error.column}` : '';
+    const first = (error as Error).message.split('\n')[0];
+    throw new ConfigError(`config file ${path}: TOML syntax error${where}: ${first}`);
+  }
+  return resolveFilePaths(tree, dirname(resolve(path)));
+}
+
+/** Makes the file's relative paths relative to the file's folder. */
+function resolveFilePaths(tree: Tree, base: string): Tree {
+  const out: Tree = { ...tree };
+  for (const key of ['root', 'users_file'] as const) {
+    if (typeof out[key] === 'string') out[key] = resolve(base, out[key] as string);
+  }
+  if (isTree(out.anonymous) && typeof out.anonymous.root === 'string') {
+    out.anonymous = { ...out.anonymous, root: resolve(base, out.anonymous.root) };
+  }
+  return out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): { key: string; text: string } {
+  const path = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const key = [path, issue.keys[0]].filter(Boolean).join('.');
+    return { key, text: `unknown key "${key}"` };
+  }
+  return { key: path, text: `${path || '(top level)'}: ${issue.message}` };
+}
+
+/** Validates a merged config tree; throws ConfigError naming the first bad key. */
+export function validateConfig(tree: Tree, source: string): FerryConfig {
+  const result = configSchema.safeParse(tree);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map(describeIssue);
+  const lines = issues.map((issue) => `  ${issue.text}`).join('\n');
+  throw new ConfigError(`invalid configuration (${source}):\n${lines}`, issues[0]?.key);
+}
+
+export function loadConfig(options: { file?: string; overrides?: Tree }): FerryConfig {
+  const fromFile = options.file ? readConfigFile(options.file) : {};
+  const merged = mergeConfig(fromFile, options.overrides ?? {});
+  return validateConfig(merged, options.file ? `${options.file} and flags` : 'flags');
+}

@@ -1,0 +1,84 @@
+/**
+ * The one configuration schema. TOML keys, their defaults and their checks live here;
+ * `ferry serve --help` and the README document the same keys.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parsePortRange } from '../protocol/address.js';
+
+const seconds = z.number().positive().max(86_400 * 7);
+const tcpPort = z.number().int().min(0).max(65535);
+
+const portRange = z
+  .string()
+  .refine((text) => parsePortRange(text) !== null, { message: 'expected "MIN-MAX" with 1 <= MIN <= MAX <= 65535' })
+  .transform((text) => parsePortRange(text)!);
+
+const hostname = z
+  .string()
+  .refine((text) => isIP(text) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(text), {
+    message: 'expected an IP address or a host name',
+  });
+
+export const configSchema = z.strictObject({
+  /** Listen address for the control connection; "::" listens on IPv6 and IPv4. */
+  host: z.string().refine((text) => isIP(text) !== 0, { message: 'expected an IP address' }).default('0.0.0.0'),
+  port: tcpPort.default(2121),
+  /** Storage root for users without their own home, created if missing. */
+  root: z.string().min(1).default('./ftp-root'),
+  banner: z.string().max(512).default('Ferry FTP server ready.'),
+  users_file: z.string().min(1).optional(),
+  /** Most concurrent sessions (0 = no limit); over it a client gets 421. */
+  max_clients: z.number().int().min(0).default(0),
+  max_per_ip: z.number().int().min(0).default(0),
+  /** Failed logins allowed on one connection before it is closed with 421. */
+  max_login_failures: z.number().int().min(1).default(3),
+  /** Seconds running transfers get to finish on SIGINT/SIGTERM. */
+  shutdown_grace: seconds.default(30),
+  anonymous: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** Root for anonymous users (read-only); defaults to `root`. */
+      root: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  passive: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Passive port range (vsftpd pasv_min_port/pasv_max_port). */
+      ports: portRange.default({ min: 50000, max: 50999 }),
+      /** Address advertised in 227 replies (vsftpd pasv_address, ProFTPD MasqueradeAddress); a host name is resolved on each PASV. */
+      address: hostname.optional(),
+      /** Accept passive data connections from any address (vsftpd pasv_promiscuous). */
+      promiscuous: z.boolean().default(false),
+    })
+    .prefault({}),
+  active: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Connect back from port 20 when the process may bind it, else from an ephemeral port. */
+      connect_from_port_20: z.boolean().default(true),
+      /** Allow PORT/EPRT to other hosts and to ports below 1024 (vsftpd port_promiscuous): a bounce risk. */
+      promiscuous: z.boolean().default(false),
+    })
+    .prefault({}),
+  timeouts: z
+    .strictObject({
+      /** Control connection idle time before 421. */
+      idle: seconds.default(300),
+      /** Time a client has to open the data connection. */
+      data_connect: seconds.default(30),
+      /** Time a data connection may stall mid-transfer. */
+      data_idle: seconds.default(300),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      format: z.enum(['text', 'json']).default('text'),
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+});
+
+export type FerryConfig = z.output<typeof configSchema>;
+export type FerryConfigInput = z.input<typeof configSchema>;

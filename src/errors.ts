@@ -1,0 +1,63 @@
+/**
+ * The one error catalogue. Each failure has a stable string code and the FTP reply it
+ * maps to, so storage, auth and data-channel code say *what* went wrong and the
+ * session turns it into the right reply without guessing.
+ */
+import { Reply } from './protocol/replies.js';
+
+export const ERRORS = {
+  FERRY_ERR_NOT_FOUND: { reply: Reply.FileNotFound, message: 'No such file or directory.' },
+  FERRY_ERR_PERMISSION: { reply: Reply.FileNotFound, message: 'Permission denied.' },
+  FERRY_ERR_EXISTS: { reply: Reply.FileNotFound, message: 'File exists.' },
+  FERRY_ERR_NOT_A_DIRECTORY: { reply: Reply.FileNotFound, message: 'Not a directory.' },
+  FERRY_ERR_IS_A_DIRECTORY: { reply: Reply.FileNotFound, message: 'Is a directory.' },
+  FERRY_ERR_NOT_EMPTY: { reply: Reply.FileNotFound, message: 'Directory not empty.' },
+  FERRY_ERR_NO_SPACE: { reply: Reply.InsufficientStorage, message: 'Insufficient storage space.' },
+  FERRY_ERR_BAD_NAME: { reply: Reply.FileNameNotAllowed, message: 'File name not allowed.' },
+  FERRY_ERR_STORAGE: { reply: Reply.LocalError, message: 'Local error in processing.' },
+  FERRY_ERR_UNSUPPORTED: { reply: Reply.ParameterNotImplemented, message: 'Not supported by this storage.' },
+  FERRY_ERR_NO_PASSIVE_PORT: { reply: Reply.CannotOpenData, message: 'No passive port available; try again later.' },
+  FERRY_ERR_DATA_CONNECT: { reply: Reply.CannotOpenData, message: "Can't open data connection." },
+  FERRY_ERR_DATA_ABORTED: { reply: Reply.TransferAborted, message: 'Connection closed; transfer aborted.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class FtpError extends Error {
+  readonly reply: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERRORS[code].message,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'FtpError';
+    this.reply = ERRORS[code].reply;
+  }
+}
+
+/** Maps a Node.js system error (errno code) to the catalogue. */
+export function fromSystemError(error: unknown): FtpError {
+  if (error instanceof FtpError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const mapped: ErrorCode =
+    code === 'ENOENT'
+      ? 'FERRY_ERR_NOT_FOUND'
+      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? 'FERRY_ERR_PERMISSION'
+        : code === 'EEXIST'
+          ? 'FERRY_ERR_EXISTS'
+          : code === 'ENOTDIR'
+            ? 'FERRY_ERR_NOT_A_DIRECTORY'
+            : code === 'EISDIR'
+              ? 'FERRY_ERR_IS_A_DIRECTORY'
+              : code === 'ENOTEMPTY'
+                ? 'FERRY_ERR_NOT_EMPTY'
+                : code === 'ENOSPC' || code === 'EDQUOT'
+                  ? 'FERRY_ERR_NO_SPACE'
+                  : code === 'ENAMETOOLONG' || code === 'EINVAL'
+                    ? 'FERRY_ERR_BAD_NAME'
+                    : 'FERRY_ERR_STORAGE';
+  return new FtpError(mapped, undefined, { cause: error });
+}

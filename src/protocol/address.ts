@@ -1,0 +1,111 @@
+/**
+ * Data-connection address codecs: PORT/PASV "h1,h2,h3,h4,p1,p2" (RFC 959) and
+ * EPRT/EPSV "|af|addr|port|" (RFC 2428), plus address-family helpers.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** "192,168,150,90,195,149" for 192.168.150.90 port 50069 (= 195*256 + 149). */
+export function encodeHostPort(ipv4: string, port: number): string {
+  const octets = ipv4.split('.');
+  return [...octets, Math.floor(port / 256), port % 256].join(',');
+}
+
+const BYTE = /^\d{1,3}$/;
+
+/** Parses a PORT argument; null when it is not six numbers 0-255 or the port is 0. */
+export function parseHostPort(arg: string): HostPort | null {
+  const parts = arg.trim().split(',');
+  if (parts.length !== 6 || !parts.every((p) => BYTE.test(p.trim()))) return null;
+  const nums = parts.map((p) => Number(p.trim()));
+  if (nums.some((n) => n > 255)) return null;
+  const port = nums[4]! * 256 + nums[5]!;
+  if (port === 0) return null;
+  return { host: nums.slice(0, 4).join('.'), port };
+}
+
+export type EprtResult = (HostPort & { family: 4 | 6 }) | { error: 'unsupported-family' } | null;
+
+/**
+ * Parses an EPRT argument "<d><af><d><addr><d><port><d>", where <d> is any printable
+ * ASCII character (usually "|"). Returns { error } for an address family other than
+ * 1 (IPv4) or 2 (IPv6), which needs a 522 reply, and null for a malformed argument.
+ */
+export function parseEprt(arg: string): EprtResult {
+  const delimiter = arg.charAt(0);
+  const code = delimiter.charCodeAt(0);
+  if (!(code >= 33 && code <= 126)) return null;
+  const fields = arg.split(delimiter);
+  // "", af, addr, port, "" -- exactly five fields with empty ends.
+  if (fields.length !== 5 || fields[0] !== '' || fields[4] !== '') return null;
+  const [, af, host, portText] = fields as [string, string, string, string, string];
+  if (!/^\d+$/.test(portText)) return null;
+  const port = Number(portText);
+  if (port < 1 || port > 65535) return null;
+  if (af === '1') return isIPv4(host) ? { family: 4, host, port } : null;
+  if (af === '2') return isIPv6(host) ? { family: 6, host, port } : null;
+  if (/^\d+$/.test(af)) return { error: 'unsupported-family' };
+  return null;
+}
+
+/** The 229 reply text's port part: "(|||50069|)". */
+export function formatEpsvPort(port: number): string {
+  return `(|||${port}|)`;
+}
+
+/** Formats an EPRT argument (what a client sends): "|1|127.0.0.1|50069|". */
+export function encodeEprt(host: string, port: number): string {
+  return `|${isIPv6(host) ? 2 : 1}|${host}|${port}|`;
+}
+
+/** Parses the "(h1,h2,h3,h4,p1,p2)" inside a 227 reply's text. */
+export function parsePasvReply(text: string): HostPort | null {
+  const match = /(\d{1,3},\d{1,3},\d{1,3},\d{1,3},\d{1,3},\d{1,3})/.exec(text);
+  return match ? parseHostPort(match[1]!) : null;
+}
+
+/** Parses the port inside a 229 reply's text "(|||port|)". */
+export function parseEpsvReply(text: string): number | null {
+  const match = /\((.)\1\1(\d{1,5})\1\)/.exec(text);
+  if (!match) return null;
+  const port = Number(match[2]);
+  return port >= 1 && port <= 65535 ? port : null;
+}
+
+/**
+ * Canonical form of a socket address: IPv4-mapped IPv6 ("::ffff:1.2.3.4", seen on
+ * dual-stack listeners) becomes plain IPv4, IPv6 is lower-cased. Lets addresses from
+ * different sockets be compared for equality.
+ */
+export function canonicalAddress(address: string): string {
+  const lower = address.toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+  if (mapped) return mapped[1]!;
+  const zone = lower.indexOf('%');
+  return zone === -1 ? lower : lower.slice(0, zone);
+}
+
+/** True when two socket addresses name the same host. */
+export function sameAddress(a: string, b: string): boolean {
+  return canonicalAddress(a) === canonicalAddress(b);
+}
+
+/** The IPv4 form of an address, or null for a real IPv6 address. */
+export function asIPv4(address: string): string | null {
+  const canonical = canonicalAddress(address);
+  return isIPv4(canonical) ? canonical : null;
+}
+
+/** Parses "MIN-MAX" (or a single port) into an inclusive range; null when invalid. */
+export function parsePortRange(text: string): { min: number; max: number } | null {
+  const match = /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$/.exec(text);
+  if (!match) return null;
+  const min = Number(match[1]);
+  const max = match[2] === undefined ? min : Number(match[2]);
+  if (min < 1 || max > 65535 || min > max) return null;
+  return { min, max };
+}

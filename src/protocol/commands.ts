@@ -1,0 +1,104 @@
+/**
+ * The control-connection command language: splitting the byte stream into lines
+ * (with Telnet IAC handling) and splitting a line into verb and argument.
+ * Pure code: no sockets, no file system.
+ */
+
+/** Longest command line accepted, in bytes, before the line is discarded with a 500. */
+export const MAX_COMMAND_LINE_BYTES = 8192;
+
+const IAC = 0xff;
+const TELNET_WILL = 0xfb;
+const TELNET_DONT = 0xfe;
+const TELNET_WILL_FIRST = TELNET_WILL - 3; // WILL, WONT, DO, DONT are 251..254
+const CR = 0x0d;
+const LF = 0x0a;
+
+export type ReadResult = { kind: 'line'; text: string } | { kind: 'too-long' };
+
+/** Telnet parser states; the stream may split an IAC sequence across chunks. */
+const enum TelnetState {
+  Data,
+  AfterIac,
+  AfterOptionVerb,
+}
+
+/**
+ * Turns the control connection's bytes into command lines.
+ *
+ * Clients send "ABOR" preceded by Telnet IP and Synch (IAC IP, IAC DM), possibly as
+ * urgent data; those bytes are stripped here so the verb parses cleanly. Lines end at
+ * LF (CRLF or bare LF, as lenient servers accept). A line longer than
+ * MAX_COMMAND_LINE_BYTES is reported once as 'too-long' and discarded to its end, so a
+ * flood cannot grow memory.
+ */
+export class CommandLineReader {
+  private readonly buffer: Buffer;
+  private length = 0;
+  private overflowed = false;
+  private telnet = TelnetState.Data;
+
+  constructor(private readonly maxBytes = MAX_COMMAND_LINE_BYTES) {
+    this.buffer = Buffer.allocUnsafe(maxBytes);
+  }
+
+  feed(chunk: Buffer): ReadResult[] {
+    const results: ReadResult[] = [];
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]!;
+      if (this.telnet === TelnetState.AfterIac) {
+        // IAC IAC is an escaped 0xFF data byte; WILL/WONT/DO/DONT carry one option byte.
+        if (byte === IAC) this.telnet = TelnetState.Data;
+        else {
+          this.telnet = byte >= TELNET_WILL_FIRST && byte <= TELNET_DONT ? TelnetState.AfterOptionVerb : TelnetState.Data;
+          continue;
+        }
+      } else if (this.telnet === TelnetState.AfterOptionVerb) {
+        this.telnet = TelnetState.Data;
+        continue;
+      } else if (byte === IAC) {
+        this.telnet = TelnetState.AfterIac;
+        continue;
+      }
+      if (byte === LF) {
+        results.push(this.takeLine());
+        continue;
+      }
+      if (this.length < this.maxBytes) this.buffer[this.length++] = byte;
+      else this.overflowed = true;
+    }
+    return results;
+  }
+
+  private takeLine(): ReadResult {
+    let end = this.length;
+    if (end > 0 && this.buffer[end - 1] === CR) end--;
+    const overflowed = this.overflowed;
+    const text = overflowed ? '' : this.buffer.toString('utf8', 0, end);
+    this.length = 0;
+    this.overflowed = false;
+    return overflowed ? { kind: 'too-long' } : { kind: 'line', text };
+  }
+}
+
+export interface ParsedCommand {
+  /** Upper-case verb, e.g. "RETR". */
+  verb: string;
+  /** Everything after the first space, verbatim (file names may have spaces, quotes, leading blanks). */
+  arg: string;
+}
+
+const VERB = /^[A-Za-z]{3,4}$/;
+
+/** Splits "VERB arg" into its parts; null when the verb is not 3-4 letters (a 500 reply). */
+export function parseCommand(line: string): ParsedCommand | null {
+  const space = line.indexOf(' ');
+  const verb = space === -1 ? line : line.slice(0, space);
+  if (!VERB.test(verb)) return null;
+  return { verb: verb.toUpperCase(), arg: space === -1 ? '' : line.slice(space + 1) };
+}
+
+/** The argument as logs may show it: passwords never appear. */
+export function redactArgument(verb: string, arg: string): string {
+  return verb === 'PASS' || verb === 'ACCT' ? '****' : arg;
+}

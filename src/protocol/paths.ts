@@ -1,0 +1,67 @@
+/**
+ * Virtual paths: what the client sees. Always absolute, always rooted at "/", never
+ * containing "." or ".." segments, so a storage backend can join them to its root
+ * without any chance of escaping it.
+ */
+import { posix } from 'node:path';
+
+/**
+ * Resolves a client-supplied path against the current directory. ".." at the root
+ * stays at the root (as on a Unix "/"). Returns null for a path containing NUL,
+ * which no file system accepts and which could truncate a name in native code.
+ */
+export function resolveVirtualPath(cwd: string, input: string): string | null {
+  if (input.includes('\0')) return null;
+  const joined = input.startsWith('/') ? input : `${cwd}/${input}`;
+  const parts: string[] = [];
+  for (const segment of joined.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') parts.pop();
+    else parts.push(segment);
+  }
+  return '/' + parts.join('/');
+}
+
+/** "/a/b" -> "/a"; "/" -> "/". */
+export function parentPath(path: string): string {
+  return posix.dirname(path);
+}
+
+/** "/a/b" -> "b"; "/" -> "". */
+export function baseName(path: string): string {
+  return posix.basename(path);
+}
+
+/** Joins a virtual directory and a single name. */
+export function joinPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+/** True when a name has shell-style wildcards that LIST/NLST expand ("*.txt"). */
+export function hasWildcard(name: string): boolean {
+  return /[*?[]/.test(name);
+}
+
+/** Matches a name against a glob with *, ? and [...] classes (no path separators). */
+export function matchesGlob(name: string, pattern: string): boolean {
+  let regex = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*') regex += '.*';
+    else if (c === '?') regex += '.';
+    else if (c === '[') {
+      const close = pattern.indexOf(']', i + 1);
+      if (close === -1) regex += '\\[';
+      else {
+        const body = pattern.slice(i + 1, close).replace(/\\/g, '\\\\');
+        regex += `[${body.startsWith('!') ? '^' + body.slice(1) : body}]`;
+        i = close;
+      }
+    } else regex += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
+  }
+  try {
+    return new RegExp(regex + '$', 's').test(name);
+  } catch {
+    return false;
+  }
+}

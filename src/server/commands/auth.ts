@@ -1,0 +1,92 @@
+/** Login and session lifecycle: USER, PASS, ACCT, REIN, QUIT. */
+import { promises as fs } from 'node:fs';
+import { events } from '../../observability/events.js';
+import { Reply } from '../../protocol/replies.js';
+import type { CommandSpec } from './types.js';
+
+export const authCommands: CommandSpec[] = [
+  {
+    verb: 'USER',
+    syntax: 'USER <sp> username',
+    needsLogin: false,
+    needsArgument: true,
+    handle({ session, arg }) {
+      if (session.user) {
+        session.reply(Reply.NotLoggedIn, "Can't change to another user; use REIN first.");
+        return;
+      }
+      session.pendingUser = arg;
+      if (session.server.authenticator.isAnonymousName(arg)) {
+        session.reply(Reply.NeedPassword, 'Anonymous login ok, send your email address as password.');
+      } else {
+        session.reply(Reply.NeedPassword, `Password required for ${arg}.`);
+      }
+    },
+  },
+  {
+    verb: 'PASS',
+    syntax: 'PASS <sp> password',
+    needsLogin: false,
+    async handle({ session, arg }) {
+      if (session.user) {
+        session.reply(Reply.CommandSuperfluous, 'Already logged in.');
+        return;
+      }
+      const name = session.pendingUser;
+      if (name === null) {
+        session.reply(Reply.BadSequence, 'Login with USER first.');
+        return;
+      }
+      session.pendingUser = null;
+      const user = await session.server.authenticator.authenticate(name, arg, { remoteAddress: session.remoteAddress });
+      events.login.publish({ session, name, success: user !== null });
+      if (!user) {
+        session.loginFailures++;
+        session.logger.warn({ user: name }, 'login failed');
+        if (session.loginFailures >= session.server.config.max_login_failures) {
+          session.close(Reply.ServiceNotAvailable, 'Too many failed logins; closing control connection.');
+        } else {
+          session.reply(Reply.NotLoggedIn, 'Login incorrect.');
+        }
+        return;
+      }
+      try {
+        await fs.mkdir(user.home, { recursive: true });
+        session.storage = await session.server.openStorage(user);
+      } catch (error) {
+        session.logger.error({ err: error, user: name }, 'cannot open the home directory');
+        session.reply(Reply.NotLoggedIn, 'Login failed: home directory unavailable.');
+        return;
+      }
+      session.user = user;
+      session.cwd = '/';
+      session.logger.info({ user: user.name }, 'logged in');
+      session.reply(Reply.LoggedIn, user.anonymous ? 'Anonymous access granted, restrictions apply.' : 'Login successful.');
+    },
+  },
+  {
+    verb: 'ACCT',
+    syntax: 'ACCT <sp> account-information',
+    needsLogin: true,
+    handle({ session }) {
+      session.reply(Reply.CommandSuperfluous, 'ACCT not needed.');
+    },
+  },
+  {
+    verb: 'REIN',
+    syntax: 'REIN (reinitialize: log out, keep the connection)',
+    needsLogin: false,
+    handle({ session }) {
+      session.resetLogin();
+      session.reply(Reply.ServiceReady, 'Ready for a new user.');
+    },
+  },
+  {
+    verb: 'QUIT',
+    syntax: 'QUIT (end the session)',
+    needsLogin: false,
+    handle({ session }) {
+      session.close(Reply.ClosingControl, 'Goodbye.');
+    },
+  },
+];

@@ -1,0 +1,143 @@
+/** Listings: LIST, NLST, MLSD over a data connection; MLST and STAT over the control one. */
+import type { Permission } from '../../auth/permissions.js';
+import { FtpError } from '../../errors.js';
+import {
+  formatListLine,
+  formatMlsxLine,
+  mlstFeatLine,
+  stripListOptions,
+  type EntryPermissions,
+} from '../../protocol/listing.js';
+import { baseName, hasWildcard, matchesGlob, parentPath } from '../../protocol/paths.js';
+import { quotePath, Reply } from '../../protocol/replies.js';
+import type { FileStat } from '../../storage/backend.js';
+import { sendData } from '../data/transfer.js';
+import type { Session } from '../session.js';
+import { runTransfer } from '../transfer-runner.js';
+import type { CommandContext, CommandSpec } from './types.js';
+
+interface Listing {
+  path: string;
+  entries: FileStat[];
+}
+
+/** What LIST/NLST/STAT show for an argument: a directory's entries, one file, or a glob's matches. */
+async function gather(session: Session, arg: string): Promise<Listing> {
+  const target = stripListOptions(arg);
+  const path = target === '' ? session.cwd : session.resolvePath(target);
+  const store = session.store;
+  const literal = await store.stat(path).catch((error: unknown) => {
+    if (hasWildcard(baseName(path))) return null;
+    throw error;
+  });
+  let entries: FileStat[];
+  if (literal === null) {
+    const pattern = baseName(path);
+    entries = (await store.list(parentPath(path))).filter((entry) => matchesGlob(entry.name, pattern));
+  } else {
+    entries = literal.type === 'directory' ? await store.list(path) : [literal];
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { path, entries };
+}
+
+function permissionsOf(session: Session): EntryPermissions {
+  const has = (permission: Permission) => session.user?.permissions.has(permission) ?? false;
+  return { read: has('read'), write: has('write'), delete: has('delete'), rename: has('rename'), mkdir: has('mkdir'), list: has('list') };
+}
+
+/** Sends a listing as text over the data connection (always with CRLF line ends). */
+async function sendListing(context: CommandContext, path: string, lines: string[]): Promise<void> {
+  const text = lines.map((line) => line + '\r\n').join('');
+  await runTransfer(context.session, {
+    verb: context.verb,
+    path,
+    opening: 'Here comes the directory listing.',
+    completion: 'Directory send OK.',
+    // Listings are already CRLF; TYPE A conversion must not run twice.
+    work: (socket, options) => sendData(text, socket, { ...options, ascii: false }),
+  });
+}
+
+function statusLines(session: Session): string[] {
+  const transfer = session.transfer;
+  return [
+    'Ferry FTP server status:',
+    `Connected from ${session.remoteAddress}`,
+    session.user ? `Logged in as ${session.user.name}` : 'Not logged in',
+    `TYPE: ${session.transferType === 'A' ? 'ASCII' : 'BINARY'}, STRUcture: File, MODE: Stream`,
+    transfer ? `Transferring ${transfer.verb} ${transfer.path}: ${transfer.bytes()} bytes so far` : `Data connection: ${session.data.describe()}`,
+    'End of status',
+  ];
+}
+
+export const listingCommands: CommandSpec[] = [
+  {
+    verb: 'LIST',
+    syntax: 'LIST [<sp> pathname]',
+    needsLogin: true,
+    permission: 'list',
+    async handle(context) {
+      const { path, entries } = await gather(context.session, context.arg);
+      const now = new Date();
+      await sendListing(context, path, entries.map((entry) => formatListLine(entry, now)));
+    },
+  },
+  {
+    verb: 'NLST',
+    syntax: 'NLST [<sp> pathname]',
+    needsLogin: true,
+    permission: 'list',
+    async handle(context) {
+      const { path, entries } = await gather(context.session, context.arg);
+      await sendListing(context, path, entries.map((entry) => entry.name));
+    },
+  },
+  {
+    verb: 'MLSD',
+    syntax: 'MLSD [<sp> pathname]',
+    needsLogin: true,
+    permission: 'list',
+    async handle(context) {
+      const { session, arg } = context;
+      const path = arg.trim() === '' ? session.cwd : session.resolvePath(arg);
+      const stat = await session.store.stat(path);
+      if (stat.type !== 'directory') {
+        session.reply(Reply.ArgumentSyntaxError, `${quotePath(path)} is not a directory.`);
+        return;
+      }
+      const entries = await session.store.list(path);
+      const can = permissionsOf(session);
+      await sendListing(context, path, entries.map((entry) => formatMlsxLine(entry, entry.name, session.mlstFacts, can)));
+    },
+  },
+  {
+    verb: 'MLST',
+    syntax: 'MLST [<sp> pathname]',
+    needsLogin: true,
+    permission: 'list',
+    feat: (session) => [mlstFeatLine(session.mlstFacts)],
+    async handle({ session, arg }) {
+      const path = arg.trim() === '' ? session.cwd : session.resolvePath(arg);
+      const stat = await session.store.stat(path);
+      const line = formatMlsxLine(stat, path, session.mlstFacts, permissionsOf(session), stat.type === 'directory' && path === session.cwd ? 'cdir' : undefined);
+      session.reply(Reply.FileActionOk, [`Listing ${path}`, line, 'End']);
+    },
+  },
+  {
+    verb: 'STAT',
+    syntax: 'STAT [<sp> pathname]',
+    needsLogin: true,
+    duringTransfer: true,
+    async handle({ session, arg }) {
+      if (arg.trim() === '' || session.transfer) {
+        session.reply(Reply.SystemStatus, statusLines(session));
+        return;
+      }
+      if (!session.user?.permissions.has('list')) throw new FtpError('FERRY_ERR_PERMISSION');
+      const { path, entries } = await gather(session, arg);
+      const now = new Date();
+      session.reply(Reply.FileStatus, [`Status of ${quotePath(path)}:`, ...entries.map((entry) => formatListLine(entry, now)), 'End of status']);
+    },
+  },
+];

@@ -1,0 +1,60 @@
+/**
+ * The single command table: verb (and alias) -> spec. FEAT and HELP are generated from
+ * it, so they can never list something the server does not do.
+ */
+import type { Session } from '../session.js';
+import { authCommands } from './auth.js';
+import { dataChannelCommands } from './data-channel.js';
+import { fileCommands } from './files.js';
+import { infoCommands } from './info.js';
+import { listingCommands } from './listing.js';
+import { navigationCommands } from './navigation.js';
+import { parameterCommands } from './parameters.js';
+import { transferCommands } from './transfer.js';
+import type { CommandSpec } from './types.js';
+
+/** Extensions that are properties of the whole server rather than of one command. */
+const SERVER_FEATURES = ['TVFS'];
+
+export class CommandTable {
+  private readonly byVerb = new Map<string, CommandSpec>();
+
+  constructor(private readonly specs: readonly CommandSpec[]) {
+    for (const spec of specs) {
+      for (const verb of [spec.verb, ...(spec.aliases ?? [])]) {
+        if (this.byVerb.has(verb)) throw new Error(`duplicate command ${verb}`);
+        this.byVerb.set(verb, spec);
+      }
+    }
+  }
+
+  get(verb: string): CommandSpec | undefined {
+    return this.byVerb.get(verb);
+  }
+
+  /** Every verb, eight to a line, for HELP. */
+  helpRows(): string[] {
+    const verbs = [...this.byVerb.keys()].sort();
+    const rows: string[] = [];
+    for (let i = 0; i < verbs.length; i += 8) rows.push(verbs.slice(i, i + 8).map((v) => v.padEnd(5)).join(' ').trimEnd());
+    return rows;
+  }
+
+  featLines(session: Session): string[] {
+    const lines = this.specs.flatMap((spec) => spec.feat?.(session) ?? []);
+    return [...lines, ...SERVER_FEATURES].sort();
+  }
+}
+
+export function defaultCommandTable(): CommandTable {
+  return new CommandTable([
+    ...authCommands,
+    ...navigationCommands,
+    ...fileCommands,
+    ...transferCommands,
+    ...listingCommands,
+    ...dataChannelCommands,
+    ...parameterCommands,
+    ...infoCommands,
+  ]);
+}

@@ -1,0 +1,64 @@
+/**
+ * Active mode: the server connects to the address the client gave in PORT/EPRT, from
+ * the control connection's local address, and classically from port 20 when the
+ * process may bind it (root); otherwise, or when port 20 is busy, from an ephemeral port.
+ */
+import { connect, type Socket } from 'node:net';
+import { FtpError } from '../../errors.js';
+
+export interface ActiveTarget {
+  host: string;
+  port: number;
+}
+
+export interface ActiveConnectOptions {
+  localAddress: string;
+  fromPort20: boolean;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+const PORT_20_FALLBACK = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'EPERM']);
+
+function attempt(target: ActiveTarget, options: ActiveConnectOptions, localPort: number | undefined): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: target.host, port: target.port, localAddress: options.localAddress, localPort });
+    const timer = setTimeout(() => fail(new FtpError('FERRY_ERR_DATA_CONNECT', "Can't open data connection: connect timed out.")), options.timeoutMs);
+    const onAbort = () => fail(new FtpError('FERRY_ERR_DATA_ABORTED'));
+    const cleanup = () => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      socket.off('error', fail);
+    };
+    function fail(error: Error) {
+      cleanup();
+      socket.destroy();
+      reject(error);
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      cleanup();
+      socket.on('error', () => undefined); // reported by whoever uses the socket
+      resolve(socket);
+    });
+  });
+}
+
+export async function connectActive(target: ActiveTarget, options: ActiveConnectOptions): Promise<Socket> {
+  if (options.fromPort20) {
+    try {
+      return await attempt(target, options, 20);
+    } catch (error) {
+      if (!PORT_20_FALLBACK.has((error as NodeJS.ErrnoException).code ?? '')) throw wrap(error);
+    }
+  }
+  return attempt(target, options, undefined).catch((error: unknown) => {
+    throw wrap(error);
+  });
+}
+
+function wrap(error: unknown): FtpError {
+  if (error instanceof FtpError) return error;
+  return new FtpError('FERRY_ERR_DATA_CONNECT', `Can't open data connection: ${(error as Error).message}.`, { cause: error });
+}

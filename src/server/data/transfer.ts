@@ -1,0 +1,47 @@
+/**
+ * Moving bytes over an open data connection, with backpressure end to end
+ * (stream/promises pipeline), optional TYPE A conversion, an idle timeout and
+ * cancellation (ABOR) through an AbortSignal.
+ */
+import type { Socket } from 'node:net';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { FtpError } from '../../errors.js';
+import { CrlfToLf, LfToCrlf } from './ascii.js';
+
+export interface TransferOptions {
+  ascii: boolean;
+  idleTimeoutMs: number;
+  signal: AbortSignal;
+}
+
+/** Makes a stalled data connection fail instead of hanging the session forever. */
+function armIdleTimeout(socket: Socket, ms: number): void {
+  socket.setTimeout(ms, () => socket.destroy(new FtpError('FERRY_ERR_DATA_ABORTED', 'Data connection timed out; transfer aborted.')));
+}
+
+/** Server to client (RETR, listings). Resolves with the bytes read from the source. */
+export async function sendData(source: Readable | string, socket: Socket, options: TransferOptions): Promise<number> {
+  armIdleTimeout(socket, options.idleTimeoutMs);
+  const readable = typeof source === 'string' ? Readable.from([Buffer.from(source, 'utf8')]) : source;
+  let bytes = 0;
+  readable.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+  });
+  const stages: NodeJS.ReadWriteStream[] = options.ascii ? [new LfToCrlf()] : [];
+  await pipeline([readable, ...stages, socket], { signal: options.signal });
+  return bytes;
+}
+
+/** Client to server (STOR, APPE, STOU). Resolves with the bytes written to the destination. */
+export async function receiveData(socket: Socket, destination: Writable, options: TransferOptions): Promise<number> {
+  armIdleTimeout(socket, options.idleTimeoutMs);
+  let bytes = 0;
+  const stages: NodeJS.ReadWriteStream[] = options.ascii ? [new CrlfToLf()] : [];
+  const counted = stages.length > 0 ? stages[stages.length - 1]! : socket;
+  counted.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+  });
+  await pipeline([socket, ...stages, destination], { signal: options.signal });
+  return bytes;
+}

@@ -1,0 +1,264 @@
+/**
+ * One control connection: protocol state, command dispatch, replies, timeouts.
+ *
+ * Commands run one at a time in arrival order (pipelined commands queue), except those
+ * marked `duringTransfer` (ABOR, STAT), which are answered at once while a transfer
+ * runs -- the control socket is never paused, so ABOR is always readable.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Authenticator, UserContext } from '../auth/authenticator.js';
+import type { FerryConfig } from '../config/schema.js';
+import { FtpError } from '../errors.js';
+import { CommandLineReader, parseCommand, redactArgument } from '../protocol/commands.js';
+import { MLST_FACTS, type MlstFact } from '../protocol/listing.js';
+import { resolveVirtualPath } from '../protocol/paths.js';
+import { formatReply, Reply } from '../protocol/replies.js';
+import type { StorageBackend } from '../storage/backend.js';
+import type { CommandTable } from './commands/table.js';
+import type { CommandContext } from './commands/types.js';
+import { DataChannel } from './data/data-channel.js';
+import type { PassivePortPool } from './data/port-pool.js';
+import { events } from '../observability/events.js';
+import { DEFAULT_POLICIES } from './policies.js';
+
+/** Pipelined commands held while one runs; more than this is a flood (421). */
+const MAX_QUEUED_COMMANDS = 64;
+
+/** What a session needs from its server. */
+export interface ServerContext {
+  config: FerryConfig;
+  authenticator: Authenticator;
+  portPool: PassivePortPool;
+  commands: CommandTable;
+  logger: Logger;
+  openStorage(user: UserContext): Promise<StorageBackend>;
+  /** Address for 227 replies when a masquerade address is configured (resolved now). */
+  masqueradeAddress(): Promise<string | null>;
+  isShuttingDown(): boolean;
+}
+
+export interface RunningTransfer {
+  verb: string;
+  path: string;
+  bytes(): number;
+  abort(): void;
+  /** Settles when the transfer's final reply has been sent. */
+  done: Promise<void>;
+}
+
+let nextSessionId = 1;
+
+export class Session {
+  readonly id = nextSessionId++;
+  readonly logger: Logger;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  readonly data: DataChannel;
+
+  user: UserContext | null = null;
+  storage: StorageBackend | null = null;
+  pendingUser: string | null = null;
+  cwd = '/';
+  transferType: 'A' | 'I' = 'A';
+  restOffset = 0;
+  renameFrom: string | null = null;
+  epsvAll = false;
+  mlstFacts: Set<MlstFact> = new Set(MLST_FACTS);
+  loginFailures = 0;
+  transfer: RunningTransfer | null = null;
+
+  private readonly reader = new CommandLineReader();
+  private readonly queue: string[] = [];
+  private busy = false;
+  private closed = false;
+
+  constructor(
+    readonly socket: Socket,
+    readonly server: ServerContext,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.localAddress = socket.localAddress ?? '';
+    this.logger = server.logger.child({ session: this.id, remote: `${this.remoteAddress}:${socket.remotePort}` });
+    const { config } = server;
+    this.data = new DataChannel({
+      pool: server.portPool,
+      localAddress: this.localAddress,
+      remoteAddress: this.remoteAddress,
+      passivePromiscuous: config.passive.promiscuous,
+      connectFromPort20: config.active.connect_from_port_20 && process.getuid?.() === 0,
+      connectTimeoutMs: config.timeouts.data_connect * 1000,
+      onRefusedPassivePeer: (address) =>
+        this.logger.warn({ address }, 'refused a passive data connection from a foreign address'),
+    });
+    socket.setNoDelay(true);
+    socket.setTimeout(config.timeouts.idle * 1000, () => this.onIdle());
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => this.logger.debug({ err: error.message }, 'control connection error'));
+    socket.on('close', () => this.onClose());
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Running a command or a transfer (shutdown waits for these). */
+  get isBusy(): boolean {
+    return this.busy || this.transfer !== null;
+  }
+
+  start(): void {
+    events.sessionOpened.publish({ session: this });
+    this.logger.info('session opened');
+    this.reply(Reply.ServiceReady, this.server.config.banner);
+  }
+
+  reply(code: number, text: string | readonly string[]): void {
+    if (this.closed || this.socket.writableEnded) return;
+    const formatted = formatReply(code, text);
+    this.logger.debug(`<-- ${formatted.trimEnd()}`);
+    this.socket.write(formatted);
+  }
+
+  /** Resolves a client path against the current directory (553 for an impossible name). */
+  resolvePath(arg: string): string {
+    const path = resolveVirtualPath(this.cwd, arg);
+    if (path === null) throw new FtpError('FERRY_ERR_BAD_NAME');
+    return path;
+  }
+
+  /** The logged-in user's storage (the login policy guarantees there is one). */
+  get store(): StorageBackend {
+    if (!this.storage) throw new FtpError('FERRY_ERR_STORAGE', 'Not logged in.');
+    return this.storage;
+  }
+
+  /** Back to the state of a fresh connection (REIN). */
+  resetLogin(): void {
+    this.user = null;
+    this.storage = null;
+    this.pendingUser = null;
+    this.cwd = '/';
+    this.transferType = 'A';
+    this.epsvAll = false;
+    this.mlstFacts = new Set(MLST_FACTS);
+    this.data.reset();
+  }
+
+  /** Sends an optional final reply, then closes the control connection. */
+  close(code?: number, text?: string): void {
+    if (this.closed) return;
+    if (code !== undefined && text !== undefined) this.reply(code, text);
+    this.closed = true;
+    this.transfer?.abort();
+    this.data.reset();
+    this.socket.end();
+    // A peer that never reads its side must not keep the socket forever.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const result of this.reader.feed(chunk)) {
+      if (this.closed) return;
+      if (result.kind === 'too-long') {
+        this.enqueue('\0too-long');
+        continue;
+      }
+      const parsed = parseCommand(result.text);
+      const spec = parsed && this.server.commands.get(parsed.verb);
+      if (this.transfer && spec?.duringTransfer) {
+        void this.execute(result.text);
+        continue;
+      }
+      this.enqueue(result.text);
+    }
+  }
+
+  private enqueue(line: string): void {
+    if (this.queue.length >= MAX_QUEUED_COMMANDS) {
+      this.logger.warn('too many pipelined commands; closing');
+      this.close(Reply.ServiceNotAvailable, 'Too many commands; closing control connection.');
+      return;
+    }
+    this.queue.push(line);
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        await this.execute(this.queue.shift()!);
+        if (this.server.isShuttingDown() && !this.transfer) {
+          this.close(Reply.ServiceNotAvailable, 'Server shutting down.');
+        }
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async execute(line: string): Promise<void> {
+    if (line === '\0too-long') {
+      this.reply(Reply.SyntaxError, 'Command line too long.');
+      return;
+    }
+    const parsed = parseCommand(line);
+    if (!parsed) {
+      this.logger.debug(`--> ${line.slice(0, 80)}`);
+      this.reply(Reply.SyntaxError, 'Syntax error, command unrecognized.');
+      return;
+    }
+    const { verb, arg } = parsed;
+    this.logger.debug(`--> ${verb}${arg ? ' ' + redactArgument(verb, arg) : ''}`);
+    const spec = this.server.commands.get(verb);
+    // REST and RNFR only apply to the command right after them.
+    const context: CommandContext = { session: this, verb, arg, restOffset: this.restOffset, renameFrom: this.renameFrom };
+    if (!spec?.duringTransfer) {
+      this.restOffset = 0;
+      this.renameFrom = null;
+    }
+    if (!spec) {
+      this.reply(Reply.SyntaxError, `Unknown command "${verb}".`);
+      return;
+    }
+    for (const policy of DEFAULT_POLICIES) {
+      const refusal = policy(spec, context);
+      if (refusal) {
+        this.reply(refusal.code, refusal.text);
+        return;
+      }
+    }
+    try {
+      await spec.handle(context);
+    } catch (error) {
+      this.replyError(error);
+    }
+  }
+
+  /** Turns a failure into its reply; anything unexpected is logged and answered 451. */
+  replyError(error: unknown): void {
+    if (error instanceof FtpError) {
+      if (error.code === 'FERRY_ERR_STORAGE') this.logger.error({ err: error.cause ?? error }, 'storage error');
+      this.reply(error.reply, error.message);
+      return;
+    }
+    this.logger.error({ err: error }, 'unexpected error');
+    this.reply(Reply.LocalError, 'Requested action aborted: local error in processing.');
+  }
+
+  private onIdle(): void {
+    if (this.transfer) return; // a long transfer keeps the control connection quiet
+    this.logger.info('idle timeout');
+    this.close(Reply.ServiceNotAvailable, 'Timeout: closing control connection.');
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.transfer?.abort();
+    this.data.reset();
+    events.sessionClosed.publish({ session: this });
+    this.logger.info('session closed');
+  }
+}

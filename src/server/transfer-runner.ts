@@ -1,0 +1,79 @@
+/**
+ * The life of one transfer on the control connection: 150, open the data connection,
+ * move the bytes, then 226 -- or 425 (no connection), 426 (connection lost or ABOR),
+ * 451/452 (storage). The session stays usable whatever happens.
+ */
+import type { Socket } from 'node:net';
+import { FtpError, fromSystemError } from '../errors.js';
+import { events, type TransferEvent } from '../observability/events.js';
+import { Reply } from '../protocol/replies.js';
+import type { TransferOptions } from './data/transfer.js';
+import type { Session } from './session.js';
+
+/** Errors that mean the data connection itself broke (426), not the storage. */
+const CONNECTION_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+export interface TransferJob {
+  verb: string;
+  path: string;
+  /** Text of the 150 reply. */
+  opening: string;
+  /** Text of the 226 reply. */
+  completion?: string;
+  /** Moves the bytes; resolves with how many. */
+  work(socket: Socket, options: TransferOptions): Promise<number>;
+  /** Undoes a partial result (an upload that must not land). */
+  onFailure?(): Promise<void>;
+}
+
+function failureReply(error: unknown): FtpError {
+  if (error instanceof FtpError) return error;
+  if (CONNECTION_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) {
+    return new FtpError('FERRY_ERR_DATA_ABORTED');
+  }
+  return fromSystemError(error);
+}
+
+export async function runTransfer(session: Session, job: TransferJob): Promise<void> {
+  const controller = new AbortController();
+  const started = Date.now();
+  let socket: Socket | null = null;
+  let bytes = 0;
+  let outcome: TransferEvent['outcome'] = 'failed';
+  let settle!: () => void;
+  session.transfer = {
+    verb: job.verb,
+    path: job.path,
+    bytes: () => (socket ? socket.bytesRead + socket.bytesWritten : 0),
+    abort: () => controller.abort(),
+    done: new Promise<void>((resolve) => (settle = resolve)),
+  };
+  session.reply(Reply.FileStatusOk, job.opening);
+  try {
+    socket = await session.data.open(controller.signal);
+    bytes = await job.work(socket, {
+      ascii: session.transferType === 'A',
+      idleTimeoutMs: session.server.config.timeouts.data_idle * 1000,
+      signal: controller.signal,
+    });
+    outcome = 'complete';
+    session.reply(Reply.ClosingData, job.completion ?? 'Transfer complete.');
+  } catch (error) {
+    await job.onFailure?.().catch((cleanupError: unknown) => session.logger.error({ err: cleanupError }, 'cleanup after failed transfer'));
+    if (controller.signal.aborted) {
+      outcome = 'aborted';
+      session.reply(Reply.TransferAborted, 'Transfer aborted.');
+    } else {
+      const reply = failureReply(error);
+      if (reply.code === 'FERRY_ERR_STORAGE') session.logger.error({ err: error }, 'transfer failed');
+      session.reply(reply.reply, reply.message);
+    }
+  } finally {
+    socket?.destroy();
+    session.transfer = null;
+    const event: TransferEvent = { session, verb: job.verb, path: job.path, bytes, durationMs: Date.now() - started, outcome };
+    events.transfer.publish(event);
+    session.logger.info({ verb: job.verb, path: job.path, bytes, ms: event.durationMs, outcome }, 'transfer');
+    settle();
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The storage seam. Paths are virtual POSIX paths rooted at "/" that have already been
+ * normalised (no "." or ".."), so a backend only maps them onto its own namespace.
+ * Failures are FtpErrors from the catalogue (not found, no space, ...).
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { ListEntry } from '../protocol/listing.js';
+
+export type FileStat = ListEntry;
+
+/** What a backend can do, so commands answer 502/504 up front instead of failing late. */
+export interface StorageCapabilities {
+  /** REST + RETR: reads starting at an offset. */
+  resumeRead: boolean;
+  /** REST + STOR: writes starting at an offset. */
+  resumeWrite: boolean;
+  /** APPE. */
+  append: boolean;
+}
+
+export interface WriteOptions {
+  /** Write from this offset in place (REST + STOR); the file is kept up to it. */
+  start?: number;
+  /** Append in place (APPE). */
+  append?: boolean;
+}
+
+/**
+ * An upload in progress. Bytes go to `stream`; the upload becomes visible only after
+ * `commit()` (for a whole-file STOR, atomically); `abort()` discards it.
+ */
+export interface Upload {
+  readonly stream: Writable;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface StorageBackend {
+  readonly capabilities: StorageCapabilities;
+  stat(path: string): Promise<FileStat>;
+  /** Entries of a directory (not "." or ".."). */
+  list(path: string): Promise<FileStat[]>;
+  read(path: string, options?: { start?: number }): Promise<Readable>;
+  write(path: string, options?: WriteOptions): Promise<Upload>;
+  mkdir(path: string): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  delete(path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+}

@@ -1,0 +1,224 @@
+/**
+ * Local file-system storage, jailed to a root directory.
+ *
+ * Virtual paths are already normalised (no ".."), so joining them to the root cannot
+ * climb out lexically; the remaining escape is a symlink inside the root pointing
+ * outside it. Every operation therefore resolves the real path of what it touches (or,
+ * for something being created, of its parent) and refuses anything outside the real
+ * root. Files are opened with O_NOFOLLOW on the resolved path so a link swapped in
+ * after the check is not followed either.
+ */
+import { constants, createReadStream, createWriteStream, promises as fs, type Stats } from 'node:fs';
+import { basename, dirname, join, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { FtpError, fromSystemError } from '../errors.js';
+import type { FileStat, StorageBackend, StorageCapabilities, Upload, WriteOptions } from './backend.js';
+
+/** Uploads in progress live next to their target under this prefix; listings hide them. */
+export const UPLOAD_TEMP_PREFIX = '.ferry-upload-';
+
+/** Read size for downloads: large reads mean fewer syscalls and event-loop turns per MiB. */
+const READ_CHUNK_BYTES = 256 * 1024;
+
+function toFileStat(name: string, stats: Stats): FileStat {
+  return {
+    name,
+    type: stats.isDirectory() ? 'directory' : 'file',
+    size: stats.isDirectory() ? 4096 : stats.size,
+    mtime: stats.mtime,
+    mode: stats.mode & 0o7777,
+  };
+}
+
+async function closeQuietly(stream: Writable): Promise<void> {
+  if (stream.closed) return;
+  stream.destroy();
+  await once(stream, 'close').catch(() => undefined);
+}
+
+export class LocalStorage implements StorageBackend {
+  readonly capabilities: StorageCapabilities = { resumeRead: true, resumeWrite: true, append: true };
+  private realRoot: Promise<string> | undefined;
+
+  constructor(private readonly root: string) {}
+
+  private rootReal(): Promise<string> {
+    this.realRoot ??= fs.realpath(this.root).catch((error: unknown) => {
+      this.realRoot = undefined;
+      throw fromSystemError(error);
+    });
+    return this.realRoot;
+  }
+
+  private async assertInside(real: string): Promise<string> {
+    const root = await this.rootReal();
+    if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) {
+      // A symlink pointing outside the jail: answer as if nothing were there.
+      throw new FtpError('FERRY_ERR_NOT_FOUND');
+    }
+    return real;
+  }
+
+  /** Real path of an existing entry, following links, guaranteed inside the root. */
+  private async resolveExisting(virtual: string): Promise<string> {
+    const real = await fs.realpath(join(this.root, virtual)).catch((error: unknown) => {
+      throw fromSystemError(error);
+    });
+    return this.assertInside(real);
+  }
+
+  /**
+   * Host path for an entry that is created, replaced or removed by name: its parent is
+   * resolved (and jailed), the last component is taken literally (a link itself is
+   * what gets deleted or renamed, never its target).
+   */
+  private async resolveEntry(virtual: string): Promise<string> {
+    if (virtual === '/') throw new FtpError('FERRY_ERR_PERMISSION', 'The root directory cannot be changed.');
+    const parent = await this.resolveExisting(dirname(virtual));
+    return join(parent, basename(virtual));
+  }
+
+  async stat(virtual: string): Promise<FileStat> {
+    const real = await this.resolveExisting(virtual);
+    const stats = await fs.stat(real).catch((error: unknown) => {
+      throw fromSystemError(error);
+    });
+    return toFileStat(basename(virtual) || '/', stats);
+  }
+
+  async list(virtual: string): Promise<FileStat[]> {
+    const real = await this.resolveExisting(virtual);
+    const entries = await fs.readdir(real, { withFileTypes: true }).catch((error: unknown) => {
+      throw fromSystemError(error);
+    });
+    const stats = await Promise.all(
+      entries
+        .filter((entry) => !entry.name.startsWith(UPLOAD_TEMP_PREFIX))
+        .map(async (entry): Promise<FileStat | null> => {
+          const full = join(real, entry.name);
+          try {
+            // A link is shown as what it points to, and only when that is inside the jail.
+            const target = entry.isSymbolicLink() ? await this.assertInside(await fs.realpath(full)) : full;
+            const stats = await fs.stat(target);
+            return stats.isFile() || stats.isDirectory() ? toFileStat(entry.name, stats) : null;
+          } catch {
+            return null; // vanished, dangling or escaping link, unreadable: not listed
+          }
+        }),
+    );
+    return stats.filter((s): s is FileStat => s !== null);
+  }
+
+  async read(virtual: string, options: { start?: number } = {}): Promise<Readable> {
+    const real = await this.resolveExisting(virtual);
+    try {
+      const handle = await fs.open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const stats = await handle.stat();
+      if (!stats.isFile()) {
+        await handle.close();
+        throw new FtpError(stats.isDirectory() ? 'FERRY_ERR_IS_A_DIRECTORY' : 'FERRY_ERR_PERMISSION');
+      }
+      return createReadStream('', { fd: handle, start: options.start ?? 0, highWaterMark: READ_CHUNK_BYTES });
+    } catch (error) {
+      throw fromSystemError(error);
+    }
+  }
+
+  async write(virtual: string, options: WriteOptions = {}): Promise<Upload> {
+    const target = await this.resolveEntry(virtual);
+    const existing = await fs.stat(target).catch(() => null);
+    if (existing?.isDirectory()) throw new FtpError('FERRY_ERR_IS_A_DIRECTORY');
+    if (options.append || (options.start ?? 0) > 0) return this.writeInPlace(target, options);
+    return this.writeAtomically(target);
+  }
+
+  /** APPE and REST+STOR: the existing bytes (up to the offset) are kept. */
+  private async writeInPlace(target: string, options: WriteOptions): Promise<Upload> {
+    // Follow a link only when its target is inside the jail.
+    const real = await fs.realpath(target).then(
+      (r) => this.assertInside(r),
+      () => target,
+    );
+    try {
+      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (options.append ? constants.O_APPEND : 0);
+      const handle = await fs.open(real, flags, 0o644);
+      if (!options.append) await handle.truncate(options.start);
+      const stream = createWriteStream('', { fd: handle, start: options.append ? undefined : options.start });
+      return {
+        stream,
+        commit: async () => {
+          if (!stream.closed) await once(stream, 'close');
+        },
+        abort: () => closeQuietly(stream),
+      };
+    } catch (error) {
+      throw fromSystemError(error);
+    }
+  }
+
+  /** STOR: write a temporary file beside the target and rename it into place on commit. */
+  private async writeAtomically(target: string): Promise<Upload> {
+    const temp = join(dirname(target), `${UPLOAD_TEMP_PREFIX}${randomBytes(6).toString('hex')}.tmp`);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    } catch (error) {
+      throw fromSystemError(error);
+    }
+    const stream = createWriteStream('', { fd: handle });
+    return {
+      stream,
+      commit: async () => {
+        try {
+          if (!stream.closed) await once(stream, 'close');
+          await fs.rename(temp, target);
+        } catch (error) {
+          await fs.rm(temp, { force: true });
+          throw fromSystemError(error);
+        }
+      },
+      abort: async () => {
+        await closeQuietly(stream);
+        await fs.rm(temp, { force: true });
+      },
+    };
+  }
+
+  async mkdir(virtual: string): Promise<void> {
+    const target = await this.resolveEntry(virtual);
+    await fs.mkdir(target, 0o755).catch((error: unknown) => {
+      throw fromSystemError(error);
+    });
+  }
+
+  async rmdir(virtual: string): Promise<void> {
+    const target = await this.resolveEntry(virtual);
+    try {
+      const stats = await fs.lstat(target);
+      if (!stats.isDirectory()) throw new FtpError('FERRY_ERR_NOT_A_DIRECTORY');
+      await fs.rmdir(target);
+    } catch (error) {
+      throw fromSystemError(error);
+    }
+  }
+
+  async delete(virtual: string): Promise<void> {
+    const target = await this.resolveEntry(virtual);
+    try {
+      const stats = await fs.lstat(target);
+      if (stats.isDirectory()) throw new FtpError('FERRY_ERR_IS_A_DIRECTORY');
+      await fs.unlink(target);
+    } catch (error) {
+      throw fromSystemError(error);
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const [source, destination] = await Promise.all([this.resolveEntry(from), this.resolveEntry(to)]);
+    await fs.rename(source, destination).catch((error: unknown) => {
+      throw fromSystemError(error);
+    });
+  }
+}
