@@ -15,7 +15,7 @@ Config file (TOML, --config FILE); flags override it. Paths are relative to the 
   root = "./ftp-root"           their root (defaults to root)
   [passive]
   enabled = true
-  ports = "50000-50999"         passive port range (vsftpd pasv_min_port/pasv_max_port)
+  ports = "50000-50999"         passive port range (vsftpd pasv_min_port/pasv_max_port); "0" = any free port
   address = "203.0.113.7"       address advertised in 227 replies (vsftpd pasv_address); a host name is resolved on each PASV
   promiscuous = false           accept data connections from any address (vsftpd pasv_promiscuous)
   [active]

@@ -8,9 +8,7 @@ import { UsersFileWatcher, type UserRecord } from '../auth/users-file.js';
 import { loadConfig } from '../config/load.js';
 import type { FerryConfig } from '../config/schema.js';
 import { createLogger } from '../observability/logger.js';
-import { parsePortRange } from '../protocol/address.js';
 import { FtpServer } from '../server/server.js';
-import { ConfigError } from '../config/errors.js';
 
 export interface ServeFlags {
   config?: string;
@@ -28,9 +26,6 @@ export interface ServeFlags {
 /** Flags as a config tree, so the schema checks them exactly like file values. */
 function flagsToConfig(flags: ServeFlags): Record<string, unknown> {
   const port = flags.port === undefined ? undefined : /^\d+$/.test(flags.port) ? Number(flags.port) : flags.port;
-  if (flags.passivePorts !== undefined && parsePortRange(flags.passivePorts) === null) {
-    throw new ConfigError(`--passive-ports (passive.ports): expected "MIN-MAX", got "${flags.passivePorts}"`, 'passive.ports');
-  }
   return {
     host: flags.host,
     port,
@@ -67,13 +62,15 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const server = new FtpServer({ config, authenticator, logger });
   const bound = await server.listen();
   const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address;
-  process.stdout.write(`Ferry FTP server ready on ${host}:${bound.port} (root ${root})\n`);
+  // One write, so a reader that sees the ready line also sees how to log in.
+  const lines = [`Ferry FTP server ready on ${host}:${bound.port} (root ${root})`];
   if (generatedPassword) {
-    process.stdout.write(`  login: user "${GENERATED_USER}", password "${generatedPassword}" (generated for this run; add permanent users with \`ferry user add\`)\n`);
+    lines.push(`  login: user "${GENERATED_USER}", password "${generatedPassword}" (generated for this run; add permanent users with \`ferry user add\`)`);
   }
-  if (anonymousRoot) process.stdout.write(`  anonymous read-only login: user "anonymous", any password (root ${anonymousRoot})\n`);
-  const { min, max } = config.passive.ports;
-  process.stdout.write(`  passive ports ${min}-${max}${config.passive.address ? `, advertised address ${config.passive.address}` : ''}\n`);
+  if (anonymousRoot) lines.push(`  anonymous read-only login: user "anonymous", any password (root ${anonymousRoot})`);
+  const range = config.passive.ports;
+  lines.push(`  passive ports ${range ? `${range.min}-${range.max}` : 'any free port'}${config.passive.address ? `, advertised address ${config.passive.address}` : ''}`);
+  process.stdout.write(lines.join('\n') + '\n');
 
   let stopping = false;
   const stop = (signal: string) => {

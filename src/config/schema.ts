@@ -9,10 +9,13 @@ import { parsePortRange } from '../protocol/address.js';
 const seconds = z.number().positive().max(86_400 * 7);
 const tcpPort = z.number().int().min(0).max(65535);
 
+/** "MIN-MAX", or "0" to let the OS pick any free port. */
 const portRange = z
   .string()
-  .refine((text) => parsePortRange(text) !== null, { message: 'expected "MIN-MAX" with 1 <= MIN <= MAX <= 65535' })
-  .transform((text) => parsePortRange(text)!);
+  .refine((text) => text.trim() === '0' || parsePortRange(text) !== null, {
+    message: 'expected "MIN-MAX" with 1 <= MIN <= MAX <= 65535, or "0" for any free port',
+  })
+  .transform((text) => (text.trim() === '0' ? null : parsePortRange(text)));
 
 const hostname = z
   .string()

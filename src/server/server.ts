@@ -4,6 +4,7 @@
  * transfers finish within a grace period).
  */
 import { lookup } from 'node:dns/promises';
+import { once } from 'node:events';
 import { isIP, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Authenticator, UserContext } from '../auth/authenticator.js';
@@ -116,10 +117,11 @@ export class FtpServer {
     for (const session of this.sessions) {
       if (!session.isBusy) session.close(Reply.ServiceNotAvailable, 'Server shutting down.');
     }
-    const deadline = Date.now() + graceMs;
-    while (this.sessions.size > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const allClosed = Promise.all([...this.sessions].map((session) => (session.socket.destroyed ? null : once(session.socket, 'close'))));
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([allClosed, graceOver]);
+    clearTimeout(timer);
     for (const session of this.sessions) {
       session.close(Reply.ServiceNotAvailable, 'Server shutting down.');
       session.socket.destroy();
