@@ -2,6 +2,7 @@
  * The authentication seam: a user name and password in, a UserContext (storage root,
  * permissions) or a refusal out.
  */
+import type { TlsMode } from '../config/schema.js';
 import type { Permission } from './permissions.js';
 
 export interface UserContext {
@@ -20,4 +21,6 @@ export interface Authenticator {
   /** Whether USER name needs a real password (false for anonymous names when anonymous is on). */
   isAnonymousName(name: string): boolean;
   authenticate(name: string, password: string, context: AuthContext): Promise<UserContext | null>;
+  /** A per-user TLS policy that overrides the server's, if this user has one. */
+  tlsModeFor?(name: string): TlsMode | undefined;
 }

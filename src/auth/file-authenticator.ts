@@ -6,6 +6,7 @@ import { verifyPassword, hashPassword } from './password.js';
 import { READ_ONLY, READ_WRITE } from './permissions.js';
 import type { AuthContext, Authenticator, UserContext } from './authenticator.js';
 import type { UserRecord } from './users-file.js';
+import type { TlsMode } from '../config/schema.js';
 
 export interface FileAuthenticatorOptions {
   /** Looks a user up (a UsersFileWatcher, or a Map of users made in code). */
@@ -27,6 +28,10 @@ export class FileAuthenticator implements Authenticator {
 
   isAnonymousName(name: string): boolean {
     return this.options.anonymousRoot !== undefined && ANONYMOUS_NAMES.has(name.toLowerCase());
+  }
+
+  tlsModeFor(name: string): TlsMode | undefined {
+    return this.options.lookup(name)?.tls;
   }
 
   async authenticate(name: string, password: string, _context: AuthContext): Promise<UserContext | null> {

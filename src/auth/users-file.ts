@@ -6,7 +6,8 @@
  *   home = "/srv/ftp/alice"                         # optional; defaults to the server root
  *   permissions = ["list", "read", "write", "delete", "rename", "mkdir"]  # optional; default all
  *
- * `read_only = true` is shorthand for permissions = ["list", "read"].
+ * `read_only = true` is shorthand for permissions = ["list", "read"]; `tls = "required"`
+ * (off | optional | login | required) overrides the server's tls.mode for this user.
  */
 import { promises as fs, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -14,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
+import { TLS_MODES, type TlsMode } from '../config/schema.js';
 import { isPasswordHash } from './password.js';
 import { PERMISSIONS, READ_ONLY, type Permission } from './permissions.js';
 
@@ -22,6 +24,8 @@ const userSchema = z.strictObject({
   home: z.string().min(1).optional(),
   read_only: z.boolean().optional(),
   permissions: z.array(z.enum(PERMISSIONS)).optional(),
+  /** Overrides the server's tls.mode for this user. */
+  tls: z.enum(TLS_MODES).optional(),
 });
 
 const usersFileSchema = z.strictObject({
@@ -33,6 +37,7 @@ export interface UserRecord {
   /** Absolute host path, or undefined for the server root. */
   home?: string;
   permissions?: ReadonlySet<Permission>;
+  tls?: TlsMode;
 }
 
 type RawUsers = z.output<typeof usersFileSchema>['users'];
@@ -44,6 +49,7 @@ function toRecords(users: RawUsers, base: string): Map<string, UserRecord> {
       passwordHash: raw.password,
       home: raw.home === undefined ? undefined : resolve(base, raw.home),
       permissions: raw.permissions ? new Set(raw.permissions) : raw.read_only ? READ_ONLY : undefined,
+      tls: raw.tls,
     });
   }
   return records;

@@ -26,6 +26,15 @@ Config file (TOML, --config FILE); flags override it. Paths are relative to the 
   idle = 300                    seconds of control-connection silence before 421
   data_connect = 30             seconds the client has to open a data connection
   data_idle = 300               seconds a data connection may stall
+  [tls]
+  mode = "required"             off | optional | login (TLS to log in) | required (login and data);
+                                default "required" when cert is set, else "off"; users may override
+  cert = "cert.pem"             PEM certificate chain (re-read on SIGHUP)
+  key = "key.pem"               PEM private key
+  implicit = true               also listen for implicit FTPS (TLS before the greeting)
+  implicit_port = 2990          implicit FTPS port (990 is the standard, privileged, port)
+  session_reuse = true          data TLS must resume the control session (vsftpd require_ssl_reuse)
+  handshake_timeout = 10        seconds a client has to finish a TLS handshake
   [log]
   format = "text"               text | json (to stderr)
   level = "info"                fatal | error | warn | info | debug (debug shows the command dialogue) | trace | silent

@@ -4,6 +4,7 @@ import { CONFIG_ERROR_EXIT_CODE, ConfigError } from '../config/errors.js';
 import { CONFIG_KEYS_HELP } from './config-help.js';
 import { serve } from './serve.js';
 import { addUser } from './user.js';
+import { createCertificate } from './cert.js';
 
 function fail(error: unknown): never {
   if (error instanceof ConfigError) {
@@ -29,8 +30,20 @@ program
   .option('--anonymous', 'allow anonymous read-only login (config: anonymous.enabled)')
   .addOption(new Option('--log-format <format>', 'log format on stderr (config: log.format)').choices(['text', 'json']))
   .addOption(new Option('--log-level <level>', 'log level; debug shows every command and reply (config: log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+  .addOption(new Option('--tls <mode>', 'TLS policy (config: tls.mode; default "required" when a certificate is set)').choices(['off', 'optional', 'login', 'required']))
+  .option('--tls-cert <file>', 'PEM certificate chain (config: tls.cert)')
+  .option('--tls-key <file>', 'PEM private key (config: tls.key)')
+  .option('--implicit-port <n>', 'implicit FTPS port (config: tls.implicit_port)')
   .addHelpText('after', CONFIG_KEYS_HELP)
   .action((flags) => serve(flags).catch(fail));
+
+program
+  .command('cert')
+  .description('write a self-signed certificate (cert.pem, key.pem) for testing FTPS')
+  .requiredOption('--out <dir>', 'folder to write cert.pem and key.pem into')
+  .option('--name <host>', 'host name the certificate is for', 'localhost')
+  .option('--days <n>', 'validity in days', '365')
+  .action((options: { out: string; name: string; days: string }) => createCertificate(options).catch(fail));
 
 const user = program.command('user').description('manage users in a users file');
 user

@@ -6,7 +6,7 @@ import { FileAuthenticator } from '../auth/file-authenticator.js';
 import { hashPassword } from '../auth/password.js';
 import { UsersFileWatcher, type UserRecord } from '../auth/users-file.js';
 import { loadConfig } from '../config/load.js';
-import type { FerryConfig } from '../config/schema.js';
+import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
 import { createLogger } from '../observability/logger.js';
 import { FtpServer } from '../server/server.js';
 
@@ -21,19 +21,32 @@ export interface ServeFlags {
   anonymous?: boolean;
   logFormat?: string;
   logLevel?: string;
+  tls?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  implicitPort?: string;
+}
+
+function numberOrText(value: string | undefined): number | string | undefined {
+  return value === undefined ? undefined : /^\d+$/.test(value) ? Number(value) : value;
 }
 
 /** Flags as a config tree, so the schema checks them exactly like file values. */
 function flagsToConfig(flags: ServeFlags): Record<string, unknown> {
-  const port = flags.port === undefined ? undefined : /^\d+$/.test(flags.port) ? Number(flags.port) : flags.port;
   return {
     host: flags.host,
-    port,
+    port: numberOrText(flags.port),
     root: flags.root === undefined ? undefined : resolve(flags.root),
     users_file: flags.users === undefined ? undefined : resolve(flags.users),
     anonymous: flags.anonymous ? { enabled: true } : undefined,
     passive: { ports: flags.passivePorts, address: flags.masquerade },
     log: { format: flags.logFormat, level: flags.logLevel },
+    tls: {
+      mode: flags.tls,
+      cert: flags.tlsCert === undefined ? undefined : resolve(flags.tlsCert),
+      key: flags.tlsKey === undefined ? undefined : resolve(flags.tlsKey),
+      implicit_port: numberOrText(flags.implicitPort),
+    },
   };
 }
 
@@ -64,6 +77,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address;
   // One write, so a reader that sees the ready line also sees how to log in.
   const lines = [`Ferry FTP server ready on ${host}:${bound.port} (root ${root})`];
+  const tlsMode = effectiveTlsMode(config);
+  if (tlsMode !== 'off') {
+    lines.push(`  FTPS: explicit AUTH TLS on port ${bound.port} (tls mode "${tlsMode}")${bound.implicitPort !== null ? `, implicit TLS on port ${bound.implicitPort}` : ''}`);
+  } else {
+    lines.push('  TLS is off: passwords and files travel in clear text (see --tls-cert/--tls-key)');
+  }
   if (generatedPassword) {
     lines.push(`  login: user "${GENERATED_USER}", password "${generatedPassword}" (generated for this run; add permanent users with \`ferry user add\`)`);
   }
@@ -82,6 +101,14 @@ export async function serve(flags: ServeFlags): Promise<void> {
     logger.info({ signal, graceSeconds: config.shutdown_grace }, 'shutting down');
     void server.close().then(() => process.exit(0));
   };
+  process.on('SIGHUP', () => {
+    try {
+      server.reloadTls();
+      logger.info('TLS certificate reloaded');
+    } catch (error) {
+      logger.error({ err: (error as Error).message }, 'TLS certificate reload failed; keeping the previous one');
+    }
+  });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }

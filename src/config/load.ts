@@ -53,6 +53,11 @@ function resolveFilePaths(tree: Tree, base: string): Tree {
   if (isTree(out.anonymous) && typeof out.anonymous.root === 'string') {
     out.anonymous = { ...out.anonymous, root: resolve(base, out.anonymous.root) };
   }
+  if (isTree(out.tls)) {
+    const tls = { ...out.tls };
+    for (const key of ['cert', 'key'] as const) if (typeof tls[key] === 'string') tls[key] = resolve(base, tls[key] as string);
+    out.tls = tls;
+  }
   return out;
 }
 

@@ -6,6 +6,10 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parsePortRange } from '../protocol/address.js';
 
+/** TLS policies, weakest first (vsftpd force_local_logins_ssl / force_local_data_ssl). */
+export const TLS_MODES = ['off', 'optional', 'login', 'required'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+
 const seconds = z.number().positive().max(86_400 * 7);
 const tcpPort = z.number().int().min(0).max(65535);
 
@@ -75,13 +79,40 @@ export const configSchema = z.strictObject({
       data_idle: seconds.default(300),
     })
     .prefault({}),
+  tls: z
+    .strictObject({
+      /** off | optional | login (TLS required to log in) | required (login and data); default: required when a certificate is set. */
+      mode: z.enum(TLS_MODES).optional(),
+      /** PEM certificate chain and private key; re-read on SIGHUP. */
+      cert: z.string().min(1).optional(),
+      key: z.string().min(1).optional(),
+      /** Implicit FTPS listener (TLS before the greeting) when TLS is on. */
+      implicit: z.boolean().default(true),
+      implicit_port: tcpPort.default(2990),
+      /** Data-connection TLS must resume the control connection's session (vsftpd require_ssl_reuse). */
+      session_reuse: z.boolean().default(true),
+      /** Seconds a client has to finish a TLS handshake. */
+      handshake_timeout: seconds.default(10),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       format: z.enum(['text', 'json']).default('text'),
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .prefault({}),
+}).superRefine((config, context) => {
+  const mode = config.tls.mode ?? (config.tls.cert ? 'required' : 'off');
+  if (mode === 'off') return;
+  for (const key of ['cert', 'key'] as const) {
+    if (!config.tls[key]) context.addIssue({ code: 'custom', path: ['tls', key], message: `required when tls.mode is "${mode}"` });
+  }
 });
 
 export type FerryConfig = z.output<typeof configSchema>;
+
+/** The TLS mode in force: the configured one, else required when a certificate is set, else off. */
+export function effectiveTlsMode(config: FerryConfig): TlsMode {
+  return config.tls.mode ?? (config.tls.cert ? 'required' : 'off');
+}
 export type FerryConfigInput = z.input<typeof configSchema>;

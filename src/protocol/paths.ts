@@ -11,8 +11,8 @@ import { posix } from 'node:path';
  * which no file system accepts and which could truncate a name in native code.
  */
 export function resolveVirtualPath(cwd: string, input: string): string | null {
-  if (input.includes('\0')) return null;
   const joined = input.startsWith('/') ? input : `${cwd}/${input}`;
+  if (joined.includes('\0')) return null;
   const parts: string[] = [];
   for (const segment of joined.split('/')) {
     if (segment === '' || segment === '.') continue;
@@ -60,7 +60,7 @@ export function matchesGlob(name: string, pattern: string): boolean {
     } else regex += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
   }
   try {
-    return new RegExp(regex + '$', 's').test(name);
+    return new RegExp(regex + '$', 'su').test(name);
   } catch {
     return false;
   }

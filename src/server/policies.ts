@@ -24,5 +24,22 @@ const requirePermission: Policy = (spec, { session }) =>
     ? { code: Reply.FileNotFound, text: 'Permission denied.' }
     : null;
 
+/** vsftpd force_local_logins_ssl: no credentials over a clear control connection. */
+const requireTlsForLogin: Policy = (spec, { session, arg }) => {
+  if (!spec.sendsCredentials || session.secure) return null;
+  const name = spec.verb === 'USER' ? arg : session.pendingUser;
+  if (name === null) return null;
+  const mode = session.tlsModeFor(name);
+  return mode === 'login' || mode === 'required'
+    ? { code: Reply.NotLoggedIn, text: 'TLS required: send AUTH TLS before logging in (your password would travel in clear text).' }
+    : null;
+};
+
+/** vsftpd force_local_data_ssl: data connections must be protected (RFC 4217 section 9). */
+const requireProtectedData: Policy = (spec, { session }) =>
+  spec.opensDataConnection && session.user && session.protection !== 'P' && session.tlsModeFor(session.user.name) === 'required'
+    ? { code: Reply.DataProtectionRequired, text: 'Data connections must be encrypted: send PBSZ 0 and PROT P.' }
+    : null;
+
 /** In order: the first refusal wins. */
-export const DEFAULT_POLICIES: readonly Policy[] = [requireLogin, requireArgument, requirePermission];
+export const DEFAULT_POLICIES: readonly Policy[] = [requireLogin, requireArgument, requireTlsForLogin, requirePermission, requireProtectedData];

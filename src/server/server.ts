@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { isIP, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Authenticator, UserContext } from '../auth/authenticator.js';
-import type { FerryConfig } from '../config/schema.js';
+import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
 import { canonicalAddress } from '../protocol/address.js';
 import { formatReply, Reply } from '../protocol/replies.js';
 import type { StorageBackend } from '../storage/backend.js';
@@ -16,6 +16,7 @@ import { LocalStorage } from '../storage/local.js';
 import { defaultCommandTable } from './commands/table.js';
 import { PassivePortPool } from './data/port-pool.js';
 import { Session, type ServerContext } from './session.js';
+import { TlsProvider } from './tls/tls-provider.js';
 
 export interface FtpServerOptions {
   config: FerryConfig;
@@ -25,8 +26,17 @@ export interface FtpServerOptions {
   openStorage?: (user: UserContext) => Promise<StorageBackend>;
 }
 
+export interface BoundAddresses {
+  address: string;
+  port: number;
+  /** The implicit FTPS listener's port, when it runs. */
+  implicitPort: number | null;
+}
+
 export class FtpServer {
   private readonly listener: Server;
+  /** Implicit FTPS (TLS before the greeting), when TLS is on and tls.implicit is true. */
+  private readonly implicitListener: Server | null;
   private readonly sessions = new Set<Session>();
   private readonly perAddress = new Map<string, number>();
   private readonly context: ServerContext;
@@ -34,7 +44,11 @@ export class FtpServer {
 
   constructor(private readonly options: FtpServerOptions) {
     const { config, logger } = options;
+    const tlsMode = effectiveTlsMode(config);
+    const tls = tlsMode !== 'off' && config.tls.cert && config.tls.key ? new TlsProvider({ cert: config.tls.cert, key: config.tls.key }) : null;
     this.context = {
+      tls,
+      tlsMode,
       config,
       logger,
       authenticator: options.authenticator,
@@ -44,27 +58,34 @@ export class FtpServer {
       masqueradeAddress: () => this.masqueradeAddress(),
       isShuttingDown: () => this.shuttingDown,
     };
-    this.listener = createServer((socket) => this.accept(socket));
+    this.listener = createServer((socket) => this.accept(socket, false));
+    this.implicitListener = tls && config.tls.implicit ? createServer((socket) => this.accept(socket, true)) : null;
+  }
+
+  /** Re-reads the TLS certificate and key (SIGHUP); sessions keep running. */
+  reloadTls(): void {
+    this.context.tls?.reload();
   }
 
   get sessionCount(): number {
     return this.sessions.size;
   }
 
-  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
-  listen(): Promise<{ address: string; port: number }> {
-    const { host, port } = this.options.config;
-    return new Promise((resolve, reject) => {
-      this.listener.once('error', reject);
-      this.listener.listen({ host, port }, () => {
-        this.listener.off('error', reject);
-        const bound = this.listener.address() as { address: string; port: number };
-        resolve({ address: bound.address, port: bound.port });
-      });
-    });
+  /** Starts listening; resolves with the bound addresses (port 0 picks a free port). */
+  async listen(): Promise<BoundAddresses> {
+    const { host, port, tls } = this.options.config;
+    const bound = await listenOn(this.listener, host, port);
+    if (!this.implicitListener) return { ...bound, implicitPort: null };
+    try {
+      const implicit = await listenOn(this.implicitListener, host, tls.implicit_port);
+      return { ...bound, implicitPort: implicit.port };
+    } catch (error) {
+      this.listener.close();
+      throw error;
+    }
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: Socket, implicitTls: boolean): void {
     const { config, logger } = this.options;
     const address = canonicalAddress(socket.remoteAddress ?? '');
     const fromAddress = this.perAddress.get(address) ?? 0;
@@ -91,7 +112,7 @@ export class FtpServer {
       if (left > 0) this.perAddress.set(address, left);
       else this.perAddress.delete(address);
     });
-    session.start();
+    session.start({ implicitTls });
   }
 
   /** The configured PASV address, resolved now when it is a host name (it may change). */
@@ -113,7 +134,8 @@ export class FtpServer {
    */
   async close(graceMs = this.options.config.shutdown_grace * 1000): Promise<void> {
     this.shuttingDown = true;
-    const closed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    const listeners = [this.listener, ...(this.implicitListener ? [this.implicitListener] : [])];
+    const closed = Promise.all(listeners.map((listener) => new Promise<void>((resolve) => listener.close(() => resolve()))));
     for (const session of this.sessions) {
       if (!session.isBusy) session.close(Reply.ServiceNotAvailable, 'Server shutting down.');
     }
@@ -128,4 +150,15 @@ export class FtpServer {
     }
     await closed;
   }
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<{ address: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      const bound = server.address() as { address: string; port: number };
+      resolve({ address: bound.address, port: bound.port });
+    });
+  });
 }

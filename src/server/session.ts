@@ -6,9 +6,10 @@
  * runs -- the control socket is never paused, so ABOR is always readable.
  */
 import type { Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Authenticator, UserContext } from '../auth/authenticator.js';
-import type { FerryConfig } from '../config/schema.js';
+import type { FerryConfig, TlsMode } from '../config/schema.js';
 import { FtpError } from '../errors.js';
 import { CommandLineReader, parseCommand, redactArgument } from '../protocol/commands.js';
 import { MLST_FACTS, type MlstFact } from '../protocol/listing.js';
@@ -21,6 +22,8 @@ import { DataChannel } from './data/data-channel.js';
 import type { PassivePortPool } from './data/port-pool.js';
 import { events } from '../observability/events.js';
 import { DEFAULT_POLICIES } from './policies.js';
+import { handshake, wrapServerSocket } from './tls/secure-socket.js';
+import type { TlsProvider } from './tls/tls-provider.js';
 
 /** Pipelined commands held while one runs; more than this is a flood (421). */
 const MAX_QUEUED_COMMANDS = 64;
@@ -33,6 +36,9 @@ export interface ServerContext {
   commands: CommandTable;
   logger: Logger;
   openStorage(user: UserContext): Promise<StorageBackend>;
+  /** Certificate and contexts when TLS is configured, else null. */
+  tls: TlsProvider | null;
+  tlsMode: TlsMode;
   /** Address for 227 replies when a masquerade address is configured (resolved now). */
   masqueradeAddress(): Promise<string | null>;
   isShuttingDown(): boolean;
@@ -67,11 +73,21 @@ export class Session {
   mlstFacts: Set<MlstFact> = new Set(MLST_FACTS);
   loginFailures = 0;
   transfer: RunningTransfer | null = null;
+  /** The control connection is TLS-protected (AUTH TLS, or the implicit listener). */
+  secure = false;
+  pbszDone = false;
+  /** PROT level for data connections: C (clear) or P (private, TLS). */
+  protection: 'C' | 'P' = 'C';
+  /** This session's TLS context (its own ticket keys: data connections must resume it). */
+  tlsContext: SecureContext | null = null;
+  /** The stream commands and replies travel on: the TCP socket, or TLS over it. */
+  private io: Socket;
 
   private readonly reader = new CommandLineReader();
   private readonly queue: string[] = [];
   private busy = false;
   private closed = false;
+  private closedEventSent = false;
 
   constructor(
     readonly socket: Socket,
@@ -93,9 +109,10 @@ export class Session {
     });
     socket.setNoDelay(true);
     socket.setTimeout(config.timeouts.idle * 1000, () => this.onIdle());
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.logger.debug({ err: error.message }, 'control connection error'));
     socket.on('close', () => this.onClose());
+    this.io = socket;
+    this.attachIo(socket);
   }
 
   get isClosed(): boolean {
@@ -107,17 +124,69 @@ export class Session {
     return this.busy || this.transfer !== null;
   }
 
-  start(): void {
+  private readonly onDataBound = (chunk: Buffer) => this.onData(chunk);
+
+  private attachIo(io: Socket): void {
+    io.on('data', this.onDataBound);
+  }
+
+  /**
+   * Greets the client. On the implicit FTPS listener the TLS handshake comes first, and
+   * data connections default to PROT P.
+   */
+  start(options: { implicitTls?: boolean } = {}): void {
     events.sessionOpened.publish({ session: this });
-    this.logger.info('session opened');
-    this.reply(Reply.ServiceReady, this.server.config.banner);
+    this.logger.info({ implicitTls: options.implicitTls ?? false }, 'session opened');
+    if (!options.implicitTls) {
+      this.reply(Reply.ServiceReady, this.server.config.banner);
+      return;
+    }
+    this.protection = 'P';
+    this.pbszDone = true;
+    void this.startTls().then((ok) => {
+      if (ok) this.reply(Reply.ServiceReady, this.server.config.banner);
+    });
+  }
+
+  /**
+   * Switches the control connection to TLS (after "234" for AUTH TLS, or at once on the
+   * implicit listener). Resolves false when the handshake fails; that costs one log line
+   * and the connection, never the server.
+   */
+  async startTls(): Promise<boolean> {
+    const tls = this.server.tls;
+    if (!tls) return false;
+    this.queue.length = 0; // nothing pipelined behind AUTH may run unprotected
+    this.io.off('data', this.onDataBound);
+    this.tlsContext = tls.createContext();
+    const secure = wrapServerSocket(this.io, this.tlsContext);
+    this.io = secure;
+    try {
+      await handshake(secure, { handshakeTimeoutMs: this.server.config.tls.handshake_timeout * 1000 });
+    } catch (error) {
+      this.logger.info({ err: (error as Error).message }, 'TLS handshake failed on the control connection');
+      this.closed = true;
+      this.socket.destroy();
+      return false;
+    }
+    this.secure = true;
+    this.logger.debug({ protocol: secure.getProtocol(), cipher: secure.getCipher().name }, 'control connection secured');
+    this.attachIo(secure);
+    return true;
+  }
+
+  /** The TLS policy for a user name: per-user override, else the server's; anonymous users are exempt. */
+  tlsModeFor(name: string): TlsMode {
+    const { authenticator, tlsMode } = this.server;
+    if (authenticator.isAnonymousName(name)) return tlsMode === 'off' ? 'off' : 'optional';
+    return authenticator.tlsModeFor?.(name) ?? tlsMode;
   }
 
   reply(code: number, text: string | readonly string[]): void {
-    if (this.closed || this.socket.writableEnded) return;
+    if (this.closed || this.io.writableEnded) return;
     const formatted = formatReply(code, text);
     this.logger.debug(`<-- ${formatted.trimEnd()}`);
-    this.socket.write(formatted);
+    this.io.write(formatted);
   }
 
   /** Resolves a client path against the current directory (553 for an impossible name). */
@@ -152,7 +221,7 @@ export class Session {
     this.closed = true;
     this.transfer?.abort();
     this.data.reset();
-    this.socket.end();
+    this.io.end();
     // A peer that never reads its side must not keep the socket forever.
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
@@ -255,6 +324,8 @@ export class Session {
   }
 
   private onClose(): void {
+    if (this.closedEventSent) return;
+    this.closedEventSent = true;
     this.closed = true;
     this.transfer?.abort();
     this.data.reset();

@@ -3,12 +3,15 @@
  * move the bytes, then 226 -- or 425 (no connection), 426 (connection lost or ABOR),
  * 451/452 (storage). The session stays usable whatever happens.
  */
+import { once } from 'node:events';
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { FtpError, fromSystemError } from '../errors.js';
 import { events, type TransferEvent } from '../observability/events.js';
 import { Reply } from '../protocol/replies.js';
 import type { TransferOptions } from './data/transfer.js';
 import type { Session } from './session.js';
+import { secureDataSocket } from './tls/secure-socket.js';
 
 /** Errors that mean the data connection itself broke (426), not the storage. */
 const CONNECTION_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
@@ -34,6 +37,24 @@ function failureReply(error: unknown): FtpError {
   return fromSystemError(error);
 }
 
+/** How long a TLS peer gets to answer our close_notify before the socket is dropped. */
+const TLS_CLOSE_WAIT_MS = 2000;
+
+/**
+ * Closes a finished data connection. Plain TCP is destroyed at once (its FIN is out);
+ * TLS waits briefly for the peer's close_notify so clients such as GnuTLS-based lftp
+ * see a proper TLS shutdown rather than a truncated stream.
+ */
+async function closeDataConnection(socket: Socket): Promise<void> {
+  if (socket instanceof TLSSocket && !socket.destroyed) {
+    socket.end();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([once(socket, 'close'), new Promise((resolve) => (timer = setTimeout(resolve, TLS_CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+  socket.destroy();
+}
+
 export async function runTransfer(session: Session, job: TransferJob): Promise<void> {
   const controller = new AbortController();
   const started = Date.now();
@@ -51,12 +72,23 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
   session.reply(Reply.FileStatusOk, job.opening);
   try {
     socket = await session.data.open(controller.signal);
+    if (session.protection === 'P' && session.tlsContext) {
+      const tlsConfig = session.server.config.tls;
+      socket = await secureDataSocket(socket, {
+        context: session.tlsContext,
+        handshakeTimeoutMs: tlsConfig.handshake_timeout * 1000,
+        requireReuse: tlsConfig.session_reuse,
+        signal: controller.signal,
+      });
+    }
     bytes = await job.work(socket, {
       ascii: session.transferType === 'A',
       idleTimeoutMs: session.server.config.timeouts.data_idle * 1000,
       signal: controller.signal,
     });
     outcome = 'complete';
+    // 226 means "data connection closed": close it first (its bytes are already flushed).
+    await closeDataConnection(socket);
     session.reply(Reply.ClosingData, job.completion ?? 'Transfer complete.');
   } catch (error) {
     await job.onFailure?.().catch((cleanupError: unknown) => session.logger.error({ err: cleanupError }, 'cleanup after failed transfer'));

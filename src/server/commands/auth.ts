@@ -7,6 +7,7 @@ import type { CommandSpec } from './types.js';
 export const authCommands: CommandSpec[] = [
   {
     verb: 'USER',
+    sendsCredentials: true,
     syntax: 'USER <sp> username',
     needsLogin: false,
     needsArgument: true,
@@ -25,6 +26,7 @@ export const authCommands: CommandSpec[] = [
   },
   {
     verb: 'PASS',
+    sendsCredentials: true,
     syntax: 'PASS <sp> password',
     needsLogin: false,
     async handle({ session, arg }) {

@@ -74,6 +74,7 @@ function statusLines(session: Session): string[] {
 export const listingCommands: CommandSpec[] = [
   {
     verb: 'LIST',
+    opensDataConnection: true,
     syntax: 'LIST [<sp> pathname]',
     needsLogin: true,
     permission: 'list',
@@ -85,6 +86,7 @@ export const listingCommands: CommandSpec[] = [
   },
   {
     verb: 'NLST',
+    opensDataConnection: true,
     syntax: 'NLST [<sp> pathname]',
     needsLogin: true,
     permission: 'list',
@@ -95,6 +97,7 @@ export const listingCommands: CommandSpec[] = [
   },
   {
     verb: 'MLSD',
+    opensDataConnection: true,
     syntax: 'MLSD [<sp> pathname]',
     needsLogin: true,
     permission: 'list',

@@ -10,6 +10,7 @@ import { infoCommands } from './info.js';
 import { listingCommands } from './listing.js';
 import { navigationCommands } from './navigation.js';
 import { parameterCommands } from './parameters.js';
+import { tlsCommands } from './tls.js';
 import { transferCommands } from './transfer.js';
 import type { CommandSpec } from './types.js';
 
@@ -56,5 +57,6 @@ export function defaultCommandTable(): CommandTable {
     ...dataChannelCommands,
     ...parameterCommands,
     ...infoCommands,
+    ...tlsCommands,
   ]);
 }

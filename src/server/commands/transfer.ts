@@ -70,6 +70,7 @@ async function uniqueName(session: Session, arg: string): Promise<string> {
 export const transferCommands: CommandSpec[] = [
   {
     verb: 'RETR',
+    opensDataConnection: true,
     syntax: 'RETR <sp> pathname',
     needsLogin: true,
     needsArgument: true,
@@ -78,6 +79,7 @@ export const transferCommands: CommandSpec[] = [
   },
   {
     verb: 'STOR',
+    opensDataConnection: true,
     syntax: 'STOR <sp> pathname',
     needsLogin: true,
     needsArgument: true,
@@ -89,6 +91,7 @@ export const transferCommands: CommandSpec[] = [
   },
   {
     verb: 'APPE',
+    opensDataConnection: true,
     syntax: 'APPE <sp> pathname',
     needsLogin: true,
     needsArgument: true,
@@ -100,6 +103,7 @@ export const transferCommands: CommandSpec[] = [
   },
   {
     verb: 'STOU',
+    opensDataConnection: true,
     syntax: 'STOU [<sp> pathname] (store under a unique name)',
     needsLogin: true,
     permission: 'write',

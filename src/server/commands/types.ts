@@ -27,6 +27,10 @@ export interface CommandSpec {
   needsArgument?: boolean;
   /** The user must have this permission (550 otherwise). */
   permission?: Permission;
+  /** USER and PASS: refused without TLS when the user's TLS policy requires it. */
+  sendsCredentials?: boolean;
+  /** Opens a data connection: refused under PROT C when the user's TLS policy requires data TLS. */
+  opensDataConnection?: boolean;
   /** May run while a transfer is in progress (ABOR, STAT); others wait their turn. */
   duringTransfer?: boolean;
   /** FEAT line(s) this command contributes. */

@@ -23,6 +23,9 @@ const PORT_20_FALLBACK = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'EPER
 function attempt(target: ActiveTarget, options: ActiveConnectOptions, localPort: number | undefined): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: target.host, port: target.port, localAddress: options.localAddress, localPort });
+    // Nothing may be read before the transfer (or a TLS wrap) takes the socket over: a
+    // ClientHello read into this socket's buffer would be lost to TLS.
+    socket.pause();
     const timer = setTimeout(() => fail(new FtpError('FERRY_ERR_DATA_CONNECT', "Can't open data connection: connect timed out.")), options.timeoutMs);
     const onAbort = () => fail(new FtpError('FERRY_ERR_DATA_ABORTED'));
     const cleanup = () => {

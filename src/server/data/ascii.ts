@@ -38,7 +38,7 @@ export class CrlfToLf extends Transform {
   private pendingCr = false;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (chunk.indexOf(CR) === -1 && !this.pendingCr) return callback(null, chunk);
+    if (chunk.length === 0 || (chunk.indexOf(CR) === -1 && !this.pendingCr)) return callback(null, chunk);
     const out = Buffer.allocUnsafe(chunk.length + 1);
     let o = 0;
     if (this.pendingCr && chunk[0] !== LF) out[o++] = CR;
