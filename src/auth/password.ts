@@ -24,16 +24,38 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
-/** True when the hash has the form hashPassword produces. */
+interface ParsedHash {
+  cost: { N: number; r: number; p: number };
+  salt: Buffer;
+  key: Buffer;
+}
+
+/** Parses a stored hash, rejecting parameters scrypt would refuse and keys too short to mean anything. */
+function parseHash(stored: string): ParsedHash | null {
+  const match = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(stored);
+  if (!match) return null;
+  const [N, r, p] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const powerOfTwo = N >= 1024 && N <= 1 << 20 && (N & (N - 1)) === 0;
+  if (!powerOfTwo || r < 1 || r > 32 || p < 1 || p > 16) return null;
+  const salt = Buffer.from(match[4]!, 'base64');
+  const key = Buffer.from(match[5]!, 'base64');
+  if (salt.length < 8 || key.length < 16 || key.length > 64) return null;
+  return { cost: { N, r, p }, salt, key };
+}
+
+/** True when the hash has the form hashPassword produces (with sane parameters). */
 export function isPasswordHash(stored: string): boolean {
-  return /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/.test(stored);
+  return parseHash(stored) !== null;
 }
 
 /** Constant-time check of a password against a stored hash; false for a malformed hash. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  if (!isPasswordHash(stored)) return false;
-  const [, n, r, p, saltText, keyText] = stored.split('$') as [string, string, string, string, string, string];
-  const expected = Buffer.from(keyText, 'base64');
-  const actual = await derive(password, Buffer.from(saltText, 'base64'), { N: Number(n), r: Number(r), p: Number(p) }, expected.length);
-  return timingSafeEqual(actual, expected);
+  const parsed = parseHash(stored);
+  if (!parsed) return false;
+  try {
+    const actual = await derive(password, parsed.salt, parsed.cost, parsed.key.length);
+    return timingSafeEqual(actual, parsed.key);
+  } catch {
+    return false;
+  }
 }

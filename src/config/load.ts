@@ -48,14 +48,14 @@ export function readConfigFile(path: string): Tree {
 function resolveFilePaths(tree: Tree, base: string): Tree {
   const out: Tree = { ...tree };
   for (const key of ['root', 'users_file'] as const) {
-    if (typeof out[key] === 'string') out[key] = resolve(base, out[key] as string);
+    if (typeof out[key] === 'string' && out[key] !== '') out[key] = resolve(base, out[key] as string);
   }
-  if (isTree(out.anonymous) && typeof out.anonymous.root === 'string') {
+  if (isTree(out.anonymous) && typeof out.anonymous.root === 'string' && out.anonymous.root !== '') {
     out.anonymous = { ...out.anonymous, root: resolve(base, out.anonymous.root) };
   }
   if (isTree(out.tls)) {
     const tls = { ...out.tls };
-    for (const key of ['cert', 'key'] as const) if (typeof tls[key] === 'string') tls[key] = resolve(base, tls[key] as string);
+    for (const key of ['cert', 'key'] as const) if (typeof tls[key] === 'string' && tls[key] !== '') tls[key] = resolve(base, tls[key] as string);
     out.tls = tls;
   }
   return out;

@@ -1,0 +1,246 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import {
+  CommandLineReader,
+  MAX_COMMAND_LINE_BYTES,
+  parseCommand,
+  redactArgument,
+  type ReadResult,
+} from '../../src/protocol/commands.js';
+
+const IAC = 0xff;
+const IP = 0xf4; // Telnet Interrupt Process
+const DM = 0xf2; // Telnet Data Mark (Synch)
+const WILL = 0xfb;
+const DO = 0xfd;
+const NOP = 0xf1;
+
+function line(text: string): ReadResult {
+  return { kind: 'line', text };
+}
+
+/** Feeds chunks one after another and collects everything the reader reports. */
+function feedAll(reader: CommandLineReader, chunks: readonly Buffer[]): ReadResult[] {
+  return chunks.flatMap((chunk) => reader.feed(chunk));
+}
+
+/** Every way to cut `bytes` into two chunks (including an empty first or last chunk). */
+function everySplit(bytes: Buffer): Buffer[][] {
+  const splits: Buffer[][] = [];
+  for (let at = 0; at <= bytes.length; at++) splits.push([bytes.subarray(0, at), bytes.subarray(at)]);
+  return splits;
+}
+
+describe('CommandLineReader: line endings', () => {
+  test('CRLF ends a line and the CR is not part of the text', () => {
+    const reader = new CommandLineReader();
+    assert.deepEqual(reader.feed(Buffer.from('USER alice\r\nPASS secret\r\n')), [line('USER alice'), line('PASS secret')]);
+  });
+
+  test('a bare LF also ends a line', () => {
+    const reader = new CommandLineReader();
+    assert.deepEqual(reader.feed(Buffer.from('NOOP\nSYST\n')), [line('NOOP'), line('SYST')]);
+  });
+
+  test('an incomplete line is held until its LF arrives', () => {
+    const reader = new CommandLineReader();
+    assert.deepEqual(reader.feed(Buffer.from('PWD\r')), []);
+    assert.deepEqual(reader.feed(Buffer.from('\n')), [line('PWD')]);
+  });
+
+  test('an empty line is reported as an empty text', () => {
+    const reader = new CommandLineReader();
+    assert.deepEqual(reader.feed(Buffer.from('\r\n\n')), [line(''), line('')]);
+  });
+
+  test('only the one CR right before LF is removed; other CRs stay in the text', () => {
+    const reader = new CommandLineReader();
+    assert.deepEqual(reader.feed(Buffer.from('A\rB\r\r\n')), [line('A\rB\r')]);
+  });
+
+  test('two lines split into two chunks at every byte position give the same lines', () => {
+    const bytes = Buffer.from('USER alice\r\nCWD /a b\r\n');
+    for (const chunks of everySplit(bytes)) {
+      const reader = new CommandLineReader();
+      assert.deepEqual(feedAll(reader, chunks), [line('USER alice'), line('CWD /a b')], `split at ${chunks[0]!.length}`);
+    }
+  });
+
+  test('a line fed one byte at a time', () => {
+    const bytes = Buffer.from('RETR file.txt\r\n');
+    const reader = new CommandLineReader();
+    const chunks = [...bytes].map((byte) => Buffer.from([byte]));
+    assert.deepEqual(feedAll(reader, chunks), [line('RETR file.txt')]);
+  });
+
+  test('UTF-8 names survive a split in the middle of a multi-byte character', () => {
+    const bytes = Buffer.from('RETR 中文文件名.txt\r\n', 'utf8');
+    for (const chunks of everySplit(bytes)) {
+      const reader = new CommandLineReader();
+      assert.deepEqual(feedAll(reader, chunks), [line('RETR 中文文件名.txt')], `split at ${chunks[0]!.length}`);
+    }
+    // Three chunks, each cutting a character in two.
+    const reader = new CommandLineReader();
+    const chunks = [bytes.subarray(0, 6), bytes.subarray(6, 10), bytes.subarray(10)];
+    assert.deepEqual(feedAll(reader, chunks), [line('RETR 中文文件名.txt')]);
+  });
+});
+
+describe('CommandLineReader: Telnet', () => {
+  test('IAC IP IAC DM before ABOR is stripped', () => {
+    const reader = new CommandLineReader();
+    const bytes = Buffer.concat([Buffer.from([IAC, IP, IAC, DM]), Buffer.from('ABOR\r\n')]);
+    assert.deepEqual(reader.feed(bytes), [line('ABOR')]);
+  });
+
+  test('IAC IP IAC DM ABOR split at every byte position', () => {
+    const bytes = Buffer.concat([Buffer.from([IAC, IP, IAC, DM]), Buffer.from('ABOR\r\n')]);
+    for (const chunks of everySplit(bytes)) {
+      const reader = new CommandLineReader();
+      assert.deepEqual(feedAll(reader, chunks), [line('ABOR')], `split at ${chunks[0]!.length}`);
+    }
+  });
+
+  test('IAC IAC is an escaped 0xFF data byte, unlike IAC NOP which is dropped', () => {
+    const escaped = new CommandLineReader().feed(Buffer.from([0x41, IAC, IAC, 0x42, 0x0a]));
+    // The lone 0xFF byte is not valid UTF-8, so it decodes to U+FFFD -- but it is there.
+    assert.deepEqual(escaped, [line('A\uFFFDB')]);
+    const command = new CommandLineReader().feed(Buffer.from([0x41, IAC, NOP, 0x42, 0x0a]));
+    assert.deepEqual(command, [line('AB')]);
+  });
+
+  test('IAC IAC split between chunks is still one data byte', () => {
+    const reader = new CommandLineReader();
+    assert.deepEqual(reader.feed(Buffer.from([0x41, IAC])), []);
+    assert.deepEqual(reader.feed(Buffer.from([IAC, 0x42, 0x0a])), [line('A\uFFFDB')]);
+  });
+
+  test('IAC WILL <option> and IAC DO <option> are dropped with their option byte', () => {
+    // The option byte 0x41 ('A') must not leak into the line.
+    const bytes = Buffer.concat([
+      Buffer.from([IAC, WILL, 0x41]),
+      Buffer.from('NO'),
+      Buffer.from([IAC, DO, 0x0a]), // option byte LF must not end the line
+      Buffer.from('OP\r\n'),
+    ]);
+    for (const chunks of everySplit(bytes)) {
+      const reader = new CommandLineReader();
+      assert.deepEqual(feedAll(reader, chunks), [line('NOOP')], `split at ${chunks[0]!.length}`);
+    }
+  });
+
+  test('IAC WILL option sequence fed one byte per chunk', () => {
+    const bytes = Buffer.concat([Buffer.from([IAC, WILL, 0x01, IAC, DO, 0x03]), Buffer.from('SYST\r\n')]);
+    const reader = new CommandLineReader();
+    assert.deepEqual(feedAll(reader, [...bytes].map((byte) => Buffer.from([byte]))), [line('SYST')]);
+  });
+});
+
+describe('CommandLineReader: overlong lines', () => {
+  test('the default limit is 8192 bytes', () => {
+    assert.equal(MAX_COMMAND_LINE_BYTES, 8192);
+    const reader = new CommandLineReader();
+    const ok = 'X'.repeat(8192);
+    assert.deepEqual(reader.feed(Buffer.from(`${ok}\n`)), [line(ok)]);
+    assert.deepEqual(reader.feed(Buffer.from(`${'X'.repeat(8193)}\r\n`)), [{ kind: 'too-long' }]);
+  });
+
+  test('a line at the limit is accepted, one byte over is too long', () => {
+    const reader = new CommandLineReader(8);
+    assert.deepEqual(reader.feed(Buffer.from('ABCDEFGH\n')), [line('ABCDEFGH')]);
+    assert.deepEqual(reader.feed(Buffer.from('ABCDEFG\r\n')), [line('ABCDEFG')]);
+    assert.deepEqual(reader.feed(Buffer.from('ABCDEFGHI\n')), [{ kind: 'too-long' }]);
+  });
+
+  test('an overlong line gives exactly one too-long, and the next line parses normally', () => {
+    const reader = new CommandLineReader(16);
+    const results = [
+      ...reader.feed(Buffer.from('STOR ' + 'x'.repeat(40))),
+      ...reader.feed(Buffer.from('y'.repeat(100))),
+      ...reader.feed(Buffer.from('z'.repeat(10) + '\r\nNOOP\r\n')),
+    ];
+    assert.deepEqual(results, [{ kind: 'too-long' }, line('NOOP')]);
+  });
+
+  test('overlong line followed by a normal one, split at every byte position', () => {
+    const bytes = Buffer.from(`${'A'.repeat(20)}\r\nPWD\r\n`);
+    for (const chunks of everySplit(bytes)) {
+      const reader = new CommandLineReader(10);
+      assert.deepEqual(feedAll(reader, chunks), [{ kind: 'too-long' }, line('PWD')], `split at ${chunks[0]!.length}`);
+    }
+  });
+
+  test('Telnet bytes do not count toward the limit', () => {
+    const reader = new CommandLineReader(5);
+    const bytes = Buffer.concat([Buffer.from([IAC, IP, IAC, DM, IAC, WILL, 1]), Buffer.from('ABOR\r\n')]);
+    assert.deepEqual(reader.feed(bytes), [line('ABOR')]);
+    assert.deepEqual(reader.feed(Buffer.from('ABORTS\n')), [{ kind: 'too-long' }]);
+  });
+});
+
+describe('CommandLineReader: property', () => {
+  test('lines without CR, LF or 0xFF, joined with CRLF and cut anywhere, come back identical', () => {
+    // Any Unicode text without CR or LF; its UTF-8 form never contains a 0xFF byte.
+    const lineArb = fc.string({ unit: 'binary', maxLength: 40 }).filter((text) => !/[\r\n]/.test(text));
+    fc.assert(
+      fc.property(fc.array(lineArb, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 10 }), (lines, cuts) => {
+        const bytes = Buffer.from(lines.map((text) => `${text}\r\n`).join(''), 'utf8');
+        const positions = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
+        const chunks: Buffer[] = [];
+        let start = 0;
+        for (const position of positions) {
+          chunks.push(bytes.subarray(start, position));
+          start = position;
+        }
+        chunks.push(bytes.subarray(start));
+        const reader = new CommandLineReader();
+        assert.deepEqual(feedAll(reader, chunks), lines.map(line));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('parseCommand', () => {
+  test('the verb is upper-cased and the argument follows the first space', () => {
+    assert.deepEqual(parseCommand('retr file.txt'), { verb: 'RETR', arg: 'file.txt' });
+    assert.deepEqual(parseCommand('Cwd /a'), { verb: 'CWD', arg: '/a' });
+  });
+
+  test('a verb alone has an empty argument', () => {
+    assert.deepEqual(parseCommand('PWD'), { verb: 'PWD', arg: '' });
+    assert.deepEqual(parseCommand('NOOP '), { verb: 'NOOP', arg: '' });
+  });
+
+  test('the argument is kept verbatim: leading and trailing spaces, quotes, inner spaces', () => {
+    assert.deepEqual(parseCommand('STOR  leading.txt'), { verb: 'STOR', arg: ' leading.txt' });
+    assert.deepEqual(parseCommand('STOR trailing.txt  '), { verb: 'STOR', arg: 'trailing.txt  ' });
+    assert.deepEqual(parseCommand('MKD "quoted dir"'), { verb: 'MKD', arg: '"quoted dir"' });
+    assert.deepEqual(parseCommand('RETR a  b\tc'), { verb: 'RETR', arg: 'a  b\tc' });
+    assert.deepEqual(parseCommand('RETR 中文文件名.txt'), { verb: 'RETR', arg: '中文文件名.txt' });
+  });
+
+  test('verbs that are not 3-4 ASCII letters are rejected', () => {
+    for (const bad of ['', ' USER x', 'US x', 'USERS x', 'US3R x', 'RETR\tx', 'ÜSER x', '1234', 'A-B', '\u0000NOOP']) {
+      assert.equal(parseCommand(bad), null, JSON.stringify(bad));
+    }
+  });
+
+  test('three- and four-letter verbs are accepted', () => {
+    assert.deepEqual(parseCommand('mkd x'), { verb: 'MKD', arg: 'x' });
+    assert.deepEqual(parseCommand('xmkd x'), { verb: 'XMKD', arg: 'x' });
+  });
+});
+
+describe('redactArgument', () => {
+  test('PASS and ACCT arguments are hidden', () => {
+    assert.equal(redactArgument('PASS', 'hunter2'), '****');
+    assert.equal(redactArgument('ACCT', 'acct-secret'), '****');
+  });
+
+  test('other arguments are shown verbatim', () => {
+    assert.equal(redactArgument('USER', 'alice'), 'alice');
+    assert.equal(redactArgument('RETR', ' a b '), ' a b ');
+  });
+});

@@ -1,0 +1,151 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../../src/config/errors.js';
+import { loadConfig, mergeConfig, readConfigFile } from '../../src/config/load.js';
+
+let base: string;
+let fileCount = 0;
+
+before(() => {
+  base = mkdtempSync(join(tmpdir(), 'ferry-config-'));
+});
+
+after(() => {
+  rmSync(base, { recursive: true, force: true });
+});
+
+/** Writes a TOML file in its own fresh folder and returns its path. */
+function configFile(text: string): string {
+  const dir = join(base, `case-${++fileCount}`);
+  mkdirSync(dir);
+  const path = join(dir, 'ferry.toml');
+  writeFileSync(path, text);
+  return path;
+}
+
+function configError(run: () => unknown): ConfigError {
+  let caught: unknown;
+  try {
+    run();
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof ConfigError, `expected ConfigError, got ${String(caught)}`);
+  return caught;
+}
+
+describe('mergeConfig', () => {
+  test('objects merge deeply; scalars and arrays replace', () => {
+    const merged = mergeConfig(
+      { port: 21, passive: { enabled: true, ports: '1-2' }, list: [1, 2] },
+      { passive: { ports: '3-4' }, list: [3], banner: 'hi' },
+    );
+    assert.deepEqual(merged, { port: 21, passive: { enabled: true, ports: '3-4' }, list: [3], banner: 'hi' });
+  });
+
+  test('undefined values in the override do not erase the base', () => {
+    assert.deepEqual(mergeConfig({ port: 21, log: { level: 'info' } }, { port: undefined, log: { level: undefined } }), {
+      port: 21,
+      log: { level: 'info' },
+    });
+  });
+
+  test('the inputs are not modified', () => {
+    const baseTree = { passive: { enabled: true } };
+    mergeConfig(baseTree, { passive: { enabled: false } });
+    assert.deepEqual(baseTree, { passive: { enabled: true } });
+  });
+});
+
+describe('loadConfig', () => {
+  test('no file and no flags: the defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 2121);
+    assert.equal(config.host, '0.0.0.0');
+    assert.deepEqual(config.passive.ports, { min: 50000, max: 50999 });
+  });
+
+  test('values from the file, flags win over the file', () => {
+    const path = configFile('port = 2100\nbanner = "from file"\n[passive]\nports = "40000-40009"\n');
+    const fromFile = loadConfig({ file: path });
+    assert.equal(fromFile.port, 2100);
+    assert.equal(fromFile.banner, 'from file');
+    assert.deepEqual(fromFile.passive.ports, { min: 40000, max: 40009 });
+    const withFlags = loadConfig({ file: path, overrides: { port: 2200, passive: { enabled: false } } });
+    assert.equal(withFlags.port, 2200);
+    assert.equal(withFlags.banner, 'from file');
+    assert.deepEqual(withFlags.passive.ports, { min: 40000, max: 40009 });
+    assert.equal(withFlags.passive.enabled, false);
+  });
+
+  test('passive.ports = "0" in a file is null (any free port)', () => {
+    assert.equal(loadConfig({ file: configFile('[passive]\nports = "0"\n') }).passive.ports, null);
+  });
+
+  test('an unknown key in the file is named', () => {
+    const error = configError(() => loadConfig({ file: configFile('[passive]\nportz = "1-2"\n') }));
+    assert.equal(error.key, 'passive.portz');
+    assert.match(error.message, /unknown key "passive\.portz"/);
+  });
+
+  test('a wrong type in the file names its key', () => {
+    const error = configError(() => loadConfig({ file: configFile('port = "abc"\n') }));
+    assert.equal(error.key, 'port');
+    assert.match(error.message, /\n {2}port: /);
+  });
+
+  test('a TOML syntax error mentions the file and the line', () => {
+    const path = configFile('port = 2121\nbanner = \nhost = "::"\n');
+    const error = configError(() => loadConfig({ file: path }));
+    assert.match(error.message, /TOML syntax error/);
+    assert.match(error.message, /line 2\b/);
+    assert.ok(error.message.includes(path), error.message);
+  });
+
+  test('a missing file is a ConfigError naming it', () => {
+    const path = join(base, 'does-not-exist.toml');
+    const error = configError(() => loadConfig({ file: path }));
+    assert.match(error.message, /cannot read config file/);
+    assert.ok(error.message.includes(path));
+  });
+
+  test("relative paths in the file resolve against the file's folder", () => {
+    const path = configFile('root = "data"\nusers_file = "../users.toml"\n[anonymous]\nroot = "./pub"\n');
+    const dir = join(path, '..');
+    const config = loadConfig({ file: path });
+    assert.equal(config.root, join(dir, 'data'));
+    assert.equal(config.users_file, join(dir, '..', 'users.toml'));
+    assert.equal(config.anonymous.root, join(dir, 'pub'));
+  });
+
+  test('absolute paths in the file are kept', () => {
+    const config = loadConfig({ file: configFile('root = "/srv/ftp"\n') });
+    assert.equal(config.root, '/srv/ftp');
+  });
+
+  test('relative paths given as flags are not rebased on the file', () => {
+    const config = loadConfig({ file: configFile('root = "data"\n'), overrides: { root: 'flag-root' } });
+    assert.equal(config.root, 'flag-root');
+  });
+
+  test(
+    'an empty root in the file is rejected like an empty root flag',
+
+    () => {
+      const error = configError(() => loadConfig({ file: configFile('root = ""\n') }));
+      assert.equal(error.key, 'root');
+    },
+  );
+});
+
+describe('readConfigFile', () => {
+  test('returns the parsed tree with paths made absolute', () => {
+    const path = configFile('port = 21\nroot = "r"\n[log]\nlevel = "debug"\n');
+    // smol-toml builds null-prototype tables, so compare plain copies.
+    const tree = JSON.parse(JSON.stringify(readConfigFile(path))) as unknown;
+    assert.deepEqual(tree, { port: 21, root: join(path, '..', 'r'), log: { level: 'debug' } });
+  });
+});
