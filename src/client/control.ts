@@ -1,0 +1,196 @@
+/**
+ * The client's control connection: sends command lines, hands out replies in order,
+ * upgrades to TLS (AUTH TLS or implicit), and reports the dialogue to a trace
+ * function the way `ftp -d` does ("---> USER slacker", "---> PASS XXXX").
+ */
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { FtpClientError, networkError, replyError } from './errors.js';
+import { ReplyParser, type FtpResponse } from './reply-parser.js';
+
+export type Trace = (line: string) => void;
+
+export interface TlsClientOptions {
+  servername?: string;
+  rejectUnauthorized?: boolean;
+  ca?: string | Buffer | Array<string | Buffer>;
+}
+
+/** Commands whose argument is secret in a trace. */
+const MASKED = new Set(['PASS', 'ACCT']);
+
+function masked(command: string): string {
+  const verb = command.split(' ')[0]!.toUpperCase();
+  return MASKED.has(verb) ? `${verb} XXXX` : command;
+}
+
+export class ControlConnection {
+  private readonly parser = new ReplyParser();
+  private readonly replies: FtpResponse[] = [];
+  private readonly waiters: Array<{ resolve: (reply: FtpResponse) => void; reject: (error: Error) => void }> = [];
+  private failure: Error | null = null;
+  /** The latest TLS session of the control connection, for data connections to resume. */
+  tlsSession: Buffer | undefined;
+
+  private constructor(
+    public socket: Socket,
+    private readonly trace: Trace | undefined,
+    private readonly timeoutMs: number,
+  ) {
+    this.listen(socket);
+  }
+
+  /** Opens the TCP (or, for implicit FTPS, TLS) connection; does not read the greeting. */
+  static async open(options: { host: string; port: number; timeoutMs: number; trace?: Trace; implicitTls?: TlsClientOptions; signal?: AbortSignal }): Promise<ControlConnection> {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const tcp = connectTcp({ host: options.host, port: options.port });
+      const timer = setTimeout(() => fail(new FtpClientError('timeout', `connecting to ${options.host}:${options.port} timed out`)), options.timeoutMs);
+      const onAbort = () => fail(new FtpClientError('aborted', 'connect aborted'));
+      function fail(error: Error) {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        tcp.destroy();
+        reject(error);
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      tcp.once('error', (error) => fail(networkError(error, `cannot connect to ${options.host}:${options.port}`)));
+      tcp.once('connect', () => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        tcp.removeAllListeners('error');
+        resolve(tcp);
+      });
+    });
+    options.trace?.(`Connected to ${options.host} (${socket.remoteAddress}) port ${options.port}.`);
+    const control = new ControlConnection(socket, options.trace, options.timeoutMs);
+    if (options.implicitTls) await control.upgrade({ ...options.implicitTls, servername: options.implicitTls.servername ?? options.host });
+    return control;
+  }
+
+  private listen(socket: Socket): void {
+    socket.setEncoding('utf8');
+    socket.setNoDelay(true);
+    socket.on('data', this.onText);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+  }
+
+  private unlisten(socket: Socket): void {
+    socket.off('data', this.onText);
+    socket.off('error', this.onError);
+    socket.off('close', this.onClose);
+  }
+
+  private readonly onText = (text: string) => {
+    let replies: FtpResponse[];
+    try {
+      replies = this.parser.feed(text);
+    } catch (error) {
+      this.fail(error as Error);
+      this.socket.destroy();
+      return;
+    }
+    for (const reply of replies) {
+      for (const line of reply.lines) this.trace?.(line);
+      const waiter = this.waiters.shift();
+      if (waiter) waiter.resolve(reply);
+      else this.replies.push(reply);
+    }
+  };
+
+  private readonly onError = (error: Error) => this.fail(networkError(error, 'control connection'));
+  private readonly onClose = () => this.fail(new FtpClientError('network', 'the server closed the control connection'));
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(this.failure);
+  }
+
+  get closed(): boolean {
+    return this.failure !== null;
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? '';
+  }
+
+  get localAddress(): string {
+    return this.socket.localAddress ?? '';
+  }
+
+  /** The next reply, in order. */
+  read(): Promise<FtpResponse> {
+    const queued = this.replies.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const index = this.waiters.indexOf(waiter);
+        if (index !== -1) this.waiters.splice(index, 1);
+        reject(new FtpClientError('timeout', `no reply from the server within ${this.timeoutMs / 1000} s`));
+      }, this.timeoutMs);
+      const waiter = {
+        resolve: (reply: FtpResponse) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        reject: (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Sends one command line; CR or LF in it would smuggle a second command, so they are refused. */
+  write(command: string): void {
+    if (/[\r\n]/.test(command)) throw new FtpClientError('usage', 'a command or path must not contain CR or LF');
+    if (this.failure) throw this.failure;
+    this.trace?.(`---> ${masked(command)}`);
+    this.socket.write(command + '\r\n');
+  }
+
+  /** Sends a command and returns its reply (whatever the code). */
+  async send(command: string): Promise<FtpResponse> {
+    this.write(command);
+    return this.read();
+  }
+
+  /** Sends a command and throws unless the reply is positive (1xx-3xx). */
+  async expect(command: string, accept: (code: number) => boolean = (code) => code < 400): Promise<FtpResponse> {
+    const reply = await this.send(command);
+    if (!accept(reply.code)) throw replyError(command, reply.code, reply.message);
+    return reply;
+  }
+
+  /** Wraps the control connection in TLS (after 234, or at once for implicit FTPS). */
+  async upgrade(options: TlsClientOptions): Promise<void> {
+    const plain = this.socket;
+    this.unlisten(plain);
+    const secure: TLSSocket = await new Promise((resolve, reject) => {
+      const tlsOptions: ConnectionOptions = {
+        socket: plain,
+        servername: options.servername && !/^[\d.:]+$/.test(options.servername) ? options.servername : undefined,
+        rejectUnauthorized: options.rejectUnauthorized ?? true,
+        ca: options.ca,
+        minVersion: 'TLSv1.2',
+      };
+      const socket = connectTls(tlsOptions, () => {
+        socket.off('error', onError);
+        resolve(socket);
+      });
+      const onError = (error: Error) => reject(networkError(error, 'TLS handshake on the control connection'));
+      socket.once('error', onError);
+      socket.on('session', (session: Buffer) => (this.tlsSession = session));
+    });
+    this.socket = secure;
+    this.listen(secure);
+    this.trace?.(`TLS: ${secure.getProtocol()} ${secure.getCipher().name}, certificate ${secure.authorized ? 'verified' : `not verified (${secure.authorizationError ?? 'self-signed'})`}`);
+  }
+
+  close(): void {
+    this.socket.end();
+    this.socket.destroy();
+  }
+}

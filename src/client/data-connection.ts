@@ -1,0 +1,184 @@
+/**
+ * Client data connections: passive (EPSV first, PASV as fallback) or active (EPRT,
+ * PORT for IPv4), optionally wrapped in TLS that resumes the control session. Each
+ * opened connection is described in the trace: who connected, from where to where, and
+ * the port arithmetic of a 227 reply.
+ */
+import { connect as connectTcp, createServer, isIPv4, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
+import { once } from 'node:events';
+import { canonicalAddress, encodeEprt, encodeHostPort, parseEpsvReply, parsePasvReply, sameAddress } from '../protocol/address.js';
+import type { ControlConnection, TlsClientOptions, Trace } from './control.js';
+import { FtpClientError, networkError, replyError } from './errors.js';
+
+export type DataMode = 'passive' | 'active';
+
+export interface DataOptions {
+  mode: DataMode;
+  /** Passive: skip EPSV and use PASV only (some old servers and NATs). */
+  forcePasv?: boolean;
+  /** Active: address to listen on (default: the control connection's local address). */
+  activeHost?: string;
+  timeoutMs: number;
+  trace?: Trace;
+}
+
+/** A prepared data connection; `connected()` resolves once the TCP (and TLS) link is up. */
+export interface PendingData {
+  connected(tls: (TlsClientOptions & { session?: Buffer }) | null): Promise<Socket>;
+  close(): void;
+}
+
+/** Private, loopback, link-local and unspecified IPv4 ranges: not reachable across the Internet. */
+export function isUnroutable(ipv4: string): boolean {
+  const [a = 0, b = 0] = ipv4.split('.').map(Number);
+  return a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+}
+
+/** "data connection: client 127.0.0.1:45862 -> server 127.0.0.1:39735 (passive, opened by the client)". */
+function describe(socket: Socket, mode: DataMode): string {
+  const local = `${socket.localAddress}:${socket.localPort}`;
+  const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+  return mode === 'passive'
+    ? `data connection: client ${local} -> server ${remote} (passive, opened by the client)`
+    : `data connection: server ${remote} -> client ${local} (active, opened by the server)`;
+}
+
+async function wrapTls(socket: Socket, tls: TlsClientOptions & { session?: Buffer }, trace?: Trace): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const secure = connectTls(
+      {
+        socket,
+        session: tls.session,
+        servername: tls.servername && !/^[\d.:]+$/.test(tls.servername) ? tls.servername : undefined,
+        rejectUnauthorized: tls.rejectUnauthorized ?? true,
+        ca: tls.ca,
+        minVersion: 'TLSv1.2',
+      },
+      () => {
+        secure.off('error', onError);
+        trace?.(`data connection TLS: ${secure.getProtocol()}, session ${secure.isSessionReused() ? 'resumed from the control connection' : 'new (not resumed)'}`);
+        resolve(secure);
+      },
+    );
+    const onError = (error: Error) => reject(networkError(error, 'TLS handshake on the data connection'));
+    secure.once('error', onError);
+  });
+}
+
+function connectWithTimeout(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connectTcp({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new FtpClientError('timeout', `data connection to ${host}:${port} timed out`));
+    }, timeoutMs);
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(networkError(error, `cannot open the data connection to ${host}:${port}`));
+    });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      socket.on('error', () => undefined); // reported by the transfer that uses it
+      resolve(socket);
+    });
+  });
+}
+
+async function preparePassive(control: ControlConnection, options: DataOptions): Promise<PendingData> {
+  const controlHost = canonicalAddress(control.remoteAddress);
+  let host = controlHost;
+  let port: number | null = null;
+  if (!options.forcePasv) {
+    const reply = await control.send('EPSV');
+    if (reply.code === 229) {
+      port = parseEpsvReply(reply.message);
+      if (port === null) throw new FtpClientError('protocol', `cannot parse the EPSV reply: ${reply.message}`);
+      options.trace?.(`EPSV: server listens on port ${port} of ${controlHost}`);
+    } else if (reply.code >= 500 || reply.code === 425) {
+      options.trace?.(`EPSV refused (${reply.code}); trying PASV`);
+    } else throw replyError('EPSV', reply.code, reply.message);
+  }
+  if (port === null) {
+    const reply = await control.send('PASV');
+    if (reply.code !== 227) throw replyError('PASV', reply.code, reply.message);
+    const target = parsePasvReply(reply.message);
+    if (!target) throw new FtpClientError('protocol', `cannot parse the PASV reply: ${reply.message}`);
+    const [p1, p2] = [Math.floor(target.port / 256), target.port % 256];
+    options.trace?.(`PASV: server listens on ${target.host} port ${p1}*256+${p2} = ${target.port}`);
+    port = target.port;
+    host = target.host;
+    // As curl and FileZilla do: a private address advertised over a public control
+    // connection is a NAT mistake on the server side; the control host is reachable.
+    if (!sameAddress(target.host, controlHost) && isUnroutable(target.host) && isIPv4(controlHost) && !isUnroutable(controlHost)) {
+      options.trace?.(`PASV address ${target.host} is not routable from here; using the control host ${controlHost} instead`);
+      host = controlHost;
+    }
+  }
+  const socket = await connectWithTimeout(host, port, options.timeoutMs);
+  options.trace?.(describe(socket, 'passive'));
+  return {
+    connected: async (tls) => (tls ? wrapTls(socket, tls, options.trace) : socket),
+    close: () => socket.destroy(),
+  };
+}
+
+async function prepareActive(control: ControlConnection, options: DataOptions): Promise<PendingData> {
+  const localHost = options.activeHost ?? canonicalAddress(control.localAddress);
+  const server: Server = createServer({ pauseOnConnect: true });
+  server.listen(0, localHost);
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  const controlPeer = control.remoteAddress;
+  const accepted = new Promise<Socket>((resolve) => {
+    server.on('connection', (socket: Socket) => {
+      // Only the server we talk to may connect (a stranger could inject data otherwise).
+      if (!sameAddress(socket.remoteAddress ?? '', controlPeer)) {
+        options.trace?.(`refused a data connection from ${socket.remoteAddress}:${socket.remotePort}`);
+        socket.destroy();
+        return;
+      }
+      server.close();
+      socket.on('error', () => undefined);
+      resolve(socket);
+    });
+  });
+  const close = () => server.close();
+  try {
+    const eprt = await control.send(`EPRT ${encodeEprt(localHost, port)}`);
+    if (eprt.code !== 200) {
+      if (!isIPv4(localHost) || eprt.code < 500) throw replyError('EPRT', eprt.code, eprt.message);
+      options.trace?.(`EPRT refused (${eprt.code}); trying PORT`);
+      const argument = encodeHostPort(localHost, port);
+      await control.expect(`PORT ${argument}`, (code) => code === 200);
+      options.trace?.(`PORT: client listens on ${localHost} port ${Math.floor(port / 256)}*256+${port % 256} = ${port}`);
+    } else {
+      options.trace?.(`EPRT: client listens on ${localHost} port ${port}`);
+    }
+  } catch (error) {
+    close();
+    throw error;
+  }
+  return {
+    connected: async (tls) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new FtpClientError('timeout', 'the server did not open the data connection in time')), options.timeoutMs);
+      });
+      try {
+        const socket = await Promise.race([accepted, timeout]);
+        options.trace?.(describe(socket, 'active'));
+        return tls ? await wrapTls(socket, tls, options.trace) : socket;
+      } finally {
+        clearTimeout(timer);
+        close();
+      }
+    },
+    close,
+  };
+}
+
+export function prepareData(control: ControlConnection, options: DataOptions): Promise<PendingData> {
+  return options.mode === 'active' ? prepareActive(control, options) : preparePassive(control, options);
+}
