@@ -5,6 +5,7 @@ import { CONFIG_KEYS_HELP } from './config-help.js';
 import { serve } from './serve.js';
 import { addUser } from './user.js';
 import { createCertificate } from './cert.js';
+import { registerClientCommands } from './client-commands.js';
 
 function fail(error: unknown): never {
   if (error instanceof ConfigError) {
@@ -53,6 +54,8 @@ user
   .option('--home <dir>', "the user's root folder (default: the server root)")
   .option('--read-only', 'list and download only')
   .action((name: string, options: { users: string; home?: string; readOnly?: boolean }) => addUser(name, options).catch(fail));
+
+registerClientCommands(program);
 
 program.exitOverride((error) => {
   process.exit(error.exitCode === 0 ? 0 : CONFIG_ERROR_EXIT_CODE);

@@ -1,10 +1,9 @@
 /** `ferry user add`: adds a user with a scrypt-hashed password to a users file. */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { Writable } from 'node:stream';
 import { hashPassword } from '../auth/password.js';
 import { saveUser } from '../auth/users-file.js';
+import { promptHidden } from './prompt.js';
 
 /** Reads the password: the first line of stdin when piped, a hidden prompt on a terminal. */
 async function readPassword(): Promise<string> {
@@ -13,25 +12,8 @@ async function readPassword(): Promise<string> {
     for await (const chunk of process.stdin) text += chunk;
     return text.split(/\r?\n/)[0] ?? '';
   }
-  const ask = (question: string) =>
-    new Promise<string>((resolveAnswer) => {
-      let muted = false;
-      const output = new Writable({
-        write(chunk, _encoding, callback) {
-          if (!muted) process.stderr.write(chunk);
-          callback();
-        },
-      });
-      const rl = createInterface({ input: process.stdin, output, terminal: true });
-      rl.question(question, (answer) => {
-        rl.close();
-        process.stderr.write('\n');
-        resolveAnswer(answer);
-      });
-      muted = true;
-    });
-  const first = await ask('Password: ');
-  const second = await ask('Repeat password: ');
+  const first = await promptHidden('Password: ');
+  const second = await promptHidden('Repeat password: ');
   if (first !== second) throw new Error('passwords do not match');
   return first;
 }

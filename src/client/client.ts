@@ -47,6 +47,8 @@ export interface Progress {
 export interface TransferOptions {
   /** Resume at this byte offset (REST). */
   startAt?: number;
+  /** Size of the whole file, for progress; a download asks the server (SIZE) when not given. */
+  total?: number;
   onProgress?: (progress: Progress) => void;
   signal?: AbortSignal;
 }
@@ -244,7 +246,7 @@ export class FtpClient {
   /** Downloads to a local path or a writable stream. */
   download(remotePath: string, destination: string | Writable, options: TransferOptions = {}): Promise<void> {
     return this.exclusive(async () => {
-      const total = await this.control.send(`SIZE ${remotePath}`).then((r) => (r.code === 213 ? Number(r.message.trim()) : undefined));
+      const total = options.total ?? (await this.control.send(`SIZE ${remotePath}`).then((r) => (r.code === 213 ? Number(r.message.trim()) : undefined)));
       const sink = typeof destination === 'string' ? createWriteStream(destination, { flags: options.startAt ? 'r+' : 'w', start: options.startAt }) : destination;
       await this.transferUnlocked(`RETR ${remotePath}`, 'download', sink, options, total);
     });
@@ -254,7 +256,7 @@ export class FtpClient {
   upload(source: string | Readable, remotePath: string, options: TransferOptions & { append?: boolean } = {}): Promise<void> {
     return this.exclusive(async () => {
       const stream = typeof source === 'string' ? createReadStream(source, { start: options.startAt }) : source;
-      await this.transferUnlocked(`${options.append ? 'APPE' : 'STOR'} ${remotePath}`, 'upload', stream, options);
+      await this.transferUnlocked(`${options.append ? 'APPE' : 'STOR'} ${remotePath}`, 'upload', stream, options, options.total);
     });
   }
 
