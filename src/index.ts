@@ -11,3 +11,4 @@ export { loadConfig, validateConfig } from './config/load.js';
 export { ConfigError } from './config/errors.js';
 export { FtpError, ERRORS, type ErrorCode } from './errors.js';
 export { events } from './observability/events.js';
+export { FtpClient, FtpClientError } from './client/index.js';
