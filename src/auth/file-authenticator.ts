@@ -4,6 +4,7 @@
  */
 import { verifyPassword, hashPassword } from './password.js';
 import { READ_ONLY, READ_WRITE } from './permissions.js';
+import { VerifiedPasswordCache } from './verified-cache.js';
 import type { AuthContext, Authenticator, UserContext } from './authenticator.js';
 import type { UserRecord } from './users-file.js';
 import type { TlsMode } from '../config/schema.js';
@@ -23,6 +24,8 @@ const ANONYMOUS_NAMES = new Set(['anonymous', 'ftp']);
 export class FileAuthenticator implements Authenticator {
   /** Verified against when the user does not exist, so timing does not reveal valid names. */
   private readonly decoyHash = hashPassword('ferry-decoy-password');
+  /** Recently verified logins skip scrypt (see VerifiedPasswordCache for why that is safe). */
+  private readonly verified = new VerifiedPasswordCache();
 
   constructor(private readonly options: FileAuthenticatorOptions) {}
 
@@ -43,7 +46,10 @@ export class FileAuthenticator implements Authenticator {
       await verifyPassword(password, await this.decoyHash);
       return null;
     }
-    if (!(await verifyPassword(password, record.passwordHash))) return null;
+    if (!this.verified.has(name, password, record.passwordHash)) {
+      if (!(await verifyPassword(password, record.passwordHash))) return null;
+      this.verified.remember(name, password, record.passwordHash);
+    }
     return {
       name,
       home: record.home ?? this.options.defaultHome,
