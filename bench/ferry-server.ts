@@ -1,0 +1,64 @@
+/** Starts Ferry as its own process for the benchmark (so its CPU and memory are its own). */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BenchServer, ServerSetup } from './types.js';
+
+const FERRY = resolve('bin/ferry.js');
+
+export async function startFerry(setup: ServerSetup): Promise<BenchServer> {
+  const users = join(setup.workDir, 'ferry-users.toml');
+  const add = spawnSync(process.execPath, [FERRY, 'user', 'add', setup.user, '--users', users, '--home', setup.root], { input: setup.password + '\n', encoding: 'utf8' });
+  if (add.status !== 0) throw new Error(`ferry user add failed: ${add.stderr}`);
+  const config = join(setup.workDir, 'ferry.toml');
+  writeFileSync(
+    config,
+    [
+      'host = "127.0.0.1"',
+      'port = 0',
+      `root = "${setup.root}"`,
+      `users_file = "${users}"`,
+      'max_login_failures = 100',
+      '[passive]',
+      'ports = "0"',
+      '[active]',
+      'connect_from_port_20 = false',
+      '[log]',
+      'level = "warn"',
+      '[tls]',
+      `cert = "${setup.cert}"`,
+      `key = "${setup.key}"`,
+      'mode = "optional"',
+      'implicit = false',
+      '',
+    ].join('\n'),
+  );
+  // A raised descriptor limit so 10,000 sessions fit; exec keeps the PID ours.
+  const child: ChildProcess = spawn('bash', ['-c', `ulimit -n ${setup.maxFiles}; exec "${process.execPath}" "${FERRY}" serve --config "${config}"`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolvePort, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`ferry did not start: ${out}`)), 15_000);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (text: string) => {
+      out += text;
+      const match = /ready on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolvePort(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`ferry exited with ${code}: ${out}`)));
+  });
+  return {
+    name: 'ferry',
+    port,
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * The benchmark workloads. Single streams use curl; concurrent ones use the load driver
+ * (a separate process). Each measurement carries the server's CPU seconds and the
+ * client's, so a reader can tell whether the client was the bottleneck.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { cpuSeconds, memoryUse } from './proc.js';
+import type { BenchServer, ServerSetup } from './types.js';
+
+export interface Measurement {
+  value: number;
+  serverCpuSeconds?: number;
+  clientCpuSeconds?: number;
+  note?: string;
+}
+
+export interface WorkloadContext {
+  setup: ServerSetup;
+  quick: boolean;
+  bigBytes: number;
+  idleMax: number;
+}
+
+export interface Workload {
+  name: string;
+  metric: string;
+  unit: string;
+  higherIsBetter: boolean;
+  supports(server: BenchServer): boolean;
+  run(server: BenchServer, context: WorkloadContext): Promise<Measurement>;
+}
+
+const BIG = 'big.bin';
+const SMALL = 'small-16k.bin';
+
+/** The test files: one big random file and one 16 KiB file, made once. */
+export async function prepareData(root: string, bigBytes: number): Promise<void> {
+  const big = join(root, BIG);
+  if (!existsSync(big) || statSync(big).size !== bigBytes) {
+    const fd = openSync(big, 'w');
+    const chunk = Buffer.allocUnsafe(16 * 1024 * 1024);
+    for (let written = 0; written < bigBytes; written += chunk.length) {
+      randomFillSync(chunk);
+      writeSync(fd, chunk, 0, Math.min(chunk.length, bigBytes - written));
+    }
+    closeSync(fd);
+  }
+  writeFileSync(join(root, SMALL), randomFillSync(Buffer.alloc(16 * 1024)));
+  mkdirSync(join(root, 'uploads'), { recursive: true, mode: 0o777 });
+}
+
+/** CPU seconds of children this process has reaped (curl, the load driver). */
+function reapedChildCpu(): number {
+  const text = readFileSync('/proc/self/stat', 'utf8');
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+function netrcFile(setup: ServerSetup): string {
+  const path = join(setup.workDir, 'netrc');
+  writeFileSync(path, `machine 127.0.0.1 login ${setup.user} password ${setup.password}\n`, { mode: 0o600 });
+  return path;
+}
+
+function curlTransfer(upload: boolean, tls: boolean): Workload['run'] {
+  return async (server, { setup }) => {
+    const remote = upload ? `uploads/up-${server.name}-${Date.now()}.bin` : BIG;
+    const args = ['-sS', '--netrc-file', netrcFile(setup), '-w', upload ? '%{speed_upload}' : '%{speed_download}'];
+    if (tls) args.push('--ssl-reqd', '-k');
+    if (upload) args.push('-T', join(setup.root, BIG));
+    else args.push('-o', '/dev/null');
+    args.push(`ftp://127.0.0.1:${server.port}/${remote}`);
+    const cpuBefore = cpuSeconds(server.pid);
+    const clientBefore = reapedChildCpu();
+    const result = spawnSync('curl', args, { encoding: 'utf8', timeout: 600_000 });
+    const serverCpu = cpuSeconds(server.pid) - cpuBefore;
+    const clientCpu = reapedChildCpu() - clientBefore;
+    if (upload) rmSync(join(setup.root, remote), { force: true });
+    if (result.status !== 0) throw new Error(`curl failed (${result.status}): ${result.stderr}`);
+    return { value: Number(result.stdout) / 1e6, serverCpuSeconds: serverCpu, clientCpuSeconds: clientCpu };
+  };
+}
+
+interface DriverResult extends Record<string, number | boolean | string | undefined> {
+  clientCpuSeconds?: number;
+  error?: string;
+}
+
+/** Runs the load driver; `onReady` runs when an idle workload reports its sessions are open. */
+async function runDriver(args: Record<string, unknown>, maxFiles: number, onReady?: (ready: DriverResult) => Promise<void>): Promise<DriverResult> {
+  const script = resolve('dist/bench/load-driver.js');
+  const child = spawn('bash', ['-c', `ulimit -n ${maxFiles}; exec "${process.execPath}" "${script}" '${JSON.stringify(args)}'`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  let final: DriverResult | null = null;
+  for await (const line of lines) {
+    const parsed = JSON.parse(line) as DriverResult;
+    if (parsed.ready && onReady) {
+      await onReady(parsed);
+      child.stdin!.write('close\n');
+    } else final = parsed;
+  }
+  if (!final || final.error) throw new Error(`load driver failed: ${final?.error ?? 'no result'}`);
+  return final;
+}
+
+function manySmall(sessions: number): Workload {
+  return {
+    name: `many_small_${sessions}`,
+    metric: `${sessions} sessions, PASV+RETR 16 KiB`,
+    unit: 'transfers/s',
+    higherIsBetter: true,
+    supports: () => true,
+    async run(server, { setup, quick }) {
+      const before = cpuSeconds(server.pid);
+      const result = await runDriver(
+        { workload: 'many_small', host: '127.0.0.1', port: server.port, user: setup.user, password: setup.password, sessions, durationMs: quick ? 3000 : 10_000, file: SMALL },
+        setup.maxFiles,
+      );
+      return {
+        value: result.transfersPerSecond as number,
+        serverCpuSeconds: cpuSeconds(server.pid) - before,
+        clientCpuSeconds: result.clientCpuSeconds,
+        note: result.errors ? `${result.errors} errors` : undefined,
+      };
+    },
+  };
+}
+
+const loginRate: Workload = {
+  name: 'login_rate',
+  metric: '20 loops of connect+USER+PASS+QUIT',
+  unit: 'logins/s',
+  higherIsBetter: true,
+  supports: () => true,
+  async run(server, { setup, quick }) {
+    const before = cpuSeconds(server.pid);
+    const result = await runDriver(
+      { workload: 'login_rate', host: '127.0.0.1', port: server.port, user: setup.user, password: setup.password, sessions: 20, durationMs: quick ? 3000 : 10_000 },
+      setup.maxFiles,
+    );
+    return {
+      value: result.loginsPerSecond as number,
+      serverCpuSeconds: cpuSeconds(server.pid) - before,
+      clientCpuSeconds: result.clientCpuSeconds,
+      note: result.errors ? `${result.errors} errors` : undefined,
+    };
+  },
+};
+
+function idleSessions(sessions: number): Workload {
+  return {
+    name: `idle_${sessions}`,
+    metric: `${sessions} logged-in idle sessions, memory per session (PSS)`,
+    unit: 'KiB/session',
+    higherIsBetter: false,
+    // vsftpd forks two processes per session: 10,000 sessions would be 20,000 processes.
+    supports: (server) => server.name === 'ferry' || sessions <= 1000,
+    async run(server, { setup, idleMax }) {
+      if (sessions > idleMax) throw new Error(`idle_${sessions} is above --idle-max`);
+      await new Promise((r) => setTimeout(r, 500));
+      const baseline = memoryUse(server.pid);
+      let loaded = baseline;
+      let opened = 0;
+      const result = await runDriver(
+        { workload: 'idle_sessions', host: '127.0.0.1', port: server.port, user: setup.user, password: setup.password, sessions, durationMs: 120_000 },
+        setup.maxFiles,
+        async (ready) => {
+          opened = ready.sessions as number;
+          await new Promise((r) => setTimeout(r, 1000));
+          loaded = memoryUse(server.pid);
+        },
+      );
+      // Let the server notice the closed sessions before the next run.
+      await new Promise((r) => setTimeout(r, 1500));
+      const perSession = (loaded.pssBytes - baseline.pssBytes) / Math.max(opened, 1) / 1024;
+      return {
+        value: perSession,
+        clientCpuSeconds: result.clientCpuSeconds,
+        note: `${opened}/${sessions} sessions accepted; ${loaded.processes} processes; RSS ${(loaded.rssBytes / 2 ** 20).toFixed(0)} MiB, PSS ${(loaded.pssBytes / 2 ** 20).toFixed(0)} MiB in total`,
+      };
+    },
+  };
+}
+
+export const WORKLOADS: Workload[] = [
+  { name: 'retr_big', metric: 'one RETR of the big file, passive, binary', unit: 'MB/s', higherIsBetter: true, supports: () => true, run: curlTransfer(false, false) },
+  { name: 'stor_big', metric: 'one STOR of the big file', unit: 'MB/s', higherIsBetter: true, supports: () => true, run: curlTransfer(true, false) },
+  { name: 'retr_big_tls', metric: 'RETR over explicit FTPS, PROT P', unit: 'MB/s', higherIsBetter: true, supports: () => true, run: curlTransfer(false, true) },
+  { name: 'stor_big_tls', metric: 'STOR over explicit FTPS, PROT P', unit: 'MB/s', higherIsBetter: true, supports: () => true, run: curlTransfer(true, true) },
+  manySmall(50),
+  manySmall(200),
+  loginRate,
+  idleSessions(1000),
+  idleSessions(10_000),
+];
