@@ -1,0 +1,120 @@
+/**
+ * Interoperability with lftp (GnuTLS) over explicit FTPS: AUTH TLS, PBSZ 0, PROT P, with
+ * `ssl:verify-certificate no` (self-signed test certificate), `ftp:ssl-force yes` and
+ * `ftp:ssl-protect-data yes`.
+ *
+ * Known fact encoded here: lftp resumes the control connection's TLS session on every
+ * data connection, so it works against the default tls.session_reuse = true, in passive
+ * (EPSV and PASV) and active (PORT) mode, for many data connections in a row (mirror).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ALL_BYTES,
+  USER,
+  assertExitOk,
+  clientEnv,
+  describeRun,
+  randomData,
+  runLftp,
+  sha256,
+  sha256File,
+  skipUnlessInstalled,
+  treeHashes,
+  withTlsServer,
+  type DialogueRun,
+  type TlsTestServer,
+} from './fixtures.js';
+
+interface Mode {
+  name: string;
+  settings: string[];
+  /** The only data-connection command lftp may use. */
+  command: RegExp;
+}
+
+const MODES: readonly Mode[] = [
+  { name: 'passive (EPSV)', settings: ['set ftp:passive-mode on', 'set ftp:prefer-epsv yes'], command: /^EPSV$/ },
+  { name: 'passive (PASV)', settings: ['set ftp:passive-mode on', 'set ftp:prefer-epsv no'], command: /^PASV$/ },
+  { name: 'active (PORT)', settings: ['set ftp:passive-mode off'], command: /^PORT 127,0,0,1,\d+,\d+$/ },
+];
+
+function lftp(server: TlsTestServer, mode: Mode, local: string, commands: readonly string[]): Promise<DialogueRun> {
+  // SITE UTIME (lftp sets upload times with it) is not a Ferry command: keep it out of the dialogue.
+  const settings = ['set ftp:use-site-utime no', 'set ftp:use-site-utime2 no', ...mode.settings];
+  return runLftp(`ftp://${server.host}:${server.port}`, commands, { cwd: local, env: clientEnv(server.scratch), settings });
+}
+
+/** FTPS was really used, only in the mode asked for, and nothing was refused. */
+function assertFtpsDialogue(what: string, run: DialogueRun, mode: Mode): void {
+  const { sent, received } = run;
+  const auth = sent.indexOf('AUTH TLS');
+  assert.ok(auth !== -1 && auth < sent.indexOf(`USER ${USER}`), `${what}: no AUTH TLS before USER: ${sent.join(' | ')}`);
+  assert.ok(received.includes('234 AUTH TLS ok: proceed with TLS negotiation.'), `${what}: ${received.join(' | ')}`);
+  assert.ok(sent.includes('PBSZ 0') && sent.includes('PROT P'), `${what}: ${sent.join(' | ')}`);
+  const data = sent.filter((line) => /^(EPSV|PASV|EPRT|PORT)\b/.test(line));
+  assert.ok(data.length > 0, `${what}: no data connection`);
+  for (const line of data) assert.match(line, mode.command, `${what}: lftp sent ${line} in ${mode.name}`);
+  // SITE extensions lftp tries (UTIME, CHMOD) are not Ferry commands: their 504 is expected.
+  const refusals = received.filter((line) => /^[45]\d\d /.test(line) && !line.startsWith('504 Unknown SITE command'));
+  assert.deepEqual(refusals, [], `${what}: refused (e.g. 522 = no session reuse)\n${describeRun(what, run)}`);
+}
+
+/** A small tree: both test files, nesting, an empty folder, a name with spaces. */
+function makeTree(dir: string): void {
+  mkdirSync(join(dir, 'sub dir', 'deeper'), { recursive: true });
+  mkdirSync(join(dir, 'empty'));
+  writeFileSync(join(dir, 'all-bytes.bin'), ALL_BYTES);
+  writeFileSync(join(dir, 'random.bin'), randomData().subarray(0, 1024 * 1024));
+  writeFileSync(join(dir, 'sub dir', 'a.txt'), 'a\r\nb\n');
+  writeFileSync(join(dir, 'sub dir', 'deeper', 'deep.bin'), ALL_BYTES.subarray(0, 1000));
+}
+
+describe('lftp explicit FTPS (default server: session_reuse on)', { skip: skipUnlessInstalled('lftp') }, () => {
+  for (const mode of MODES) {
+    describe(mode.name, () => {
+      test('put, get and ls: byte-exact, all-256-byte-values and 5 MiB random', () =>
+        withTlsServer({}, async (server) => {
+          const local = join(server.scratch, 'local');
+          mkdirSync(local);
+          writeFileSync(join(local, 'all-bytes.bin'), ALL_BYTES);
+          writeFileSync(join(local, 'random.bin'), randomData());
+          const run = await lftp(server, mode, local, [
+            'put all-bytes.bin -o up-all.bin',
+            'put random.bin -o up-random.bin',
+            'get up-all.bin -o got-all.bin',
+            'get up-random.bin -o got-random.bin',
+            'cls -l',
+          ]);
+          assertExitOk(`lftp ${mode.name}`, run);
+          assertFtpsDialogue(`lftp ${mode.name}`, run, mode);
+          assert.equal(sha256File(join(server.root, 'up-all.bin')), sha256(ALL_BYTES));
+          assert.equal(sha256File(join(server.root, 'up-random.bin')), sha256(randomData()));
+          assert.equal(sha256File(join(local, 'got-all.bin')), sha256(ALL_BYTES));
+          assert.equal(sha256File(join(local, 'got-random.bin')), sha256(randomData()));
+          const listing = run.stdout.toString('utf8');
+          assert.match(listing, new RegExp(`\\s${ALL_BYTES.length}\\s.*up-all\\.bin$`, 'm'), listing);
+          assert.match(listing, new RegExp(`\\s${randomData().length}\\s.*up-random\\.bin$`, 'm'), listing);
+          // Uploads leave no temporary files behind.
+          assert.deepEqual(readdirSync(server.root).sort(), ['up-all.bin', 'up-random.bin']);
+        }));
+
+      test('mirror -R up and mirror back down: identical trees (many data connections)', () =>
+        withTlsServer({}, async (server) => {
+          const source = join(server.scratch, 'source');
+          const back = join(server.scratch, 'back');
+          makeTree(source);
+          const run = await lftp(server, mode, server.scratch, ['mirror -R --no-perms source tree', 'mirror --no-perms tree back']);
+          assertExitOk(`lftp mirror ${mode.name}`, run);
+          assertFtpsDialogue(`lftp mirror ${mode.name}`, run, mode);
+          const expected = treeHashes(source);
+          assert.deepEqual(treeHashes(join(server.root, 'tree')), expected);
+          assert.deepEqual(treeHashes(back), expected);
+          const transfers = run.sent.filter((line) => /^(RETR|STOR) /.test(line));
+          assert.equal(transfers.length, 8, `expected 4 uploads and 4 downloads: ${transfers.join(' | ')}`);
+        }));
+    });
+  }
+});
