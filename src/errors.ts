@@ -46,7 +46,7 @@ export function fromSystemError(error: unknown): FtpError {
   if (error instanceof FtpError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const mapped: ErrorCode =
-    code === 'ENOENT'
+    code === 'ENOENT' || code === 'ELOOP'
       ? 'FERRY_ERR_NOT_FOUND'
       : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
         ? 'FERRY_ERR_PERMISSION'

@@ -11,6 +11,8 @@ const IAC = 0xff;
 const TELNET_WILL = 0xfb;
 const TELNET_DONT = 0xfe;
 const TELNET_WILL_FIRST = TELNET_WILL - 3; // WILL, WONT, DO, DONT are 251..254
+/** Telnet commands are 240 (SE) .. 255 (IAC); a byte below that after IAC is data. */
+const TELNET_COMMAND_FIRST = 0xf0;
 const CR = 0x0d;
 const LF = 0x0a;
 
@@ -28,7 +30,7 @@ const enum TelnetState {
  *
  * Clients send "ABOR" preceded by Telnet IP and Synch (IAC IP, IAC DM), possibly as
  * urgent data; those bytes are stripped here so the verb parses cleanly. Lines end at
- * LF (CRLF or bare LF, as lenient servers accept). A line longer than
+ * CRLF, a bare LF or a bare CR (as lenient servers accept). A line longer than
  * MAX_COMMAND_LINE_BYTES is reported once as 'too-long' and discarded to its end, so a
  * flood cannot grow memory.
  */
@@ -37,6 +39,7 @@ export class CommandLineReader {
   private length = 0;
   private overflowed = false;
   private telnet = TelnetState.Data;
+  private afterCr = false;
 
   constructor(private readonly maxBytes = MAX_COMMAND_LINE_BYTES) {
     this.buffer = Buffer.allocUnsafe(maxBytes);
@@ -48,11 +51,15 @@ export class CommandLineReader {
       const byte = chunk[i]!;
       if (this.telnet === TelnetState.AfterIac) {
         // IAC IAC is an escaped 0xFF data byte; WILL/WONT/DO/DONT carry one option byte.
-        if (byte === IAC) this.telnet = TelnetState.Data;
-        else {
-          this.telnet = byte >= TELNET_WILL_FIRST && byte <= TELNET_DONT ? TelnetState.AfterOptionVerb : TelnetState.Data;
+        // A byte below the Telnet commands means the IAC lost its partner: clients send
+        // "IAC IP IAC DM ABOR" with DM as TCP urgent data, which Linux removes from the
+        // stream, so "ABOR" follows a bare IAC and must stay data.
+        this.telnet = TelnetState.Data;
+        if (byte >= TELNET_WILL_FIRST && byte <= TELNET_DONT) {
+          this.telnet = TelnetState.AfterOptionVerb;
           continue;
         }
+        if (byte !== IAC && byte >= TELNET_COMMAND_FIRST) continue;
       } else if (this.telnet === TelnetState.AfterOptionVerb) {
         this.telnet = TelnetState.Data;
         continue;
@@ -61,6 +68,19 @@ export class CommandLineReader {
         continue;
       }
       if (byte === LF) {
+        // The LF of a CRLF whose CR already ended the line.
+        if (this.afterCr) {
+          this.afterCr = false;
+          continue;
+        }
+        results.push(this.takeLine());
+        continue;
+      }
+      this.afterCr = false;
+      if (byte === CR) {
+        // CR ends a line too: ftplib sends "ABOR\r\n" as urgent data and Linux keeps
+        // the LF out of the stream, so "ABOR\r" is all that arrives.
+        this.afterCr = true;
         results.push(this.takeLine());
         continue;
       }
@@ -71,8 +91,7 @@ export class CommandLineReader {
   }
 
   private takeLine(): ReadResult {
-    let end = this.length;
-    if (end > 0 && this.buffer[end - 1] === CR) end--;
+    const end = this.length;
     const overflowed = this.overflowed;
     const text = overflowed ? '' : this.buffer.toString('utf8', 0, end);
     this.length = 0;

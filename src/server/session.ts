@@ -25,6 +25,9 @@ import { DEFAULT_POLICIES } from './policies.js';
 import { handshake, wrapServerSocket } from './tls/secure-socket.js';
 import type { TlsProvider } from './tls/tls-provider.js';
 
+/** AUTH arguments that start a TLS handshake. */
+export const TLS_MECHANISMS: ReadonlySet<string> = new Set(['TLS', 'TLS-C', 'SSL']);
+
 /** Pipelined commands held while one runs; more than this is a flood (421). */
 const MAX_QUEUED_COMMANDS = 64;
 
@@ -83,7 +86,9 @@ export class Session {
   /** The stream commands and replies travel on: the TCP socket, or TLS over it. */
   private io: Socket;
 
-  private readonly reader = new CommandLineReader();
+  private reader = new CommandLineReader();
+  /** Set when AUTH is read; input is ignored until the TLS handshake (or the AUTH refusal). */
+  private awaitingTls = false;
   private readonly queue: string[] = [];
   private busy = false;
   private closed = false;
@@ -156,7 +161,10 @@ export class Session {
   async startTls(): Promise<boolean> {
     const tls = this.server.tls;
     if (!tls) return false;
-    this.queue.length = 0; // nothing pipelined behind AUTH may run unprotected
+    // Nothing sent in clear behind AUTH may run protected: drop queued lines and any
+    // partial line the reader holds.
+    this.queue.length = 0;
+    this.reader = new CommandLineReader();
     this.io.off('data', this.onDataBound);
     this.tlsContext = tls.createContext();
     const secure = wrapServerSocket(this.io, this.tlsContext);
@@ -170,9 +178,15 @@ export class Session {
       return false;
     }
     this.secure = true;
+    this.awaitingTls = false;
     this.logger.debug({ protocol: secure.getProtocol(), cipher: secure.getCipher().name }, 'control connection secured');
     this.attachIo(secure);
     return true;
+  }
+
+  /** AUTH was refused: plain-text commands are read again. */
+  cancelTlsUpgrade(): void {
+    this.awaitingTls = false;
   }
 
   /** The TLS policy for a user name: per-user override, else the server's; anonymous users are exempt. */
@@ -227,14 +241,18 @@ export class Session {
   }
 
   private onData(chunk: Buffer): void {
+    // Plain-text bytes after AUTH TLS (before the handshake) are never commands: an
+    // attacker could inject them (CVE-2011-0411 class).
+    if (this.awaitingTls) return;
     for (const result of this.reader.feed(chunk)) {
-      if (this.closed) return;
+      if (this.closed || this.awaitingTls) return;
       if (result.kind === 'too-long') {
         this.enqueue('\0too-long');
         continue;
       }
       const parsed = parseCommand(result.text);
       const spec = parsed && this.server.commands.get(parsed.verb);
+      if (parsed?.verb === 'AUTH' && this.server.tls && !this.secure && TLS_MECHANISMS.has(parsed.arg.trim().toUpperCase())) this.awaitingTls = true;
       if (this.transfer && spec?.duringTransfer) {
         void this.execute(result.text);
         continue;
@@ -282,10 +300,11 @@ export class Session {
     const { verb, arg } = parsed;
     this.logger.debug(`--> ${verb}${arg ? ' ' + redactArgument(verb, arg) : ''}`);
     const spec = this.server.commands.get(verb);
-    // REST and RNFR only apply to the command right after them.
+    // REST and RNFR only apply to the command right after them (REST also survives the
+    // data-connection setup that clients send between it and RETR/STOR).
     const context: CommandContext = { session: this, verb, arg, restOffset: this.restOffset, renameFrom: this.renameFrom };
     if (!spec?.duringTransfer) {
-      this.restOffset = 0;
+      if (!spec?.preparesTransfer) this.restOffset = 0;
       this.renameFrom = null;
     }
     if (!spec) {

@@ -56,6 +56,13 @@ async function closeDataConnection(socket: Socket): Promise<void> {
 }
 
 export async function runTransfer(session: Session, job: TransferJob): Promise<void> {
+  if (!session.data.isPrepared) {
+    // Checked after the file (a missing file is 550 either way) but before 150, which
+    // would announce a connection that cannot exist.
+    await job.onFailure?.();
+    session.reply(Reply.CannotOpenData, 'Use PORT, EPRT, PASV or EPSV first.');
+    return;
+  }
   const controller = new AbortController();
   const started = Date.now();
   let socket: Socket | null = null;

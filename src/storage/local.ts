@@ -22,6 +22,9 @@ export const UPLOAD_TEMP_PREFIX = '.ferry-upload-';
 /** Read size for downloads: large reads mean fewer syscalls and event-loop turns per MiB. */
 const READ_CHUNK_BYTES = 256 * 1024;
 
+/** Longest file name most file systems accept, in bytes. */
+const MAX_NAME_BYTES = 255;
+
 function toFileStat(name: string, stats: Stats): FileStat {
   return {
     name,
@@ -36,6 +39,14 @@ async function closeQuietly(stream: Writable): Promise<void> {
   if (stream.closed) return;
   stream.destroy();
   await once(stream, 'close').catch(() => undefined);
+}
+
+/** A replaced file keeps its mode (and, when we may, its owner): overwriting must not widen access. */
+async function keepPermissions(target: string, replacement: string): Promise<void> {
+  const previous = await fs.stat(target).catch(() => null);
+  if (!previous) return;
+  await fs.chmod(replacement, previous.mode & 0o7777);
+  if (process.getuid?.() === 0) await fs.chown(replacement, previous.uid, previous.gid);
 }
 
 export class LocalStorage implements StorageBackend {
@@ -85,6 +96,9 @@ export class LocalStorage implements StorageBackend {
     const stats = await fs.stat(real).catch((error: unknown) => {
       throw fromSystemError(error);
     });
+    // FIFOs, sockets and devices are not files a client can use (a FIFO would block a
+    // read forever): they are treated as absent, as listings hide them.
+    if (!stats.isFile() && !stats.isDirectory()) throw new FtpError('FERRY_ERR_NOT_FOUND');
     return toFileStat(basename(virtual) || '/', stats);
   }
 
@@ -114,7 +128,8 @@ export class LocalStorage implements StorageBackend {
   async read(virtual: string, options: { start?: number } = {}): Promise<Readable> {
     const real = await this.resolveExisting(virtual);
     try {
-      const handle = await fs.open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+      // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
+      const handle = await fs.open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
       const stats = await handle.stat();
       if (!stats.isFile()) {
         await handle.close();
@@ -127,6 +142,7 @@ export class LocalStorage implements StorageBackend {
   }
 
   async write(virtual: string, options: WriteOptions = {}): Promise<Upload> {
+    if (Buffer.byteLength(basename(virtual)) > MAX_NAME_BYTES) throw new FtpError('FERRY_ERR_BAD_NAME', 'File name too long.');
     const target = await this.resolveEntry(virtual);
     const existing = await fs.stat(target).catch(() => null);
     if (existing?.isDirectory()) throw new FtpError('FERRY_ERR_IS_A_DIRECTORY');
@@ -144,12 +160,19 @@ export class LocalStorage implements StorageBackend {
     try {
       const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (options.append ? constants.O_APPEND : 0);
       const handle = await fs.open(real, flags, 0o644);
-      if (!options.append) await handle.truncate(options.start);
-      const stream = createWriteStream('', { fd: handle, start: options.append ? undefined : options.start });
+      const start = options.append ? undefined : options.start;
+      const stream = createWriteStream('', { fd: handle, start });
       return {
         stream,
         commit: async () => {
-          if (!stream.closed) await once(stream, 'close');
+          try {
+            if (!stream.closed) await once(stream, 'close');
+            // REST + STOR: the file ends where the new bytes end. Truncating only now means
+            // a transfer that never starts leaves the file as it was.
+            if (start !== undefined) await fs.truncate(real, start + stream.bytesWritten);
+          } catch (error) {
+            throw fromSystemError(error);
+          }
         },
         abort: () => closeQuietly(stream),
       };
@@ -173,6 +196,7 @@ export class LocalStorage implements StorageBackend {
       commit: async () => {
         try {
           if (!stream.closed) await once(stream, 'close');
+          await keepPermissions(target, temp);
           await fs.rename(temp, target);
         } catch (error) {
           await fs.rm(temp, { force: true });

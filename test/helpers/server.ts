@@ -66,7 +66,7 @@ export async function startServer(overrides: Record<string, unknown> = {}): Prom
     defaultHome: root,
     anonymousRoot: config.anonymous.enabled ? anonymousRoot : undefined,
   });
-  const logger = pino({ level: config.log.level });
+  const logger = pino({ level: config.log.level }, pino.destination(2));
   const server = new FtpServer({ config: config, authenticator, logger });
   const bound = await server.listen();
   return {

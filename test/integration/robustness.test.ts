@@ -68,7 +68,6 @@ describe('malformed input', () => {
       Buffer.from('\n'),
       Buffer.from('    \r\n'),
       Buffer.from('\t\t\r\n'),
-      Buffer.from('\r\r\r\n'),
       Buffer.from(' NOOP\r\n'),
       Buffer.from('NO\r\n'),
       Buffer.from('NOOPS\r\n'),
@@ -81,6 +80,9 @@ describe('malformed input', () => {
       const reply = await ftp.read();
       assert.equal(reply.code, 500, `${JSON.stringify(bytes.toString('latin1'))}: ${reply.lines.join(' | ')}`);
     }
+    // A bare CR ends a line (see CommandLineReader): three CRs are three empty lines.
+    ftp.writeRaw('\r\r\r\n');
+    for (let i = 0; i < 3; i++) assert.equal((await ftp.read()).code, 500);
     await ftp.expect('NOOP', 200);
     // Invalid UTF-8 inside an argument is just a name that does not exist.
     ftp.writeRaw(Buffer.concat([Buffer.from('RETR '), Buffer.from([0xff, 0xff, 0xc3, 0x28, 0x80]), Buffer.from('\r\n')]));
@@ -107,11 +109,15 @@ describe('malformed input', () => {
 
   test('a CR or Telnet bytes inside a line cannot forge a reply line', async () => {
     const ftp = await login(server);
+    // A bare CR ends the line, so the rest is a separate (unknown) command, never reply text.
     ftp.writeRaw('MKD /inj\rected 220 fake\r\n');
     const mkd = await ftp.read();
     assert.equal(mkd.code, 257);
     assert.equal(mkd.lines.length, 1);
     assert.doesNotMatch(mkd.lines[0]!, /\r/);
+    const rest = await ftp.read();
+    assert.equal(rest.code, 500);
+    assert.equal(rest.lines.length, 1);
     ftp.writeRaw(Buffer.concat([Buffer.from('NO'), Buffer.from([0xff, 0xfb, 0x01]), Buffer.from('OP\r\n')]));
     assert.equal((await ftp.read()).code, 200, 'IAC WILL option is stripped');
     ftp.writeRaw(Buffer.concat([Buffer.from('NOOP'), Buffer.from([0xff, 0xf1]), Buffer.from('\r\n')]));

@@ -449,11 +449,6 @@ describe('root contents that are not plain files or directories', () => {
 
   test(
     'a FIFO in the root is refused at once (550) instead of blocking the session',
-    {
-      skip:
-        'bug: LocalStorage.stat() reports a FIFO as type=file (SIZE 213 0, MLST type=file) and read() ' +
-        'opens it O_RDONLY before checking isFile(), which blocks a libuv thread: RETR fifo gets no reply at all',
-    },
     async () => {
       const fifo = join(server.root, 'pipe');
       execFileSync('mkfifo', [fifo]);
@@ -480,7 +475,6 @@ describe('root contents that are not plain files or directories', () => {
 
   test(
     'a symlink loop is 550 (not found), not 451',
-    { skip: 'bug: ELOOP is not mapped in fromSystemError, so RETR/CWD of a symlink loop get "451 Local error in processing." and log a storage error' },
     async () => {
       symlinkSync(join(server.root, 'loop-b'), join(server.root, 'loop-a'));
       symlinkSync(join(server.root, 'loop-a'), join(server.root, 'loop-b'));
@@ -496,11 +490,6 @@ describe('root contents that are not plain files or directories', () => {
 
   test(
     'STOR over an existing file keeps its permission bits',
-    {
-      skip:
-        'bug: the atomic STOR writes a new 0644 temp file and renames it over the target, so a 0600 file ' +
-        'becomes 0644 (world-readable) after being overwritten',
-    },
     async () => {
       const target = join(server.root, 'private.txt');
       writeFileSync(target, 'private');

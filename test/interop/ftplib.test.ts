@@ -19,7 +19,6 @@ import {
   assertExitOk,
   findBinary,
   ipv6LoopbackAvailable,
-  knownBug,
   parseListLines,
   randomData,
   runClient,
@@ -403,14 +402,12 @@ describe('Python ftplib', { skip: SKIP_PYTHON }, () => {
         {
           how: 'FTP.abort() (ABOR sent as TCP urgent data)',
           urgent: 'abort',
-          skip: knownBug(
-            'ABOR sent with MSG_OOB loses its urgent last byte (the LF), so the server never answers it and glues it to the next command ("ABOR\\rNOOP" -> 500)',
-          ),
+          skip: false,
         },
         {
           how: 'Telnet IP + Synch before ABOR (as lftp and BSD ftp send it)',
           urgent: 'synch',
-          skip: knownBug('IAC IP IAC <DM urgent> ABOR arrives as FF F4 FF "ABOR"; the Telnet parser eats the "A" and answers 500 Unknown command "BOR"'),
+          skip: false,
         },
       ] as const;
       for (const { how, urgent, skip } of abortCases) {

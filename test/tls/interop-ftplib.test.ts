@@ -223,12 +223,6 @@ describe('ftplib', { skip: skipUnlessInstalled('python3') }, () => {
 
       test(
         'stock FTP_TLS with tls.session_reuse = false: listings (NLST, MLSD, LIST)',
-        {
-          skip:
-            'bug: on a full-handshake TLS 1.3 data connection the server writes the listing before its ' +
-            'NewSessionTicket messages (RETR is fine: the file read delays the data); Python/OpenSSL then fails ' +
-            'unwrap() with "SSL: SHUTDOWN_WHILE_IN_INIT" and the 226 is left unread',
-        },
         () =>
           withTlsServer({ tls: { session_reuse: false } }, async (server) => {
             seed(server);

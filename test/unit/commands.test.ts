@@ -43,10 +43,16 @@ describe('CommandLineReader: line endings', () => {
     assert.deepEqual(reader.feed(Buffer.from('NOOP\nSYST\n')), [line('NOOP'), line('SYST')]);
   });
 
-  test('an incomplete line is held until its LF arrives', () => {
+  test('an incomplete line is held until its line end arrives', () => {
     const reader = new CommandLineReader();
-    assert.deepEqual(reader.feed(Buffer.from('PWD\r')), []);
-    assert.deepEqual(reader.feed(Buffer.from('\n')), [line('PWD')]);
+    assert.deepEqual(reader.feed(Buffer.from('PW')), []);
+    assert.deepEqual(reader.feed(Buffer.from('D\r')), [line('PWD')]);
+    assert.deepEqual(reader.feed(Buffer.from('\n')), [], 'the LF of a split CRLF adds no line');
+  });
+
+  test('a bare CR ends a line (ftplib sends ABOR with its LF as urgent data, which Linux drops)', () => {
+    const reader = new CommandLineReader();
+    assert.deepEqual(reader.feed(Buffer.from('ABOR\rNOOP\r\n')), [line('ABOR'), line('NOOP')]);
   });
 
   test('an empty line is reported as an empty text', () => {
@@ -54,9 +60,14 @@ describe('CommandLineReader: line endings', () => {
     assert.deepEqual(reader.feed(Buffer.from('\r\n\n')), [line(''), line('')]);
   });
 
-  test('only the one CR right before LF is removed; other CRs stay in the text', () => {
+  test('every CR ends a line; the LF of a CRLF does not add another', () => {
     const reader = new CommandLineReader();
-    assert.deepEqual(reader.feed(Buffer.from('A\rB\r\r\n')), [line('A\rB\r')]);
+    assert.deepEqual(reader.feed(Buffer.from('A\rB\r\r\n')), [line('A'), line('B'), line('')]);
+  });
+
+  test('a bare IAC before ABOR (its DM went out as urgent data) leaves ABOR intact', () => {
+    const reader = new CommandLineReader();
+    assert.deepEqual(reader.feed(Buffer.from([0xff, 0xf4, 0xff, ...Buffer.from('ABOR\r\n')])), [line('ABOR')]);
   });
 
   test('two lines split into two chunks at every byte position give the same lines', () => {

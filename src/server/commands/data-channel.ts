@@ -3,7 +3,7 @@
  * back), with vsftpd's safety defaults: passive connections only from the client's own
  * address, active connections only to the client's own address and to ports >= 1024.
  */
-import { asIPv4, encodeHostPort, formatEpsvPort, parseEprt, parseHostPort, sameAddress, type HostPort } from '../../protocol/address.js';
+import { asIPv4, canonicalAddress, encodeHostPort, formatEpsvPort, parseEprt, parseHostPort, sameAddress, type HostPort } from '../../protocol/address.js';
 import { Reply } from '../../protocol/replies.js';
 import type { Session } from '../session.js';
 import type { CommandSpec } from './types.js';
@@ -18,7 +18,16 @@ function refuseBounce(session: Session, target: HostPort): string | null {
   return null;
 }
 
-function prepareActive(session: Session, verb: string, target: HostPort): void {
+/**
+ * An unspecified address ("0.0.0.0", "::") in PORT/EPRT means "the address you see me
+ * at" (lftp sends "EPRT |2|::|port|" on IPv6); it is replaced by the control peer.
+ */
+function resolveUnspecified(session: Session, target: HostPort): HostPort {
+  return target.host === '0.0.0.0' || target.host === '::' ? { ...target, host: canonicalAddress(session.remoteAddress) } : target;
+}
+
+function prepareActive(session: Session, verb: string, requested: HostPort): void {
+  const target = resolveUnspecified(session, requested);
   if (!session.server.config.active.enabled) {
     session.reply(Reply.NotImplemented, 'Active mode is disabled on this server; use PASV or EPSV.');
     return;
@@ -46,6 +55,7 @@ function passiveDisabled(session: Session): boolean {
 export const dataChannelCommands: CommandSpec[] = [
   {
     verb: 'PASV',
+    preparesTransfer: true,
     syntax: 'PASV (server listens for the data connection)',
     needsLogin: true,
     async handle({ session }) {
@@ -65,6 +75,7 @@ export const dataChannelCommands: CommandSpec[] = [
   },
   {
     verb: 'EPSV',
+    preparesTransfer: true,
     syntax: 'EPSV [<sp> 1 | 2 | ALL]',
     needsLogin: true,
     feat: () => ['EPSV'],
@@ -87,6 +98,7 @@ export const dataChannelCommands: CommandSpec[] = [
   },
   {
     verb: 'PORT',
+    preparesTransfer: true,
     syntax: 'PORT <sp> h1,h2,h3,h4,p1,p2',
     needsLogin: true,
     needsArgument: true,
@@ -101,6 +113,7 @@ export const dataChannelCommands: CommandSpec[] = [
   },
   {
     verb: 'EPRT',
+    preparesTransfer: true,
     syntax: 'EPRT <sp> |af|address|port|',
     needsLogin: true,
     needsArgument: true,

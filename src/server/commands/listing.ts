@@ -38,7 +38,12 @@ async function gather(session: Session, arg: string): Promise<Listing> {
     entries = literal.type === 'directory' ? await store.list(path) : [literal];
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { path, entries };
+  return { path, entries: entries.filter(listable) };
+}
+
+/** A name with CR or LF would break the line-based listing (and no FTP command can name it). */
+function listable(entry: FileStat): boolean {
+  return !/[\r\n]/.test(entry.name);
 }
 
 function permissionsOf(session: Session): EntryPermissions {
@@ -109,7 +114,7 @@ export const listingCommands: CommandSpec[] = [
         session.reply(Reply.ArgumentSyntaxError, `${quotePath(path)} is not a directory.`);
         return;
       }
-      const entries = await session.store.list(path);
+      const entries = (await session.store.list(path)).filter(listable);
       const can = permissionsOf(session);
       await sendListing(context, path, entries.map((entry) => formatMlsxLine(entry, entry.name, session.mlstFacts, can)));
     },

@@ -5,6 +5,7 @@ import type { CommandSpec } from './types.js';
 export const parameterCommands: CommandSpec[] = [
   {
     verb: 'TYPE',
+    preparesTransfer: true,
     syntax: 'TYPE <sp> A [N] | I | L 8',
     needsLogin: true,
     needsArgument: true,
@@ -25,6 +26,7 @@ export const parameterCommands: CommandSpec[] = [
   },
   {
     verb: 'MODE',
+    preparesTransfer: true,
     syntax: 'MODE <sp> S',
     needsLogin: true,
     needsArgument: true,
@@ -37,6 +39,7 @@ export const parameterCommands: CommandSpec[] = [
   },
   {
     verb: 'STRU',
+    preparesTransfer: true,
     syntax: 'STRU <sp> F',
     needsLogin: true,
     needsArgument: true,

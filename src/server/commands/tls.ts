@@ -1,6 +1,6 @@
 /** FTPS (RFC 4217 / RFC 2228): AUTH TLS, PBSZ, PROT, CCC. */
 import { Reply } from '../../protocol/replies.js';
-import type { Session } from '../session.js';
+import { TLS_MECHANISMS, type Session } from '../session.js';
 import type { CommandSpec } from './types.js';
 
 function tlsAvailable(session: Session): boolean {
@@ -16,12 +16,16 @@ export const tlsCommands: CommandSpec[] = [
     feat: (session) => (tlsAvailable(session) ? ['AUTH TLS'] : []),
     async handle({ session, arg }) {
       const mechanism = arg.trim().toUpperCase();
+      const refuse = (code: number, text: string) => {
+        session.cancelTlsUpgrade();
+        session.reply(code, text);
+      };
       if (!tlsAvailable(session)) {
-        session.reply(Reply.NotImplemented, 'TLS is not configured on this server.');
+        refuse(Reply.NotImplemented, 'TLS is not configured on this server.');
       } else if (session.secure) {
-        session.reply(Reply.BadSequence, 'The control connection is already protected by TLS.');
-      } else if (!['TLS', 'TLS-C', 'SSL'].includes(mechanism)) {
-        session.reply(Reply.ParameterNotImplemented, `AUTH ${mechanism} is not supported; use AUTH TLS.`);
+        refuse(Reply.BadSequence, 'The control connection is already protected by TLS.');
+      } else if (!TLS_MECHANISMS.has(mechanism)) {
+        refuse(Reply.ParameterNotImplemented, `AUTH ${mechanism} is not supported; use AUTH TLS.`);
       } else {
         session.reply(Reply.SecurityExchangeOk, `AUTH ${mechanism} ok: proceed with TLS negotiation.`);
         await session.startTls();

@@ -31,6 +31,8 @@ export interface CommandSpec {
   sendsCredentials?: boolean;
   /** Opens a data connection: refused under PROT C when the user's TLS policy requires data TLS. */
   opensDataConnection?: boolean;
+  /** Part of setting up a transfer (PASV, PORT, TYPE...): a pending REST offset survives it. */
+  preparesTransfer?: boolean;
   /** May run while a transfer is in progress (ABOR, STAT); others wait their turn. */
   duringTransfer?: boolean;
   /** FEAT line(s) this command contributes. */

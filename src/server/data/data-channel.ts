@@ -43,6 +43,11 @@ export class DataChannel {
     this.active = target;
   }
 
+  /** Whether PASV/EPSV/PORT/EPRT has prepared a data connection for the next transfer. */
+  get isPrepared(): boolean {
+    return this.passive !== null || this.active !== null;
+  }
+
   describe(): string {
     if (this.passive) return `passive, listening on port ${this.passive.port}`;
     if (this.active) return `active, will connect to ${this.active.host} port ${this.active.port}`;

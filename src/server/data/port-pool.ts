@@ -78,7 +78,10 @@ export class PassivePortPool {
         release: () => {
           if (released) return;
           released = true;
-          server.close(() => this.taken.delete(port));
+          // The listening socket is closed synchronously, so the port is free again now
+          // (the close callback would wait for the accepted data connection to end).
+          server.close();
+          this.taken.delete(port);
         },
       };
     }

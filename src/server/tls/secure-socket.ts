@@ -63,5 +63,8 @@ export async function secureDataSocket(socket: Socket, options: ServerTlsOptions
     secure.destroy();
     throw new FtpError('FERRY_ERR_TLS_REUSE');
   }
+  // TLS 1.3 session tickets go out right after the handshake; data written in the same
+  // turn can overtake them, and some clients (Python's ssl) then fail their shutdown.
+  await new Promise((resolve) => setImmediate(resolve));
   return secure;
 }
