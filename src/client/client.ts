@@ -4,7 +4,7 @@
  * ended and the server's final reply has arrived, cancellation with ABOR that leaves
  * the connection usable, and typed errors carrying the FTP reply code.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import type { Socket } from 'node:net';
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -84,11 +84,17 @@ export class FtpClient {
       signal: options.signal,
     });
     const client = new FtpClient(control, options);
+    // Aborting during the greeting or login closes the connection, which ends the wait.
+    const onAbort = () => control.close();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await client.handshake(tlsOptions);
     } catch (error) {
       control.close();
+      if (options.signal?.aborted) throw new FtpClientError('aborted', 'connect aborted', undefined, { cause: error });
       throw error;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
     }
     return client;
   }
@@ -226,11 +232,12 @@ export class FtpClient {
   }
 
   private async listUnlocked(path: string): Promise<RemoteFile[]> {
+    assertCommandSafe(path);
     const useMlsd = this.features.has('MLST');
     const command = `${useMlsd ? 'MLSD' : 'LIST'}${path ? ` ${path}` : ''}`;
     const chunks: Buffer[] = [];
     let size = 0;
-    const collector = new Transform({
+    const collector: Writable = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         size += chunk.length;
         if (size > MAX_LISTING_BYTES) return callback(new FtpClientError('protocol', 'directory listing too large'));
@@ -238,16 +245,23 @@ export class FtpClient {
         callback();
       },
     });
-    await this.transferUnlocked(command, 'download', collector, {});
+    await this.transferUnlocked(command, 'download', async () => collector, {});
     const text = Buffer.concat(chunks).toString('utf8');
     return useMlsd ? parseMlsd(text) : parseList(text);
   }
 
-  /** Downloads to a local path or a writable stream. */
+  /**
+   * Downloads to a local path or a writable stream. A local file is opened only once the
+   * server has accepted the RETR, so a refused download leaves an existing file alone.
+   */
   download(remotePath: string, destination: string | Writable, options: TransferOptions = {}): Promise<void> {
     return this.exclusive(async () => {
-      const total = options.total ?? (await this.control.send(`SIZE ${remotePath}`).then((r) => (r.code === 213 ? Number(r.message.trim()) : undefined)));
-      const sink = typeof destination === 'string' ? createWriteStream(destination, { flags: options.startAt ? 'r+' : 'w', start: options.startAt }) : destination;
+      assertCommandSafe(remotePath);
+      const total = options.total ?? (await this.control.send(`SIZE ${remotePath}`).then((r) => (r.code === 213 ? parseSize(r.message) : undefined)));
+      const sink: StreamSource<Writable> =
+        typeof destination === 'string'
+          ? async () => createWriteStream('', { fd: await fs.open(destination, options.startAt ? 'r+' : 'w'), start: options.startAt })
+          : async () => destination;
       await this.transferUnlocked(`RETR ${remotePath}`, 'download', sink, options, total);
     });
   }
@@ -255,8 +269,16 @@ export class FtpClient {
   /** Uploads from a local path or a readable stream (STOR, or APPE with `append`). */
   upload(source: string | Readable, remotePath: string, options: TransferOptions & { append?: boolean } = {}): Promise<void> {
     return this.exclusive(async () => {
-      const stream = typeof source === 'string' ? createReadStream(source, { start: options.startAt }) : source;
-      await this.transferUnlocked(`${options.append ? 'APPE' : 'STOR'} ${remotePath}`, 'upload', stream, options, options.total);
+      assertCommandSafe(remotePath);
+      // A local file is opened before anything is sent: a missing file fails here, cleanly.
+      const handle = typeof source === 'string' ? await fs.open(source, 'r') : null;
+      try {
+        const total = options.total ?? (handle ? (await handle.stat()).size : undefined);
+        const stream: StreamSource<Readable> = handle ? async () => createReadStream('', { fd: handle, start: options.startAt }) : async () => source as Readable;
+        await this.transferUnlocked(`${options.append ? 'APPE' : 'STOR'} ${remotePath}`, 'upload', stream, options, total);
+      } finally {
+        await handle?.close().catch(() => undefined);
+      }
     });
   }
 
@@ -269,9 +291,11 @@ export class FtpClient {
    * One transfer: data connection, REST, the command, then bytes and the final reply.
    * Resolves only when both the data stream has ended and the final reply is positive.
    */
-  private async transferUnlocked(command: string, direction: 'download' | 'upload', stream: Readable | Writable, options: TransferOptions, total?: number): Promise<void> {
+  private async transferUnlocked(command: string, direction: 'download' | 'upload', openStream: StreamSource<Readable | Writable>, options: TransferOptions, total?: number): Promise<void> {
     const signal = options.signal ?? this.options.signal;
     if (signal?.aborted) throw new FtpClientError('aborted', `${command}: aborted`);
+    assertCommandSafe(command);
+    let stream: Readable | Writable | undefined;
     const pending: PendingData = await prepareData(this.control, {
       mode: this.options.dataMode ?? 'passive',
       forcePasv: this.options.forcePasv,
@@ -289,6 +313,7 @@ export class FtpClient {
       finalReply.catch(() => undefined);
       const tls = this.protectData ? { servername: this.options.host, rejectUnauthorized: this.options.rejectUnauthorized, ca: this.options.ca, session: this.control.tlsSession } : null;
       dataSocket = await pending.connected(tls);
+      stream = await openStream();
       const moved = this.moveBytes(dataSocket, direction, stream, options, total, signal);
       const confirmed = finalReply.then((reply) => {
         if (reply.code >= 400) throw replyError(command, reply.code, reply.message);
@@ -297,6 +322,7 @@ export class FtpClient {
     } catch (error) {
       pending.close();
       dataSocket?.destroy();
+      stream?.destroy();
       if (signal?.aborted) {
         await this.abortUnlocked(finalReply);
         throw new FtpClientError('aborted', `${command}: aborted`, undefined, { cause: error });
@@ -339,6 +365,19 @@ export class FtpClient {
       this.control.close();
     });
   }
+}
+
+/** Opens the local side of a transfer when it is needed (after the server said yes). */
+type StreamSource<T> = () => Promise<T>;
+
+/** CR or LF in a path would smuggle a second command: refused before anything is sent. */
+function assertCommandSafe(text: string): void {
+  if (/[\r\n]/.test(text)) throw new FtpClientError('usage', 'a command or path must not contain CR or LF');
+}
+
+function parseSize(message: string): number | undefined {
+  const size = Number(message.trim());
+  return Number.isSafeInteger(size) && size >= 0 ? size : undefined;
 }
 
 /** A listing entry name that is safe to join to a path ("..", "a/b" and CR/LF are not). */

@@ -42,6 +42,7 @@ export class ControlConnection {
 
   /** Opens the TCP (or, for implicit FTPS, TLS) connection; does not read the greeting. */
   static async open(options: { host: string; port: number; timeoutMs: number; trace?: Trace; implicitTls?: TlsClientOptions; signal?: AbortSignal }): Promise<ControlConnection> {
+    if (options.signal?.aborted) throw new FtpClientError('aborted', 'connect aborted');
     const socket = await new Promise<Socket>((resolve, reject) => {
       const tcp = connectTcp({ host: options.host, port: options.port });
       const timer = setTimeout(() => fail(new FtpClientError('timeout', `connecting to ${options.host}:${options.port} timed out`)), options.timeoutMs);
@@ -125,9 +126,10 @@ export class ControlConnection {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        const index = this.waiters.indexOf(waiter);
-        if (index !== -1) this.waiters.splice(index, 1);
-        reject(new FtpClientError('timeout', `no reply from the server within ${this.timeoutMs / 1000} s`));
+        // A late reply would be taken for the answer to the next command: the dialogue
+        // is out of step for good, so the connection is closed.
+        this.fail(new FtpClientError('timeout', `no reply from the server within ${this.timeoutMs / 1000} s`));
+        this.socket.destroy();
       }, this.timeoutMs);
       const waiter = {
         resolve: (reply: FtpResponse) => {

@@ -58,14 +58,6 @@ export function skipUnlessInstalled(name: string): false | string {
   return findBinary(name) === null ? `${name} is not installed (not found on PATH)` : false;
 }
 
-/**
- * For `{ skip }` on a test that documents a known server bug: skipped (with the reason)
- * unless FERRY_INTEROP_KNOWN_BUGS=1, which runs it to check a fix.
- */
-export function knownBug(reason: string): false | string {
-  return process.env.FERRY_INTEROP_KNOWN_BUGS === '1' ? false : `bug: ${reason}`;
-}
-
 /** True when this host can listen on the IPv6 loopback address. */
 export async function ipv6LoopbackAvailable(): Promise<boolean> {
   const server = createServer();

@@ -1,0 +1,514 @@
+/**
+ * The client against a tiny scripted FTP server (node:net) that does what real servers
+ * sometimes do: refuse EPSV, advertise a PASV address, send 150 only after the data,
+ * wrap code-like lines in multi-line replies, greet with 120 first, stay silent, close
+ * the connection, or answer something that is not FTP; `ferry mirror` against a hostile
+ * listing; and the pure isUnroutable().
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { existsSync, readdirSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { FtpClient, type FtpClientOptions } from '../../src/client/client.js';
+import { isUnroutable } from '../../src/client/data-connection.js';
+import { FtpClientError } from '../../src/client/errors.js';
+import { ALL_BYTES, closedPort, hashTree, recorder, runFerry, scratchDir, sha256, sleep, withTimeout } from './support.js';
+
+// ---------------------------------------------------------------------------------------
+// A scripted fake server
+// ---------------------------------------------------------------------------------------
+
+interface Session {
+  socket: Socket;
+  send(text: string): void;
+  /** The passive data listener's next connection. */
+  data(): Promise<Socket>;
+  commands: string[];
+}
+
+type Handler = (session: Session, arg: string) => void | Promise<void>;
+
+interface FakeOptions {
+  /** Raw greeting text (CRLF added per line); default "220 fake ready". */
+  greeting?: string[] | null;
+  /** Host the PASV data listener binds to, and the one advertised in 227 (default both 127.0.0.1). */
+  pasvListen?: string;
+  pasvAdvertise?: string;
+  /** EPSV: refused with 500 unless true. */
+  epsv?: boolean;
+  handlers?: Record<string, Handler>;
+}
+
+const servers: Server[] = [];
+const sockets = new Set<Socket>();
+
+after(async () => {
+  for (const socket of sockets) socket.destroy();
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+});
+
+function listenOn(server: Server, host: string): Promise<number> {
+  servers.push(server);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/** Starts the fake server; resolves with its port and the sessions it has seen. */
+async function fakeServer(options: FakeOptions = {}): Promise<{ port: number; sessions: Session[] }> {
+  const sessions: Session[] = [];
+  const defaults: Record<string, Handler> = {
+    USER: (s) => s.send('331 Password please.'),
+    PASS: (s) => s.send('230 Logged in.'),
+    FEAT: (s) => s.send('211-Features:\r\n SIZE\r\n REST STREAM\r\n211 End'),
+    TYPE: (s) => s.send('200 Binary.'),
+    PWD: (s) => s.send('257 "/" is the current directory'),
+    NOOP: (s) => s.send('200 NOOP ok.'),
+    QUIT: (s) => {
+      s.send('221 Bye.');
+      s.socket.end();
+    },
+    EPSV: (s) => s.send('500 EPSV not understood.'),
+    EPRT: (s) => s.send('500 EPRT not understood.'),
+  };
+  const handlers = { ...defaults, ...options.handlers };
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    let pasv: Server | null = null;
+    let pending: Promise<Socket> | null = null;
+    const session: Session = {
+      socket,
+      commands: [],
+      send: (text) => {
+        if (!socket.destroyed) socket.write(text + '\r\n');
+      },
+      data: () => {
+        if (!pending) throw new Error('no PASV before the data command');
+        return withTimeout(pending, 5000, 'the client opening the data connection');
+      },
+    };
+    sessions.push(session);
+    const pasvHandler: Handler = async (s) => {
+      pasv = createServer();
+      pending = new Promise((resolve) =>
+        pasv!.once('connection', (data: Socket) => {
+          sockets.add(data);
+          data.on('error', () => undefined);
+          pasv!.close();
+          resolve(data);
+        }),
+      );
+      const port = await listenOn(pasv, options.pasvListen ?? '127.0.0.1');
+      const h = (options.pasvAdvertise ?? options.pasvListen ?? '127.0.0.1').split('.').join(',');
+      s.send(`227 Entering Passive Mode (${h},${port >> 8},${port & 255})`);
+    };
+    const sessionHandlers: Record<string, Handler> = { PASV: pasvHandler, ...handlers };
+    let buffer = '';
+    let chain = Promise.resolve();
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => {
+      buffer += text;
+      let end: number;
+      while ((end = buffer.indexOf('\r\n')) !== -1) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        session.commands.push(line);
+        const space = line.indexOf(' ');
+        const verb = (space === -1 ? line : line.slice(0, space)).toUpperCase();
+        const arg = space === -1 ? '' : line.slice(space + 1);
+        const handler = sessionHandlers[verb];
+        chain = chain.then(async () => {
+          if (handler) await handler(session, arg);
+          else session.send(`502 ${verb} not implemented.`);
+        });
+        chain.catch(() => socket.destroy());
+      }
+    });
+    if (options.greeting !== null) for (const line of options.greeting ?? ['220 fake ready']) session.send(line);
+  });
+  const port = await listenOn(server, '127.0.0.1');
+  return { port, sessions };
+}
+
+function clientOptions(port: number, extra: Partial<FtpClientOptions> = {}): FtpClientOptions {
+  return { host: '127.0.0.1', port, user: 'u', password: 'p', timeoutMs: 5000, ...extra };
+}
+
+function memorySink(): { sink: Writable; data: () => Buffer } {
+  const chunks: Buffer[] = [];
+  return {
+    sink: new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    }),
+    data: () => Buffer.concat(chunks),
+  };
+}
+
+async function rejectsWith(promise: Promise<unknown>, kind: FtpClientError['kind']): Promise<FtpClientError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof FtpClientError, `expected an FtpClientError, got ${String(error)}`);
+    assert.equal(error.kind, kind, `kind of "${error.message}"`);
+    return error;
+  }
+  assert.fail(`expected a rejection with kind ${kind}`);
+}
+
+/** Writes and half-closes; resolves once the bytes are handed to the kernel (the client has not read them yet). */
+function endData(data: Socket, bytes: Buffer | string): Promise<void> {
+  return new Promise((resolve) => data.end(bytes, () => resolve()));
+}
+
+/** RETR that writes the whole file and closes the data connection before any 150. */
+const retrDataFirst: Handler = async (s) => {
+  const data = await s.data();
+  await endData(data, ALL_BYTES);
+  await sleep(30);
+  s.send('150 Opening data connection (sent after the data).');
+  await sleep(30);
+  s.send('226 Transfer complete.');
+};
+
+// ---------------------------------------------------------------------------------------
+
+describe('isUnroutable (pure)', () => {
+  test('private, loopback, link-local, CGNAT and unspecified IPv4 are unroutable', () => {
+    for (const address of ['10.0.0.0', '10.1.2.3', '10.255.255.255', '127.0.0.1', '127.255.0.9', '0.0.0.0', '172.16.0.1', '172.20.5.5', '172.31.255.255', '192.168.0.1', '192.168.255.254', '169.254.1.1', '100.64.0.1', '100.127.255.255']) {
+      assert.equal(isUnroutable(address), true, address);
+    }
+  });
+
+  test('public addresses and the edges just outside the private ranges are routable', () => {
+    for (const address of ['8.8.8.8', '1.1.1.1', '9.255.255.255', '11.0.0.0', '126.255.255.255', '128.0.0.1', '172.15.255.255', '172.32.0.0', '192.167.1.1', '192.169.0.1', '169.253.0.1', '169.255.0.1', '100.63.255.255', '100.128.0.0', '203.0.113.7']) {
+      assert.equal(isUnroutable(address), false, address);
+    }
+  });
+});
+
+describe('the client against a scripted fake server', () => {
+  test('EPSV refused with 500: falls back to PASV and uses the advertised address', async () => {
+    const fake = await fakeServer({ handlers: { RETR: retrDataFirst } });
+    const trace = recorder();
+    const client = await FtpClient.connect(clientOptions(fake.port, { trace: trace.trace }));
+    try {
+      const { sink, data } = memorySink();
+      await client.download('file.bin', sink, { total: ALL_BYTES.length });
+      assert.equal(sha256(data()), sha256(ALL_BYTES));
+    } finally {
+      await client.close();
+    }
+    const lines = trace.lines.join('\n');
+    assert.match(lines, /^---> EPSV$/m);
+    assert.match(lines, /^500 EPSV not understood\.$/m);
+    assert.match(lines, /^EPSV refused \(500\); trying PASV$/m);
+    assert.match(lines, /^227 Entering Passive Mode \(127,0,0,1,\d+,\d+\)$/m);
+    assert.match(lines, /^PASV: server listens on 127\.0\.0\.1 port \d+\*256\+\d+ = \d+$/m);
+    assert.doesNotMatch(lines, /not routable/);
+    assert.match(lines, /^data connection: client 127\.0\.0\.1:\d+ -> server 127\.0\.0\.1:\d+ \(passive, opened by the client\)$/m);
+  });
+
+  test('a different loopback address in 227 is used as advertised (the control host is unroutable too)', async () => {
+    // 127.0.0.2 is loopback on Linux; the data listener really is there and nowhere else.
+    const fake = await fakeServer({ pasvListen: '127.0.0.2', handlers: { RETR: retrDataFirst } });
+    const trace = recorder();
+    const client = await FtpClient.connect(clientOptions(fake.port, { trace: trace.trace, forcePasv: true }));
+    try {
+      const { sink, data } = memorySink();
+      await client.download('file.bin', sink, { total: ALL_BYTES.length });
+      assert.equal(sha256(data()), sha256(ALL_BYTES));
+    } finally {
+      await client.close();
+    }
+    assert.ok(!fake.sessions[0]!.commands.includes('EPSV'), 'forcePasv sends no EPSV');
+    assert.ok(trace.lines.some((l) => /^PASV: server listens on 127\.0\.0\.2 port /.test(l)), trace.lines.join('\n'));
+    assert.ok(trace.lines.some((l) => /-> server 127\.0\.0\.2:\d+ \(passive/.test(l)), trace.lines.join('\n'));
+  });
+
+  test('150 sent after the data, and multi-line replies with code-like lines inside', async () => {
+    const fake = await fakeServer({
+      greeting: ['220-Welcome to the fake server.', '220-226 this line only looks like a final reply', '150 neither does this one', ' 220 nor this (leading space)', '220 Ready.'],
+      handlers: {
+        FEAT: (s) => s.send('211-Features:\r\n MDTM\r\n SIZE\r\n211-not the end\r\n UTF8\r\n211 End'),
+        OPTS: (s) => s.send('200 UTF8 on.'),
+        PWD: (s) => s.send('257 "/a ""quoted"" dir" is the current directory'),
+        SIZE: (s) => s.send(`213 ${ALL_BYTES.length}`),
+        HELP: (s) => s.send('214-Commands:\r\n200 this is not the end\r\n 214 nor this (leading space)\r\n214-nor this\r\n214 End of help.'),
+        RETR: async (s) => {
+          const data = await s.data();
+          await endData(data, ALL_BYTES);
+          await sleep(20);
+          s.send('150-Here it comes\r\n226 (not yet)\r\n150 Opening BINARY connection.');
+          s.send('226-Transfer complete.\r\n150 old news\r\n226-still going\r\n226 Done.');
+        },
+        LIST: async (s) => {
+          const data = await s.data();
+          await endData(data, '-rw-r--r--    1 1000     1000         1234 Jan 02  2020 report.pdf\r\ndrwxr-xr-x    2 1000     1000         4096 Jan 02  2020 folder\r\n');
+          await sleep(20);
+          s.send('150 Listing (after the data).');
+          s.send('226 Done.');
+        },
+        MDTM: (s) => s.send('213 20200102030405'),
+      },
+    });
+    const trace = recorder();
+    const client = await FtpClient.connect(clientOptions(fake.port, { trace: trace.trace }));
+    try {
+      assert.ok(client.features.has('MDTM') && client.features.has('UTF8') && client.features.has('SIZE'));
+      assert.ok(fake.sessions[0]!.commands.includes('OPTS UTF8 ON'), 'UTF8 in FEAT turns it on');
+      assert.equal(await client.pwd(), '/a "quoted" dir');
+      const help = await client.send('HELP');
+      assert.equal(help.code, 214);
+      assert.equal(help.lines.length, 5);
+      assert.equal(help.message, 'Commands:\n200 this is not the end\n 214 nor this (leading space)\n214-nor this\nEnd of help.');
+      assert.equal(await client.size('x'), ALL_BYTES.length);
+      for (let round = 0; round < 3; round++) {
+        const { sink, data } = memorySink();
+        const events: number[] = [];
+        await client.download('file.bin', sink, { onProgress: (p) => events.push(p.total ?? -1) });
+        assert.equal(sha256(data()), sha256(ALL_BYTES), `round ${round}`);
+        assert.ok(events.every((t) => t === ALL_BYTES.length), 'the total came from SIZE');
+      }
+      const entries = await client.list();
+      assert.deepEqual(
+        entries.map((e) => [e.name, e.type, e.size]),
+        [
+          ['report.pdf', 'file', 1234],
+          ['folder', 'directory', 4096],
+        ],
+      );
+      assert.equal((await client.lastModified('x')).toISOString(), '2020-01-02T03:04:05.000Z');
+      assert.equal(await client.pwd(), '/a "quoted" dir', 'still in step after all that');
+    } finally {
+      await client.close();
+    }
+    assert.ok(trace.lines.includes('220-226 this line only looks like a final reply'));
+  });
+
+  test('a 120 greeting before the 220, and a USER that logs in without PASS', async () => {
+    const fake = await fakeServer({ greeting: ['120 Ready in a moment.', '220 Ready now.'], handlers: { USER: (s) => s.send('230 No password needed.') } });
+    const client = await FtpClient.connect(clientOptions(fake.port));
+    try {
+      assert.equal(await client.pwd(), '/');
+    } finally {
+      await client.close();
+    }
+    assert.ok(!fake.sessions[0]!.commands.some((c) => c.startsWith('PASS')), 'no PASS after 230');
+  });
+
+  test('a 421 greeting is an error with its code', async () => {
+    const fake = await fakeServer({ greeting: ['421 Too many connections.'] });
+    const error = await rejectsWith(FtpClient.connect(clientOptions(fake.port)), 'reply');
+    assert.equal(error.code, 421);
+  });
+
+  test('a server that never greets: kind timeout, promptly', async () => {
+    const fake = await fakeServer({ greeting: null });
+    const started = Date.now();
+    await rejectsWith(FtpClient.connect(clientOptions(fake.port, { timeoutMs: 300 })), 'timeout');
+    assert.ok(Date.now() - started < 3000);
+  });
+
+  test(
+    'an AbortSignal aborts a connect that waits for the greeting',
+    async () => {
+      const fake = await fakeServer({ greeting: null });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 100);
+      const started = Date.now();
+      await rejectsWith(FtpClient.connect(clientOptions(fake.port, { timeoutMs: 3000, signal: controller.signal })), 'aborted');
+      assert.ok(Date.now() - started < 1500);
+    },
+  );
+
+  test(
+    'an already aborted signal refuses to connect',
+    async () => {
+      const fake = await fakeServer();
+      await rejectsWith(FtpClient.connect(clientOptions(fake.port, { signal: AbortSignal.abort() })), 'aborted');
+      assert.equal(fake.sessions.length === 0 || !fake.sessions[0]!.commands.includes('USER u'), true, 'did not log in');
+    },
+  );
+
+  test(
+    'a reply that arrives after its timeout does not answer the next command',
+    async () => {
+      const fake = await fakeServer({
+        handlers: {
+          SIZE: async (s) => {
+            await sleep(600);
+            s.send('213 42');
+          },
+        },
+      });
+      const client = await FtpClient.connect(clientOptions(fake.port, { timeoutMs: 300 }));
+      try {
+        await rejectsWith(client.size('slow'), 'timeout');
+        await sleep(500); // the late "213 42" arrives now
+        // Either the connection is refused from now on, or the next command gets its own reply.
+        const outcome = await client.pwd().then(
+          (pwd) => pwd,
+          (error: FtpClientError) => error.kind,
+        );
+        assert.ok(outcome === '/' || outcome === 'network' || outcome === 'timeout', `pwd() gave ${outcome}`);
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    },
+  );
+
+  test('the server closing the control connection: kind network', async () => {
+    const fake = await fakeServer({ handlers: { SIZE: (s) => void s.socket.destroy() } });
+    const client = await FtpClient.connect(clientOptions(fake.port));
+    try {
+      await rejectsWith(client.size('x'), 'network');
+      await rejectsWith(client.pwd(), 'network');
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('something that is not FTP: kind protocol', async () => {
+    const fake = await fakeServer({ greeting: ['HTTP/1.1 400 Bad Request', ''] });
+    await rejectsWith(FtpClient.connect(clientOptions(fake.port)), 'protocol');
+  });
+
+  test('an unparsable 227 or 229 reply: kind protocol', async () => {
+    const bad227 = await fakeServer({ handlers: { PASV: (s) => s.send('227 Entering Passive Mode (nonsense)') } });
+    let client = await FtpClient.connect(clientOptions(bad227.port));
+    try {
+      await rejectsWith(client.download('x', memorySink().sink, { total: 1 }), 'protocol');
+    } finally {
+      await client.close();
+    }
+    const bad229 = await fakeServer({ handlers: { EPSV: (s) => s.send('229 Entering Extended Passive Mode (|||99999|)') } });
+    client = await FtpClient.connect(clientOptions(bad229.port));
+    try {
+      await rejectsWith(client.download('x', memorySink().sink, { total: 1 }), 'protocol');
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('active mode: EPRT refused with 500 falls back to PORT; the server connects back', async () => {
+    const fake = await fakeServer({
+      handlers: {
+        PORT: (s, arg) => {
+          const parts = arg.split(',').map(Number);
+          (s as Session & { target?: { host: string; port: number } }).target = { host: parts.slice(0, 4).join('.'), port: parts[4]! * 256 + parts[5]! };
+          s.send('200 PORT ok.');
+        },
+        RETR: async (s) => {
+          const target = (s as Session & { target?: { host: string; port: number } }).target!;
+          s.send('150 Connecting to you.');
+          const data = connect(target.port, target.host);
+          sockets.add(data);
+          data.on('error', () => undefined);
+          await once(data, 'connect');
+          data.end(ALL_BYTES);
+          await once(data, 'close');
+          s.send('226 Sent.');
+        },
+      },
+    });
+    const trace = recorder();
+    const client = await FtpClient.connect(clientOptions(fake.port, { dataMode: 'active', trace: trace.trace }));
+    try {
+      const { sink, data } = memorySink();
+      await client.download('file.bin', sink, { total: ALL_BYTES.length });
+      assert.equal(sha256(data()), sha256(ALL_BYTES));
+    } finally {
+      await client.close();
+    }
+    const lines = trace.lines.join('\n');
+    assert.match(lines, /^EPRT refused \(500\); trying PORT$/m);
+    assert.match(lines, /^---> PORT 127,0,0,1,\d+,\d+$/m);
+    assert.match(lines, /^PORT: client listens on 127\.0\.0\.1 port \d+\*256\+\d+ = \d+$/m);
+    assert.match(lines, /^data connection: server 127\.0\.0\.1:\d+ -> client 127\.0\.0\.1:\d+ \(active, opened by the server\)$/m);
+  });
+
+  test('a 227 pointing at a closed port is kind network; the connection stays usable', async () => {
+    const closed = await closedPort();
+    const fake = await fakeServer({ handlers: { PASV: (s) => s.send(`227 Entering Passive Mode (127,0,0,1,${closed >> 8},${closed & 255})`) } });
+    const client = await FtpClient.connect(clientOptions(fake.port));
+    try {
+      await rejectsWith(client.download('x', memorySink().sink, { total: 1 }), 'network');
+      assert.ok(!fake.sessions[0]!.commands.some((c) => c.startsWith('RETR')), 'RETR is not sent without a data connection');
+      assert.equal(await client.pwd(), '/');
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('active mode: a server that never connects back is kind timeout', async () => {
+    const fake = await fakeServer({
+      handlers: {
+        EPRT: (s) => s.send('200 EPRT ok.'),
+        RETR: (s) => s.send('150 I will never connect.'),
+      },
+    });
+    const client = await FtpClient.connect(clientOptions(fake.port, { dataMode: 'active', timeoutMs: 400 }));
+    const started = Date.now();
+    try {
+      await rejectsWith(client.download('x', memorySink().sink, { total: 1 }), 'timeout');
+      assert.ok(Date.now() - started < 3000);
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+  });
+
+  test('ferry mirror ignores hostile names in a listing ("..", "../x", "a/b")', async () => {
+    const line = (type: string, name: string, size = 3) => `${type}rw-r--r--    1 1000     1000 ${String(size).padStart(12)} Jan 02  2020 ${name}`;
+    const listings: Record<string, string[]> = {
+      '': [line('d', '.'), line('d', '..'), line('-', '../escape.txt'), line('-', 'a/b.txt'), line('-', 'ok.txt', ALL_BYTES.length), line('d', 'sub')],
+      sub: [line('-', '../../escape2.txt'), line('-', 'inner.txt', 5), line('d', '..')],
+    };
+    const contents: Record<string, Buffer> = { 'ok.txt': ALL_BYTES, 'sub/inner.txt': Buffer.from('inner') };
+    const retrieved: string[] = [];
+    const fake = await fakeServer({
+      handlers: {
+        LIST: async (s, arg) => {
+          const listing = listings[arg];
+          if (listing === undefined) return s.send('550 No such directory.');
+          const data = await s.data();
+          await endData(data, listing.map((l) => `${l}\r\n`).join(''));
+          s.send('150 Here it comes.');
+          s.send('226 Done.');
+        },
+        RETR: async (s, arg) => {
+          retrieved.push(arg);
+          const body = contents[arg];
+          const data = await s.data();
+          if (!body) {
+            data.destroy();
+            return s.send('550 No.');
+          }
+          s.send('150 Sending.');
+          await endData(data, body);
+          s.send('226 Sent.');
+        },
+      },
+    });
+    const work = scratchDir('ferry-client-hostile-');
+    try {
+      const target = join(work.dir, 'deep', 'target');
+      const result = await runFerry(['mirror', '-P', '1', `ftp://u@127.0.0.1:${fake.port}/`, target], { env: { FERRY_PASSWORD: 'p' } });
+      assert.equal(result.code, 0, result.describe());
+      assert.deepEqual([...hashTree(target).keys()].sort(), ['ok.txt', 'sub/', 'sub/inner.txt']);
+      assert.equal(hashTree(target).get('ok.txt'), sha256(ALL_BYTES));
+      assert.deepEqual(retrieved.sort(), ['ok.txt', 'sub/inner.txt'], 'only safe names were requested');
+      assert.deepEqual(readdirSync(join(work.dir, 'deep')), ['target'], 'nothing written beside the target');
+      assert.ok(!existsSync(join(work.dir, 'escape2.txt')) && !existsSync(join(work.dir, 'deep', 'escape.txt')));
+    } finally {
+      work.remove();
+    }
+  });
+});
