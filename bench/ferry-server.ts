@@ -55,6 +55,8 @@ export async function startFerry(setup: ServerSetup): Promise<BenchServer> {
     name: 'ferry',
     port,
     pid: child.pid!,
+    user: setup.user,
+    password: setup.password,
     stop: async () => {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

@@ -125,7 +125,8 @@ async function manySmall(args: DriverArgs): Promise<Record<string, number>> {
     sessions.map(async (s) => {
       while (Date.now() < deadline) {
         try {
-          bytes += await s.retrieve(args.file!, args.host);
+          const received = await s.retrieve(args.file!, args.host);
+          bytes += received;
           transfers++;
         } catch {
           errors++;

@@ -15,5 +15,8 @@ export interface BenchServer {
   port: number;
   /** The process whose tree holds every session (vsftpd forks per session). */
   pid: number;
+  /** The login to use against this server. */
+  user: string;
+  password: string;
   stop(): Promise<void>;
 }

@@ -1,8 +1,47 @@
-/** Placeholder replaced below. */
+/**
+ * vsftpd for the benchmark: the same private instance the client tests use
+ * (test/helpers/vsftpd.ts), pointed at the benchmark's data folder, with any passive
+ * port (as Ferry gets) and FTPS with the same certificate Ferry uses.
+ */
+import { execFileSync } from 'node:child_process';
+import { chownSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { startVsftpd as startInstance, vsftpdSkipReason, VSFTPD_USER } from '../test/helpers/vsftpd.js';
 import type { BenchServer, ServerSetup } from './types.js';
+
 export function vsftpdVersion(): string {
-  return 'unknown';
+  try {
+    // vsftpd -v prints its version on stdin's descriptor (fd 0), hence the redirect.
+    return execFileSync('bash', ['-c', '/usr/sbin/vsftpd -v 0>&1'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'vsftpd not installed';
+  }
 }
-export async function startVsftpd(_setup: ServerSetup): Promise<BenchServer> {
-  throw new Error('not wired yet');
+
+/** Gives the data folder to the vsftpd user (Ferry runs as root and reads it either way). */
+function shareRoot(root: string): void {
+  const uid = Number(execFileSync('id', ['-u', VSFTPD_USER], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', VSFTPD_USER], { encoding: 'utf8' }).trim());
+  chownSync(root, uid, gid);
+  for (const name of readdirSync(root)) {
+    chownSync(join(root, name), uid, gid);
+    if (statSync(join(root, name)).isDirectory()) for (const inner of readdirSync(join(root, name))) chownSync(join(root, name, inner), uid, gid);
+  }
+}
+
+export async function startVsftpd(setup: ServerSetup): Promise<BenchServer> {
+  const reason = vsftpdSkipReason({ ssl: true });
+  if (reason) throw new Error(reason);
+  const instance = await startInstance({
+    ssl: true,
+    extra: {
+      local_root: setup.root,
+      pasv_min_port: 0,
+      pasv_max_port: 0,
+      rsa_cert_file: setup.cert,
+      rsa_private_key_file: setup.key,
+    },
+  });
+  shareRoot(setup.root);
+  return { name: 'vsftpd', port: instance.port, pid: instance.pid, user: instance.user, password: instance.password, stop: () => instance.stop() };
 }

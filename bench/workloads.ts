@@ -60,16 +60,17 @@ function reapedChildCpu(): number {
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
-function netrcFile(setup: ServerSetup): string {
-  const path = join(setup.workDir, 'netrc');
-  writeFileSync(path, `machine 127.0.0.1 login ${setup.user} password ${setup.password}\n`, { mode: 0o600 });
+/** curl reads the login from a netrc file, so no password appears in the process list. */
+function netrcFile(setup: ServerSetup, server: BenchServer): string {
+  const path = join(setup.workDir, `netrc-${server.name}`);
+  writeFileSync(path, `machine 127.0.0.1 login ${server.user} password ${server.password}\n`, { mode: 0o600 });
   return path;
 }
 
 function curlTransfer(upload: boolean, tls: boolean): Workload['run'] {
   return async (server, { setup }) => {
     const remote = upload ? `uploads/up-${server.name}-${Date.now()}.bin` : BIG;
-    const args = ['-sS', '--netrc-file', netrcFile(setup), '-w', upload ? '%{speed_upload}' : '%{speed_download}'];
+    const args = ['-sS', '--netrc-file', netrcFile(setup, server), '-w', upload ? '%{speed_upload}' : '%{speed_download}'];
     if (tls) args.push('--ssl-reqd', '-k');
     if (upload) args.push('-T', join(setup.root, BIG));
     else args.push('-o', '/dev/null');
@@ -117,7 +118,7 @@ function manySmall(sessions: number): Workload {
     async run(server, { setup, quick }) {
       const before = cpuSeconds(server.pid);
       const result = await runDriver(
-        { workload: 'many_small', host: '127.0.0.1', port: server.port, user: setup.user, password: setup.password, sessions, durationMs: quick ? 3000 : 10_000, file: SMALL },
+        { workload: 'many_small', host: '127.0.0.1', port: server.port, user: server.user, password: server.password, sessions, durationMs: quick ? 3000 : 10_000, file: SMALL },
         setup.maxFiles,
       );
       return {
@@ -139,7 +140,7 @@ const loginRate: Workload = {
   async run(server, { setup, quick }) {
     const before = cpuSeconds(server.pid);
     const result = await runDriver(
-      { workload: 'login_rate', host: '127.0.0.1', port: server.port, user: setup.user, password: setup.password, sessions: 20, durationMs: quick ? 3000 : 10_000 },
+      { workload: 'login_rate', host: '127.0.0.1', port: server.port, user: server.user, password: server.password, sessions: 20, durationMs: quick ? 3000 : 10_000 },
       setup.maxFiles,
     );
     return {
@@ -166,7 +167,7 @@ function idleSessions(sessions: number): Workload {
       let loaded = baseline;
       let opened = 0;
       const result = await runDriver(
-        { workload: 'idle_sessions', host: '127.0.0.1', port: server.port, user: setup.user, password: setup.password, sessions, durationMs: 120_000 },
+        { workload: 'idle_sessions', host: '127.0.0.1', port: server.port, user: server.user, password: server.password, sessions, durationMs: 120_000 },
         setup.maxFiles,
         async (ready) => {
           opened = ready.sessions as number;
