@@ -23,6 +23,12 @@ interface DriverArgs {
   file?: string;
 }
 
+/**
+ * A connection the kernel completed but the server never accepted (its listen backlog
+ * overflowed; vsftpd's is 32) never gets a greeting: it is dropped after this long.
+ */
+const REPLY_TIMEOUT_MS = 15_000;
+
 class LeanSession {
   private text = '';
   private waiter: ((reply: { code: number; text: string }) => void) | null = null;
@@ -61,10 +67,22 @@ class LeanSession {
     waiter({ code: Number(match[1]), text: match[2]! });
   }
 
+  /** The next reply; a server that stays silent for REPLY_TIMEOUT_MS counts as an error. */
   reply(): Promise<{ code: number; text: string }> {
     return new Promise((resolve, reject) => {
-      this.waiter = resolve;
-      this.failed = reject;
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        this.socket.destroy();
+        reject(new Error('reply timeout'));
+      }, REPLY_TIMEOUT_MS);
+      this.waiter = (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      };
+      this.failed = (error) => {
+        clearTimeout(timer);
+        reject(error);
+      };
       this.deliver();
     });
   }
@@ -107,20 +125,40 @@ class LeanSession {
   }
 }
 
+/**
+ * Opens and logs in `count` sessions, 25 at a time (more at once overflows vsftpd's listen
+ * backlog of 32), until `deadline`. Returns the sessions and how many failed.
+ */
+async function openSessions(args: DriverArgs, count: number, deadline: number): Promise<{ sessions: LeanSession[]; failed: number }> {
+  const sessions: LeanSession[] = [];
+  let failed = 0;
+  const batch = 25;
+  for (let i = 0; i < count && Date.now() < deadline; i += batch) {
+    const opened = await Promise.allSettled(
+      Array.from({ length: Math.min(batch, count - i) }, async () => {
+        const s = await LeanSession.open(args.host, args.port);
+        await s.login(args.user, args.password);
+        return s;
+      }),
+    );
+    for (const result of opened) {
+      if (result.status === 'fulfilled') sessions.push(result.value);
+      else failed++;
+    }
+  }
+  return { sessions, failed };
+}
+
 async function manySmall(args: DriverArgs): Promise<Record<string, number>> {
-  const deadline = Date.now() + args.durationMs;
   let transfers = 0;
   let errors = 0;
   let bytes = 0;
-  const sessions = await Promise.all(
-    Array.from({ length: args.sessions }, async () => {
-      const s = await LeanSession.open(args.host, args.port);
-      await s.login(args.user, args.password);
-      await s.command('TYPE I');
-      return s;
-    }),
-  );
+  const opened = await openSessions(args, args.sessions, Date.now() + 120_000);
+  const sessions = opened.sessions;
+  for (const s of sessions) await s.command('TYPE I');
+  // The measured phase starts once every session is logged in.
   const started = Date.now();
+  const deadline = started + args.durationMs;
   await Promise.all(
     sessions.map(async (s) => {
       while (Date.now() < deadline) {
@@ -137,7 +175,7 @@ async function manySmall(args: DriverArgs): Promise<Record<string, number>> {
     }),
   );
   const seconds = (Date.now() - started) / 1000;
-  return { transfers, errors, bytes, seconds, transfersPerSecond: transfers / seconds };
+  return { transfers, errors, loginFailures: opened.failed, bytes, seconds, transfersPerSecond: transfers / seconds };
 }
 
 async function loginRate(args: DriverArgs): Promise<Record<string, number>> {
@@ -166,23 +204,7 @@ async function loginRate(args: DriverArgs): Promise<Record<string, number>> {
 }
 
 async function idleSessions(args: DriverArgs): Promise<Record<string, number>> {
-  const sessions: LeanSession[] = [];
-  let failed = 0;
-  const deadline = Date.now() + args.durationMs;
-  const batch = 100;
-  for (let i = 0; i < args.sessions && Date.now() < deadline; i += batch) {
-    const opened = await Promise.allSettled(
-      Array.from({ length: Math.min(batch, args.sessions - i) }, async () => {
-        const s = await LeanSession.open(args.host, args.port);
-        await s.login(args.user, args.password);
-        return s;
-      }),
-    );
-    for (const result of opened) {
-      if (result.status === 'fulfilled') sessions.push(result.value);
-      else failed++;
-    }
-  }
+  const { sessions, failed } = await openSessions(args, args.sessions, Date.now() + args.durationMs);
   process.stdout.write(JSON.stringify({ ready: true, sessions: sessions.length, failed }) + '\n');
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) if (line.trim() === 'close') break;
