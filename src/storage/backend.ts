@@ -35,12 +35,19 @@ export interface Upload {
   abort(): Promise<void>;
 }
 
+/** An open file being read: its bytes from the requested offset, and the file's whole size. */
+export interface Download {
+  readonly stream: Readable;
+  readonly size: number;
+}
+
 export interface StorageBackend {
   readonly capabilities: StorageCapabilities;
   stat(path: string): Promise<FileStat>;
   /** Entries of a directory (not "." or ".."). */
   list(path: string): Promise<FileStat[]>;
-  read(path: string, options?: { start?: number }): Promise<Readable>;
+  /** Opens a file for reading from `start` (a start beyond the end is FERRY_ERR_BAD_RESTART). */
+  read(path: string, options?: { start?: number }): Promise<Download>;
   write(path: string, options?: WriteOptions): Promise<Upload>;
   mkdir(path: string): Promise<void>;
   rmdir(path: string): Promise<void>;

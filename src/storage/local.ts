@@ -13,9 +13,9 @@ import { promisify } from 'node:util';
 import { basename, dirname, join, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { FtpError, fromSystemError } from '../errors.js';
-import type { FileStat, StorageBackend, StorageCapabilities, Upload, WriteOptions } from './backend.js';
+import type { Download, FileStat, StorageBackend, StorageCapabilities, Upload, WriteOptions } from './backend.js';
 
 /** Uploads in progress live next to their target under this prefix; listings hide them. */
 export const UPLOAD_TEMP_PREFIX = '.ferry-upload-';
@@ -25,6 +25,7 @@ export const UPLOAD_TEMP_PREFIX = '.ferry-upload-';
  * event-loop turns and thread-pool hops per MiB (measured: ~2x the RETR rate of 256 KiB).
  */
 const CHUNK_BYTES = 1024 * 1024;
+const MIN_CHUNK_BYTES = 16 * 1024;
 
 // Numeric descriptors with the callback API: streams on them avoid the per-chunk
 // promise machinery of FileHandle (measured on the STOR/RETR hot path).
@@ -135,17 +136,22 @@ export class LocalStorage implements StorageBackend {
     return stats.filter((s): s is FileStat => s !== null);
   }
 
-  async read(virtual: string, options: { start?: number } = {}): Promise<Readable> {
+  async read(virtual: string, options: { start?: number } = {}): Promise<Download> {
     const real = await this.resolveExisting(virtual);
+    const start = options.start ?? 0;
     try {
       // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
       const fd = await openFd(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
       const stats = await fstatFd(fd);
-      if (!stats.isFile()) {
+      if (!stats.isFile() || start > stats.size) {
         await closeFd(fd);
-        throw new FtpError(stats.isDirectory() ? 'FERRY_ERR_IS_A_DIRECTORY' : 'FERRY_ERR_PERMISSION');
+        if (stats.isDirectory()) throw new FtpError('FERRY_ERR_IS_A_DIRECTORY');
+        if (!stats.isFile()) throw new FtpError('FERRY_ERR_NOT_FOUND');
+        throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (${stats.size} bytes).`);
       }
-      return createReadStream('', { fd, start: options.start ?? 0, highWaterMark: CHUNK_BYTES });
+      // Buffers sized to the file: a 16 KiB file must not allocate a 1 MiB read buffer.
+      const highWaterMark = Math.max(MIN_CHUNK_BYTES, Math.min(CHUNK_BYTES, stats.size - start));
+      return { stream: createReadStream('', { fd, start, highWaterMark }), size: stats.size };
     } catch (error) {
       throw fromSystemError(error);
     }

@@ -364,8 +364,11 @@ describe('atomic uploads', () => {
     await ftp.expect(`STOR ${target}`, 150);
     const socket = await dataSocket();
     socket.write(Buffer.alloc(256 * 1024, 0x41));
-    const started = await waitFor(() => uploadTempFiles(folder).length > 0);
-    assert.ok(started, 'the upload temp file never appeared');
+    // Wait until the server is reading (bytes reach the temp file): a reset that lands
+    // before the first read looks like a normal end of file to the server (Linux hands
+    // back the queued bytes, then EOF), which no FTP server can tell from a finished upload.
+    const started = await waitFor(() => uploadTempFiles(folder).some((name) => statSync(join(folder, name)).size > 0));
+    assert.ok(started, 'the upload never started writing its temp file');
     return socket;
   }
 

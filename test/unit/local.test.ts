@@ -67,9 +67,9 @@ function makeJail(): Jail {
   return { root, outside, storage: new LocalStorage(root) };
 }
 
-async function readAll(stream: Readable): Promise<string> {
+async function readAll(download: { stream: Readable }): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  for await (const chunk of download.stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -405,8 +405,8 @@ describe('LocalStorage: property', () => {
         assert.ok(path !== null);
         const stat = await storage.stat(path).catch(() => null);
         if (stat !== null) assert.ok(insideSizes.has(stat.size), `${path}: size ${stat.size}`);
-        const stream = await storage.read(path).catch(() => null);
-        if (stream !== null) assert.notEqual(await readAll(stream), sentinel, path);
+        const download = await storage.read(path).catch(() => null);
+        if (download !== null) assert.notEqual(await readAll(download), sentinel, path);
         const listed = await storage.list(path).catch(() => null);
         if (listed !== null) for (const entry of listed) assert.ok(insideSizes.has(entry.size), `${path}/${entry.name}`);
       }),
@@ -415,5 +415,17 @@ describe('LocalStorage: property', () => {
     // The paths that must resolve inside do work.
     assert.equal(await readAll(await storage.read('/a/a')), 'inside a/a');
     assert.equal(readFileSync(join(outside, 'sentinel'), 'utf8'), sentinel);
+  });
+});
+
+describe('LocalStorage: read offsets', () => {
+  test('read reports the whole size and refuses a start beyond the end', async () => {
+    const { storage } = makeJail();
+    const download = await storage.read('/hello.txt', { start: 2 });
+    assert.equal(download.size, Buffer.byteLength(HELLO));
+    download.stream.destroy();
+    const atEnd = await storage.read('/hello.txt', { start: Buffer.byteLength(HELLO) });
+    assert.equal(await readAll(atEnd), '');
+    await rejectsWith(storage.read('/hello.txt', { start: Buffer.byteLength(HELLO) + 1 }), 'FERRY_ERR_BAD_RESTART', 554);
   });
 });

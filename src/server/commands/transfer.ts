@@ -16,21 +16,15 @@ function modeName(session: Session): string {
 async function retrieve({ session, arg, verb, restOffset }: CommandContext): Promise<void> {
   const path = session.resolvePath(arg);
   const store = session.store;
-  const stat = await store.stat(path);
-  if (stat.type !== 'file') throw new FtpError('FERRY_ERR_IS_A_DIRECTORY', 'Failed to open file: not a plain file.');
   if (restOffset > 0 && !store.capabilities.resumeRead) throw new FtpError('FERRY_ERR_UNSUPPORTED', 'Resumed downloads are not supported here.');
-  if (restOffset > stat.size) {
-    session.reply(Reply.InvalidRestartPosition, `Restart position ${restOffset} is beyond the end of the file (${stat.size} bytes).`);
-    return;
-  }
-  const source = await store.read(path, { start: restOffset });
+  const { stream, size } = await store.read(path, { start: restOffset });
   await runTransfer(session, {
     verb,
     path,
-    opening: `Opening ${modeName(session)} mode data connection for ${baseName(path)} (${stat.size} bytes).`,
-    work: (socket, options) => sendData(source, socket, options),
+    opening: `Opening ${modeName(session)} mode data connection for ${baseName(path)} (${size} bytes).`,
+    work: (socket, options) => sendData(stream, socket, options),
   });
-  source.destroy(); // closes the file when the data connection never opened
+  stream.destroy(); // closes the file when the data connection never opened
 }
 
 /** STOR, APPE and STOU all upload; they differ in where and how the bytes land. */

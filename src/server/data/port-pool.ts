@@ -23,6 +23,10 @@ export interface BoundListener {
 
 const RETRYABLE = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL']);
 
+/** "Any port": the unprivileged range, sampled at random a bounded number of times. */
+const ANY_PORTS: PortRange = { min: 1024, max: 65535 };
+const ANY_PORT_ATTEMPTS = 64;
+
 function listenOn(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => {
@@ -42,7 +46,7 @@ function listenOn(server: Server, host: string, port: number): Promise<void> {
 export class PassivePortPool {
   private readonly taken = new Set<number>();
 
-  /** `range` null: let the OS pick any free port. */
+  /** `range` null: any unprivileged port. */
   constructor(private readonly range: PortRange | null) {}
 
   get inUse(): number {
@@ -51,15 +55,27 @@ export class PassivePortPool {
 
   async listen(host: string): Promise<BoundListener> {
     if (!this.range) {
+      // Random unprivileged ports, as vsftpd does without pasv_min_port: bind(0) gets slow
+      // when thousands of finished data connections sit in TIME_WAIT (the kernel scans for
+      // a port with no TIME_WAIT entry; a chosen port may be reused despite them).
+      const chosen = await this.tryRange(host, ANY_PORTS, ANY_PORT_ATTEMPTS);
+      if (chosen) return chosen;
       const server = createServer({ pauseOnConnect: true });
       await listenOn(server, host, 0);
       const port = (server.address() as { port: number }).port;
       return { server, port, release: () => server.close() };
     }
-    const { min, max } = this.range;
+    const chosen = await this.tryRange(host, this.range, this.range.max - this.range.min + 1);
+    if (chosen) return chosen;
+    throw new FtpError('FERRY_ERR_NO_PASSIVE_PORT', `No passive port free in ${this.range.min}-${this.range.max}; try again later.`);
+  }
+
+  /** Tries up to `attempts` ports of `range`, from a random one on; null when none could be bound. */
+  private async tryRange(host: string, range: PortRange, attempts: number): Promise<BoundListener | null> {
+    const { min, max } = range;
     const size = max - min + 1;
     const first = Math.floor(Math.random() * size);
-    for (let i = 0; i < size; i++) {
+    for (let i = 0; i < attempts; i++) {
       const port = min + ((first + i) % size);
       if (this.taken.has(port)) continue;
       this.taken.add(port);
@@ -85,6 +101,6 @@ export class PassivePortPool {
         },
       };
     }
-    throw new FtpError('FERRY_ERR_NO_PASSIVE_PORT', `No passive port free in ${min}-${max}; try again later.`);
+    return null;
   }
 }
