@@ -21,6 +21,8 @@ interface DriverArgs {
   sessions: number;
   durationMs: number;
   file?: string;
+  /** idle_sessions: session counts to stop at, measuring at each. */
+  steps?: number[];
 }
 
 /**
@@ -203,11 +205,24 @@ async function loginRate(args: DriverArgs): Promise<Record<string, number>> {
   return { logins, errors, seconds, loginsPerSecond: logins / seconds };
 }
 
+/**
+ * Opens sessions in steps (e.g. 1,000 then 10,000), reporting "ready" after each and
+ * waiting for "next" on stdin, so the caller can measure the server at both sizes: the
+ * difference divided by the sessions added is the memory per session, free of the
+ * server's baseline and of garbage collected in between.
+ */
 async function idleSessions(args: DriverArgs): Promise<Record<string, number>> {
-  const { sessions, failed } = await openSessions(args, args.sessions, Date.now() + args.durationMs);
-  process.stdout.write(JSON.stringify({ ready: true, sessions: sessions.length, failed }) + '\n');
-  const lines = createInterface({ input: process.stdin });
-  for await (const line of lines) if (line.trim() === 'close') break;
+  const deadline = Date.now() + args.durationMs;
+  const sessions: LeanSession[] = [];
+  let failed = 0;
+  const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  for (const target of args.steps ?? [args.sessions]) {
+    const opened = await openSessions(args, target - sessions.length, deadline);
+    sessions.push(...opened.sessions);
+    failed += opened.failed;
+    process.stdout.write(JSON.stringify({ ready: true, sessions: sessions.length, failed }) + '\n');
+    await lines.next();
+  }
   for (const s of sessions) s.close();
   return { sessions: sessions.length, failed };
 }

@@ -141,6 +141,13 @@ async function main(): Promise<void> {
       return `| ${row.workload} | ${row.metric} (${row.unit}) | ${show(row.ferry)} | ${show(row.vsftpd)} | ${ratio} | ${cpu(row.ferry, 'serverCpu')} / ${cpu(row.vsftpd, 'serverCpu')} | ${cpu(row.ferry, 'clientCpu')} / ${cpu(row.vsftpd, 'clientCpu')} |`;
     }),
   ];
+  const notes = rows.flatMap((row) =>
+    (['ferry', 'vsftpd'] as const).flatMap((name) => {
+      const list = row[name]?.notes ?? [];
+      return list.length > 0 ? [`- ${row.workload} (${name}): ${[...new Set(list)].join('; ')}`] : [];
+    }),
+  );
+  if (notes.length > 0) lines.push('', 'Notes:', ...notes);
   const report = [`Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.vsftpd}, ${machine.curl}`, `Repetitions: ${options.reps}${options.quick ? ' (quick mode)' : ''}; date ${machine.date}`, '', ...lines];
   process.stdout.write(report.join('\n') + '\n');
   mkdirSync(resolve(options.out, '..'), { recursive: true });

@@ -91,7 +91,7 @@ interface DriverResult extends Record<string, number | boolean | string | undefi
   error?: string;
 }
 
-/** Runs the load driver; `onReady` runs when an idle workload reports its sessions are open. */
+/** Runs the load driver; `onReady` runs each time an idle workload reports its sessions are open. */
 async function runDriver(args: Record<string, unknown>, maxFiles: number, onReady?: (ready: DriverResult) => Promise<void>): Promise<DriverResult> {
   const script = resolve('dist/bench/load-driver.js');
   const child = spawn('bash', ['-c', `ulimit -n ${maxFiles}; exec "${process.execPath}" "${script}" '${JSON.stringify(args)}'`], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -101,7 +101,7 @@ async function runDriver(args: Record<string, unknown>, maxFiles: number, onRead
     const parsed = JSON.parse(line) as DriverResult;
     if (parsed.ready && onReady) {
       await onReady(parsed);
-      child.stdin!.write('close\n');
+      child.stdin!.write('next\n');
     } else final = parsed;
   }
   if (!final || final.error) throw new Error(`load driver failed: ${final?.error ?? 'no result'}`);
@@ -162,26 +162,26 @@ function idleSessions(sessions: number): Workload {
     supports: (server) => server.name === 'ferry' || sessions <= 1000,
     async run(server, { setup, idleMax }) {
       if (sessions > idleMax) throw new Error(`idle_${sessions} is above --idle-max`);
-      await new Promise((r) => setTimeout(r, 500));
-      const baseline = memoryUse(server.pid);
-      let loaded = baseline;
-      let opened = 0;
+      // Measured as a slope: memory at N sessions minus memory at N/10, over the sessions
+      // added, so neither the server's baseline nor its garbage collector skews it.
+      const steps = [sessions / 10, sessions];
+      const measured: Array<{ sessions: number; memory: ReturnType<typeof memoryUse> }> = [];
       const result = await runDriver(
-        { workload: 'idle_sessions', host: '127.0.0.1', port: server.port, user: server.user, password: server.password, sessions, durationMs: 120_000 },
+        { workload: 'idle_sessions', host: '127.0.0.1', port: server.port, user: server.user, password: server.password, sessions, steps, durationMs: 180_000 },
         setup.maxFiles,
         async (ready) => {
-          opened = ready.sessions as number;
           await new Promise((r) => setTimeout(r, 1000));
-          loaded = memoryUse(server.pid);
+          measured.push({ sessions: ready.sessions as number, memory: memoryUse(server.pid) });
         },
       );
       // Let the server notice the closed sessions before the next run.
       await new Promise((r) => setTimeout(r, 1500));
-      const perSession = (loaded.pssBytes - baseline.pssBytes) / Math.max(opened, 1) / 1024;
+      const [low, high] = measured as [(typeof measured)[number], (typeof measured)[number]];
+      const perSession = (high.memory.pssBytes - low.memory.pssBytes) / Math.max(high.sessions - low.sessions, 1) / 1024;
       return {
         value: perSession,
         clientCpuSeconds: result.clientCpuSeconds,
-        note: `${opened}/${sessions} sessions accepted; ${loaded.processes} processes; RSS ${(loaded.rssBytes / 2 ** 20).toFixed(0)} MiB, PSS ${(loaded.pssBytes / 2 ** 20).toFixed(0)} MiB in total`,
+        note: `${high.sessions}/${sessions} sessions accepted; ${high.memory.processes} processes; RSS ${(high.memory.rssBytes / 2 ** 20).toFixed(0)} MiB, PSS ${(high.memory.pssBytes / 2 ** 20).toFixed(0)} MiB in total`,
       };
     },
   };
