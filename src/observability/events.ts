@@ -11,6 +11,8 @@ export interface TransferEvent {
   bytes: number;
   durationMs: number;
   outcome: 'complete' | 'aborted' | 'failed';
+  /** The bytes went through sendfile(2) rather than JavaScript. */
+  zeroCopy: boolean;
 }
 
 export const events = {

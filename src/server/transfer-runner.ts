@@ -16,6 +16,11 @@ import { secureDataSocket } from './tls/secure-socket.js';
 /** Errors that mean the data connection itself broke (426), not the storage. */
 const CONNECTION_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
+export interface TransferResult {
+  bytes: number;
+  zeroCopy?: boolean;
+}
+
 export interface TransferJob {
   verb: string;
   path: string;
@@ -23,8 +28,8 @@ export interface TransferJob {
   opening: string;
   /** Text of the 226 reply. */
   completion?: string;
-  /** Moves the bytes; resolves with how many. */
-  work(socket: Socket, options: TransferOptions): Promise<number>;
+  /** Moves the bytes; resolves with how many (and whether sendfile carried them). */
+  work(socket: Socket, options: TransferOptions): Promise<TransferResult>;
   /** Undoes a partial result (an upload that must not land). */
   onFailure?(): Promise<void>;
 }
@@ -67,6 +72,7 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
   const started = Date.now();
   let socket: Socket | null = null;
   let bytes = 0;
+  let zeroCopy = false;
   let outcome: TransferEvent['outcome'] = 'failed';
   let settle!: () => void;
   session.transfer = {
@@ -88,11 +94,11 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
         signal: controller.signal,
       });
     }
-    bytes = await job.work(socket, {
+    ({ bytes, zeroCopy = false } = await job.work(socket, {
       ascii: session.transferType === 'A',
       idleTimeoutMs: session.server.config.timeouts.data_idle * 1000,
       signal: controller.signal,
-    });
+    }));
     outcome = 'complete';
     // 226 means "data connection closed": close it first (its bytes are already flushed).
     await closeDataConnection(socket);
@@ -110,9 +116,9 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
   } finally {
     socket?.destroy();
     session.transfer = null;
-    const event: TransferEvent = { session, verb: job.verb, path: job.path, bytes, durationMs: Date.now() - started, outcome };
+    const event: TransferEvent = { session, verb: job.verb, path: job.path, bytes, durationMs: Date.now() - started, outcome, zeroCopy };
     events.transfer.publish(event);
-    session.logger.info({ verb: job.verb, path: job.path, bytes, ms: event.durationMs, outcome }, 'transfer');
+    session.logger.info({ verb: job.verb, path: job.path, bytes, ms: event.durationMs, outcome, zeroCopy }, 'transfer');
     settle();
   }
 }

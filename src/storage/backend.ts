@@ -39,6 +39,10 @@ export interface Upload {
 export interface Download {
   readonly stream: Readable;
   readonly size: number;
+  /** Where the stream starts. */
+  readonly start: number;
+  /** The open file's descriptor when it is a local file (for zero-copy sends); the stream owns it. */
+  readonly fd?: number;
 }
 
 export interface StorageBackend {

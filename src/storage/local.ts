@@ -151,7 +151,7 @@ export class LocalStorage implements StorageBackend {
       }
       // Buffers sized to the file: a 16 KiB file must not allocate a 1 MiB read buffer.
       const highWaterMark = Math.max(MIN_CHUNK_BYTES, Math.min(CHUNK_BYTES, stats.size - start));
-      return { stream: createReadStream('', { fd, start, highWaterMark }), size: stats.size };
+      return { stream: createReadStream('', { fd, start, highWaterMark }), size: stats.size, start, fd };
     } catch (error) {
       throw fromSystemError(error);
     }

@@ -60,7 +60,7 @@ async function sendListing(context: CommandContext, path: string, lines: string[
     opening: 'Here comes the directory listing.',
     completion: 'Directory send OK.',
     // Listings are already CRLF; TYPE A conversion must not run twice.
-    work: (socket, options) => sendData(text, socket, { ...options, ascii: false }),
+    work: async (socket, options) => ({ bytes: await sendData(text, socket, { ...options, ascii: false }) }),
   });
 }
 

@@ -4,7 +4,7 @@ import { FtpError } from '../../errors.js';
 import { baseName, joinPath, parentPath } from '../../protocol/paths.js';
 import { Reply } from '../../protocol/replies.js';
 import type { WriteOptions } from '../../storage/backend.js';
-import { receiveData, sendData } from '../data/transfer.js';
+import { receiveData, sendDownload } from '../data/transfer.js';
 import type { Session } from '../session.js';
 import { runTransfer } from '../transfer-runner.js';
 import type { CommandContext, CommandSpec } from './types.js';
@@ -17,14 +17,14 @@ async function retrieve({ session, arg, verb, restOffset }: CommandContext): Pro
   const path = session.resolvePath(arg);
   const store = session.store;
   if (restOffset > 0 && !store.capabilities.resumeRead) throw new FtpError('FERRY_ERR_UNSUPPORTED', 'Resumed downloads are not supported here.');
-  const { stream, size } = await store.read(path, { start: restOffset });
+  const download = await store.read(path, { start: restOffset });
   await runTransfer(session, {
     verb,
     path,
-    opening: `Opening ${modeName(session)} mode data connection for ${baseName(path)} (${size} bytes).`,
-    work: (socket, options) => sendData(stream, socket, options),
+    opening: `Opening ${modeName(session)} mode data connection for ${baseName(path)} (${download.size} bytes).`,
+    work: (socket, options) => sendDownload(download, socket, options),
   });
-  stream.destroy(); // closes the file when the data connection never opened
+  download.stream.destroy(); // closes the file (also when the data connection never opened)
 }
 
 /** STOR, APPE and STOU all upload; they differ in where and how the bytes land. */
@@ -41,7 +41,7 @@ async function upload(session: Session, verb: string, path: string, options: Wri
     work: async (socket, transferOptions) => {
       const bytes = await receiveData(socket, sink.stream, transferOptions);
       await sink.commit();
-      return bytes;
+      return { bytes };
     },
     onFailure: () => sink.abort(),
   });

@@ -7,7 +7,9 @@ import type { Socket } from 'node:net';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FtpError } from '../../errors.js';
+import type { Download } from '../../storage/backend.js';
 import { CrlfToLf, LfToCrlf } from './ascii.js';
+import { sendFileZeroCopy } from './zero-copy.js';
 
 export interface TransferOptions {
   ascii: boolean;
@@ -31,6 +33,22 @@ export async function sendData(source: Readable | string, socket: Socket, option
   const stages: NodeJS.ReadWriteStream[] = options.ascii ? [new LfToCrlf()] : [];
   await pipeline([readable, ...stages, socket], { signal: options.signal });
   return bytes;
+}
+
+/**
+ * Server to client for a file: sendfile(2) when the addon is built and the connection is
+ * plain TCP in TYPE I, else the stream path. Resolves with the bytes sent and the path.
+ */
+export async function sendDownload(download: Download, socket: Socket, options: TransferOptions): Promise<{ bytes: number; zeroCopy: boolean }> {
+  if (!options.ascii && download.fd !== undefined) {
+    armIdleTimeout(socket, options.idleTimeoutMs);
+    const sent = await sendFileZeroCopy(socket, download.fd, download.start, download.size - download.start, options);
+    if (sent !== null) {
+      await new Promise<void>((resolve) => socket.end(resolve));
+      return { bytes: sent, zeroCopy: true };
+    }
+  }
+  return { bytes: await sendData(download.stream, socket, options), zeroCopy: false };
 }
 
 /** Client to server (STOR, APPE, STOU). Resolves with the bytes written to the destination. */
