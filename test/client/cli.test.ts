@@ -8,7 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_BYTES, PASSWORD, USER, closedPort, hashTree, randomData, runFerry, scratchDir, sha256, sha256File, startFerry, type CliResult, type FerryFixture } from './support.js';
+import { ALL_BYTES, sha256, sha256File } from '../helpers/data.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
+import { PASSWORD, USER } from '../helpers/server.js';
+import { closedPort, hashTree, randomData, runFerry, startFerry, type CliResult, type FerryFixture } from './support.js';
 
 let ferry: FerryFixture;
 let local: { dir: string; remove: () => void };

@@ -11,11 +11,13 @@ import { once } from 'node:events';
 import { existsSync, readdirSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { FtpClient, type FtpClientOptions } from '../../src/client/client.js';
 import { isUnroutable } from '../../src/client/data-connection.js';
 import { FtpClientError } from '../../src/client/errors.js';
-import { ALL_BYTES, closedPort, hashTree, recorder, runFerry, scratchDir, sha256, sleep, withTimeout } from './support.js';
+import { ALL_BYTES, sha256 } from '../helpers/data.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
+import { sleep, withTimeout } from '../helpers/timing.js';
+import { closedPort, hashTree, memorySink, recorder, rejectsWith, runFerry } from './support.js';
 
 // ---------------------------------------------------------------------------------------
 // A scripted fake server
@@ -139,28 +141,16 @@ function clientOptions(port: number, extra: Partial<FtpClientOptions> = {}): Ftp
   return { host: '127.0.0.1', port, user: 'u', password: 'p', timeoutMs: 5000, ...extra };
 }
 
-function memorySink(): { sink: Writable; data: () => Buffer } {
-  const chunks: Buffer[] = [];
-  return {
-    sink: new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk);
-        callback();
-      },
-    }),
-    data: () => Buffer.concat(chunks),
-  };
-}
-
-async function rejectsWith(promise: Promise<unknown>, kind: FtpClientError['kind']): Promise<FtpClientError> {
+/** Connects to a fake server, downloads file.bin (it must be ALL_BYTES), and closes. */
+async function downloadFileBin(port: number, extra: Partial<FtpClientOptions>): Promise<void> {
+  const client = await FtpClient.connect(clientOptions(port, extra));
   try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof FtpClientError, `expected an FtpClientError, got ${String(error)}`);
-    assert.equal(error.kind, kind, `kind of "${error.message}"`);
-    return error;
+    const { sink, data } = memorySink();
+    await client.download('file.bin', sink, { total: ALL_BYTES.length });
+    assert.equal(sha256(data()), sha256(ALL_BYTES));
+  } finally {
+    await client.close();
   }
-  assert.fail(`expected a rejection with kind ${kind}`);
 }
 
 /** Writes and half-closes; resolves once the bytes are handed to the kernel (the client has not read them yet). */
@@ -198,14 +188,7 @@ describe('the client against a scripted fake server', () => {
   test('EPSV refused with 500: falls back to PASV and uses the advertised address', async () => {
     const fake = await fakeServer({ handlers: { RETR: retrDataFirst } });
     const trace = recorder();
-    const client = await FtpClient.connect(clientOptions(fake.port, { trace: trace.trace }));
-    try {
-      const { sink, data } = memorySink();
-      await client.download('file.bin', sink, { total: ALL_BYTES.length });
-      assert.equal(sha256(data()), sha256(ALL_BYTES));
-    } finally {
-      await client.close();
-    }
+    await downloadFileBin(fake.port, { trace: trace.trace });
     const lines = trace.lines.join('\n');
     assert.match(lines, /^---> EPSV$/m);
     assert.match(lines, /^500 EPSV not understood\.$/m);
@@ -220,14 +203,7 @@ describe('the client against a scripted fake server', () => {
     // 127.0.0.2 is loopback on Linux; the data listener really is there and nowhere else.
     const fake = await fakeServer({ pasvListen: '127.0.0.2', handlers: { RETR: retrDataFirst } });
     const trace = recorder();
-    const client = await FtpClient.connect(clientOptions(fake.port, { trace: trace.trace, forcePasv: true }));
-    try {
-      const { sink, data } = memorySink();
-      await client.download('file.bin', sink, { total: ALL_BYTES.length });
-      assert.equal(sha256(data()), sha256(ALL_BYTES));
-    } finally {
-      await client.close();
-    }
+    await downloadFileBin(fake.port, { trace: trace.trace, forcePasv: true });
     assert.ok(!fake.sessions[0]!.commands.includes('EPSV'), 'forcePasv sends no EPSV');
     assert.ok(trace.lines.some((l) => /^PASV: server listens on 127\.0\.0\.2 port /.test(l)), trace.lines.join('\n'));
     assert.ok(trace.lines.some((l) => /-> server 127\.0\.0\.2:\d+ \(passive/.test(l)), trace.lines.join('\n'));
@@ -420,14 +396,7 @@ describe('the client against a scripted fake server', () => {
       },
     });
     const trace = recorder();
-    const client = await FtpClient.connect(clientOptions(fake.port, { dataMode: 'active', trace: trace.trace }));
-    try {
-      const { sink, data } = memorySink();
-      await client.download('file.bin', sink, { total: ALL_BYTES.length });
-      assert.equal(sha256(data()), sha256(ALL_BYTES));
-    } finally {
-      await client.close();
-    }
+    await downloadFileBin(fake.port, { dataMode: 'active', trace: trace.trace });
     const lines = trace.lines.join('\n');
     assert.match(lines, /^EPRT refused \(500\); trying PORT$/m);
     assert.match(lines, /^---> PORT 127,0,0,1,\d+,\d+$/m);

@@ -11,76 +11,30 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Readable, Writable } from 'node:stream';
-import { FtpClient, type FtpClientOptions, type Progress } from '../../src/client/client.js';
+import { FtpClient, type Progress } from '../../src/client/client.js';
 import { FtpClientError } from '../../src/client/errors.js';
-import { ALL_BYTES, PASSWORD, READONLY_USER, USER, closedPort, randomData, recorder, scratchDir, sha256, sha256File, sleep, startFerry, withTimeout, type FerryFixture } from './support.js';
+import { ALL_BYTES, sha256, sha256File } from '../helpers/data.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
+import { PASSWORD, READONLY_USER, USER } from '../helpers/server.js';
+import { sleep } from '../helpers/timing.js';
+import { abortBigDownload, BIG_SIZE, clientSessions, closedPort, downloadToBuffer, memorySink, randomData, recorder, rejectsWith, startFerry, writeServerFiles, type FerryFixture } from './support.js';
 
 const MODES = ['passive', 'active'] as const;
-/** Large enough that a download cannot finish before it is cancelled. */
-const BIG_SIZE = 32 * 1024 * 1024;
 
 let ferry: FerryFixture;
 let local: { dir: string; remove: () => void };
+const { options, withClient } = clientSessions(() => ({ host: ferry.host, port: ferry.port, user: USER, password: PASSWORD }));
 
 before(async () => {
   ferry = await startFerry({ tls: true });
   local = scratchDir();
-  writeFileSync(join(ferry.root, 'all-bytes.bin'), ALL_BYTES);
-  writeFileSync(join(ferry.root, 'random.bin'), randomData());
-  const big = Buffer.alloc(BIG_SIZE);
-  for (let i = 0; i < BIG_SIZE; i += 4096) big.writeUInt32BE(i, i);
-  writeFileSync(join(ferry.root, 'big.bin'), big);
+  writeServerFiles((name, data) => writeFileSync(join(ferry.root, name), data));
 });
 
 after(async () => {
   await ferry?.stop();
   local?.remove();
 });
-
-function options(extra: Partial<FtpClientOptions> = {}): FtpClientOptions {
-  return { host: ferry.host, port: ferry.port, user: USER, password: PASSWORD, timeoutMs: 10_000, ...extra };
-}
-
-async function withClient<T>(extra: Partial<FtpClientOptions>, work: (client: FtpClient) => Promise<T>): Promise<T> {
-  const client = await FtpClient.connect(options(extra));
-  try {
-    return await withTimeout(work(client), 60_000, 'client work');
-  } finally {
-    await client.close();
-  }
-}
-
-/** A Writable that keeps what it is given. */
-function memorySink(): { sink: Writable; data: () => Buffer } {
-  const chunks: Buffer[] = [];
-  return {
-    sink: new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk);
-        callback();
-      },
-    }),
-    data: () => Buffer.concat(chunks),
-  };
-}
-
-async function downloadToBuffer(client: FtpClient, path: string): Promise<Buffer> {
-  const { sink, data } = memorySink();
-  await client.download(path, sink);
-  return data();
-}
-
-async function rejectsWith(promise: Promise<unknown>, kind: FtpClientError['kind'], code?: number): Promise<FtpClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof FtpClientError, `expected an FtpClientError, got ${String(error)}`);
-    assert.equal(error.kind, kind, `kind of "${error.message}"`);
-    if (code !== undefined) assert.equal(error.code, code, `code of "${error.message}"`);
-    return error;
-  }
-  assert.fail(`expected a rejection with kind ${kind}`);
-}
 
 function checkProgress(events: Progress[], size: number, startAt = 0): void {
   assert.ok(events.length > 0, 'progress events');
@@ -91,6 +45,16 @@ function checkProgress(events: Progress[], size: number, startAt = 0): void {
     previous = event.bytes;
   }
   assert.equal(events.at(-1)!.bytes, size, 'last progress event equals the size');
+}
+
+/** A download, an upload and a listing of a path with CR/LF and a DELE smuggled in. */
+function transferPathInjections(client: FtpClient): Array<() => Promise<unknown>> {
+  const evil = 'x.txt\r\nDELE all-bytes.bin';
+  return [
+    () => client.download(evil, memorySink().sink, { total: 1 }),
+    () => client.upload(Readable.from([Buffer.from('x')]), evil),
+    () => client.list(evil),
+  ];
 }
 
 for (const dataMode of MODES) {
@@ -298,7 +262,6 @@ for (const dataMode of MODES) {
 
     test('cancelling a large download with an AbortController leaves the connection usable', () =>
       withClient({ dataMode }, async (client) => {
-        const controller = new AbortController();
         let received = 0;
         const sink = new Writable({
           write(chunk: Buffer, _encoding, callback) {
@@ -307,15 +270,7 @@ for (const dataMode of MODES) {
           },
         });
         const started = Date.now();
-        await rejectsWith(
-          client.download('big.bin', sink, {
-            signal: controller.signal,
-            onProgress: ({ bytes }) => {
-              if (bytes >= 256 * 1024) controller.abort();
-            },
-          }),
-          'aborted',
-        );
+        await abortBigDownload(client, sink);
         assert.ok(received < BIG_SIZE, `cancelled before the end (${received} of ${BIG_SIZE} bytes)`);
         assert.ok(Date.now() - started < 10_000, 'cancellation is prompt');
         // The control connection is in step: the next replies belong to the next commands.
@@ -488,12 +443,7 @@ console.log(JSON.stringify(result));
     () => {
       const trace = recorder();
       return withClient({ trace: trace.trace }, async (client) => {
-        const evil = 'x.txt\r\nDELE all-bytes.bin';
-        for (const attempt of [
-          () => client.download(evil, memorySink().sink, { total: 1 }),
-          () => client.upload(Readable.from([Buffer.from('x')]), evil),
-          () => client.list(evil),
-        ]) {
+        for (const attempt of transferPathInjections(client)) {
           const mark = trace.lines.length;
           await rejectsWith(attempt(), 'usage');
           assert.deepEqual(trace.since(mark).filter((l) => l.startsWith('---> ')), []);
@@ -505,12 +455,7 @@ console.log(JSON.stringify(result));
   test('CR or LF in a transfer path never reaches the server (list, upload, download)', () => {
     const trace = recorder();
     return withClient({ trace: trace.trace }, async (client) => {
-      const evil = 'x.txt\r\nDELE all-bytes.bin';
-      for (const attempt of [
-        () => client.download(evil, memorySink().sink, { total: 1 }),
-        () => client.upload(Readable.from([Buffer.from('x')]), evil),
-        () => client.list(evil),
-      ]) {
+      for (const attempt of transferPathInjections(client)) {
         const mark = trace.lines.length;
         await rejectsWith(attempt(), 'usage');
         assert.ok(!trace.since(mark).some((l) => /DELE/.test(l)));
@@ -622,16 +567,7 @@ describe('FtpClient FTPS against Ferry', () => {
 
   test('explicit FTPS cancellation leaves the connection usable', () =>
     withClient({ secure: 'explicit', rejectUnauthorized: false }, async (client) => {
-      const controller = new AbortController();
-      await rejectsWith(
-        client.download('big.bin', memorySink().sink, {
-          signal: controller.signal,
-          onProgress: ({ bytes }) => {
-            if (bytes >= 256 * 1024) controller.abort();
-          },
-        }),
-        'aborted',
-      );
+      await abortBigDownload(client);
       assert.equal(sha256(await downloadToBuffer(client, 'random.bin')), sha256(randomData()));
     }));
 });

@@ -6,71 +6,24 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { FtpClient, type FtpClientOptions } from '../../src/client/client.js';
-import { FtpClientError } from '../../src/client/errors.js';
+import { Readable } from 'node:stream';
+import { FtpClient } from '../../src/client/client.js';
+import { ALL_BYTES, sha256, sha256File } from '../helpers/data.js';
 import { pyftpdlibSkipReason, startPyftpdlib, type PyftpdlibInstance } from '../helpers/pyftpdlib.js';
-import { ALL_BYTES, randomData, recorder, scratchDir, sha256, sha256File, withTimeout } from './support.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
+import { abortBigDownload, clientSessions, downloadToBuffer, memorySink, randomData, recorder, rejectsWith, writeServerFiles } from './support.js';
 
 const skip = pyftpdlibSkipReason({ tls: true });
-const BIG_SIZE = 32 * 1024 * 1024;
 
 let server: PyftpdlibInstance;
 let local: { dir: string; remove: () => void };
-
-function options(extra: Partial<FtpClientOptions> = {}): FtpClientOptions {
-  return { host: server.host, port: server.port, user: server.user, password: server.password, timeoutMs: 10_000, ...extra };
-}
-
-async function withClient<T>(extra: Partial<FtpClientOptions>, work: (client: FtpClient) => Promise<T>): Promise<T> {
-  const client = await FtpClient.connect(options(extra));
-  try {
-    return await withTimeout(work(client), 60_000, 'client work');
-  } finally {
-    await client.close();
-  }
-}
-
-function memorySink(): { sink: Writable; data: () => Buffer } {
-  const chunks: Buffer[] = [];
-  return {
-    sink: new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk);
-        callback();
-      },
-    }),
-    data: () => Buffer.concat(chunks),
-  };
-}
-
-async function downloadToBuffer(client: FtpClient, path: string): Promise<Buffer> {
-  const { sink, data } = memorySink();
-  await client.download(path, sink);
-  return data();
-}
-
-async function rejectsWith(promise: Promise<unknown>, kind: FtpClientError['kind'], code?: number): Promise<void> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof FtpClientError, `expected an FtpClientError, got ${String(error)}`);
-    assert.equal(error.kind, kind, `kind of "${error.message}"`);
-    if (code !== undefined) assert.equal(error.code, code, `code of "${error.message}"`);
-    return;
-  }
-  assert.fail(`expected a rejection with kind ${kind}`);
-}
+const { options, withClient } = clientSessions(() => server);
 
 describe('FtpClient against pyftpdlib', { skip }, () => {
   before(async () => {
     server = await startPyftpdlib({ tls: true });
     local = scratchDir();
-    writeFileSync(join(server.root, 'all-bytes.bin'), ALL_BYTES);
-    writeFileSync(join(server.root, 'random.bin'), randomData());
-    const big = Buffer.alloc(BIG_SIZE);
-    for (let i = 0; i < BIG_SIZE; i += 4096) big.writeUInt32BE(i, i);
-    writeFileSync(join(server.root, 'big.bin'), big);
+    writeServerFiles((name, data) => writeFileSync(join(server.root, name), data));
   });
 
   after(async () => {
@@ -121,16 +74,7 @@ describe('FtpClient against pyftpdlib', { skip }, () => {
         await rejectsWith(client.size('no-such-file'), 'not-found', 550);
         await rejectsWith(client.download('no-such-file', memorySink().sink), 'not-found', 550);
         // Cancel a large download; the connection stays in step.
-        const controller = new AbortController();
-        await rejectsWith(
-          client.download('big.bin', memorySink().sink, {
-            signal: controller.signal,
-            onProgress: ({ bytes }) => {
-              if (bytes >= 256 * 1024) controller.abort();
-            },
-          }),
-          'aborted',
-        );
+        await abortBigDownload(client);
         assert.equal(await client.pwd(), '/');
         assert.equal(sha256(await downloadToBuffer(client, 'all-bytes.bin')), sha256(ALL_BYTES));
       }));

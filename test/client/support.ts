@@ -1,70 +1,50 @@
 /**
- * Shared pieces of the client tests: test data and hashes, a Ferry server built the way
- * test/helpers/server.ts builds it but keeping listen()'s result (so the implicit FTPS
- * port is known) and optionally with TLS, a self-signed certificate made once per test
- * process with `ferry cert`, a trace recorder, and running the real `ferry` binary with a
- * hard timeout.
+ * Shared pieces of the client tests (the generic ones live in test/helpers/): the client
+ * tests' random data, an in-process Ferry (test/helpers/server.ts's, optionally with TLS
+ * mode "optional"), connecting an FtpClient to a server and running some work with it,
+ * collecting downloads in memory, a trace recorder, and running the real `ferry` binary.
  */
-import { execFile, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import pino from 'pino';
-import { FileAuthenticator } from '../../src/auth/file-authenticator.js';
-import { hashPassword } from '../../src/auth/password.js';
-import { READ_ONLY } from '../../src/auth/permissions.js';
-import type { UserRecord } from '../../src/auth/users-file.js';
-import { mergeConfig, validateConfig } from '../../src/config/load.js';
-import { FtpServer } from '../../src/server/server.js';
-
-export const USER = 'alice';
-export const PASSWORD = 'secret';
-export const READONLY_USER = 'bob';
+import { FtpClient, type FtpClientOptions } from '../../src/client/client.js';
+import { FtpClientError } from '../../src/client/errors.js';
+import { mergeConfig } from '../../src/config/load.js';
+import { ALL_BYTES, randomData as randomDataOfSize, sha256File } from '../helpers/data.js';
+import { runProcess } from '../helpers/run-process.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { withTimeout } from '../helpers/timing.js';
 
 /** The repository root (this file runs as dist/test/client/support.js). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const FERRY_BIN = join(REPO_ROOT, 'bin', 'ferry.js');
 
-export function sha256(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-export function sha256File(path: string): string {
-  return sha256(readFileSync(path));
-}
-
-/** Every byte value 0..255, repeated 257 times (65,792 bytes): a binary-safety probe. */
-export const ALL_BYTES: Buffer = Buffer.from(Array.from({ length: 256 * 257 }, (_, i) => i % 256));
-
+/** The size of the client tests' random file: a few MiB, an odd size. */
 export const RANDOM_SIZE = 3 * 1024 * 1024 + 12345;
-let random: Buffer | undefined;
-/** A few MiB of random bytes (an odd size), made once per test process. */
+
+/** The client tests' random file contents (RANDOM_SIZE bytes), made once per test process. */
 export function randomData(): Buffer {
-  random ??= randomBytes(RANDOM_SIZE);
-  return random;
+  return randomDataOfSize(RANDOM_SIZE);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** Large enough that a download cannot finish before it is cancelled. */
+export const BIG_SIZE = 32 * 1024 * 1024;
 
-/** Rejects after `ms` with a message naming what was awaited. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** A scratch folder removed by the returned function. */
-export function scratchDir(prefix = 'ferry-client-'): { dir: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+/**
+ * The files every client suite starts with on its server, handed to `write`:
+ * all-bytes.bin (ALL_BYTES), random.bin (randomData()) and big.bin (BIG_SIZE bytes, each
+ * 4 KiB block starting with its own offset).
+ */
+export function writeServerFiles(write: (name: string, data: Buffer) => void): void {
+  write('all-bytes.bin', ALL_BYTES);
+  write('random.bin', randomData());
+  const big = Buffer.alloc(BIG_SIZE);
+  for (let i = 0; i < BIG_SIZE; i += 4096) big.writeUInt32BE(i, i);
+  write('big.bin', big);
 }
 
 /** A port that was free a moment ago (bound on port 0, then closed): nothing listens there. */
@@ -100,91 +80,110 @@ export function hashTree(dir: string): Map<string, string> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Certificate and server
+// Ferry in-process
 // ---------------------------------------------------------------------------------------
 
-export interface Certificate {
-  cert: string; // path
-  key: string; // path
-  certPem: string;
-}
-
-let certificate: Promise<Certificate> | undefined;
-/** A self-signed certificate made once per test process with `node bin/ferry.js cert`. */
-export function testCertificate(): Promise<Certificate> {
-  certificate ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ferry-client-cert-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    await promisify(execFile)(process.execPath, [FERRY_BIN, 'cert', '--out', dir], { timeout: 30_000 });
-    const cert = join(dir, 'cert.pem');
-    return { cert, key: join(dir, 'key.pem'), certPem: readFileSync(cert, 'utf8') };
-  })();
-  return certificate;
-}
-
-export interface FerryFixture {
-  server: FtpServer;
-  host: string;
-  port: number;
-  /** The implicit FTPS port when TLS is on. */
-  implicitPort: number | null;
-  /** Host folder that is "/" for alice and bob. */
-  root: string;
-  certificate?: Certificate;
-  stop(): Promise<void>;
-}
-
-let cachedHash: Promise<string> | undefined;
+export type FerryFixture = TestServer;
 
 /**
  * An in-process Ferry on 127.0.0.1, port 0 (alice/secret read-write, bob/secret
- * read-only); with `tls`, TLS mode "optional" and an implicit listener on port 0.
+ * read-only), never connecting from port 20; with `tls`, TLS mode "optional" and an
+ * implicit listener on port 0.
  */
-export async function startFerry(options: { tls?: boolean; overrides?: Record<string, unknown> } = {}): Promise<FerryFixture> {
-  const base = mkdtempSync(join(tmpdir(), 'ferry-client-server-'));
-  const root = join(base, 'root');
-  mkdirSync(root);
-  const cert = options.tls ? await testCertificate() : undefined;
-  const config = validateConfig(
-    mergeConfig(
-      mergeConfig(
-        {
-          host: '127.0.0.1',
-          port: 0,
-          root,
-          passive: { ports: '0' },
-          // Never port 20: tests run in parallel and may run as root.
-          active: { connect_from_port_20: false },
-          log: { level: process.env.FERRY_TEST_LOG ?? 'silent' },
-          shutdown_grace: 1,
-        },
-        cert ? { tls: { cert: cert.cert, key: cert.key, mode: 'optional', implicit_port: 0 } } : {},
-      ),
-      options.overrides ?? {},
-    ),
-    'test',
-  );
-  cachedHash ??= hashPassword(PASSWORD);
-  const hash = await cachedHash;
-  const users = new Map<string, UserRecord>([
-    [USER, { passwordHash: hash }],
-    [READONLY_USER, { passwordHash: hash, permissions: READ_ONLY }],
-  ]);
-  const authenticator = new FileAuthenticator({ lookup: (name) => users.get(name), defaultHome: root });
-  const server = new FtpServer({ config, authenticator, logger: pino({ level: config.log.level }) });
-  const bound = await server.listen();
-  return {
-    server,
-    host: bound.address,
-    port: bound.port,
-    implicitPort: bound.implicitPort,
-    root,
-    certificate: cert,
-    stop: async () => {
-      await server.close(200);
-      rmSync(base, { recursive: true, force: true });
-    },
+export function startFerry(options: { tls?: boolean; overrides?: Record<string, unknown> } = {}): Promise<FerryFixture> {
+  const defaults = {
+    // Never port 20: tests run in parallel and may run as root.
+    active: { connect_from_port_20: false },
+    ...(options.tls ? { tls: { mode: 'optional' } } : {}),
   };
+  return startServer(mergeConfig(defaults, options.overrides ?? {}), { tls: options.tls });
+}
+
+// ---------------------------------------------------------------------------------------
+// The client library against a server
+// ---------------------------------------------------------------------------------------
+
+/** Where and as whom a client logs in. */
+export interface ClientTarget {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+/** How long one `withClient` may run before it fails. */
+const CLIENT_WORK_TIMEOUT_MS = 60_000;
+
+/**
+ * `options(extra)` (the target's login with a 10 s timeout, then `extra`) and
+ * `withClient(extra, work)` (connect, run `work` within 60 s, always close) for one
+ * server. `target` is called when a client connects, so it may name a server that a
+ * `before()` hook starts later.
+ */
+export function clientSessions(target: () => ClientTarget): {
+  options(extra?: Partial<FtpClientOptions>): FtpClientOptions;
+  withClient<T>(extra: Partial<FtpClientOptions>, work: (client: FtpClient) => Promise<T>): Promise<T>;
+} {
+  const options = (extra: Partial<FtpClientOptions> = {}): FtpClientOptions => {
+    const { host, port, user, password } = target();
+    return { host, port, user, password, timeoutMs: 10_000, ...extra };
+  };
+  const withClient = async <T>(extra: Partial<FtpClientOptions>, work: (client: FtpClient) => Promise<T>): Promise<T> => {
+    const client = await FtpClient.connect(options(extra));
+    try {
+      return await withTimeout(work(client), CLIENT_WORK_TIMEOUT_MS, 'client work');
+    } finally {
+      await client.close();
+    }
+  };
+  return { options, withClient };
+}
+
+/** A Writable that keeps what it is given. */
+export function memorySink(): { sink: Writable; data: () => Buffer } {
+  const chunks: Buffer[] = [];
+  return {
+    sink: new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    }),
+    data: () => Buffer.concat(chunks),
+  };
+}
+
+export async function downloadToBuffer(client: FtpClient, path: string): Promise<Buffer> {
+  const { sink, data } = memorySink();
+  await client.download(path, sink);
+  return data();
+}
+
+/** Asserts that `promise` rejects with an FtpClientError of `kind` (and `code`, when given). */
+export async function rejectsWith(promise: Promise<unknown>, kind: FtpClientError['kind'], code?: number): Promise<FtpClientError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof FtpClientError, `expected an FtpClientError, got ${String(error)}`);
+    assert.equal(error.kind, kind, `kind of "${error.message}"`);
+    if (code !== undefined) assert.equal(error.code, code, `code of "${error.message}"`);
+    return error;
+  }
+  assert.fail(`expected a rejection with kind ${kind}`);
+}
+
+/** Downloads big.bin into `sink` and aborts after 256 KiB; asserts the download rejects with kind "aborted". */
+export async function abortBigDownload(client: FtpClient, sink: Writable = memorySink().sink): Promise<void> {
+  const controller = new AbortController();
+  await rejectsWith(
+    client.download('big.bin', sink, {
+      signal: controller.signal,
+      onProgress: ({ bytes }) => {
+        if (bytes >= 256 * 1024) controller.abort();
+      },
+    }),
+    'aborted',
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -206,32 +205,24 @@ export const CLI_TIMEOUT_MS = 30_000;
  * Runs `node bin/ferry.js ARGS` with no terminal and a clean environment: HOME is an
  * empty scratch folder (no ~/.netrc), NETRC and FERRY_PASSWORD only when given.
  */
-export function runFerry(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export async function runFerry(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   const home = mkdtempSync(join(tmpdir(), 'ferry-client-home-'));
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
   for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value;
-  return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [FERRY_BIN, ...args], { cwd: options.cwd ?? home, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const timer = setTimeout(() => {
-      stderr += `\n[test] killed after ${options.timeoutMs ?? CLI_TIMEOUT_MS} ms\n`;
-      child.kill('SIGKILL');
-    }, options.timeoutMs ?? CLI_TIMEOUT_MS);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      rmSync(home, { recursive: true, force: true });
-      const out = Buffer.concat(stdout);
-      resolveRun({
-        code,
-        signal,
-        stdout: out,
-        stderr,
-        describe: () => `ferry ${args.join(' ')} -> exit ${code}${signal ? ` (${signal})` : ''}\n--- stdout:\n${out.toString('utf8').slice(0, 2000)}\n--- stderr:\n${stderr.slice(0, 4000)}`,
-      });
-    });
-  });
+  const timeoutMs = options.timeoutMs ?? CLI_TIMEOUT_MS;
+  let result;
+  try {
+    result = await runProcess(process.execPath, [FERRY_BIN, ...args], { cwd: options.cwd ?? home, env, timeoutMs });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+  const { code, signal, stdout } = result;
+  const stderr = result.timedOut ? `${result.stderr}\n[test] killed after ${timeoutMs} ms\n` : result.stderr;
+  return {
+    code,
+    signal,
+    stdout,
+    stderr,
+    describe: () => `ferry ${args.join(' ')} -> exit ${code}${signal ? ` (${signal})` : ''}\n--- stdout:\n${stdout.toString('utf8').slice(0, 2000)}\n--- stderr:\n${stderr.slice(0, 4000)}`,
+  };
 }
-

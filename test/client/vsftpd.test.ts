@@ -9,72 +9,25 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { FtpClient, type FtpClientOptions } from '../../src/client/client.js';
-import { FtpClientError } from '../../src/client/errors.js';
+import { Readable } from 'node:stream';
+import { FtpClient } from '../../src/client/client.js';
+import { ALL_BYTES, sha256, sha256File } from '../helpers/data.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
 import { startVsftpd, vsftpdSkipReason, type VsftpdInstance } from '../helpers/vsftpd.js';
-import { ALL_BYTES, randomData, recorder, runFerry, scratchDir, sha256, sha256File, withTimeout } from './support.js';
+import { abortBigDownload, clientSessions, downloadToBuffer, memorySink, randomData, recorder, rejectsWith, runFerry, writeServerFiles } from './support.js';
 
 const skip = vsftpdSkipReason({ ssl: true });
 const MODES = ['passive', 'active'] as const;
-const BIG_SIZE = 32 * 1024 * 1024;
 
 let vsftpd: VsftpdInstance;
 let local: { dir: string; remove: () => void };
-
-function options(extra: Partial<FtpClientOptions> = {}): FtpClientOptions {
-  return { host: vsftpd.host, port: vsftpd.port, user: vsftpd.user, password: vsftpd.password, timeoutMs: 10_000, ...extra };
-}
-
-async function withClient<T>(extra: Partial<FtpClientOptions>, work: (client: FtpClient) => Promise<T>): Promise<T> {
-  const client = await FtpClient.connect(options(extra));
-  try {
-    return await withTimeout(work(client), 60_000, 'client work');
-  } finally {
-    await client.close();
-  }
-}
-
-function memorySink(): { sink: Writable; data: () => Buffer } {
-  const chunks: Buffer[] = [];
-  return {
-    sink: new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk);
-        callback();
-      },
-    }),
-    data: () => Buffer.concat(chunks),
-  };
-}
-
-async function downloadToBuffer(client: FtpClient, path: string): Promise<Buffer> {
-  const { sink, data } = memorySink();
-  await client.download(path, sink);
-  return data();
-}
-
-async function rejectsWith(promise: Promise<unknown>, kind: FtpClientError['kind'], code?: number): Promise<FtpClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof FtpClientError, `expected an FtpClientError, got ${String(error)}`);
-    assert.equal(error.kind, kind, `kind of "${error.message}"`);
-    if (code !== undefined) assert.equal(error.code, code, `code of "${error.message}"`);
-    return error;
-  }
-  assert.fail(`expected a rejection with kind ${kind}`);
-}
+const { options, withClient } = clientSessions(() => vsftpd);
 
 describe('FtpClient and ferry against vsftpd', { skip }, () => {
   before(async () => {
     vsftpd = await startVsftpd({ ssl: true });
     local = scratchDir();
-    vsftpd.writeFile('all-bytes.bin', ALL_BYTES);
-    vsftpd.writeFile('random.bin', randomData());
-    const big = Buffer.alloc(BIG_SIZE);
-    for (let i = 0; i < BIG_SIZE; i += 4096) big.writeUInt32BE(i, i);
-    vsftpd.writeFile('big.bin', big);
+    writeServerFiles((name, data) => vsftpd.writeFile(name, data));
   });
 
   after(async () => {
@@ -192,16 +145,7 @@ describe('FtpClient and ferry against vsftpd', { skip }, () => {
 
       test('cancelling a large download leaves the connection usable', () =>
         withClient({ dataMode }, async (client) => {
-          const controller = new AbortController();
-          await rejectsWith(
-            client.download('big.bin', memorySink().sink, {
-              signal: controller.signal,
-              onProgress: ({ bytes }) => {
-                if (bytes >= 256 * 1024) controller.abort();
-              },
-            }),
-            'aborted',
-          );
+          await abortBigDownload(client);
           assert.equal(await client.pwd(), '/');
           assert.equal(sha256(await downloadToBuffer(client, 'random.bin')), sha256(randomData()));
           assert.equal(await client.size('all-bytes.bin'), ALL_BYTES.length);

@@ -2,10 +2,18 @@
  * A deliberately raw FTP client for tests: sends exact command lines and returns exact
  * replies, so tests can assert on reply codes and texts; opens data connections in any
  * of the four modes (PASV, EPSV, PORT, EPRT).
+ *
+ * It also speaks FTPS, for the TLS tests: `startTls()` upgrades the control connection
+ * after a 234 (and `authTls()` sends the AUTH first), `connectImplicit()` starts with
+ * TLS, and each transfer can secure its data connection by resuming the control
+ * connection's TLS session, with a fresh handshake, or not at all (see `DataTls`).
  */
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { StringDecoder } from 'node:string_decoder';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { parseEpsvReply, parsePasvReply, encodeHostPort, encodeEprt } from '../../src/protocol/address.js';
+import { waitFor, withTimeout } from './timing.js';
 
 export interface FtpReply {
   code: number;
@@ -18,27 +26,124 @@ export interface FtpReply {
 export type DataMode = 'PASV' | 'EPSV' | 'PORT' | 'EPRT';
 export const DATA_MODES: readonly DataMode[] = ['PASV', 'EPSV', 'PORT', 'EPRT'];
 
+/**
+ * How the client treats a data connection: "resume" does TLS resuming the control
+ * connection's session (what the server demands by default), "fresh" does a full TLS
+ * handshake without a session, "clear" does no TLS (plain FTP, or PROT C).
+ */
+export type DataTls = 'resume' | 'fresh' | 'clear';
+
+export interface DownloadResult {
+  data: Buffer;
+  preliminary: FtpReply;
+  final: FtpReply;
+  /** Set when the data connection's TLS handshake failed or the connection broke. */
+  dataError?: Error;
+  /** Whether the client's data TLS session was a resumed one (TLS transfers only). */
+  reused?: boolean;
+}
+
+export interface UploadResult {
+  preliminary: FtpReply;
+  final: FtpReply;
+  dataError?: Error;
+  reused?: boolean;
+}
+
 const REPLY_TIMEOUT_MS = 10_000;
+const SOCKET_TIMEOUT_MS = 15_000;
+
+/** Resolves once a client TLS socket is secure; rejects on error, close or timeout. */
+function secureConnected(socket: TLSSocket, what: string): Promise<TLSSocket> {
+  return withTimeout(
+    new Promise<TLSSocket>((resolve, reject) => {
+      const onError = (error: Error) => {
+        socket.off('close', onClose);
+        reject(error);
+      };
+      const onClose = () => {
+        socket.off('error', onError);
+        reject(new Error(`${what}: connection closed during the TLS handshake`));
+      };
+      socket.once('error', onError);
+      socket.once('close', onClose);
+      socket.once('secureConnect', () => {
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        socket.on('error', () => undefined);
+        resolve(socket);
+      });
+    }),
+    SOCKET_TIMEOUT_MS,
+    what,
+  );
+}
 
 export class FtpConnection {
+  private readonly decoder = new StringDecoder('utf8');
   private buffer = '';
   private readonly replies: FtpReply[] = [];
   private readonly waiters: Array<(reply: FtpReply | Error) => void> = [];
   private pending: string[] = [];
   private ended: Error | null = null;
+  /** Told when the control connection ends (closed or broken). */
+  private readonly endWatchers = new Set<() => void>();
   greeting!: FtpReply;
+  /** The stream commands and replies travel on: the TCP socket, or TLS over it. */
+  io: Socket;
+  /** The latest TLS session the server issued on the control connection. */
+  session: Buffer | undefined;
 
-  private constructor(readonly socket: Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (text: string) => this.onText(text));
-    socket.on('error', (error) => this.fail(error));
-    socket.on('close', () => this.fail(new Error('control connection closed')));
+  /** How transfers treat their data connections unless told otherwise. */
+  protected defaultDataTls: DataTls = 'clear';
+  /**
+   * False: a broken data connection makes the transfer throw. True: the transfer reports
+   * it as `dataError` (after reading the final reply) and bounds its wait for the close.
+   */
+  protected keepDataErrors = false;
+
+  private readonly onDataBound = (chunk: Buffer) => this.onData(chunk);
+  private readonly onErrorBound = (error: Error) => this.fail(error);
+  private readonly onCloseBound = () => this.fail(new Error('control connection closed'));
+
+  /** `socket` is the control connection's TCP socket (under TLS, when there is TLS). */
+  constructor(readonly socket: Socket) {
+    this.io = socket;
+    socket.on('error', () => undefined);
+    this.attach(socket);
   }
 
-  static async connect(host: string, port: number, options: { localAddress?: string } = {}): Promise<FtpConnection> {
-    const socket = connect({ host, port, localAddress: options.localAddress });
-    await once(socket, 'connect');
-    const connection = new FtpConnection(socket);
+  /** Plain TCP connection (optionally from a given local address); reads the greeting. */
+  static async connect<T extends FtpConnection>(
+    this: new (socket: Socket) => T,
+    host: string,
+    port: number,
+    options: { localAddress?: string } = {},
+  ): Promise<T> {
+    const socket = netConnect({ host, port, localAddress: options.localAddress });
+    socket.on('error', () => undefined);
+    await withTimeout(
+      Promise.race([
+        once(socket, 'connect'),
+        once(socket, 'error').then(([error]) => {
+          throw error;
+        }),
+      ]),
+      SOCKET_TIMEOUT_MS,
+      'connect',
+    );
+    const connection = new this(socket);
+    connection.greeting = await connection.read();
+    return connection;
+  }
+
+  /** Implicit FTPS: TLS straight away, then the greeting arrives over TLS. */
+  static async connectImplicit<T extends FtpConnection>(this: new (socket: Socket) => T, host: string, port: number): Promise<T> {
+    const socket = tlsConnect({ host, port, rejectUnauthorized: false });
+    const connection = new this(socket);
+    socket.on('session', (session: Buffer) => (connection.session = session));
+    await secureConnected(socket, 'implicit TLS handshake');
+    await connection.waitForSession(socket);
     connection.greeting = await connection.read();
     return connection;
   }
@@ -55,8 +160,62 @@ export class FtpConnection {
     return this.socket.remoteAddress!;
   }
 
-  private onText(text: string): void {
-    this.buffer += text;
+  /** The TLS layer of the control connection, or null while it is plain TCP. */
+  get tls(): TLSSocket | null {
+    return 'encrypted' in this.io ? (this.io as TLSSocket) : null;
+  }
+
+  /** AUTH TLS (or another mechanism name), check 234, and upgrade the control connection. */
+  async authTls(mechanism = 'TLS'): Promise<FtpReply> {
+    const reply = await this.expect(`AUTH ${mechanism}`, 234);
+    await this.startTls();
+    return reply;
+  }
+
+  /** Upgrades the control connection to TLS (after a 234 reply). */
+  async startTls(): Promise<TLSSocket> {
+    this.detach(this.io);
+    const secure = tlsConnect({ socket: this.socket, rejectUnauthorized: false });
+    secure.on('session', (session: Buffer) => (this.session = session));
+    this.io = secure;
+    this.attach(secure);
+    await secureConnected(secure, 'control TLS handshake');
+    await this.waitForSession(secure);
+    return secure;
+  }
+
+  /** PBSZ 0 and PROT P (or C). */
+  async protect(level: 'P' | 'C' = 'P'): Promise<void> {
+    await this.expect('PBSZ 0', 200);
+    await this.expect(`PROT ${level}`, 200);
+  }
+
+  /**
+   * TLS 1.3 delivers session tickets after the handshake ('session' events); TLS 1.2
+   * has the session at once. Waits (bounded) until one is known.
+   */
+  private async waitForSession(secure: TLSSocket): Promise<void> {
+    if (secure.getProtocol() !== 'TLSv1.3') {
+      this.session ??= secure.getSession();
+      return;
+    }
+    await waitFor(() => this.session !== undefined, 3000);
+  }
+
+  private attach(io: Socket): void {
+    io.on('data', this.onDataBound);
+    io.on('error', this.onErrorBound);
+    io.on('close', this.onCloseBound);
+  }
+
+  private detach(io: Socket): void {
+    io.off('data', this.onDataBound);
+    io.off('error', this.onErrorBound);
+    io.off('close', this.onCloseBound);
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffer += this.decoder.write(chunk);
     let newline: number;
     while ((newline = this.buffer.indexOf('\n')) !== -1) {
       const line = this.buffer.slice(0, newline).replace(/\r$/, '');
@@ -82,6 +241,7 @@ export class FtpConnection {
   private fail(error: Error): void {
     this.ended ??= error;
     for (const waiter of this.waiters.splice(0)) waiter(error);
+    for (const watcher of [...this.endWatchers]) watcher();
   }
 
   /** The next reply from the server. */
@@ -104,21 +264,28 @@ export class FtpConnection {
     });
   }
 
-  /** True when the server has closed the control connection. */
+  /** True when the server has closed the control connection (within `timeoutMs`). */
   async closedByServer(timeoutMs = 3000): Promise<boolean> {
-    if (this.socket.destroyed || this.socket.readableEnded) return true;
-    const closed = once(this.socket, 'close').then(() => true);
-    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs));
-    return Promise.race([closed, timeout]);
+    if (this.ended || this.io.destroyed || this.io.readableEnded) return true;
+    return new Promise<boolean>((resolve) => {
+      const finish = (closed: boolean) => {
+        clearTimeout(timer);
+        this.endWatchers.delete(onEnd);
+        resolve(closed);
+      };
+      const onEnd = () => finish(true);
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      this.endWatchers.add(onEnd);
+    });
   }
 
   writeRaw(data: string | Buffer): void {
-    this.socket.write(data);
+    this.io.write(data);
   }
 
   /** Sends one command line and returns its reply. */
   async send(line: string): Promise<FtpReply> {
-    this.socket.write(line + '\r\n');
+    this.io.write(line + '\r\n');
     return this.read();
   }
 
@@ -131,29 +298,33 @@ export class FtpConnection {
 
   /**
    * Prepares a data connection in the given mode. Returns a function that yields the
-   * connected data socket once the transfer command has been sent.
+   * connected TCP socket once the transfer command has been sent.
    */
   async prepareData(mode: DataMode): Promise<() => Promise<Socket>> {
     if (mode === 'PASV' || mode === 'EPSV') {
       const reply = await this.expect(mode, mode === 'PASV' ? 227 : 229);
       const target = mode === 'PASV' ? parsePasvReply(reply.text) : { host: this.host, port: parseEpsvReply(reply.text) };
       if (!target || !target.port) throw new Error(`bad ${mode} reply: ${reply.text}`);
-      const socket = connect({ host: target.host, port: target.port });
+      const socket = netConnect({ host: target.host, port: target.port });
       socket.on('error', () => undefined);
-      await once(socket, 'connect');
+      await withTimeout(once(socket, 'connect'), SOCKET_TIMEOUT_MS, `${mode} data connect`);
       return async () => socket;
     }
     const listener: Server = createServer();
-    const localHost = this.socket.localAddress!;
+    const localHost = this.socket.localAddress!.replace(/^::ffff:/, '');
     listener.listen(0, localHost);
     await once(listener, 'listening');
     const port = (listener.address() as AddressInfo).port;
-    const accepted = once(listener, 'connection').then(([socket]) => {
-      listener.close();
-      (socket as Socket).on('error', () => undefined);
-      return socket as Socket;
-    });
-    const argument = mode === 'PORT' ? encodeHostPort(localHost.replace(/^::ffff:/, ''), port) : encodeEprt(localHost.replace(/^::ffff:/, ''), port);
+    const accepted = withTimeout(
+      once(listener, 'connection').then(([socket]) => {
+        (socket as Socket).on('error', () => undefined);
+        return socket as Socket;
+      }),
+      SOCKET_TIMEOUT_MS,
+      `${mode}: the server did not connect`,
+    ).finally(() => listener.close());
+    accepted.catch(() => undefined);
+    const argument = mode === 'PORT' ? encodeHostPort(localHost, port) : encodeEprt(localHost, port);
     const reply = await this.send(`${mode} ${argument}`);
     if (reply.code !== 200) {
       listener.close();
@@ -162,40 +333,75 @@ export class FtpConnection {
     return () => accepted;
   }
 
+  /** The client side of a data connection: TLS (resuming or not) or clear. */
+  async secureData(raw: Socket, how: DataTls): Promise<Socket> {
+    if (how === 'clear') return raw;
+    const secure = tlsConnect({ socket: raw, rejectUnauthorized: false, session: how === 'resume' ? this.session : undefined });
+    return secureConnected(secure, 'data TLS handshake');
+  }
+
   /** Runs a download-type command (RETR, LIST, NLST, MLSD) and returns the bytes and replies. */
-  async download(command: string, mode: DataMode = 'EPSV'): Promise<{ data: Buffer; preliminary: FtpReply; final: FtpReply }> {
-    const dataSocket = await this.prepareData(mode);
-    const preliminary = await this.send(command);
-    if (preliminary.code !== 150 && preliminary.code !== 125) {
-      throw new Error(`${command}: expected 150, got ${preliminary.lines.join(' | ')}`);
-    }
-    const socket = await dataSocket();
+  async download(command: string, mode: DataMode = 'EPSV', how: DataTls = this.defaultDataTls): Promise<DownloadResult> {
     const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    await once(socket, 'close');
-    const final = await this.read();
-    return { data: Buffer.concat(chunks), preliminary, final };
+    const result = await this.transfer(command, mode, how, (socket) => socket.on('data', (chunk: Buffer) => chunks.push(chunk)));
+    return { data: Buffer.concat(chunks), ...result };
   }
 
   /** Runs an upload-type command (STOR, APPE, STOU) sending `data`. */
-  async upload(command: string, data: Buffer, mode: DataMode = 'EPSV'): Promise<{ preliminary: FtpReply; final: FtpReply }> {
+  async upload(command: string, data: Buffer, mode: DataMode = 'EPSV', how: DataTls = this.defaultDataTls): Promise<UploadResult> {
+    return this.transfer(command, mode, how, (socket) => {
+      socket.on('data', () => undefined);
+      socket.end(data);
+    });
+  }
+
+  /**
+   * Prepares a data connection, sends `command` (which must get 150 or 125), secures the
+   * data connection as `how` says, hands it to `use`, waits for it to close, and reads
+   * the final reply.
+   */
+  private async transfer(command: string, mode: DataMode, how: DataTls, use: (socket: Socket) => void): Promise<UploadResult> {
     const dataSocket = await this.prepareData(mode);
     const preliminary = await this.send(command);
     if (preliminary.code !== 150 && preliminary.code !== 125) {
       throw new Error(`${command}: expected 150, got ${preliminary.lines.join(' | ')}`);
     }
-    const socket = await dataSocket();
-    socket.end(data);
-    await once(socket, 'close');
+    const raw = await dataSocket();
+    let dataError: Error | undefined;
+    let reused: boolean | undefined;
+    try {
+      const socket = await this.secureData(raw, how);
+      if (how !== 'clear') reused = (socket as TLSSocket).isSessionReused();
+      socket.on('error', (error: Error) => (dataError ??= error));
+      use(socket);
+      if (!socket.destroyed) await this.dataClosed(socket, command);
+    } catch (error) {
+      if (!this.keepDataErrors) throw error;
+      dataError = error as Error;
+      raw.destroy();
+    }
     const final = await this.read();
-    return { preliminary, final };
+    return { preliminary, final, dataError, reused };
+  }
+
+  /** Waits for a data connection to close (bounded when data errors are kept). */
+  private async dataClosed(socket: Socket, command: string): Promise<void> {
+    const closed = once(socket, 'close');
+    if (this.keepDataErrors) await withTimeout(closed, SOCKET_TIMEOUT_MS, `${command}: data connection close`);
+    else await closed;
   }
 
   async quit(): Promise<void> {
     if (!this.ended) {
-      this.socket.write('QUIT\r\n');
+      this.io.write('QUIT\r\n');
       await this.closedByServer();
     }
+    this.close();
+  }
+
+  /** Drops the connection without a QUIT. */
+  close(): void {
+    this.io.destroy();
     this.socket.destroy();
   }
 }

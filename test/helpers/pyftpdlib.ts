@@ -6,10 +6,11 @@
  * `stop()` ends only the PID it started and removes its folder.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateCertificate } from './certificate.js';
+import { killOnExit, stopChild } from './run-process.js';
 
 export const PYTHON = '/usr/bin/python3';
 export const PYFTPDLIB_USER = 'ferry';
@@ -79,25 +80,15 @@ export async function startPyftpdlib(options: { tls?: boolean } = {}): Promise<P
   let certfile = '';
   if (options.tls) {
     certfile = join(base, 'combined.pem');
-    const key = join(base, 'key.pem');
-    const cert = join(base, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'pipe' });
+    const { cert, key } = generateCertificate(base);
     writeFileSync(certfile, readFileSync(cert, 'utf8') + readFileSync(key, 'utf8'));
   }
   const child = spawn(PYTHON, ['-c', SERVER_SCRIPT, root, PYFTPDLIB_USER, PYFTPDLIB_PASSWORD, certfile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const killOnExit = () => child.kill('SIGTERM');
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.off('exit', killOnExit));
+  killOnExit(child);
   let output = '';
   child.stderr.setEncoding('utf8').on('data', (t: string) => (output += t));
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit').catch(() => undefined);
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopChild(child);
     rmSync(base, { recursive: true, force: true });
   };
   try {

@@ -20,11 +20,12 @@
  * the port answers 220; `stop()` ends only the PID it started and removes its folders.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { generateCertificate } from './certificate.js';
+import { killOnExit, stopChild } from './run-process.js';
 
 export const VSFTPD_BIN = '/usr/sbin/vsftpd';
 export const VSFTPD_USER = 'ferrytest';
@@ -198,18 +199,6 @@ function greeting(port: number, timeoutMs: number): Promise<string> {
   });
 }
 
-function makeCertificate(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    findOnPath('openssl') ?? 'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
-    { stdio: 'pipe' },
-  );
-  return { cert, key };
-}
-
 function configText(settings: Record<string, string | number>): string {
   return Object.entries(settings)
     .map(([key, value]) => `${key}=${value}`)
@@ -234,7 +223,7 @@ export async function startVsftpd(options: { ssl?: boolean; extra?: Record<strin
   chownSync(root, user.uid, user.gid);
   let child: ChildProcess | undefined;
   try {
-    const certificate = options.ssl ? makeCertificate(base) : null;
+    const certificate = options.ssl ? generateCertificate(base) : null;
     const pasvRange = await freePortRange(PASV_RANGE_SIZE);
     // The listen port can be taken between our probe and vsftpd's bind: a few tries.
     for (let attempt = 1; ; attempt++) {
@@ -290,12 +279,8 @@ export async function startVsftpd(options: { ssl?: boolean; extra?: Record<strin
       started.on('error', (error) => (output += `spawn error: ${error.message}\n`));
       let exited = started.exitCode !== null;
       // If the test process exits without stop() (a crash, process.exit), do not leave vsftpd behind.
-      const killOnExit = () => started.kill('SIGTERM');
-      process.once('exit', killOnExit);
-      started.once('exit', () => {
-        exited = true;
-        process.off('exit', killOnExit);
-      });
+      killOnExit(started);
+      started.once('exit', () => (exited = true));
       const deadline = Date.now() + START_TIMEOUT_MS;
       let line: string | null = null;
       while (!exited && Date.now() < deadline) {
@@ -350,14 +335,4 @@ export async function startVsftpd(options: { ssl?: boolean; extra?: Record<strin
     rmSync(base, { recursive: true, force: true });
     throw error;
   }
-}
-
-/** SIGTERM to that one PID, SIGKILL after 3 s; resolves once it has exited. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit').catch(() => undefined);
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
 }

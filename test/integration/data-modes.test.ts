@@ -12,20 +12,8 @@ import { join } from 'node:path';
 import { DATA_MODES, FtpConnection } from '../helpers/ftp-connection.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { encodeHostPort } from '../../src/protocol/address.js';
-import {
-  allByteValues,
-  connectionFails,
-  connectSocket,
-  findFreePortRange,
-  lines,
-  login,
-  mapBounded,
-  parseList,
-  parseMlsx,
-  passivePort,
-  readAll,
-  sha256,
-} from './support.js';
+import { sha256 } from '../helpers/data.js';
+import { allByteValues, connectionFails, connectSocket, findFreePortRange, lines, login, mapBounded, parseList, parseMlsx, passivePort, readAll } from './support.js';
 
 describe('every transfer command in every data mode', () => {
   let server: TestServer;

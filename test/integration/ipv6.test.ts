@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { DATA_MODES, FtpConnection } from '../helpers/ftp-connection.js';
 import { PASSWORD, startServer, USER, type TestServer } from '../helpers/server.js';
 import { encodeHostPort } from '../../src/protocol/address.js';
-import { allByteValues, lines, parseList, sha256 } from './support.js';
+import { sha256 } from '../helpers/data.js';
+import { allByteValues, lines, parseList } from './support.js';
 
 describe('IPv6 server on ::1', () => {
   let server: TestServer;

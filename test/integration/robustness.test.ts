@@ -8,9 +8,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sha256 } from '../helpers/data.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { PASSWORD, startServer, USER, type TestServer } from '../helpers/server.js';
-import { connectSocket, login, mapBounded, passivePort, readAll, readUntil, sha256, sleep, waitFor } from './support.js';
+import { sleep, waitFor } from '../helpers/timing.js';
+import { connectSocket, login, mapBounded, passivePort, readAll, readUntil } from './support.js';
 
 let server: TestServer;
 const BIG_SIZE = 32 * 1024 * 1024;

@@ -13,7 +13,9 @@ import { dirname, join } from 'node:path';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { PASSWORD, READONLY_USER, startServer, type TestServer } from '../helpers/server.js';
 import { encodeHostPort } from '../../src/protocol/address.js';
-import { connectSocket, lines, login, parseList, parseMlsx, passivePort, readAll, sha256, uploadTempFiles, waitFor } from './support.js';
+import { sha256 } from '../helpers/data.js';
+import { waitFor } from '../helpers/timing.js';
+import { connectSocket, lines, login, parseList, parseMlsx, passivePort, readAll, uploadTempFiles } from './support.js';
 
 describe('root jail', () => {
   let server: TestServer;

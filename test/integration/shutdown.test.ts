@@ -6,9 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sha256 } from '../helpers/data.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { startServer } from '../helpers/server.js';
-import { connectionFails, login, readAll, sha256 } from './support.js';
+import { connectionFails, login, readAll } from './support.js';
 
 const SIZE = 16 * 1024 * 1024;
 

@@ -1,32 +1,13 @@
 /**
  * Small helpers shared by the integration tests in this folder (the generic ones live in
- * test/helpers/): hashing, free port ranges, bounded polling, raw data sockets.
+ * test/helpers/): logins, free port ranges, raw data sockets, listing parsers.
  */
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { FtpConnection, type FtpReply } from '../helpers/ftp-connection.js';
 import { PASSWORD, USER, type TestServer } from '../helpers/server.js';
 import { parseEpsvReply, parsePasvReply } from '../../src/protocol/address.js';
-
-export function sha256(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `condition` every 20 ms; false when it never held within `timeoutMs`. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(20);
-  }
-}
 
 /** Logs in as alice (or another user) on a test server. */
 export function login(server: TestServer, user = USER, password = PASSWORD): Promise<FtpConnection> {

@@ -9,9 +9,10 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
+import { sha256 } from '../helpers/data.js';
 import { DATA_MODES, FtpConnection } from '../helpers/ftp-connection.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { allByteValues, connectionFails, lines, login, parseList, passivePort, readAll, sha256 } from './support.js';
+import { allByteValues, connectionFails, lines, login, parseList, passivePort, readAll } from './support.js';
 
 let server: TestServer;
 /** A file large enough that a client that does not read stalls the transfer. */

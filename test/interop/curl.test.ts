@@ -11,40 +11,15 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runCurl, type CurlRun as CurlRunBase } from '../helpers/curl.js';
+import { ALL_BYTES, randomData, sha256, sha256File, treeHashes } from '../helpers/data.js';
+import { assertExitOk, describeRun, skipUnlessInstalled } from '../helpers/run-process.js';
 import { PASSWORD, READONLY_USER, USER } from '../helpers/server.js';
-import {
-  ALL_BYTES,
-  CJK_NAME,
-  SPACED_NAME,
-  assertExitOk,
-  describeRun,
-  findBinary,
-  ftpUrl,
-  ipv6LoopbackAvailable,
-  parseListLines,
-  randomData,
-  runClient,
-  sha256,
-  sha256File,
-  skipUnlessInstalled,
-  treeHashes,
-  withServer,
-  type ClientResult,
-  type InteropContext,
-} from './fixtures.js';
+import { CJK_NAME, SPACED_NAME, ftpUrl, ipv6LoopbackAvailable, parseListLines, withServer, type InteropContext } from './fixtures.js';
 
-const CURL = findBinary('curl');
 const SKIP_CURL = skipUnlessInstalled('curl');
 
-interface DialogueLine {
-  direction: '>' | '<';
-  text: string;
-}
-
-interface CurlRun extends ClientResult {
-  dialogue: DialogueLine[];
-  /** Command lines curl sent. */
-  sent: string[];
+interface CurlRun extends CurlRunBase {
   /** Codes of the final reply lines curl received, in order. */
   codes: number[];
 }
@@ -57,36 +32,8 @@ const BOB = `${READONLY_USER}:${PASSWORD}`;
 
 /** Runs curl against the test server; `auth` null means no --user (curl logs in as anonymous). */
 async function curl(context: InteropContext, args: readonly string[], auth: string | null = ALICE): Promise<CurlRun> {
-  const result = await runClient(
-    CURL!,
-    [
-      '-q', // ignore any .curlrc (must come first)
-      '--silent',
-      '--show-error',
-      '--verbose',
-      '--globoff',
-      '--noproxy',
-      '*',
-      '--connect-timeout',
-      '10',
-      '--max-time',
-      '50',
-      ...(auth === null ? [] : ['--user', auth]),
-      ...args,
-    ],
-    { cwd: context.local, env: context.env },
-  );
-  const dialogue: DialogueLine[] = [];
-  for (const line of result.stderr.split(/\r?\n/)) {
-    if (line.startsWith('> ')) dialogue.push({ direction: '>', text: line.slice(2) });
-    else if (/^< \d{3}[ -]/.test(line)) dialogue.push({ direction: '<', text: line.slice(2) });
-  }
-  return {
-    ...result,
-    dialogue,
-    sent: dialogue.filter((l) => l.direction === '>').map((l) => l.text),
-    codes: dialogue.filter((l) => l.direction === '<' && l.text[3] === ' ').map((l) => Number(l.text.slice(0, 3))),
-  };
+  const run = await runCurl(args, { cwd: context.local, env: context.env, user: auth, maxTimeSeconds: 50 });
+  return { ...run, codes: run.dialogue.filter((l) => l.direction === '<' && l.text[3] === ' ').map((l) => Number(l.text.slice(0, 3))) };
 }
 
 /** The final reply line to the first command that `matches`. */

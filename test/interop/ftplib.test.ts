@@ -11,26 +11,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ALL_BYTES, randomData, sha256, sha256File, treeHashes } from '../helpers/data.js';
+import { FTPLIB_MODES, runPythonDriver, type FtplibMode } from '../helpers/python-driver.js';
+import { skipUnlessInstalled } from '../helpers/run-process.js';
 import { PASSWORD, USER } from '../helpers/server.js';
-import {
-  ALL_BYTES,
-  CJK_NAME,
-  SPACED_NAME,
-  assertExitOk,
-  findBinary,
-  ipv6LoopbackAvailable,
-  parseListLines,
-  randomData,
-  runClient,
-  sha256,
-  sha256File,
-  skipUnlessInstalled,
-  treeHashes,
-  withServer,
-  type InteropContext,
-} from './fixtures.js';
+import { CJK_NAME, SPACED_NAME, ipv6LoopbackAvailable, parseListLines, withServer, type InteropContext } from './fixtures.js';
 
-const PYTHON = findBinary('python3');
 const SKIP_PYTHON = skipUnlessInstalled('python3');
 
 const DRIVER = String.raw`
@@ -154,24 +140,10 @@ interface DriverOutput {
   results: OpResult[];
 }
 
-interface Mode {
-  name: string;
-  passive: boolean;
-  /** The data-connection command ftplib must use. */
-  command: RegExp;
-}
-
-const MODES: readonly Mode[] = [
-  { name: 'passive (PASV)', passive: true, command: /^PASV$/ },
-  { name: 'active (PORT)', passive: false, command: /^PORT 127,0,0,1,\d+,\d+$/ },
-];
-
 /** Runs the operations in one ftplib session (results are checked by the caller). */
-async function ftplib(context: InteropContext, mode: Mode, ops: Op[], user: string | null = USER): Promise<DriverOutput> {
+async function ftplib(context: InteropContext, mode: FtplibMode, ops: Op[], user: string | null = USER): Promise<DriverOutput> {
   const config = { host: context.server.host, port: context.server.port, user, password: PASSWORD, passive: mode.passive, ops };
-  const result = await runClient(PYTHON!, ['-I', '-c', DRIVER, JSON.stringify(config)], { cwd: context.local, env: context.env });
-  assertExitOk('python3 ftplib driver', result);
-  const output = JSON.parse(result.stdout.toString('utf8')) as DriverOutput;
+  const output = await runPythonDriver<DriverOutput>('python3 ftplib driver', DRIVER, config, { cwd: context.local, env: context.env });
   assert.equal(output.results.length, ops.length);
   assert.match(output.welcome, /^220 /);
   assert.match(output.login, /^230 /);
@@ -195,7 +167,7 @@ function okResults(output: DriverOutput, ops: Op[]): unknown[] {
 }
 
 describe('Python ftplib', { skip: SKIP_PYTHON }, () => {
-  for (const mode of MODES) {
+  for (const mode of FTPLIB_MODES) {
     describe(mode.name, () => {
       test('retrbinary and storbinary are byte-exact', () =>
         withServer({}, async (context) => {
@@ -525,7 +497,7 @@ describe('Python ftplib', { skip: SKIP_PYTHON }, () => {
         ['mkd', 'dir'],
         ['retr', '../root/private.bin', join(local, 'private.bin')],
       ];
-      const output = await ftplib(context, MODES[0]!, ops, null);
+      const output = await ftplib(context, FTPLIB_MODES[0]!, ops, null);
       assert.ok(output.sent.includes('USER anonymous'));
       const r = output.results;
       assert.deepEqual(r[0]?.ok, ['pub.bin']);
@@ -550,7 +522,7 @@ describe('Python ftplib', { skip: SKIP_PYTHON }, () => {
         ['rename', 'data.bin', 'x.bin'],
         ['mkd', 'dir'],
       ];
-      const output = await ftplib(context, MODES[0]!, ops, 'bob');
+      const output = await ftplib(context, FTPLIB_MODES[0]!, ops, 'bob');
       const r = output.results;
       assert.match(String(r[0]?.ok), /^226 /);
       for (let i = 1; i < ops.length; i++) assert.equal(r[i]?.error, '550 Permission denied.', JSON.stringify(ops[i]));
@@ -562,7 +534,7 @@ describe('Python ftplib', { skip: SKIP_PYTHON }, () => {
 const SKIP_IPV6 = SKIP_PYTHON || ((await ipv6LoopbackAvailable()) ? false : 'this host cannot listen on the IPv6 loopback address ::1');
 
 describe('Python ftplib over IPv6', { skip: SKIP_IPV6 }, () => {
-  const ipv6Modes: readonly Mode[] = [
+  const ipv6Modes: readonly FtplibMode[] = [
     { name: 'passive (EPSV)', passive: true, command: /^EPSV$/ },
     { name: 'active (EPRT)', passive: false, command: /^EPRT \|2\|::1\|\d+\|$/ },
   ];

@@ -10,85 +10,40 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PASSWORD, READONLY_USER, USER } from '../helpers/server.js';
-import {
-  ALL_BYTES,
-  CJK_NAME,
-  SPACED_NAME,
-  assertExitOk,
-  describeRun,
-  findBinary,
-  ipv6LoopbackAvailable,
-  parseListLines,
-  randomData,
-  runClient,
-  sha256,
-  sha256File,
-  skipUnlessInstalled,
-  treeHashes,
-  withServer,
-  type ClientResult,
-  type InteropContext,
-} from './fixtures.js';
+import { ALL_BYTES, randomData, sha256, sha256File, treeHashes } from '../helpers/data.js';
+import { LFTP_EPSV, LFTP_PASV, LFTP_PORT, lftpQuote, runLftp, type LftpMode } from '../helpers/lftp.js';
+import { assertExitOk, describeRun, skipUnlessInstalled, type DialogueRun } from '../helpers/run-process.js';
+import { READONLY_USER, USER } from '../helpers/server.js';
+import { CJK_NAME, SPACED_NAME, ipv6LoopbackAvailable, parseListLines, withServer, type InteropContext } from './fixtures.js';
 
 /** 2024-01-02T03:04:05Z: old enough for `ls -l` to show the year. */
 const OLD_TIME = new Date(Date.UTC(2024, 0, 2, 3, 4, 5));
 
-const LFTP = findBinary('lftp');
 const SKIP_LFTP = skipUnlessInstalled('lftp');
 
-interface Mode {
-  name: string;
-  settings: string[];
-  /** The only data-connection command lftp may use. */
-  command: RegExp;
-}
-
-const MODES: readonly Mode[] = [
-  { name: 'passive (PASV)', settings: ['set ftp:passive-mode on', 'set ftp:prefer-epsv no'], command: /^PASV$/ },
-  { name: 'passive (EPSV)', settings: ['set ftp:passive-mode on', 'set ftp:prefer-epsv yes'], command: /^EPSV$/ },
-  { name: 'active (PORT)', settings: ['set ftp:passive-mode off'], command: /^PORT 127,0,0,1,\d+,\d+$/ },
-];
+const MODES: readonly LftpMode[] = [LFTP_PASV, LFTP_EPSV, LFTP_PORT];
 const PASSIVE = MODES[0]!;
 
-interface LftpRun extends ClientResult {
-  sent: string[];
+interface LftpRun extends DialogueRun {
   /** Final reply lines, in order. */
   received: string[];
   /** Data-connection commands lftp sent. */
   dataCommands: string[];
 }
 
-/** An lftp word: double-quoted, with backslash escapes for quotes and backslashes. */
-function q(word: string): string {
-  return `"${word.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-}
+/** lftpQuote, short: lftp commands with quoted words read better. */
+const q = lftpQuote;
 
-async function lftp(context: InteropContext, mode: Mode, commands: readonly string[], user = USER): Promise<LftpRun> {
+async function lftp(context: InteropContext, mode: LftpMode, commands: readonly string[], user = USER): Promise<LftpRun> {
   const { server } = context;
-  const script = [
-    'set cmd:fail-exit yes',
-    'set net:max-retries 1',
-    'set net:timeout 10',
-    'set net:reconnect-interval-base 1',
-    'set ftp:ssl-allow no',
-    'set xfer:clobber on',
-    ...mode.settings,
-    `open -u ${q(`${user},${PASSWORD}`)} ${q(`ftp://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`)}`,
-    ...commands,
-  ].join('; ');
-  const result = await runClient(LFTP!, ['--norc', '-d', '-c', script], { cwd: context.local, env: context.env });
-  const sent: string[] = [];
-  const received: string[] = [];
-  for (const line of result.stderr.split(/\r?\n/)) {
-    if (line.startsWith('---> ')) sent.push(line.slice(5));
-    else if (/^<--- \d{3} /.test(line)) received.push(line.slice(5));
-  }
-  const dataCommands = sent.filter((line) => /^(EPSV|PASV|EPRT|PORT)\b/.test(line));
-  return { ...result, sent, received, dataCommands };
+  const url = `ftp://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
+  const run = await runLftp(url, commands, { cwd: context.local, env: context.env, user, settings: ['set ftp:ssl-allow no', ...mode.settings] });
+  const received = run.received.filter((line) => line[3] === ' ');
+  const dataCommands = run.sent.filter((line) => /^(EPSV|PASV|EPRT|PORT)\b/.test(line));
+  return { ...run, received, dataCommands };
 }
 
-function assertMode(what: string, run: LftpRun, mode: Mode): void {
+function assertMode(what: string, run: LftpRun, mode: LftpMode): void {
   assert.ok(run.dataCommands.length > 0, `${what}: no data connection was made`);
   for (const line of run.dataCommands) assert.match(line, mode.command, `${what}: lftp sent ${line} in ${mode.name}`);
 }

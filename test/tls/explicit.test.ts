@@ -13,21 +13,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ALL_BYTES,
-  DATA_MODES,
-  FtpsClient,
-  PASSWORD,
-  USER,
-  randomData,
-  secureSession,
-  sha256,
-  sha256File,
-  sleep,
-  startTlsServer,
-  withTlsServer,
-  type TlsTestServer,
-} from './fixtures.js';
+import { ALL_BYTES, randomData, sha256, sha256File } from '../helpers/data.js';
+import { DATA_MODES } from '../helpers/ftp-connection.js';
+import { PASSWORD, USER } from '../helpers/server.js';
+import { sleep } from '../helpers/timing.js';
+import { FtpsClient, secureSession, startTlsServer, withTlsServer, type TlsTestServer } from './fixtures.js';
 
 const REUSE_TEXT = /session reuse required/;
 

@@ -13,24 +13,11 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import {
-  ALL_BYTES,
-  FtpsClient,
-  USER,
-  assertExitOk,
-  clientEnv,
-  describeRun,
-  randomData,
-  runCurl,
-  runLftp,
-  sha256,
-  sha256File,
-  skipUnlessInstalled,
-  waitFor,
-  withTimeout,
-  withTlsServer,
-  type TlsTestServer,
-} from './fixtures.js';
+import { ALL_BYTES, randomData, sha256, sha256File } from '../helpers/data.js';
+import { assertExitOk, clientEnv, describeRun, skipUnlessInstalled } from '../helpers/run-process.js';
+import { USER } from '../helpers/server.js';
+import { waitFor, withTimeout } from '../helpers/timing.js';
+import { FtpsClient, runFtpsCurl, runFtpsLftp, withTlsServer, type TlsTestServer } from './fixtures.js';
 
 const FAST = { tls: { handshake_timeout: 1 } };
 
@@ -218,14 +205,14 @@ describe('implicit FTPS with curl (ftps://)', { skip: skipUnlessInstalled('curl'
 
       const runs = [];
       for (const name of ['all-bytes.bin', 'random.bin']) {
-        const down = await runCurl(['-o', name, `${base}/${name}`], { cwd: local, env });
+        const down = await runFtpsCurl(['-o', name, `${base}/${name}`], { cwd: local, env });
         assertExitOk(`curl ftps:// download ${name}`, down);
         runs.push(down);
       }
       assert.equal(sha256File(join(local, 'all-bytes.bin')), sha256(ALL_BYTES));
       assert.equal(sha256File(join(local, 'random.bin')), sha256(randomData()));
 
-      const up = await runCurl(['-T', 'upload.bin', `${base}/uploaded.bin`], { cwd: local, env });
+      const up = await runFtpsCurl(['-T', 'upload.bin', `${base}/uploaded.bin`], { cwd: local, env });
       assertExitOk('curl ftps:// upload', up);
       runs.push(up);
       assert.equal(sha256File(join(server.root, 'uploaded.bin')), sha256(randomData()));
@@ -247,7 +234,7 @@ describe('implicit FTPS with lftp (open ftps://)', { skip: skipUnlessInstalled('
       const env = clientEnv(server.scratch);
       writeFileSync(join(server.root, 'all-bytes.bin'), ALL_BYTES);
       writeFileSync(join(local, 'random.bin'), randomData());
-      const run = await runLftp(
+      const run = await runFtpsLftp(
         `ftps://${server.host}:${implicitPort(server)}`,
         ['get all-bytes.bin -o got.bin', 'put random.bin -o put.bin', 'ls'],
         { cwd: local, env, settings: ['set ftp:passive-mode on'] },

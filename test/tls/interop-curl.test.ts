@@ -18,21 +18,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ALL_BYTES,
-  USER,
-  assertExitOk,
-  clientEnv,
-  describeRun,
-  randomData,
-  runCurl,
-  sha256,
-  sha256File,
-  skipUnlessInstalled,
-  withTlsServer,
-  type DialogueRun,
-  type TlsTestServer,
-} from './fixtures.js';
+import { ALL_BYTES, randomData, sha256, sha256File } from '../helpers/data.js';
+import { assertExitOk, clientEnv, describeRun, skipUnlessInstalled, type DialogueRun } from '../helpers/run-process.js';
+import { USER } from '../helpers/server.js';
+import { runFtpsCurl, withTlsServer, type TlsTestServer } from './fixtures.js';
 
 interface Mode {
   name: string;
@@ -79,13 +68,13 @@ describe('curl explicit FTPS (--ssl-reqd)', { skip: skipUnlessInstalled('curl') 
           writeFileSync(join(local, 'all-bytes.bin'), ALL_BYTES);
           writeFileSync(join(local, 'random.bin'), randomData());
           for (const [file, content] of [['all-bytes.bin', ALL_BYTES], ['random.bin', randomData()]] as const) {
-            const up = await runCurl([...mode.args, '--ssl-reqd', '-T', file, `${base(server)}/up-${file}`], { cwd: local, env });
+            const up = await runFtpsCurl([...mode.args, '--ssl-reqd', '-T', file, `${base(server)}/up-${file}`], { cwd: local, env });
             assertExitOk(`curl upload ${file}`, up);
             assertFtps(`curl upload ${file}`, up, mode);
             assert.ok(up.sent.includes(`STOR up-${file}`));
             assert.equal(sha256File(join(server.root, `up-${file}`)), sha256(content));
 
-            const down = await runCurl([...mode.args, '--ssl-reqd', '-o', `got-${file}`, `${base(server)}/up-${file}`], { cwd: local, env });
+            const down = await runFtpsCurl([...mode.args, '--ssl-reqd', '-o', `got-${file}`, `${base(server)}/up-${file}`], { cwd: local, env });
             assertExitOk(`curl download ${file}`, down);
             assertFtps(`curl download ${file}`, down, mode);
             assert.equal(sha256File(join(local, `got-${file}`)), sha256(content));
@@ -99,7 +88,7 @@ describe('curl explicit FTPS (--ssl-reqd)', { skip: skipUnlessInstalled('curl') 
           mkdirSync(join(server.root, 'folder'));
           writeFileSync(join(server.root, 'folder', 'a.bin'), ALL_BYTES);
           writeFileSync(join(server.root, 'folder', 'b name.txt'), 'b\n');
-          const list = await runCurl([...mode.args, '--ssl-reqd', `${base(server)}/folder/`], { cwd: local, env });
+          const list = await runFtpsCurl([...mode.args, '--ssl-reqd', `${base(server)}/folder/`], { cwd: local, env });
           assertExitOk('curl LIST', list);
           assertFtps('curl LIST', list, mode);
           assert.ok(list.sent.includes('LIST'));
@@ -108,7 +97,7 @@ describe('curl explicit FTPS (--ssl-reqd)', { skip: skipUnlessInstalled('curl') 
           assert.match(text, new RegExp(`^-\\S+\\s+\\d+\\s+\\S+\\s+\\S+\\s+${ALL_BYTES.length}\\s.*\\sa\\.bin\\r?$`, 'm'), text);
           assert.match(text, /\sb name\.txt\r?$/m, text);
 
-          const nlst = await runCurl([...mode.args, '--ssl-reqd', '--list-only', `${base(server)}/folder/`], { cwd: local, env });
+          const nlst = await runFtpsCurl([...mode.args, '--ssl-reqd', '--list-only', `${base(server)}/folder/`], { cwd: local, env });
           assertExitOk('curl NLST', nlst);
           assertFtps('curl NLST', nlst, mode);
           assert.deepEqual(nlst.stdout.toString('utf8').split(/\r?\n/).filter(Boolean).sort(), ['a.bin', 'b name.txt']);
@@ -120,7 +109,7 @@ describe('curl explicit FTPS (--ssl-reqd)', { skip: skipUnlessInstalled('curl') 
     withTlsServer({}, async (server) => {
       writeFileSync(join(server.root, 'f.bin'), ALL_BYTES);
       const { local, env } = clientSide(server);
-      const run = await runCurl(['-o', 'f.bin', `${base(server)}/f.bin`], { cwd: local, env });
+      const run = await runFtpsCurl(['-o', 'f.bin', `${base(server)}/f.bin`], { cwd: local, env });
       assert.equal(run.code, 67, describeRun('plain curl', run)); // CURLE_LOGIN_DENIED
       assert.ok(run.received.some((line) => /^530 TLS required: send AUTH TLS before logging in/.test(line)), describeRun('plain curl', run));
       assert.ok(!run.sent.some((line) => line.startsWith('PASS')), `curl sent PASS: ${run.sent.join(' | ')}`);
@@ -140,7 +129,7 @@ describe('curl explicit FTPS (--ssl-reqd)', { skip: skipUnlessInstalled('curl') 
         writeFileSync(join(server.root, 'r.bin'), randomData());
         const { local, env } = clientSide(server);
         const url = base(server);
-        const run = await runCurl(['--ssl-reqd', '-o', 'a.bin', `${url}/a.bin`, '-o', 'r.bin', `${url}/r.bin`, '-o', 'b.bin', `${url}/a.bin`], { cwd: local, env });
+        const run = await runFtpsCurl(['--ssl-reqd', '-o', 'a.bin', `${url}/a.bin`, '-o', 'r.bin', `${url}/r.bin`, '-o', 'b.bin', `${url}/a.bin`], { cwd: local, env });
         assertExitOk('curl, three transfers', run);
         assert.equal(run.received.filter((line) => line.startsWith('226 ')).length, 3, describeRun('curl', run));
         assert.equal(sha256File(join(local, 'r.bin')), sha256(randomData()));
@@ -159,7 +148,7 @@ describe('curl explicit FTPS (--ssl-reqd)', { skip: skipUnlessInstalled('curl') 
       withTlsServer({}, async (server) => {
         writeFileSync(join(server.root, 'a.bin'), ALL_BYTES);
         const { local, env } = clientSide(server);
-        const run = await runCurl(['--ssl-reqd', '--tls-max', '1.2', '-o', 'a.bin', `${base(server)}/a.bin`], { cwd: local, env });
+        const run = await runFtpsCurl(['--ssl-reqd', '--tls-max', '1.2', '-o', 'a.bin', `${base(server)}/a.bin`], { cwd: local, env });
         assertExitOk('curl --tls-max 1.2', run);
         assert.equal(sha256File(join(local, 'a.bin')), sha256(ALL_BYTES));
       }),
@@ -172,7 +161,7 @@ describe('curl explicit FTPS (--ssl-reqd)', { skip: skipUnlessInstalled('curl') 
       const { local, env } = clientSide(server);
       const url = base(server);
       for (const extra of [[], ['--tls-max', '1.2']]) {
-        const run = await runCurl([...extra, '--ssl-reqd', '-o', 'a.bin', `${url}/a.bin`, '-o', 'r.bin', `${url}/r.bin`, '-o', 'b.bin', `${url}/a.bin`], {
+        const run = await runFtpsCurl([...extra, '--ssl-reqd', '-o', 'a.bin', `${url}/a.bin`, '-o', 'r.bin', `${url}/r.bin`, '-o', 'b.bin', `${url}/a.bin`], {
           cwd: local,
           env,
         });

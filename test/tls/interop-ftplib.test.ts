@@ -16,21 +16,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ALL_BYTES,
-  PASSWORD,
-  PYTHON,
-  USER,
-  assertExitOk,
-  clientEnv,
-  randomData,
-  runClient,
-  sha256,
-  sha256File,
-  skipUnlessInstalled,
-  withTlsServer,
-  type TlsTestServer,
-} from './fixtures.js';
+import { ALL_BYTES, randomData, sha256, sha256File } from '../helpers/data.js';
+import { FTPLIB_MODES, runPythonDriver, type FtplibMode } from '../helpers/python-driver.js';
+import { clientEnv, skipUnlessInstalled } from '../helpers/run-process.js';
+import { PASSWORD, USER } from '../helpers/server.js';
+import { withTlsServer, type TlsTestServer } from './fixtures.js';
 
 const DRIVER = String.raw`
 import ftplib, json, ssl, sys
@@ -120,24 +110,11 @@ interface DriverOutput {
   reused: boolean[];
 }
 
-interface Mode {
-  name: string;
-  passive: boolean;
-  command: RegExp;
-}
-
-const MODES: readonly Mode[] = [
-  { name: 'passive (PASV)', passive: true, command: /^PASV$/ },
-  { name: 'active (PORT)', passive: false, command: /^PORT 127,0,0,1,\d+,\d+$/ },
-];
-
 async function ftplib(server: TlsTestServer, options: { reuse: boolean; passive: boolean; ops: Op[] }): Promise<DriverOutput> {
   const local = join(server.scratch, 'py');
   mkdirSync(local, { recursive: true });
   const config = { host: server.host, port: server.port, user: USER, password: PASSWORD, ...options };
-  const result = await runClient(PYTHON!, ['-c', DRIVER, JSON.stringify(config)], { cwd: local, env: clientEnv(server.scratch) });
-  assertExitOk('python3 ftplib driver', result);
-  return JSON.parse(result.stdout.toString('utf8')) as DriverOutput;
+  return runPythonDriver<DriverOutput>('python3 ftplib driver', DRIVER, config, { cwd: local, env: clientEnv(server.scratch) });
 }
 
 /** Puts the test files where the driver (cwd scratch/py) and the server expect them. */
@@ -160,7 +137,7 @@ const TRANSFER_OPS: Op[] = [
 
 const LISTING_OPS: Op[] = [['nlst'], ['mlsd'], ['dir']];
 
-function assertTransfers(server: TlsTestServer, local: string, out: DriverOutput, mode: Mode): void {
+function assertTransfers(server: TlsTestServer, local: string, out: DriverOutput, mode: FtplibMode): void {
   for (let i = 0; i < TRANSFER_OPS.length; i++) {
     assert.deepEqual(out.results[i], { ok: '226 Transfer complete.' }, `${TRANSFER_OPS[i]!.join(' ')}: ${JSON.stringify(out.results[i])}`);
   }
@@ -196,7 +173,7 @@ function assertListings(out: DriverOutput, offset: number): void {
 }
 
 describe('ftplib', { skip: skipUnlessInstalled('python3') }, () => {
-  for (const mode of MODES) {
+  for (const mode of FTPLIB_MODES) {
     describe(mode.name, () => {
       test('stock FTP_TLS against the default server (session_reuse on): data commands fail with 522', () =>
         withTlsServer({}, async (server) => {

@@ -11,44 +11,22 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ALL_BYTES,
-  USER,
-  assertExitOk,
-  clientEnv,
-  describeRun,
-  randomData,
-  runLftp,
-  sha256,
-  sha256File,
-  skipUnlessInstalled,
-  treeHashes,
-  withTlsServer,
-  type DialogueRun,
-  type TlsTestServer,
-} from './fixtures.js';
+import { ALL_BYTES, randomData, sha256, sha256File, treeHashes } from '../helpers/data.js';
+import { LFTP_EPSV, LFTP_PASV, LFTP_PORT, type LftpMode } from '../helpers/lftp.js';
+import { assertExitOk, clientEnv, describeRun, skipUnlessInstalled, type DialogueRun } from '../helpers/run-process.js';
+import { USER } from '../helpers/server.js';
+import { runFtpsLftp, withTlsServer, type TlsTestServer } from './fixtures.js';
 
-interface Mode {
-  name: string;
-  settings: string[];
-  /** The only data-connection command lftp may use. */
-  command: RegExp;
-}
+const MODES: readonly LftpMode[] = [LFTP_EPSV, LFTP_PASV, LFTP_PORT];
 
-const MODES: readonly Mode[] = [
-  { name: 'passive (EPSV)', settings: ['set ftp:passive-mode on', 'set ftp:prefer-epsv yes'], command: /^EPSV$/ },
-  { name: 'passive (PASV)', settings: ['set ftp:passive-mode on', 'set ftp:prefer-epsv no'], command: /^PASV$/ },
-  { name: 'active (PORT)', settings: ['set ftp:passive-mode off'], command: /^PORT 127,0,0,1,\d+,\d+$/ },
-];
-
-function lftp(server: TlsTestServer, mode: Mode, local: string, commands: readonly string[]): Promise<DialogueRun> {
+function lftp(server: TlsTestServer, mode: LftpMode, local: string, commands: readonly string[]): Promise<DialogueRun> {
   // SITE UTIME (lftp sets upload times with it) is not a Ferry command: keep it out of the dialogue.
   const settings = ['set ftp:use-site-utime no', 'set ftp:use-site-utime2 no', ...mode.settings];
-  return runLftp(`ftp://${server.host}:${server.port}`, commands, { cwd: local, env: clientEnv(server.scratch), settings });
+  return runFtpsLftp(`ftp://${server.host}:${server.port}`, commands, { cwd: local, env: clientEnv(server.scratch), settings });
 }
 
 /** FTPS was really used, only in the mode asked for, and nothing was refused. */
-function assertFtpsDialogue(what: string, run: DialogueRun, mode: Mode): void {
+function assertFtpsDialogue(what: string, run: DialogueRun, mode: LftpMode): void {
   const { sent, received } = run;
   const auth = sent.indexOf('AUTH TLS');
   assert.ok(auth !== -1 && auth < sent.indexOf(`USER ${USER}`), `${what}: no AUTH TLS before USER: ${sent.join(' | ')}`);

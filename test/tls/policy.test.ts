@@ -13,7 +13,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { effectiveTlsMode } from '../../src/config/schema.js';
-import { ALL_BYTES, FtpsClient, PASSWORD, READONLY_USER, USER, sha256, withTlsServer, type TlsTestServer } from './fixtures.js';
+import { ALL_BYTES, sha256 } from '../helpers/data.js';
+import { PASSWORD, READONLY_USER, USER } from '../helpers/server.js';
+import { FtpsClient, withTlsServer, type TlsTestServer } from './fixtures.js';
 
 const TLS_REQUIRED_TEXT = /^TLS required: send AUTH TLS before logging in/;
 const DATA_PROTECTION_TEXT = 'Data connections must be encrypted: send PBSZ 0 and PROT P.';

@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/config/errors.js';
-import { ALL_BYTES, FtpsClient, certFingerprint, generateCert, secureSession, sha256, withTlsServer, type TlsTestServer } from './fixtures.js';
+import { certFingerprint, generateCertificate } from '../helpers/certificate.js';
+import { ALL_BYTES, sha256 } from '../helpers/data.js';
+import { FtpsClient, secureSession, withTlsServer, type TlsTestServer } from './fixtures.js';
 
 function fingerprint(client: FtpsClient): string {
   const tls = client.tls;
@@ -39,8 +41,9 @@ async function implicitFingerprint(server: TlsTestServer): Promise<string> {
 describe('certificate reload', () => {
   test('new connections see the new certificate; an open session keeps working', () =>
     withTlsServer({}, async (server) => {
+      const { cert, key } = server.certificate!;
       writeFileSync(join(server.root, 'f.bin'), ALL_BYTES);
-      const before = certFingerprint(server.cert);
+      const before = certFingerprint(cert);
       const open = await secureSession(server);
       try {
         await open.expect('TYPE I', 200);
@@ -48,10 +51,10 @@ describe('certificate reload', () => {
         assert.equal(await explicitFingerprint(server), before);
 
         // Overwrite the files with a new pair, then reload.
-        const fresh = generateCert(join(server.scratch, 'new-cert'), 'localhost');
-        copyFileSync(fresh.cert, server.cert);
-        copyFileSync(fresh.key, server.key);
-        const after = certFingerprint(server.cert);
+        const fresh = generateCertificate(join(server.scratch, 'new-cert'), 'localhost');
+        copyFileSync(fresh.cert, cert);
+        copyFileSync(fresh.key, key);
+        const after = certFingerprint(cert);
         assert.notEqual(after, before);
         // Not re-read until asked.
         assert.equal(await explicitFingerprint(server), before);
@@ -85,33 +88,34 @@ describe('certificate reload', () => {
 
   test('a broken or mismatched pair is refused with a ConfigError and the last good certificate stays', () =>
     withTlsServer({}, async (server) => {
-      const good = certFingerprint(server.cert);
+      const { cert, key } = server.certificate!;
+      const good = certFingerprint(cert);
       const goodCert = join(server.scratch, 'good-cert.pem');
       const goodKey = join(server.scratch, 'good-key.pem');
-      copyFileSync(server.cert, goodCert);
-      copyFileSync(server.key, goodKey);
+      copyFileSync(cert, goodCert);
+      copyFileSync(key, goodKey);
 
       // 1. Not a certificate at all.
-      writeFileSync(server.cert, 'not a certificate\n');
+      writeFileSync(cert, 'not a certificate\n');
       assert.throws(() => server.server.reloadTls(), ConfigError);
       assert.equal(await explicitFingerprint(server), good);
 
       // 2. A valid certificate with the key of another pair.
-      const other = generateCert(join(server.scratch, 'other'), 'localhost');
-      copyFileSync(other.cert, server.cert);
-      copyFileSync(goodKey, server.key);
+      const other = generateCertificate(join(server.scratch, 'other'), 'localhost');
+      copyFileSync(other.cert, cert);
+      copyFileSync(goodKey, key);
       assert.throws(() => server.server.reloadTls(), ConfigError);
       assert.equal(await explicitFingerprint(server), good);
       assert.equal(await implicitFingerprint(server), good);
 
       // 3. A missing key file.
-      copyFileSync(goodCert, server.cert);
-      rmSync(server.key);
+      copyFileSync(goodCert, cert);
+      rmSync(key);
       assert.throws(() => server.server.reloadTls(), (error: unknown) => error instanceof ConfigError && /cannot read/.test(error.message));
       assert.equal(await explicitFingerprint(server), good);
 
       // Restored: the reload goes through, and sessions work.
-      copyFileSync(goodKey, server.key);
+      copyFileSync(goodKey, key);
       server.server.reloadTls();
       const session = await secureSession(server);
       try {

@@ -11,22 +11,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ALL_BYTES,
-  PASSWORD,
-  USER,
-  assertExitOk,
-  clientEnv,
-  runCurl,
-  runLftp,
-  sha256,
-  sha256File,
-  skipUnlessInstalled,
-  startRecordingProxy,
-  withTlsServer,
-  type RecordingProxy,
-  type TlsTestServer,
-} from './fixtures.js';
+import { ALL_BYTES, sha256, sha256File } from '../helpers/data.js';
+import { assertExitOk, clientEnv, skipUnlessInstalled } from '../helpers/run-process.js';
+import { PASSWORD, USER } from '../helpers/server.js';
+import { runFtpsCurl, runFtpsLftp, startRecordingProxy, withTlsServer, type RecordingProxy, type TlsTestServer } from './fixtures.js';
 
 /** Runs `fn` with a recording proxy in front of the server's control port. */
 async function withProxy(server: TlsTestServer, fn: (proxy: RecordingProxy) => Promise<void>): Promise<void> {
@@ -62,7 +50,7 @@ describe('the password never crosses the wire in clear when TLS is required', ()
     withTlsServer({}, async (server) => {
       const { local, env } = seed(server);
       await withProxy(server, async (proxy) => {
-        const run = await runCurl(['--ssl-reqd', `ftp://127.0.0.1:${proxy.port}/`], { cwd: local, env });
+        const run = await runFtpsCurl(['--ssl-reqd', `ftp://127.0.0.1:${proxy.port}/`], { cwd: local, env });
         assertExitOk('curl through the proxy', run);
         assert.match(run.stdout.toString('utf8'), /\slisted-file\.bin\r?$/m, 'the listing did not arrive');
         const up = proxy.fromClient().toString('latin1');
@@ -77,7 +65,7 @@ describe('the password never crosses the wire in clear when TLS is required', ()
     withTlsServer({}, async (server) => {
       const { local, env } = seed(server);
       await withProxy(server, async (proxy) => {
-        const run = await runLftp(`ftp://127.0.0.1:${proxy.port}`, ['cls', 'get listed-file.bin -o got.bin'], { cwd: local, env });
+        const run = await runFtpsLftp(`ftp://127.0.0.1:${proxy.port}`, ['cls', 'get listed-file.bin -o got.bin'], { cwd: local, env });
         assertExitOk('lftp through the proxy', run);
         assert.match(run.stdout.toString('utf8'), /^listed-file\.bin$/m);
         assert.equal(sha256File(join(local, 'got.bin')), sha256(ALL_BYTES));
@@ -92,7 +80,7 @@ describe('the password never crosses the wire in clear when TLS is required', ()
     withTlsServer({ tls: { mode: 'optional' } }, async (server) => {
       const { local, env } = seed(server);
       await withProxy(server, async (proxy) => {
-        const run = await runCurl([`ftp://127.0.0.1:${proxy.port}/`], { cwd: local, env });
+        const run = await runFtpsCurl([`ftp://127.0.0.1:${proxy.port}/`], { cwd: local, env });
         assertExitOk('plain curl through the proxy', run);
         const up = proxy.fromClient().toString('latin1');
         const down = proxy.fromServer().toString('latin1');

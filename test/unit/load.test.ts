@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig, mergeConfig, readConfigFile } from '../../src/config/load.js';
+import { configError } from '../helpers/config-error.js';
 
 let base: string;
 let fileCount = 0;
@@ -24,17 +24,6 @@ function configFile(text: string): string {
   const path = join(dir, 'ferry.toml');
   writeFileSync(path, text);
   return path;
-}
-
-function configError(run: () => unknown): ConfigError {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof ConfigError, `expected ConfigError, got ${String(caught)}`);
-  return caught;
 }
 
 describe('mergeConfig', () => {

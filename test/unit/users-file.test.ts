@@ -7,6 +7,7 @@ import { hashPassword } from '../../src/auth/password.js';
 import { READ_ONLY } from '../../src/auth/permissions.js';
 import { readUsersFile, saveUser, UsersFileWatcher } from '../../src/auth/users-file.js';
 import { ConfigError } from '../../src/config/errors.js';
+import { configError } from '../helpers/config-error.js';
 
 let base: string;
 let dirCount = 0;
@@ -27,17 +28,6 @@ function usersPath(): string {
   const dir = join(base, `case-${++dirCount}`);
   mkdirSync(dir);
   return join(dir, 'users.toml');
-}
-
-function configError(run: () => unknown): ConfigError {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof ConfigError, `expected ConfigError, got ${String(caught)}`);
-  return caught;
 }
 
 /** Moves a file's mtime to a distinct, fixed point so a watcher must notice it. */
