@@ -2,6 +2,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { waitForReady } from '../test/helpers/ferry-ready.js';
 import type { BenchServer, ServerSetup } from './types.js';
 
 const FERRY = resolve('bin/ferry.js');
@@ -37,20 +38,7 @@ export async function startFerry(setup: ServerSetup): Promise<BenchServer> {
   const child: ChildProcess = spawn('bash', ['-c', `ulimit -n ${setup.maxFiles}; exec "${process.execPath}" "${FERRY}" serve --config "${config}"`], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await new Promise<number>((resolvePort, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`ferry did not start: ${out}`)), 15_000);
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (text: string) => {
-      out += text;
-      const match = /ready on 127\.0\.0\.1:(\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolvePort(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`ferry exited with ${code}: ${out}`)));
-  });
+  const port = await waitForReady(child).port;
   return {
     name: 'ferry',
     port,

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { FtpConnection } from '../helpers/ftp-connection.js';
+import { waitForReady } from '../helpers/ferry-ready.js';
 
 const FERRY = resolve('bin/ferry.js');
 
@@ -17,23 +18,11 @@ function tempDir(): string {
 /** Starts `ferry serve` and resolves once its ready line names the port. */
 async function startFerry(args: string[], cwd: string): Promise<{ child: ChildProcess; port: number; stdout: () => string }> {
   const child = spawn(process.execPath, [FERRY, 'serve', '--port', '0', '--host', '127.0.0.1', '--passive-ports', '0', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.setEncoding('utf8');
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (t: string) => { if (process.env.FERRY_CLI_DEBUG) process.stderr.write(t); });
-  const port = await new Promise<number>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line: ${out}`)), 15_000);
-    child.stdout!.on('data', (text: string) => {
-      out += text;
-      const match = /ready on 127\.0\.0\.1:(\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolvePort(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${out}`)));
-  });
-  return { child, port, stdout: () => out };
+  const ready = waitForReady(child);
+  const port = await ready.port;
+  return { child, port, stdout: ready.output };
 }
 
 async function stopFerry(child: ChildProcess): Promise<number | null> {

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
+import { waitForReady } from '../helpers/ferry-ready.js';
 
 const FERRY = resolve('bin/ferry.js');
 const HAVE_CURL = spawnSync('curl', ['--version']).status === 0;
@@ -45,16 +46,7 @@ test('a 10 GiB download holds the same server memory as a 10 MiB one', { skip: H
   writeFileSync(netrc, 'machine 127.0.0.1 login mem password mem-password\n');
   const server = spawn(process.execPath, [FERRY, 'serve', '--host', '127.0.0.1', '--port', '0', '--root', root, '--users', users, '--passive-ports', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
-    let ready = '';
-    server.stdout!.setEncoding('utf8');
-    const port = await new Promise<number>((resolvePort, reject) => {
-      server.stdout!.on('data', (text: string) => {
-        ready += text;
-        const match = /ready on 127\.0\.0\.1:(\d+)/.exec(ready);
-        if (match) resolvePort(Number(match[1]));
-      });
-      server.once('exit', () => reject(new Error(`server exited: ${ready}`)));
-    });
+    const port = await waitForReady(server).port;
     // Sparse files: no disk is used, and reading them is memory-speed.
     writeFileSync(join(root, 'small.bin'), '');
     truncateSync(join(root, 'small.bin'), 10 * 2 ** 20);
