@@ -31,6 +31,11 @@ export interface WriteOptions {
  */
 export interface Upload {
   readonly stream: Writable;
+  /**
+   * A fresh, empty local file that may instead be written by descriptor from offset 0
+   * (zero-copy receive); the writer then ends `stream` without writing to it.
+   */
+  readonly directFd?: number;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }

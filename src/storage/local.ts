@@ -211,6 +211,7 @@ export class LocalStorage implements StorageBackend {
     const stream = createWriteStream('', { fd, highWaterMark: CHUNK_BYTES });
     return {
       stream,
+      directFd: fd,
       commit: async () => {
         try {
           if (!stream.closed) await once(stream, 'close');

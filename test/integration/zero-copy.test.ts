@@ -1,13 +1,13 @@
 /**
- * Downloads over both paths: sendfile(2) through the native addon, and the JavaScript
- * stream path (FERRY_ZERO_COPY=0). The same checks run over each, and the transfer
- * events say which path carried the bytes.
+ * Transfers over both paths: sendfile(2)/splice(2) through the native addon, and the
+ * JavaScript stream path (FERRY_ZERO_COPY=0). The same checks run over each, and the
+ * transfer events say which path carried the bytes.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { truncateSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TransferEvent } from '../../src/observability/events.js';
 import { zeroCopyAvailable } from '../../src/server/data/zero-copy.js';
@@ -96,6 +96,44 @@ for (const path of ['sendfile', 'stream'] as const) {
       );
       socket.destroy();
       assert.equal(sha256((await ftp.download('RETR all-bytes.bin')).data), sha256(ALL_BYTES));
+      await ftp.quit();
+    });
+
+    test('STOR is byte-exact in every data mode; APPE and REST+STOR take the stream path', async () => {
+      const ftp = await FtpConnection.login(server.host, server.port, USER, PASSWORD);
+      await ftp.expect('TYPE I', 200);
+      for (const mode of DATA_MODES) {
+        const { final } = await ftp.upload(`STOR up-${mode}.bin`, RANDOM, mode);
+        assert.equal(final.code, 226);
+        assert.equal(sha256(readFileSync(join(server.root, `up-${mode}.bin`))), sha256(RANDOM), mode);
+        assertPath(true);
+      }
+      await ftp.upload('APPE up-EPSV.bin', ALL_BYTES);
+      assert.equal(sha256(readFileSync(join(server.root, 'up-EPSV.bin'))), sha256(Buffer.concat([RANDOM, ALL_BYTES])));
+      assertPath(false);
+      await ftp.expect('REST 10', 350);
+      await ftp.upload('STOR up-PASV.bin', ALL_BYTES);
+      assert.equal(sha256(readFileSync(join(server.root, 'up-PASV.bin'))), sha256(Buffer.concat([RANDOM.subarray(0, 10), ALL_BYTES])));
+      assertPath(false);
+      await ftp.quit();
+    });
+
+    test('ABOR during a STOR keeps the previous file and leaves no temporary file', async () => {
+      writeFileSync(join(server.root, 'keep.bin'), ALL_BYTES);
+      const ftp = await FtpConnection.login(server.host, server.port, USER, PASSWORD);
+      await ftp.expect('TYPE I', 200);
+      const data = await ftp.prepareData('EPSV');
+      await ftp.expect('STOR keep.bin', 150);
+      const socket = await data();
+      socket.write(RANDOM.subarray(0, 1024 * 1024));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const abor = await ftp.send('ABOR');
+      const replies = [abor.code, (await ftp.read()).code];
+      assert.ok((replies[0] === 426 && replies[1] === 226) || (replies[0] === 226 && replies[1] === 225), `replies ${replies.join(', ')}`);
+      socket.destroy();
+      assert.equal(sha256(readFileSync(join(server.root, 'keep.bin'))), sha256(ALL_BYTES));
+      assert.deepEqual(readdirSync(server.root).filter((name) => name.startsWith('.ferry-upload-')), []);
+      await ftp.expect('NOOP', 200);
       await ftp.quit();
     });
 

@@ -4,7 +4,7 @@ import { FtpError } from '../../errors.js';
 import { baseName, joinPath, parentPath } from '../../protocol/paths.js';
 import { Reply } from '../../protocol/replies.js';
 import type { WriteOptions } from '../../storage/backend.js';
-import { receiveData, sendDownload } from '../data/transfer.js';
+import { receiveUpload, sendDownload } from '../data/transfer.js';
 import type { Session } from '../session.js';
 import { runTransfer } from '../transfer-runner.js';
 import type { CommandContext, CommandSpec } from './types.js';
@@ -39,9 +39,9 @@ async function upload(session: Session, verb: string, path: string, options: Wri
     opening,
     completion,
     work: async (socket, transferOptions) => {
-      const bytes = await receiveData(socket, sink.stream, transferOptions);
+      const result = await receiveUpload(socket, sink, transferOptions);
       await sink.commit();
-      return { bytes };
+      return result;
     },
     onFailure: () => sink.abort(),
   });

@@ -7,9 +7,9 @@ import type { Socket } from 'node:net';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FtpError } from '../../errors.js';
-import type { Download } from '../../storage/backend.js';
+import type { Download, Upload } from '../../storage/backend.js';
 import { CrlfToLf, LfToCrlf } from './ascii.js';
-import { sendFileZeroCopy } from './zero-copy.js';
+import { receiveFileZeroCopy, sendFileZeroCopy } from './zero-copy.js';
 
 export interface TransferOptions {
   ascii: boolean;
@@ -49,6 +49,21 @@ export async function sendDownload(download: Download, socket: Socket, options: 
     }
   }
   return { bytes: await sendData(download.stream, socket, options), zeroCopy: false };
+}
+
+/**
+ * Client to server into an upload: splice(2) straight into a fresh file when the addon is
+ * built and the connection is plain TCP in TYPE I, else the stream path.
+ */
+export async function receiveUpload(socket: Socket, upload: Upload, options: TransferOptions): Promise<{ bytes: number; zeroCopy: boolean }> {
+  if (!options.ascii && upload.directFd !== undefined) {
+    const received = await receiveFileZeroCopy(socket, upload.directFd, options);
+    if (received !== null) {
+      await new Promise<void>((resolve) => upload.stream.end(resolve));
+      return { bytes: received, zeroCopy: true };
+    }
+  }
+  return { bytes: await receiveData(socket, upload.stream, options), zeroCopy: false };
 }
 
 /** Client to server (STOR, APPE, STOU). Resolves with the bytes written to the destination. */

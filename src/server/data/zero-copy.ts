@@ -1,7 +1,8 @@
 /**
- * The optional zero-copy download path: sendfile(2) through a small N-API addon
- * (native/sendfile.c, built by `npm install` with node-gyp). When the addon is missing,
- * or FERRY_ZERO_COPY=0, downloads use the JavaScript stream path; both are tested.
+ * The optional zero-copy paths: sendfile(2) for downloads and splice(2) for uploads,
+ * through a small N-API addon (native/sendfile.c, built by `npm install` with node-gyp).
+ * When the addon is missing, or FERRY_ZERO_COPY=0, transfers use the JavaScript stream
+ * path; both are tested.
  */
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
@@ -9,6 +10,7 @@ import { TLSSocket } from 'node:tls';
 
 interface SendfileAddon {
   sendfile(socketFd: number, fileFd: number, offset: number, count: number, idleTimeoutMs: number, control: Int32Array): Promise<number>;
+  receive(socketFd: number, fileFd: number, offset: number, count: 0, idleTimeoutMs: number, control: Int32Array): Promise<number>;
 }
 
 let addon: SendfileAddon | null | undefined;
@@ -36,17 +38,20 @@ function descriptorOf(socket: Socket): number | null {
   return typeof fd === 'number' && fd >= 0 ? fd : null;
 }
 
+interface NativeOptions {
+  idleTimeoutMs: number;
+  signal: AbortSignal;
+}
+
 /**
- * Sends `count` bytes of the file `fileFd` from `offset` with sendfile(2); resolves with
- * the bytes sent, or null when this socket cannot take the zero-copy path. The socket
- * must not be read or written meanwhile (it is a fresh, paused data connection).
+ * Runs one native transfer on `socket`, or resolves null when this socket cannot take the
+ * zero-copy path. The socket must not be read or written meanwhile (it is a fresh,
+ * paused data connection).
  */
-export async function sendFileZeroCopy(
+async function runNative(
   socket: Socket,
-  fileFd: number,
-  offset: number,
-  count: number,
-  options: { idleTimeoutMs: number; signal: AbortSignal },
+  options: NativeOptions,
+  call: (native: SendfileAddon, socketFd: number, control: Int32Array) => Promise<number>,
 ): Promise<number | null> {
   const native = zeroCopyAvailable() ? loadAddon() : null;
   const socketFd = descriptorOf(socket);
@@ -56,8 +61,18 @@ export async function sendFileZeroCopy(
   const cancel = () => (control[0] = 1);
   options.signal.addEventListener('abort', cancel, { once: true });
   try {
-    return await native.sendfile(socketFd, fileFd, offset, count, options.idleTimeoutMs, control);
+    return await call(native, socketFd, control);
   } finally {
     options.signal.removeEventListener('abort', cancel);
   }
+}
+
+/** Sends `count` bytes of the file `fileFd` from `offset` with sendfile(2). */
+export function sendFileZeroCopy(socket: Socket, fileFd: number, offset: number, count: number, options: NativeOptions): Promise<number | null> {
+  return runNative(socket, options, (native, socketFd, control) => native.sendfile(socketFd, fileFd, offset, count, options.idleTimeoutMs, control));
+}
+
+/** Writes what the client sends, until its end of file, into `fileFd` from offset 0 with splice(2). */
+export function receiveFileZeroCopy(socket: Socket, fileFd: number, options: NativeOptions): Promise<number | null> {
+  return runNative(socket, options, (native, socketFd, control) => native.receive(socketFd, fileFd, 0, 0, options.idleTimeoutMs, control));
 }
