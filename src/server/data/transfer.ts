@@ -41,7 +41,8 @@ export async function sendData(source: Readable | string, socket: Socket, option
  */
 export async function sendDownload(download: Download, socket: Socket, options: TransferOptions): Promise<{ bytes: number; zeroCopy: boolean }> {
   if (!options.ascii && download.fd !== undefined) {
-    armIdleTimeout(socket, options.idleTimeoutMs);
+    // No socket timeout here: destroying the socket would close its descriptor under the
+    // native thread. The native loop has its own idle timeout.
     const sent = await sendFileZeroCopy(socket, download.fd, download.start, download.size - download.start, options);
     if (sent !== null) {
       await new Promise<void>((resolve) => socket.end(resolve));
