@@ -67,6 +67,10 @@ function netrcFile(setup: ServerSetup, server: BenchServer): string {
   return path;
 }
 
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 500));
+}
+
 function curlTransfer(upload: boolean, tls: boolean): Workload['run'] {
   return async (server, { setup }) => {
     const remote = upload ? `uploads/up-${server.name}-${Date.now()}.bin` : BIG;
@@ -75,9 +79,15 @@ function curlTransfer(upload: boolean, tls: boolean): Workload['run'] {
     if (upload) args.push('-T', join(setup.root, BIG));
     else args.push('-o', '/dev/null');
     args.push(`ftp://127.0.0.1:${server.port}/${remote}`);
+    // Dirty pages from the previous upload would be written back during this run:
+    // flush them first, so every run starts from the same state.
+    spawnSync('sync');
+    await settle();
     const cpuBefore = cpuSeconds(server.pid);
     const clientBefore = reapedChildCpu();
     const result = spawnSync('curl', args, { encoding: 'utf8', timeout: 600_000 });
+    // vsftpd's session processes count once they have exited and been reaped.
+    await settle();
     const serverCpu = cpuSeconds(server.pid) - cpuBefore;
     const clientCpu = reapedChildCpu() - clientBefore;
     if (upload) rmSync(join(setup.root, remote), { force: true });
