@@ -120,10 +120,6 @@ export class Session {
     this.attachIo(socket);
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /** Running a command or a transfer (shutdown waits for these). */
   get isBusy(): boolean {
     return this.busy || this.transfer !== null;

@@ -49,10 +49,6 @@ export class PassivePortPool {
   /** `range` null: any unprivileged port. */
   constructor(private readonly range: PortRange | null) {}
 
-  get inUse(): number {
-    return this.taken.size;
-  }
-
   async listen(host: string): Promise<BoundListener> {
     if (!this.range) {
       // Random unprivileged ports, as vsftpd does without pasv_min_port: bind(0) gets slow
