@@ -118,6 +118,21 @@ async function runDriver(args: Record<string, unknown>, maxFiles: number, onRead
   return final;
 }
 
+/** A timed load phase of the driver against `server`: the rate it reports, with both sides' CPU. */
+async function loadPhase(server: BenchServer, context: WorkloadContext, args: Record<string, unknown>, rateKey: string): Promise<Measurement> {
+  const before = cpuSeconds(server.pid);
+  const result = await runDriver(
+    { host: '127.0.0.1', port: server.port, user: server.user, password: server.password, durationMs: context.quick ? 3000 : 10_000, ...args },
+    context.setup.maxFiles,
+  );
+  return {
+    value: result[rateKey] as number,
+    serverCpuSeconds: cpuSeconds(server.pid) - before,
+    clientCpuSeconds: result.clientCpuSeconds,
+    note: result.errors ? `${result.errors} errors` : undefined,
+  };
+}
+
 function manySmall(sessions: number): Workload {
   return {
     name: `many_small_${sessions}`,
@@ -125,19 +140,7 @@ function manySmall(sessions: number): Workload {
     unit: 'transfers/s',
     higherIsBetter: true,
     supports: () => true,
-    async run(server, { setup, quick }) {
-      const before = cpuSeconds(server.pid);
-      const result = await runDriver(
-        { workload: 'many_small', host: '127.0.0.1', port: server.port, user: server.user, password: server.password, sessions, durationMs: quick ? 3000 : 10_000, file: SMALL },
-        setup.maxFiles,
-      );
-      return {
-        value: result.transfersPerSecond as number,
-        serverCpuSeconds: cpuSeconds(server.pid) - before,
-        clientCpuSeconds: result.clientCpuSeconds,
-        note: result.errors ? `${result.errors} errors` : undefined,
-      };
-    },
+    run: (server, context) => loadPhase(server, context, { workload: 'many_small', sessions, file: SMALL }, 'transfersPerSecond'),
   };
 }
 
@@ -147,19 +150,7 @@ const loginRate: Workload = {
   unit: 'logins/s',
   higherIsBetter: true,
   supports: () => true,
-  async run(server, { setup, quick }) {
-    const before = cpuSeconds(server.pid);
-    const result = await runDriver(
-      { workload: 'login_rate', host: '127.0.0.1', port: server.port, user: server.user, password: server.password, sessions: 20, durationMs: quick ? 3000 : 10_000 },
-      setup.maxFiles,
-    );
-    return {
-      value: result.loginsPerSecond as number,
-      serverCpuSeconds: cpuSeconds(server.pid) - before,
-      clientCpuSeconds: result.clientCpuSeconds,
-      note: result.errors ? `${result.errors} errors` : undefined,
-    };
-  },
+  run: (server, context) => loadPhase(server, context, { workload: 'login_rate', sessions: 20 }, 'loginsPerSecond'),
 };
 
 function idleSessions(sessions: number): Workload {
