@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Authenticator, UserContext } from '../auth/authenticator.js';
 import type { FerryConfig, TlsMode } from '../config/schema.js';
 import { FtpError } from '../errors.js';
-import { CommandLineReader, parseCommand, redactArgument } from '../protocol/commands.js';
+import { CommandLineReader, parseCommand, redactArgument, type ParsedCommand } from '../protocol/commands.js';
 import { MLST_FACTS, type MlstFact } from '../protocol/listing.js';
 import { resolveVirtualPath } from '../protocol/paths.js';
 import { formatReply, Reply } from '../protocol/replies.js';
@@ -30,6 +30,9 @@ export const TLS_MECHANISMS: ReadonlySet<string> = new Set(['TLS', 'TLS-C', 'SSL
 
 /** Pipelined commands held while one runs; more than this is a flood (421). */
 const MAX_QUEUED_COMMANDS = 64;
+
+/** A line waiting its turn, parsed once when it arrived. */
+type QueuedLine = { kind: 'too-long' } | { kind: 'line'; text: string; command: ParsedCommand | null };
 
 /** What a session needs from its server. */
 export interface ServerContext {
@@ -89,7 +92,7 @@ export class Session {
   private reader = new CommandLineReader();
   /** Set when AUTH is read; input is ignored until the TLS handshake (or the AUTH refusal). */
   private awaitingTls = false;
-  private readonly queue: string[] = [];
+  private readonly queue: QueuedLine[] = [];
   private busy = false;
   private closed = false;
   private closedEventSent = false;
@@ -243,21 +246,21 @@ export class Session {
     for (const result of this.reader.feed(chunk)) {
       if (this.closed || this.awaitingTls) return;
       if (result.kind === 'too-long') {
-        this.enqueue('\0too-long');
+        this.enqueue(result);
         continue;
       }
-      const parsed = parseCommand(result.text);
-      const spec = parsed && this.server.commands.get(parsed.verb);
-      if (parsed?.verb === 'AUTH' && this.server.tls && !this.secure && TLS_MECHANISMS.has(parsed.arg.trim().toUpperCase())) this.awaitingTls = true;
+      const line: QueuedLine = { kind: 'line', text: result.text, command: parseCommand(result.text) };
+      const spec = line.command && this.server.commands.get(line.command.verb);
+      if (line.command?.verb === 'AUTH' && this.server.tls && !this.secure && TLS_MECHANISMS.has(line.command.arg.trim().toUpperCase())) this.awaitingTls = true;
       if (this.transfer && spec?.duringTransfer) {
-        void this.execute(result.text);
+        void this.execute(line);
         continue;
       }
-      this.enqueue(result.text);
+      this.enqueue(line);
     }
   }
 
-  private enqueue(line: string): void {
+  private enqueue(line: QueuedLine): void {
     if (this.queue.length >= MAX_QUEUED_COMMANDS) {
       this.logger.warn('too many pipelined commands; closing');
       this.close(Reply.ServiceNotAvailable, 'Too many commands; closing control connection.');
@@ -282,14 +285,14 @@ export class Session {
     }
   }
 
-  private async execute(line: string): Promise<void> {
-    if (line === '\0too-long') {
+  private async execute(line: QueuedLine): Promise<void> {
+    if (line.kind === 'too-long') {
       this.reply(Reply.SyntaxError, 'Command line too long.');
       return;
     }
-    const parsed = parseCommand(line);
+    const parsed = line.command;
     if (!parsed) {
-      this.logger.debug(`--> ${line.slice(0, 80)}`);
+      this.logger.debug(`--> ${line.text.slice(0, 80)}`);
       this.reply(Reply.SyntaxError, 'Syntax error, command unrecognized.');
       return;
     }
