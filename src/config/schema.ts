@@ -77,6 +77,8 @@ export const configSchema = z.strictObject({
       data_connect: seconds.default(30),
       /** Time a data connection may stall mid-transfer. */
       data_idle: seconds.default(300),
+      /** Time a new connection has to log in before 421 (ProFTPD TimeoutLogin). */
+      login: seconds.default(60),
     })
     .prefault({}),
   tls: z
@@ -93,6 +95,47 @@ export const configSchema = z.strictObject({
       session_reuse: z.boolean().default(true),
       /** Seconds a client has to finish a TLS handshake. */
       handshake_timeout: seconds.default(10),
+      /**
+       * A TLS upload is committed only when the client ended it with close_notify (vsftpd
+       * strict_ssl_read_eof); a bare TCP close could be an attacker truncating the stream.
+       */
+      strict_upload_eof: z.boolean().default(true),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      /** Longest LIST/NLST/STAT wildcard pattern, in characters. */
+      glob_max_length: z.number().int().min(1).max(4096).default(255),
+      /** Most wildcards ("*", "?", "[...]") in one pattern. */
+      glob_max_wildcards: z.number().int().min(1).max(256).default(16),
+      /** Most directory entries one listing (LIST, NLST, MLSD, STAT) reads before it answers. */
+      listing_max_entries: z.number().int().min(1).default(100_000),
+      /** Bytes of replies a client may leave unread: past it its commands are no longer read, then it is closed. */
+      max_pending_output: z.number().int().min(4096).default(1024 * 1024),
+      /** New connections per second from one address (token bucket; 0 = no limit). */
+      connection_rate: z.number().min(0).default(50),
+      /** Connections one address may open in a burst above the rate. */
+      connection_burst: z.number().int().min(1).default(200),
+      /** Descriptors kept free for logged-in sessions' data connections: new connections are refused below it. */
+      reserved_descriptors: z.number().int().min(0).default(256),
+      /** Dedicated threads for zero-copy transfers (never libuv's shared pool); past it, transfers use streams. */
+      zero_copy_threads: z.number().int().min(0).max(1024).default(64),
+    })
+    .prefault({}),
+  defender: z
+    .strictObject({
+      /** Score failed logins per address across sessions and ban addresses past the threshold (SFTPGo's defender). */
+      enabled: z.boolean().default(true),
+      /** Seconds before a failed login is answered (vsftpd delay_failed_login); costs a timer, no thread. */
+      failed_login_delay: z.number().min(0).max(60).default(1),
+      /** Failed logins from one address within observation_time that trigger a ban. */
+      threshold: z.number().int().min(1).default(10),
+      /** Seconds a failure counts towards the threshold. */
+      observation_time: seconds.default(600),
+      /** Seconds an address stays banned. */
+      ban_time: seconds.default(900),
+      /** Addresses or CIDR ranges never banned (e.g. "192.0.2.0/24", "::1"). */
+      allow: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
   log: z
