@@ -2,23 +2,25 @@
  * Local file-system storage, jailed to a root directory.
  *
  * Virtual paths are already normalised (no ".."), so joining them to the root cannot
- * climb out lexically; the remaining escape is a symlink inside the root pointing
- * outside it. Every operation therefore resolves the real path of what it touches (or,
- * for something being created, of its parent) and refuses anything outside the real
- * root. Files are opened with O_NOFOLLOW on the resolved path so a link swapped in
- * after the check is not followed either.
+ * climb out lexically; the remaining escapes are symlinks inside the root pointing
+ * outside it, and directories swapped for such links while an operation runs. Jail
+ * (jail.ts) closes both: what is read is checked on its open descriptor before a byte
+ * is read, and what is created, replaced, renamed or removed is reached by name through
+ * an open, verified directory. Links that stay inside the root keep working.
+ *
+ * Names starting with the upload temp prefix are reserved (553) in every operation.
  */
-import { close, constants, createReadStream, createWriteStream, fstat, open, promises as fs, type Stats } from 'node:fs';
+import { constants, createReadStream, createWriteStream, fchmod, fchown, ftruncate, promises as fs, write, writev, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
-import { basename, dirname, join, sep } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { posix } from 'node:path';
 import type { Writable } from 'node:stream';
 import { FtpError, fromSystemError } from '../errors.js';
 import type { Download, FileStat, StorageBackend, StorageCapabilities, Upload, WriteOptions } from './backend.js';
+import { closeFd, fstatFd, Jail, openFd, CAN_VERIFY_DESCRIPTORS, type DirectoryHandle } from './jail.js';
+import { assertNotReserved, isReservedName, uploadTempName } from './upload-temp.js';
 
-/** Uploads in progress live next to their target under this prefix; listings hide them. */
-export const UPLOAD_TEMP_PREFIX = '.ferry-upload-';
+export { UPLOAD_TEMP_PREFIX } from './upload-temp.js';
 
 /**
  * Read size for downloads and buffer size for uploads: 1 MiB chunks mean fewer syscalls,
@@ -27,14 +29,26 @@ export const UPLOAD_TEMP_PREFIX = '.ferry-upload-';
 const CHUNK_BYTES = 1024 * 1024;
 const MIN_CHUNK_BYTES = 16 * 1024;
 
-// Numeric descriptors with the callback API: streams on them avoid the per-chunk
-// promise machinery of FileHandle (measured on the STOR/RETR hot path).
-const openFd = promisify(open);
-const fstatFd = promisify(fstat);
-const closeFd = promisify(close);
+const fchmodFd = promisify(fchmod);
+const fchownFd = promisify(fchown);
+const ftruncateFd = promisify(ftruncate);
 
 /** Longest file name most file systems accept, in bytes. */
 const MAX_NAME_BYTES = 255;
+
+/** Links in one listing resolved at once: each holds a descriptor while it is checked. */
+const LINK_CHECKS_AT_ONCE = 32;
+
+/**
+ * O_NOFOLLOW: a link as last component is resolved by us (and checked), never silently.
+ * O_NONBLOCK: opening a FIFO must not wait for its other end (it is refused just after).
+ * O_NOCTTY: a terminal never becomes the server's controlling terminal.
+ */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+/** Streams for in-place writes leave the descriptor open: abort still needs it to restore the size. */
+const KEEP_DESCRIPTOR_OPEN = { write, writev, close: (_fd: number, callback: (error: null) => void) => callback(null) };
 
 function toFileStat(name: string, stats: Stats): FileStat {
   return {
@@ -53,215 +67,290 @@ async function closeQuietly(stream: Writable): Promise<void> {
 }
 
 /** A replaced file keeps its mode (and, when we may, its owner): overwriting must not widen access. */
-async function keepPermissions(target: string, replacement: string): Promise<void> {
-  const previous = await fs.stat(target).catch(() => null);
-  if (!previous) return;
-  await fs.chmod(replacement, previous.mode & 0o7777);
-  if (process.getuid?.() === 0) await fs.chown(replacement, previous.uid, previous.gid);
+async function keepPermissions(fd: number, previous: Stats): Promise<void> {
+  await fchmodFd(fd, previous.mode & 0o7777);
+  if (process.getuid?.() === 0) await fchownFd(fd, previous.uid, previous.gid);
+}
+
+/** Runs `fn`, turning system errors into catalogue errors. */
+async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw fromSystemError(error);
+  }
 }
 
 export class LocalStorage implements StorageBackend {
   readonly capabilities: StorageCapabilities = { resumeRead: true, resumeWrite: true, append: true };
-  private realRoot: Promise<string> | undefined;
+  private readonly jail: Jail;
 
-  constructor(private readonly root: string) {}
-
-  private rootReal(): Promise<string> {
-    this.realRoot ??= fs.realpath(this.root).catch((error: unknown) => {
-      this.realRoot = undefined;
-      throw fromSystemError(error);
-    });
-    return this.realRoot;
+  constructor(root: string) {
+    this.jail = new Jail(root);
   }
 
-  private async assertInside(real: string): Promise<string> {
-    const root = await this.rootReal();
-    if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) {
-      // A symlink pointing outside the jail: answer as if nothing were there.
-      throw new FtpError('FERRY_ERR_NOT_FOUND');
-    }
-    return real;
-  }
-
-  /** Real path of an existing entry, following links, guaranteed inside the root. */
-  private async resolveExisting(virtual: string): Promise<string> {
-    const real = await fs.realpath(join(this.root, virtual)).catch((error: unknown) => {
-      throw fromSystemError(error);
-    });
-    return this.assertInside(real);
-  }
-
-  /**
-   * Host path for an entry that is created, replaced or removed by name: its parent is
-   * resolved (and jailed), the last component is taken literally (a link itself is
-   * what gets deleted or renamed, never its target).
-   */
-  private async resolveEntry(virtual: string): Promise<string> {
+  /** Parent directory and literal last component of something changed by name. */
+  private entry(virtual: string): { parent: string; name: string } {
+    assertNotReserved(virtual);
     if (virtual === '/') throw new FtpError('FERRY_ERR_PERMISSION', 'The root directory cannot be changed.');
-    const parent = await this.resolveExisting(dirname(virtual));
-    return join(parent, basename(virtual));
+    return { parent: posix.dirname(virtual), name: posix.basename(virtual) };
   }
 
   async stat(virtual: string): Promise<FileStat> {
-    const real = await this.resolveExisting(virtual);
-    const stats = await fs.stat(real).catch((error: unknown) => {
-      throw fromSystemError(error);
-    });
+    assertNotReserved(virtual);
+    const stats = await this.jail.statInside(this.jail.hostPath(virtual));
     // FIFOs, sockets and devices are not files a client can use (a FIFO would block a
     // read forever): they are treated as absent, as listings hide them.
     if (!stats.isFile() && !stats.isDirectory()) throw new FtpError('FERRY_ERR_NOT_FOUND');
-    return toFileStat(basename(virtual) || '/', stats);
+    return toFileStat(posix.basename(virtual) || '/', stats);
   }
 
   async list(virtual: string): Promise<FileStat[]> {
-    const real = await this.resolveExisting(virtual);
-    const entries = await fs.readdir(real, { withFileTypes: true }).catch((error: unknown) => {
-      throw fromSystemError(error);
+    assertNotReserved(virtual);
+    return this.jail.inDirectory(virtual, async (dir) => {
+      const entries = (await mapErrors(() => fs.readdir(dir.path, { withFileTypes: true }))).filter((entry) => !isReservedName(entry.name));
+      const describe = async (name: string, isLink: boolean): Promise<FileStat | null> => {
+        const path = posix.join(dir.path, name);
+        try {
+          // A link is shown as what it points to, and only when that is inside the jail
+          // (an entry that became a link since readdir is treated as one).
+          let stats = isLink ? null : await fs.lstat(path);
+          if (stats === null || stats.isSymbolicLink()) stats = await this.jail.statInside(path);
+          return stats.isFile() || stats.isDirectory() ? toFileStat(name, stats) : null;
+        } catch {
+          return null; // vanished, dangling or escaping link, unreadable: not listed
+        }
+      };
+      const plain = entries.filter((entry) => !entry.isSymbolicLink());
+      const links = entries.filter((entry) => entry.isSymbolicLink());
+      const described = await Promise.all(plain.map((entry) => describe(entry.name, false)));
+      for (let i = 0; i < links.length; i += LINK_CHECKS_AT_ONCE) {
+        described.push(...(await Promise.all(links.slice(i, i + LINK_CHECKS_AT_ONCE).map((entry) => describe(entry.name, true)))));
+      }
+      return described.filter((s): s is FileStat => s !== null);
     });
-    const stats = await Promise.all(
-      entries
-        .filter((entry) => !entry.name.startsWith(UPLOAD_TEMP_PREFIX))
-        .map(async (entry): Promise<FileStat | null> => {
-          const full = join(real, entry.name);
-          try {
-            // A link is shown as what it points to, and only when that is inside the jail.
-            const target = entry.isSymbolicLink() ? await this.assertInside(await fs.realpath(full)) : full;
-            const stats = await fs.stat(target);
-            return stats.isFile() || stats.isDirectory() ? toFileStat(entry.name, stats) : null;
-          } catch {
-            return null; // vanished, dangling or escaping link, unreadable: not listed
-          }
-        }),
-    );
-    return stats.filter((s): s is FileStat => s !== null);
+  }
+
+  /**
+   * Opens an existing file (a link as last component followed only to inside the root)
+   * and verifies the descriptor's real location before anything is read or written.
+   * Null when nothing is there.
+   */
+  private async openExisting(hostPath: string, flags: number): Promise<number | null> {
+    let fd: number;
+    try {
+      // Without /proc the real path is checked first (see jail.ts); a missing file or
+      // dangling link is then opened literally and fails below.
+      const opened = CAN_VERIFY_DESCRIPTORS ? hostPath : await fs.realpath(hostPath).then((real) => this.jail.assertInside(real), () => hostPath);
+      fd = await openFd(opened, flags);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return null;
+      if (code !== 'ELOOP') throw fromSystemError(error);
+      // The last component is a link: resolve it, then open the target without following again.
+      const target = await this.jail.resolveExisting(hostPath);
+      fd = await mapErrors(() => openFd(target, flags));
+    }
+    await this.jail.verifyDescriptor(fd);
+    return fd;
   }
 
   async read(virtual: string, options: { start?: number } = {}): Promise<Download> {
-    const real = await this.resolveExisting(virtual);
+    assertNotReserved(virtual);
     const start = options.start ?? 0;
+    const fd = await this.openExisting(this.jail.hostPath(virtual), READ_FLAGS);
+    if (fd === null) throw new FtpError('FERRY_ERR_NOT_FOUND');
     try {
-      // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
-      const fd = await openFd(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
       const stats = await fstatFd(fd);
-      if (!stats.isFile() || start > stats.size) {
-        await closeFd(fd);
-        if (stats.isDirectory()) throw new FtpError('FERRY_ERR_IS_A_DIRECTORY');
-        if (!stats.isFile()) throw new FtpError('FERRY_ERR_NOT_FOUND');
-        throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (${stats.size} bytes).`);
-      }
+      if (stats.isDirectory()) throw new FtpError('FERRY_ERR_IS_A_DIRECTORY');
+      if (!stats.isFile()) throw new FtpError('FERRY_ERR_NOT_FOUND');
+      if (start > stats.size) throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (${stats.size} bytes).`);
       // Buffers sized to the file: a 16 KiB file must not allocate a 1 MiB read buffer.
       const highWaterMark = Math.max(MIN_CHUNK_BYTES, Math.min(CHUNK_BYTES, stats.size - start));
       return { stream: createReadStream('', { fd, start, highWaterMark }), size: stats.size, start, fd };
     } catch (error) {
+      await closeFd(fd).catch(() => undefined);
       throw fromSystemError(error);
     }
   }
 
   async write(virtual: string, options: WriteOptions = {}): Promise<Upload> {
-    if (Buffer.byteLength(basename(virtual)) > MAX_NAME_BYTES) throw new FtpError('FERRY_ERR_BAD_NAME', 'File name too long.');
-    const target = await this.resolveEntry(virtual);
-    const existing = await fs.stat(target).catch(() => null);
-    if (existing?.isDirectory()) throw new FtpError('FERRY_ERR_IS_A_DIRECTORY');
-    if (options.append || (options.start ?? 0) > 0) return this.writeInPlace(target, options);
-    return this.writeAtomically(target);
-  }
-
-  /** APPE and REST+STOR: the existing bytes (up to the offset) are kept. */
-  private async writeInPlace(target: string, options: WriteOptions): Promise<Upload> {
-    // Follow a link only when its target is inside the jail.
-    const real = await fs.realpath(target).then(
-      (r) => this.assertInside(r),
-      () => target,
-    );
+    const { parent, name } = this.entry(virtual);
+    if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new FtpError('FERRY_ERR_BAD_NAME', 'File name too long.');
+    // The upload keeps the verified directory open until it is committed or aborted.
+    const dir = await this.jail.openDirectory(parent);
     try {
-      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (options.append ? constants.O_APPEND : 0);
-      const fd = await openFd(real, flags, 0o644);
-      const start = options.append ? undefined : options.start;
-      const stream = createWriteStream('', { fd, start, highWaterMark: CHUNK_BYTES });
-      return {
-        stream,
-        commit: async () => {
-          try {
-            if (!stream.closed) await once(stream, 'close');
-            // REST + STOR: the file ends where the new bytes end. Truncating only now means
-            // a transfer that never starts leaves the file as it was.
-            if (start !== undefined) await fs.truncate(real, start + stream.bytesWritten);
-          } catch (error) {
-            throw fromSystemError(error);
-          }
-        },
-        abort: () => closeQuietly(stream),
-      };
+      if (options.append || (options.start ?? 0) > 0) return await this.writeInPlace(dir, name, options);
+      return await this.writeAtomically(dir, name);
     } catch (error) {
+      await dir.close();
       throw fromSystemError(error);
     }
   }
 
-  /** STOR: write a temporary file beside the target and rename it into place on commit. */
-  private async writeAtomically(target: string): Promise<Upload> {
-    const temp = join(dirname(target), `${UPLOAD_TEMP_PREFIX}${randomBytes(6).toString('hex')}.tmp`);
-    let fd: number;
+  /**
+   * APPE and REST+STOR: the existing bytes (up to the offset) are kept. A restart offset
+   * beyond the end (or on a missing file) is refused before anything is created; a
+   * failed or aborted write puts the file back to its previous size (or removes it when
+   * this upload created it).
+   */
+  private async writeInPlace(dir: DirectoryHandle, name: string, options: WriteOptions): Promise<Upload> {
+    const path = posix.join(dir.path, name);
+    const flags = WRITE_FLAGS | (options.append ? constants.O_APPEND : 0);
+    const start = options.append ? undefined : options.start;
+    let fd = await this.openExisting(path, flags);
+    const created = fd === null;
+    if (fd === null) {
+      if (start !== undefined) throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (it does not exist).`);
+      fd = await mapErrors(() => openFd(path, flags | constants.O_CREAT | constants.O_EXCL, 0o644));
+    }
+    const openFdNumber = fd;
+    let previousSize: number;
     try {
-      fd = await openFd(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+      const stats = await fstatFd(openFdNumber);
+      if (!stats.isFile()) throw new FtpError('FERRY_ERR_NOT_FOUND');
+      previousSize = stats.size;
+      if (start !== undefined && start > previousSize) {
+        throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (${previousSize} bytes).`);
+      }
     } catch (error) {
-      throw fromSystemError(error);
+      await closeFd(openFdNumber).catch(() => undefined);
+      throw error;
+    }
+    const stream = createWriteStream('', { fd: openFdNumber, start, highWaterMark: CHUNK_BYTES, fs: KEEP_DESCRIPTOR_OPEN });
+    let settled = false;
+    const release = async () => {
+      await closeFd(openFdNumber).catch(() => undefined);
+      await dir.close();
+    };
+    const rollBack = async () => {
+      settled = true;
+      try {
+        await closeQuietly(stream); // waits for writes in flight
+        if (created) await fs.unlink(path);
+        else await ftruncateFd(openFdNumber, previousSize);
+      } finally {
+        await release();
+      }
+    };
+    return {
+      stream,
+      commit: async () => {
+        if (settled) return;
+        try {
+          if (!stream.closed) await once(stream, 'close');
+          // REST + STOR: the file ends where the new bytes end. Truncating only now means
+          // a transfer that never starts leaves the file as it was.
+          if (start !== undefined) await ftruncateFd(openFdNumber, start + stream.bytesWritten);
+        } catch (error) {
+          await rollBack().catch(() => undefined);
+          throw fromSystemError(error);
+        }
+        settled = true;
+        await release();
+      },
+      abort: async () => {
+        if (!settled) await mapErrors(rollBack);
+      },
+    };
+  }
+
+  /** STOR: write a temporary file beside the target and rename it into place on commit. */
+  private async writeAtomically(dir: DirectoryHandle, name: string): Promise<Upload> {
+    const target = posix.join(dir.path, name);
+    const previous = await fs.lstat(target).catch(() => null);
+    if (previous?.isDirectory()) throw new FtpError('FERRY_ERR_IS_A_DIRECTORY');
+    const temp = posix.join(dir.path, uploadTempName());
+    const fd = await mapErrors(() => openFd(temp, WRITE_FLAGS | constants.O_CREAT | constants.O_EXCL, 0o644));
+    if (previous?.isFile()) {
+      await keepPermissions(fd, previous).catch(async (error: unknown) => {
+        await closeFd(fd).catch(() => undefined);
+        await fs.unlink(temp).catch(() => undefined);
+        throw error;
+      });
     }
     // A deep buffer lets the socket keep reading while the previous chunks are written
     // (the stream then writes them together with writev).
     const stream = createWriteStream('', { fd, highWaterMark: CHUNK_BYTES });
+    let settled = false;
+    const discard = async () => {
+      settled = true;
+      try {
+        await closeQuietly(stream);
+        await fs.rm(temp, { force: true });
+      } finally {
+        await dir.close();
+      }
+    };
     return {
       stream,
       directFd: fd,
       commit: async () => {
+        if (settled) return;
         try {
           if (!stream.closed) await once(stream, 'close');
-          await keepPermissions(target, temp);
           await fs.rename(temp, target);
         } catch (error) {
-          await fs.rm(temp, { force: true });
+          await discard().catch(() => undefined);
           throw fromSystemError(error);
         }
+        settled = true;
+        await dir.close();
       },
       abort: async () => {
-        await closeQuietly(stream);
-        await fs.rm(temp, { force: true });
+        if (!settled) await mapErrors(discard);
       },
     };
   }
 
   async mkdir(virtual: string): Promise<void> {
-    const target = await this.resolveEntry(virtual);
-    await fs.mkdir(target, 0o755).catch((error: unknown) => {
-      throw fromSystemError(error);
-    });
+    const { parent, name } = this.entry(virtual);
+    await this.jail.inDirectory(parent, (dir) => mapErrors(() => fs.mkdir(posix.join(dir.path, name), 0o755)));
   }
 
   async rmdir(virtual: string): Promise<void> {
-    const target = await this.resolveEntry(virtual);
-    try {
-      const stats = await fs.lstat(target);
-      if (!stats.isDirectory()) throw new FtpError('FERRY_ERR_NOT_A_DIRECTORY');
-      await fs.rmdir(target);
-    } catch (error) {
-      throw fromSystemError(error);
-    }
+    const { parent, name } = this.entry(virtual);
+    await this.jail.inDirectory(parent, (dir) =>
+      mapErrors(async () => {
+        const path = posix.join(dir.path, name);
+        if (!(await fs.lstat(path)).isDirectory()) throw new FtpError('FERRY_ERR_NOT_A_DIRECTORY');
+        await fs.rmdir(path);
+      }),
+    );
   }
 
   async delete(virtual: string): Promise<void> {
-    const target = await this.resolveEntry(virtual);
-    try {
-      const stats = await fs.lstat(target);
-      if (stats.isDirectory()) throw new FtpError('FERRY_ERR_IS_A_DIRECTORY');
-      await fs.unlink(target);
-    } catch (error) {
-      throw fromSystemError(error);
-    }
+    const { parent, name } = this.entry(virtual);
+    await this.jail.inDirectory(parent, (dir) =>
+      mapErrors(async () => {
+        const path = posix.join(dir.path, name);
+        if ((await fs.lstat(path)).isDirectory()) throw new FtpError('FERRY_ERR_IS_A_DIRECTORY');
+        await fs.unlink(path);
+      }),
+    );
   }
 
+  /**
+   * Renames between two verified directories. A link keeps its text, so where it points
+   * depends on where it lands: a link that would point outside the root from its new
+   * directory is refused.
+   */
   async rename(from: string, to: string): Promise<void> {
-    const [source, destination] = await Promise.all([this.resolveEntry(from), this.resolveEntry(to)]);
-    await fs.rename(source, destination).catch((error: unknown) => {
-      throw fromSystemError(error);
-    });
+    const source = this.entry(from);
+    const destination = this.entry(to);
+    await this.jail.inDirectory(source.parent, (sourceDir) =>
+      this.jail.inDirectory(destination.parent, (destinationDir) =>
+        mapErrors(async () => {
+          const sourcePath = posix.join(sourceDir.path, source.name);
+          if ((await fs.lstat(sourcePath)).isSymbolicLink()) {
+            const target = await fs.readlink(sourcePath);
+            if (!(await this.jail.linkTargetInside(target, destinationDir.real))) {
+              throw new FtpError('FERRY_ERR_PERMISSION', 'A link pointing outside the root cannot be moved.');
+            }
+          }
+          await fs.rename(sourcePath, posix.join(destinationDir.path, destination.name));
+        }),
+      ),
+    );
   }
 }
