@@ -4,11 +4,12 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FileAuthenticator } from '../auth/file-authenticator.js';
 import { hashPassword } from '../auth/password.js';
-import { UsersFileWatcher, type UserRecord } from '../auth/users-file.js';
+import { readUsersFile, UsersFileWatcher, type UserRecord } from '../auth/users-file.js';
 import { loadConfig } from '../config/load.js';
 import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
 import { createLogger } from '../observability/logger.js';
 import { FtpServer } from '../server/server.js';
+import { startTempSweeper } from '../storage/temp-sweeper.js';
 
 export interface ServeFlags {
   config?: string;
@@ -52,6 +53,16 @@ function flagsToConfig(flags: ServeFlags): Record<string, unknown> {
 
 const GENERATED_USER = 'ferry';
 
+/** The homes named in the users file (read afresh, so new users are included). */
+function userHomes(usersFile: string | undefined): string[] {
+  if (!usersFile) return [];
+  try {
+    return [...readUsersFile(usersFile).values()].flatMap((user) => (user.home ? [user.home] : []));
+  } catch {
+    return []; // a broken users file is reported by the watcher
+  }
+}
+
 export async function serve(flags: ServeFlags): Promise<void> {
   const config: FerryConfig = loadConfig({ file: flags.config, overrides: flagsToConfig(flags) });
   const logger = createLogger({ format: config.log.format, level: config.log.level });
@@ -72,6 +83,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
     lookup = (name) => (name === GENERATED_USER ? generated : undefined);
   }
   const authenticator = new FileAuthenticator({ lookup, defaultHome: root, anonymousRoot });
+  // Before listening: temp files of a crashed run go before any new upload starts.
+  const sweeper = await startTempSweeper({
+    roots: () => [root, ...(anonymousRoot ? [anonymousRoot] : []), ...userHomes(config.users_file)],
+    maxAgeMs: 2 * config.timeouts.data_idle * 1000,
+    logger,
+  });
   const server = new FtpServer({ config, authenticator, logger });
   const bound = await server.listen();
   const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address;
@@ -98,6 +115,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    sweeper.stop();
     logger.info({ signal, graceSeconds: config.shutdown_grace }, 'shutting down');
     void server.close().then(() => process.exit(0));
   };
