@@ -19,9 +19,12 @@ export interface StorageCapabilities {
 }
 
 export interface WriteOptions {
-  /** Write from this offset in place (REST + STOR); the file is kept up to it. */
+  /**
+   * Write from this offset in place (REST + STOR); the file is kept up to it. An offset
+   * beyond the end (or on a missing file) is FERRY_ERR_BAD_RESTART, and nothing is created.
+   */
   start?: number;
-  /** Append in place (APPE). */
+  /** Append in place (APPE). An aborted in-place write restores the previous size (or removes a new file). */
   append?: boolean;
 }
 
