@@ -90,16 +90,33 @@ const numberPiece = fc.oneof(
   fc.bigInt({ min: 0n, max: 1n << 80n }).map(String),
 );
 
+/** PORT and EPRT commands the server must refuse: a third host (the trap on 127.0.0.2, TEST-NET-1) or a privileged port. */
+export function bounceCommands(trapPort: number): string[] {
+  const high = Math.floor(trapPort / 256);
+  const low = trapPort % 256;
+  return [
+    `PORT 127,0,0,2,${high},${low}`,
+    'PORT 127,0,0,1,0,21',
+    'PORT 127,0,0,1,0,22',
+    'PORT 127,0,0,1,3,255',
+    'PORT 0,0,0,0,0,25',
+    'PORT 192,0,2,1,4,1', // TEST-NET-1: never routed
+    `EPRT |1|127.0.0.2|${trapPort}|`,
+    'EPRT |1|127.0.0.1|22|',
+    `EPRT |2|::ffff:127.0.0.2|${trapPort}|`,
+    'EPRT |1|0.0.0.0|80|',
+  ];
+}
+
 function addressPiece(context: ArbitraryContext): fc.Arbitrary<string> {
   const trapHigh = Math.floor(context.trapPort / 256);
   const trapLow = context.trapPort % 256;
   return fc.constantFrom(
     `127,0,0,2,${trapHigh},${trapLow}`,
     '127,0,0,1,0,21',
-    '127,0,0,1,0,22',
     '127,0,0,1,0,1',
     '0,0,0,0,0,25',
-    '192,0,2,1,4,1', // TEST-NET-1: never routed
+    '192,0,2,1,4,1',
     '255,255,255,255,255,255',
     '999,999,999,999,999,999',
     '127,0,0,1,256,256',
@@ -227,6 +244,12 @@ function step(context: ArbitraryContext): fc.Arbitrary<Step> {
       arbitrary: fc.record({ verb: fc.constantFrom('PASV' as const, 'EPSV' as const), count: fc.integer({ min: 2, max: 80 }) }).map((r): Step => ({ kind: 'storm', ...r })),
     },
     { weight: 4, arbitrary: transferStep(context) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .record({ command: fc.constantFrom(...bounceCommands(context.trapPort)), then: fc.constantFrom('LIST', 'NLST', 'RETR f.txt', 'STOR bounce.bin', 'MLSD') })
+        .map((r): Step => ({ kind: 'bounce', ...r })),
+    },
   );
 }
 

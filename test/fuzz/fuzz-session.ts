@@ -110,8 +110,19 @@ export class FuzzSession {
       case 'transfer':
         await this.transfer(step);
         break;
+      case 'bounce':
+        await this.bounce(step.command, step.then);
+        break;
     }
     await this.sync();
+  }
+
+  /** The refused PORT/EPRT must not get 200; the transfer command after it must not make the server connect. */
+  private async bounce(command: string, then: string): Promise<void> {
+    if (!(await this.sync())) return;
+    const reply = await this.command(command);
+    if (reply?.code === 200) this.violations.push(`"${command}" was accepted (FTP bounce)`);
+    this.write(`${then}\r\n`);
   }
 
   private async transfer(step: Extract<Step, { kind: 'transfer' }>): Promise<void> {

@@ -34,6 +34,8 @@ export type Step =
   | { kind: 'raw'; bytes: Uint8Array }
   /** Many PASV or EPSV in one write (passive port and listener churn). */
   | { kind: 'storm'; verb: 'PASV' | 'EPSV'; count: number }
+  /** PORT/EPRT to a target the server must refuse (another host, a privileged port), then a transfer command. */
+  | { kind: 'bounce'; command: string; then: string }
   | {
       kind: 'transfer';
       verb: string;
