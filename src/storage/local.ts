@@ -8,14 +8,14 @@
  * root. Files are opened with O_NOFOLLOW on the resolved path so a link swapped in
  * after the check is not followed either.
  */
-import { close, constants, createReadStream, createWriteStream, fstat, open, promises as fs, type Stats } from 'node:fs';
+import { close, constants, createReadStream, createWriteStream, fstat, open, promises as fs, type Dirent, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import { basename, dirname, join, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { FtpError, fromSystemError } from '../errors.js';
-import type { Download, FileStat, StorageBackend, StorageCapabilities, Upload, WriteOptions } from './backend.js';
+import type { DirectoryListing, Download, FileStat, ListOptions, StorageBackend, StorageCapabilities, Upload, WriteOptions } from './backend.js';
 
 /** Uploads in progress live next to their target under this prefix; listings hide them. */
 export const UPLOAD_TEMP_PREFIX = '.ferry-upload-';
@@ -58,6 +58,17 @@ async function keepPermissions(target: string, replacement: string): Promise<voi
   if (!previous) return;
   await fs.chmod(replacement, previous.mode & 0o7777);
   if (process.getuid?.() === 0) await fs.chown(replacement, previous.uid, previous.gid);
+}
+
+/** Up to `max` entries of a directory, read a few at a time so a huge one is never read whole. */
+async function readDirectory(real: string, max: number): Promise<{ entries: Dirent[]; truncated: boolean }> {
+  const entries: Dirent[] = [];
+  // Leaving the loop early closes the directory handle.
+  for await (const entry of await fs.opendir(real)) {
+    if (entries.length >= max) return { entries, truncated: true };
+    entries.push(entry);
+  }
+  return { entries, truncated: false };
 }
 
 export class LocalStorage implements StorageBackend {
@@ -113,9 +124,9 @@ export class LocalStorage implements StorageBackend {
     return toFileStat(basename(virtual) || '/', stats);
   }
 
-  async list(virtual: string): Promise<FileStat[]> {
+  async list(virtual: string, options: ListOptions = {}): Promise<DirectoryListing> {
     const real = await this.resolveExisting(virtual);
-    const entries = await fs.readdir(real, { withFileTypes: true }).catch((error: unknown) => {
+    const { entries, truncated } = await readDirectory(real, options.maxEntries ?? Infinity).catch((error: unknown) => {
       throw fromSystemError(error);
     });
     const stats = await Promise.all(
@@ -133,7 +144,9 @@ export class LocalStorage implements StorageBackend {
           }
         }),
     );
-    return stats.filter((s): s is FileStat => s !== null);
+    const listing: DirectoryListing = stats.filter((s): s is FileStat => s !== null);
+    if (truncated) listing.truncated = true;
+    return listing;
   }
 
   async read(virtual: string, options: { start?: number } = {}): Promise<Download> {
