@@ -132,7 +132,8 @@ describe('a client that never reads its replies (limits.max_pending_output)', ()
     void closed.then(() => (isClosed = true));
     for (let tick = 0; tick < 1000 && !isClosed && !socket.destroyed; tick++) {
       socket.write('STAT /many\r\n');
-      maxPending = Math.max(maxPending, session.pendingOutput);
+      // Reply bytes the server holds for this client (a plain TCP session writes on its socket).
+      maxPending = Math.max(maxPending, session.socket.writableLength);
       if (maxPending > 64 * 1024 * 1024) break; // unbounded: no point going on
       await sleep(10);
     }
