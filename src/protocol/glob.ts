@@ -2,11 +2,12 @@
  * Shell-style wildcard patterns for LIST/NLST/STAT ("*.txt", "data-??.csv", "[a-c]*").
  *
  * A pattern is compiled once into a token list and matched by simulating its NFA over
- * all pattern positions at once (a set of live states, never backtracking). Each name
- * character advances every live state by one step, so a match costs at most
- * O(name length x token count) steps with no recursion and no regular expression:
- * with the configured caps (limits.glob_max_length) that is at most 255 steps per name
- * character. A backtracking regex on "*a*a*a*a*a*a*a*a*a*b" is exponential instead.
+ * all pattern positions at once: the set of live states is a bit set (state i: the first
+ * i tokens have matched), and each name character moves every live state in a few word
+ * operations (Shift-And). Nothing backtracks and no regular expression runs, so a match
+ * costs O(name length x ceil(tokens / 32)) word operations: with the default caps
+ * (limits.glob_max_length 255, so at most 8 words) about 2,000 for a 255-character name,
+ * whatever the pattern. A backtracking regex on "*a*a*a*a*a*a*a*a*a*b" is exponential.
  *
  * Syntax: "*" any run of characters (also none), "?" one character, "[...]" one
  * character from the class ("a-z" ranges; "!" or "^" first negates; a "]" right after
@@ -25,6 +26,10 @@ export interface CompiledGlob {
   readonly tokens: readonly Token[];
   /** How many "*", "?" and "[...]" the pattern has (what limits.glob_max_wildcards counts). */
   readonly wildcards: number;
+  /** Bit i set: token i is a star. */
+  readonly stars: Uint32Array;
+  /** Per ASCII code, the tokens consuming that character (filled on first use). */
+  readonly asciiMasks: Array<Uint32Array | undefined>;
 }
 
 /** Parses a class starting at `open` (the "["); null when no "]" closes it. */
@@ -72,7 +77,20 @@ export function compileGlob(pattern: string): CompiledGlob {
       }
     }
   }
-  return { tokens, wildcards };
+  const stars = new Uint32Array(wordsFor(tokens.length));
+  tokens.forEach((token, i) => {
+    if (token.kind === 'star') setBit(stars, i);
+  });
+  return { tokens, wildcards, stars, asciiMasks: [] };
+}
+
+/** Words for the states 0..tokenCount ("all tokens matched" is a state too). */
+function wordsFor(tokenCount: number): number {
+  return (tokenCount >>> 5) + 1;
+}
+
+function setBit(bits: Uint32Array, i: number): void {
+  bits[i >>> 5]! |= 1 << (i & 31);
 }
 
 function consumes(token: Token, char: string): boolean {
@@ -90,33 +108,55 @@ function consumes(token: Token, char: string): boolean {
   }
 }
 
-/** Adds state `i` and, through any stars (which may match nothing), the states after it. */
-function addState(states: Uint8Array, tokens: readonly Token[], i: number): void {
-  for (; i <= tokens.length && !states[i]; i++) {
-    states[i] = 1;
-    if (tokens[i]?.kind !== 'star') return;
+/** The tokens that consume `char` (stars consume everything), as a bit set. */
+function maskFor(glob: CompiledGlob, char: string): Uint32Array {
+  const code = char.codePointAt(0)!;
+  const cached = code < 128 ? glob.asciiMasks[code] : undefined;
+  if (cached) return cached;
+  const mask = new Uint32Array(glob.stars.length);
+  glob.tokens.forEach((token, i) => {
+    if (consumes(token, char)) setBit(mask, i);
+  });
+  if (code < 128) glob.asciiMasks[code] = mask;
+  return mask;
+}
+
+/**
+ * Adds, for every live state in front of a star, the state after that star (a star may
+ * match nothing). Stars never follow each other (compileGlob merges them), so one shift
+ * reaches every such state.
+ */
+function closeOverStars(states: Uint32Array, stars: Uint32Array): void {
+  let carry = 0;
+  for (let w = 0; w < states.length; w++) {
+    const atStar = states[w]! & stars[w]!;
+    states[w]! |= (atStar << 1) | carry;
+    carry = atStar >>> 31;
   }
 }
 
-/** Whether the whole name matches; O(name length x token count), see the header. */
+/** Whether the whole name matches; O(name length x ceil(tokens / 32)) word operations, see the header. */
 export function matchCompiledGlob(glob: CompiledGlob, name: string): boolean {
-  const { tokens } = glob;
-  // State i: the first i tokens have matched the name so far; tokens.length is "all matched".
-  let current = new Uint8Array(tokens.length + 1);
-  let next = new Uint8Array(tokens.length + 1);
-  addState(current, tokens, 0);
+  const { tokens, stars } = glob;
+  const words = stars.length;
+  const states = new Uint32Array(words);
+  setBit(states, 0);
+  closeOverStars(states, stars);
   for (const char of name) {
-    next.fill(0);
-    let alive = false;
-    for (let i = 0; i < tokens.length; i++) {
-      if (!current[i] || !consumes(tokens[i]!, char)) continue;
-      alive = true;
-      // A star consumes the character and stays; every other token moves on.
-      if (tokens[i]!.kind === 'star') addState(next, tokens, i);
-      else addState(next, tokens, i + 1);
+    const mask = maskFor(glob, char);
+    // A consuming star stays where it is; every other consuming token moves on one state.
+    let carry = 0;
+    let alive = 0;
+    for (let w = 0; w < words; w++) {
+      const consuming = states[w]! & mask[w]!;
+      const moving = consuming & ~stars[w]!;
+      states[w] = (consuming & stars[w]!) | (moving << 1) | carry;
+      carry = moving >>> 31;
+      alive |= states[w]!;
     }
-    if (!alive) return false;
-    [current, next] = [next, current];
+    if (alive === 0) return false;
+    closeOverStars(states, stars);
   }
-  return current[tokens.length] === 1;
+  const last = tokens.length;
+  return (states[last >>> 5]! & (1 << (last & 31))) !== 0;
 }

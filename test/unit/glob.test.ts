@@ -6,20 +6,33 @@ import { matchesGlob } from '../../src/protocol/paths.js';
 
 type Token = ReturnType<typeof compileGlob>['tokens'][number];
 
-/** The textbook recursive definition (exponential, fine on tiny inputs): the oracle. */
+/** The textbook recursive definition, memoised (so longer inputs stay cheap): the oracle. */
 function referenceMatch(tokens: readonly Token[], name: readonly string[]): boolean {
-  const [token, ...rest] = tokens;
-  if (token === undefined) return name.length === 0;
-  if (token.kind === 'star') return referenceMatch(rest, name) || (name.length > 0 && referenceMatch(tokens, name.slice(1)));
-  const [char] = name;
-  if (char === undefined) return false;
-  if (token.kind === 'literal' && token.char !== char) return false;
-  if (token.kind === 'class') {
-    const code = char.codePointAt(0)!;
-    const inside = token.singles.has(char) || token.ranges.some(([low, high]) => low <= code && code <= high);
-    if (inside === token.negated) return false;
-  }
-  return referenceMatch(rest, name.slice(1));
+  const memo = new Map<number, boolean>();
+  const match = (t: number, n: number): boolean => {
+    const key = t * (name.length + 1) + n;
+    let result = memo.get(key);
+    if (result === undefined) {
+      result = step(t, n);
+      memo.set(key, result);
+    }
+    return result;
+  };
+  const step = (t: number, n: number): boolean => {
+    const token = tokens[t];
+    if (token === undefined) return n === name.length;
+    if (token.kind === 'star') return match(t + 1, n) || (n < name.length && match(t, n + 1));
+    const char = name[n];
+    if (char === undefined) return false;
+    if (token.kind === 'literal' && token.char !== char) return false;
+    if (token.kind === 'class') {
+      const code = char.codePointAt(0)!;
+      const inside = token.singles.has(char) || token.ranges.some(([low, high]) => low <= code && code <= high);
+      if (inside === token.negated) return false;
+    }
+    return match(t + 1, n + 1);
+  };
+  return match(0, 0);
 }
 
 /** A regex for patterns made of literals, "*" and "?" only: an independent second oracle. */
@@ -39,6 +52,28 @@ describe('glob matching', () => {
         assert.equal(matchCompiledGlob(glob, name), referenceMatch(glob.tokens, Array.from(name)), `${JSON.stringify(pattern)} vs ${JSON.stringify(name)}`);
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  test('agrees with the definition on patterns longer than one 32-state word', () => {
+    const longChars = fc.oneof({ arbitrary: fc.constantFrom('a', 'b'), weight: 12 }, { arbitrary: fc.constantFrom('*', '?', '[ab]', '[!a]'), weight: 1 });
+    fc.assert(
+      fc.property(fc.array(longChars, { minLength: 30, maxLength: 120 }), fc.string({ unit: fc.constantFrom('a', 'b'), maxLength: 130 }), (parts, name) => {
+        const glob = compileGlob(parts.join(''));
+        assert.equal(matchCompiledGlob(glob, name), referenceMatch(glob.tokens, Array.from(name)), `${JSON.stringify(parts.join(''))} vs ${JSON.stringify(name)}`);
+      }),
+      { numRuns: 1000 },
+    );
+    // Names that do match long patterns (random ones rarely do).
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', 'b'), minLength: 40, maxLength: 120 }), fc.array(fc.nat(), { maxLength: 4 }), (name, holes) => {
+        const chars = Array.from(name);
+        for (const hole of holes) chars[hole % chars.length] = '?';
+        assert.equal(matchesGlob(name, chars.join('')), true);
+        assert.equal(matchesGlob(name + 'a', chars.join('')), false);
+        assert.equal(matchesGlob(name + 'ab', chars.join('') + '*b'), true);
+      }),
+      { numRuns: 300 },
     );
   });
 
