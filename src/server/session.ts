@@ -3,7 +3,9 @@
  *
  * Commands run one at a time in arrival order (pipelined commands queue), except those
  * marked `duringTransfer` (ABOR, STAT), which are answered at once while a transfer
- * runs -- the control socket is never paused, so ABOR is always readable.
+ * runs -- the control socket is not paused for a transfer, so ABOR is always readable.
+ * It is paused only while the client leaves more than limits.max_pending_output of
+ * replies unread (see stallOutput).
  */
 import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';

@@ -6,8 +6,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { PASSWORD, startServer, USER, type TestServer } from '../helpers/server.js';
 import { sleep, waitFor, withTimeout } from '../helpers/timing.js';
@@ -91,60 +94,96 @@ describe('listing size cap (limits.listing_max_entries)', () => {
   });
 });
 
+/** Logs in on `socket`, then stops reading it; resolves when logged in. */
+async function loginThenStopReading(socket: Socket): Promise<void> {
+  let received = '';
+  let loggedIn = false;
+  const onData = (chunk: Buffer) => {
+    received += chunk.toString();
+    if (received.includes('\n230 ')) {
+      loggedIn = true;
+      socket.off('data', onData);
+      socket.pause(); // from now on, never read
+    }
+  };
+  socket.on('data', onData);
+  socket.write(`USER ${USER}\r\nPASS ${PASSWORD}\r\n`);
+  assert.equal(await waitFor(() => loggedIn), true, received);
+}
+
+/**
+ * Pipelines STAT of a big directory at a pace the server keeps up with (so the command
+ * queue never floods) on a socket that is never read, for up to 10 s or until the server
+ * closes it. Returns the most reply bytes the server held for it.
+ */
+async function statWithoutReading(socket: Socket, pending: () => number): Promise<{ maxPending: number; closed: boolean }> {
+  let closed = false;
+  socket.once('close', () => (closed = true));
+  let maxPending = 0;
+  for (let tick = 0; tick < 1000 && !closed; tick++) {
+    socket.write('STAT /many\r\n');
+    maxPending = Math.max(maxPending, pending());
+    if (maxPending > 64 * 1024 * 1024) break; // unbounded: no point going on
+    await sleep(10);
+  }
+  closed ||= await waitFor(() => closed, 5000);
+  return { maxPending, closed };
+}
+
 describe('a client that never reads its replies (limits.max_pending_output)', () => {
   const CAP = 64 * 1024;
+  /** One STAT reply of /many: ~26 KB. */
+  const REPLY_BYTES = 100 * 260;
   let server: TestServer;
+  let sessions: Session[] = [];
+  const onOpened = (message: unknown) => sessions.push((message as { session: Session }).session);
+  const sessionOf = (socket: Socket) => sessions.find((candidate) => candidate.socket.remotePort === socket.localPort);
+
   before(async () => {
-    server = await startServer({ limits: { max_pending_output: CAP }, timeouts: { idle: 2 } });
+    server = await startServer({ limits: { max_pending_output: CAP }, timeouts: { idle: 2 }, tls: { mode: 'optional' } }, { tls: true });
     mkdirSync(join(server.root, 'many'));
     for (let i = 0; i < 100; i++) writeFileSync(join(server.root, 'many', `${'long-name-'.repeat(20)}${i}.dat`), '');
+    subscribe('ferry:session:opened', onOpened);
   });
   after(async () => {
+    unsubscribe('ferry:session:opened', onOpened);
+    sessions = [];
     await server.stop();
   });
 
-  test('its pending output stays bounded, it is closed, and others are served', async () => {
-    const sessions: Session[] = [];
-    const onOpened = (message: unknown) => sessions.push((message as { session: Session }).session);
-    subscribe('ferry:session:opened', onOpened);
-    const socket = await connectSocket(server.host, server.port);
-    const closed = readAll(socket);
-    let loggedIn = false;
-    let received = '';
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString();
-      if (!loggedIn && received.includes('\n230 ')) {
-        loggedIn = true;
-        socket.pause(); // from now on, never read
-      }
-    });
-    socket.write(`USER ${USER}\r\nPASS ${PASSWORD}\r\n`);
-    assert.equal(await waitFor(() => loggedIn), true, received);
-    unsubscribe('ferry:session:opened', onOpened);
-    const session = sessions.find((candidate) => candidate.socket.remotePort === socket.localPort);
-    assert.ok(session);
-
-    // One STAT reply is ~26 KB; the client asks for ~100 per second (slowly enough that
-    // the server keeps up, so the command queue never floods) for up to 10 s.
-    const replyBytes = 100 * 260;
-    let maxPending = 0;
-    let isClosed = false;
-    void closed.then(() => (isClosed = true));
-    for (let tick = 0; tick < 1000 && !isClosed && !socket.destroyed; tick++) {
-      socket.write('STAT /many\r\n');
-      // Reply bytes the server holds for this client (a plain TCP session writes on its socket).
-      maxPending = Math.max(maxPending, session.socket.writableLength);
-      if (maxPending > 64 * 1024 * 1024) break; // unbounded: no point going on
-      await sleep(10);
-    }
-    assert.ok(maxPending <= CAP + 2 * replyBytes, `pending output reached ${maxPending} bytes (cap ${CAP})`);
-    assert.ok(maxPending > 0, 'the client never left output unread');
-    assert.equal(await waitFor(() => isClosed, 5000), true, 'the non-reading client was not closed');
-
+  async function othersAreServed(): Promise<void> {
     const other = await login(server);
     await other.expect('NOOP', 200);
     assert.equal((await other.download('NLST /many')).final.code, 226);
     await other.quit();
+  }
+
+  test('plain: its pending output stays bounded, it is closed, and others are served', async () => {
+    const socket = await connectSocket(server.host, server.port);
+    await loginThenStopReading(socket);
+    const session = sessionOf(socket);
+    assert.ok(session);
+    // Reply bytes the server holds for this client (a plain TCP session writes on its socket).
+    const { maxPending, closed } = await statWithoutReading(socket, () => session.socket.writableLength);
+    assert.ok(maxPending <= CAP + 2 * REPLY_BYTES, `pending output reached ${maxPending} bytes (cap ${CAP})`);
+    assert.ok(maxPending > CAP, `the client never left more than the cap unread (${maxPending})`);
+    assert.equal(closed, true, 'the non-reading client was not closed');
+    await othersAreServed();
+    socket.destroy();
+  });
+
+  test('implicit TLS: the same bound holds on the TLS stream', async () => {
+    const socket = tlsConnect({ host: server.host, port: server.implicitPort!, rejectUnauthorized: false });
+    socket.on('error', () => undefined);
+    await withTimeout(once(socket, 'secureConnect'), 5000, 'implicit TLS handshake');
+    await loginThenStopReading(socket);
+    const session = sessionOf(socket);
+    assert.ok(session);
+    const { maxPending, closed } = await statWithoutReading(socket, () => session.pendingOutput);
+    assert.ok(maxPending <= CAP + 2 * REPLY_BYTES, `pending output reached ${maxPending} bytes (cap ${CAP})`);
+    assert.ok(maxPending > CAP, `the client never left more than the cap unread (${maxPending})`);
+    assert.equal(closed, true, 'the non-reading client was not closed');
+    await othersAreServed();
     socket.destroy();
   });
 });
