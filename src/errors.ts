@@ -16,6 +16,7 @@ export const ERRORS = {
   FERRY_ERR_BAD_NAME: { reply: Reply.FileNameNotAllowed, message: 'File name not allowed.' },
   FERRY_ERR_STORAGE: { reply: Reply.LocalError, message: 'Local error in processing.' },
   FERRY_ERR_BAD_RESTART: { reply: Reply.InvalidRestartPosition, message: 'Restart position is beyond the end of the file.' },
+  FERRY_ERR_GLOB_TOO_COMPLEX: { reply: Reply.ArgumentSyntaxError, message: 'Wildcard pattern too long or with too many wildcards.' },
   FERRY_ERR_UNSUPPORTED: { reply: Reply.ParameterNotImplemented, message: 'Not supported by this storage.' },
   FERRY_ERR_NO_PASSIVE_PORT: { reply: Reply.CannotOpenData, message: 'No passive port available; try again later.' },
   FERRY_ERR_DATA_CONNECT: { reply: Reply.CannotOpenData, message: "Can't open data connection." },

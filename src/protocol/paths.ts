@@ -4,6 +4,7 @@
  * without any chance of escaping it.
  */
 import { posix } from 'node:path';
+import { compileGlob, matchCompiledGlob } from './glob.js';
 
 /**
  * Resolves a client-supplied path against the current directory. ".." at the root
@@ -42,26 +43,7 @@ export function hasWildcard(name: string): boolean {
   return /[*?[]/.test(name);
 }
 
-/** Matches a name against a glob with *, ? and [...] classes (no path separators). */
+/** Matches a name against a glob with *, ? and [...] classes (no path separators); linear, see glob.ts. */
 export function matchesGlob(name: string, pattern: string): boolean {
-  let regex = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') regex += '.*';
-    else if (c === '?') regex += '.';
-    else if (c === '[') {
-      const close = pattern.indexOf(']', i + 1);
-      if (close === -1) regex += '\\[';
-      else {
-        const body = pattern.slice(i + 1, close).replace(/\\/g, '\\\\');
-        regex += `[${body.startsWith('!') ? '^' + body.slice(1) : body}]`;
-        i = close;
-      }
-    } else regex += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  try {
-    return new RegExp(regex + '$', 'su').test(name);
-  } catch {
-    return false;
-  }
+  return matchCompiledGlob(compileGlob(pattern), name);
 }

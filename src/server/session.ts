@@ -3,7 +3,9 @@
  *
  * Commands run one at a time in arrival order (pipelined commands queue), except those
  * marked `duringTransfer` (ABOR, STAT), which are answered at once while a transfer
- * runs -- the control socket is never paused, so ABOR is always readable.
+ * runs -- the control socket is not paused for a transfer, so ABOR is always readable.
+ * It is paused only while the client leaves more than limits.max_pending_output of
+ * replies unread (see stallOutput).
  */
 import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
@@ -96,6 +98,10 @@ export class Session {
   private busy = false;
   private closed = false;
   private closedEventSent = false;
+  /** Set while the client leaves more than limits.max_pending_output unread: its commands wait. */
+  private outputStalled: NodeJS.Timeout | null = null;
+  /** Armed until the client logs in (timeouts.login); one timer per session. */
+  private loginTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly socket: Socket,
@@ -121,6 +127,7 @@ export class Session {
     socket.on('close', () => this.onClose());
     this.io = socket;
     this.attachIo(socket);
+    this.armLoginTimer();
   }
 
   /** Running a command or a transfer (shutdown waits for these). */
@@ -199,7 +206,50 @@ export class Session {
     if (this.closed || this.io.writableEnded) return;
     const formatted = formatReply(code, text);
     this.logger.debug(`<-- ${formatted.trimEnd()}`);
-    this.io.write(formatted);
+    this.io.write(formatted, this.onOutputFlushed);
+    if (!this.outputStalled && this.pendingOutput > this.server.config.limits.max_pending_output) this.stallOutput();
+  }
+
+  /** Reply bytes written but not yet taken by the client (they live in this process's memory). */
+  get pendingOutput(): number {
+    return this.io.writableLength;
+  }
+
+  /**
+   * The client is not reading its replies: stop reading its socket (TCP backpressure then
+   * holds its further commands on its side) and running queued commands, so what this
+   * session holds stays near the cap (plus at most one reply). If it has not read the
+   * output down below the cap within timeouts.idle, the connection is dropped.
+   */
+  private stallOutput(): void {
+    const { limits, timeouts } = this.server.config;
+    this.logger.warn({ pending: this.pendingOutput, cap: limits.max_pending_output }, 'client leaves its replies unread; its commands wait');
+    this.io.pause();
+    this.outputStalled = setTimeout(() => {
+      this.logger.warn({ pending: this.pendingOutput, cap: limits.max_pending_output }, 'client did not read its replies in time; closing');
+      this.closed = true;
+      this.socket.destroy();
+    }, timeouts.idle * 1000);
+  }
+
+  /** A reply went out: once the backlog is under the cap again, commands are read and run again. */
+  private readonly onOutputFlushed = (): void => {
+    if (!this.outputStalled || this.closed || this.pendingOutput > this.server.config.limits.max_pending_output) return;
+    clearTimeout(this.outputStalled);
+    this.outputStalled = null;
+    this.io.resume();
+    void this.pump();
+  };
+
+  /** (Re)starts the time a client has to log in: at connection and after REIN. */
+  private armLoginTimer(): void {
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.loginTimer = setTimeout(() => {
+      this.loginTimer = null;
+      if (this.user || this.closed) return;
+      this.logger.info({ seconds: this.server.config.timeouts.login }, 'login timeout');
+      this.close(Reply.ServiceNotAvailable, 'Login timeout: closing control connection.');
+    }, this.server.config.timeouts.login * 1000);
   }
 
   /** Resolves a client path against the current directory (553 for an impossible name). */
@@ -225,6 +275,7 @@ export class Session {
     this.epsvAll = false;
     this.mlstFacts = new Set(MLST_FACTS);
     this.data.reset();
+    this.armLoginTimer();
   }
 
   /** Sends an optional final reply, then closes the control connection. */
@@ -274,7 +325,7 @@ export class Session {
     if (this.busy) return;
     this.busy = true;
     try {
-      while (this.queue.length > 0 && !this.closed) {
+      while (this.queue.length > 0 && !this.closed && !this.outputStalled) {
         await this.execute(this.queue.shift()!);
         if (this.server.isShuttingDown() && !this.transfer) {
           this.close(Reply.ServiceNotAvailable, 'Server shutting down.');
@@ -347,6 +398,8 @@ export class Session {
     this.closed = true;
     this.transfer?.abort();
     this.data.reset();
+    clearTimeout(this.loginTimer ?? undefined);
+    clearTimeout(this.outputStalled ?? undefined);
     events.sessionClosed.publish({ session: this });
     this.logger.info('session closed');
   }

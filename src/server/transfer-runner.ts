@@ -65,7 +65,7 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
     // Checked after the file (a missing file is 550 either way) but before 150, which
     // would announce a connection that cannot exist.
     await job.onFailure?.();
-    session.reply(Reply.CannotOpenData, 'Use PORT, EPRT, PASV or EPSV first.');
+    session.reply(Reply.CannotOpenData, session.data.unpreparedReason);
     return;
   }
   const controller = new AbortController();

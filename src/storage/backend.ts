@@ -53,11 +53,22 @@ export interface Download {
   readonly fd?: number;
 }
 
+export interface ListOptions {
+  /**
+   * Read at most this many directory entries (limits.listing_max_entries), so one listing
+   * of a huge directory costs bounded time and memory. Entries the backend hides count too.
+   */
+  maxEntries?: number;
+}
+
+/** A directory's entries; `truncated` when `maxEntries` stopped the reading early. */
+export type DirectoryListing = FileStat[] & { truncated?: boolean };
+
 export interface StorageBackend {
   readonly capabilities: StorageCapabilities;
   stat(path: string): Promise<FileStat>;
   /** Entries of a directory (not "." or ".."). */
-  list(path: string): Promise<FileStat[]>;
+  list(path: string, options?: ListOptions): Promise<DirectoryListing>;
   /** Opens a file for reading from `start` (a start beyond the end is FERRY_ERR_BAD_RESTART). */
   read(path: string, options?: { start?: number }): Promise<Download>;
   write(path: string, options?: WriteOptions): Promise<Upload>;

@@ -10,13 +10,13 @@
  *
  * Names starting with the upload temp prefix are reserved (553) in every operation.
  */
-import { constants, createReadStream, createWriteStream, fchmod, fchown, ftruncate, promises as fs, write, writev, type Stats } from 'node:fs';
+import { constants, createReadStream, createWriteStream, fchmod, fchown, ftruncate, promises as fs, write, writev, type Dirent, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
 import { posix } from 'node:path';
 import type { Writable } from 'node:stream';
 import { FtpError, fromSystemError } from '../errors.js';
-import type { Download, FileStat, StorageBackend, StorageCapabilities, Upload, WriteOptions } from './backend.js';
+import type { DirectoryListing, Download, FileStat, ListOptions, StorageBackend, StorageCapabilities, Upload, WriteOptions } from './backend.js';
 import { closeFd, fstatFd, Jail, openFd, CAN_VERIFY_DESCRIPTORS, type DirectoryHandle } from './jail.js';
 import { assertNotReserved, isReservedName, uploadTempName } from './upload-temp.js';
 
@@ -81,6 +81,17 @@ async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Up to `max` entries of a directory, read a few at a time so a huge one is never read whole. */
+async function readDirectory(path: string, max: number): Promise<{ entries: Dirent[]; truncated: boolean }> {
+  const entries: Dirent[] = [];
+  // Leaving the loop early closes the directory handle.
+  for await (const entry of await fs.opendir(path)) {
+    if (entries.length >= max) return { entries, truncated: true };
+    entries.push(entry);
+  }
+  return { entries, truncated: false };
+}
+
 export class LocalStorage implements StorageBackend {
   readonly capabilities: StorageCapabilities = { resumeRead: true, resumeWrite: true, append: true };
   private readonly jail: Jail;
@@ -105,10 +116,11 @@ export class LocalStorage implements StorageBackend {
     return toFileStat(posix.basename(virtual) || '/', stats);
   }
 
-  async list(virtual: string): Promise<FileStat[]> {
+  async list(virtual: string, options: ListOptions = {}): Promise<DirectoryListing> {
     assertNotReserved(virtual);
     return this.jail.inDirectory(virtual, async (dir) => {
-      const entries = (await mapErrors(() => fs.readdir(dir.path, { withFileTypes: true }))).filter((entry) => !isReservedName(entry.name));
+      const read = await mapErrors(() => readDirectory(dir.path, options.maxEntries ?? Infinity));
+      const entries = read.entries.filter((entry) => !isReservedName(entry.name));
       const describe = async (name: string, isLink: boolean): Promise<FileStat | null> => {
         const path = posix.join(dir.path, name);
         try {
@@ -127,7 +139,9 @@ export class LocalStorage implements StorageBackend {
       for (let i = 0; i < links.length; i += LINK_CHECKS_AT_ONCE) {
         described.push(...(await Promise.all(links.slice(i, i + LINK_CHECKS_AT_ONCE).map((entry) => describe(entry.name, true)))));
       }
-      return described.filter((s): s is FileStat => s !== null);
+      const listing: DirectoryListing = described.filter((s): s is FileStat => s !== null);
+      if (read.truncated) listing.truncated = true;
+      return listing;
     });
   }
 

@@ -1,4 +1,5 @@
 /** Listings: LIST, NLST, MLSD over a data connection; MLST and STAT over the control one. */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Permission } from '../../auth/permissions.js';
 import { FtpError } from '../../errors.js';
 import {
@@ -8,9 +9,10 @@ import {
   stripListOptions,
   type EntryPermissions,
 } from '../../protocol/listing.js';
-import { baseName, hasWildcard, matchesGlob, parentPath } from '../../protocol/paths.js';
+import { compileGlob, matchCompiledGlob, type CompiledGlob } from '../../protocol/glob.js';
+import { baseName, hasWildcard, parentPath } from '../../protocol/paths.js';
 import { quotePath, Reply } from '../../protocol/replies.js';
-import type { FileStat } from '../../storage/backend.js';
+import type { DirectoryListing, FileStat } from '../../storage/backend.js';
 import { sendData } from '../data/transfer.js';
 import type { Session } from '../session.js';
 import { runTransfer } from '../transfer-runner.js';
@@ -19,26 +21,70 @@ import type { CommandContext, CommandSpec } from './types.js';
 interface Listing {
   path: string;
   entries: FileStat[];
+  /** limits.listing_max_entries stopped the directory reading early. */
+  truncated: boolean;
+}
+
+/** A directory's entries, at most limits.listing_max_entries of them (pure-ftpd truncates too, with a notice). */
+async function readDirectory(session: Session, path: string): Promise<DirectoryListing> {
+  const maxEntries = session.server.config.limits.listing_max_entries;
+  const listing = await session.store.list(path, { maxEntries });
+  if (listing.truncated) session.logger.warn({ path, maxEntries }, 'listing truncated at limits.listing_max_entries');
+  return listing;
+}
+
+/** The pattern, compiled, once it is within the configured caps (refused before any matching). */
+function compileLimitedGlob(session: Session, pattern: string): CompiledGlob {
+  const { glob_max_length: maxLength, glob_max_wildcards: maxWildcards } = session.server.config.limits;
+  const glob = pattern.length > maxLength ? null : compileGlob(pattern);
+  if (glob && glob.wildcards <= maxWildcards) return glob;
+  const reason = glob ? `more than ${maxWildcards} wildcards` : `longer than ${maxLength} characters`;
+  session.logger.info({ length: pattern.length, wildcards: glob?.wildcards }, `wildcard pattern refused: ${reason}`);
+  throw new FtpError('FERRY_ERR_GLOB_TOO_COMPLEX', `Wildcard pattern refused: ${reason}.`);
+}
+
+/** Entries matched between two turns of the event loop: a huge directory must not stall other sessions. */
+const MATCH_BATCH = 1024;
+
+/** The entries whose names match (a worst-case pattern costs ~50 us per 255-character name). */
+async function matching(glob: CompiledGlob, entries: readonly FileStat[]): Promise<FileStat[]> {
+  const matched: FileStat[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0 && i % MATCH_BATCH === 0) await yieldToEventLoop();
+    if (matchCompiledGlob(glob, entries[i]!.name)) matched.push(entries[i]!);
+  }
+  return matched;
 }
 
 /** What LIST/NLST/STAT show for an argument: a directory's entries, one file, or a glob's matches. */
 async function gather(session: Session, arg: string): Promise<Listing> {
   const target = stripListOptions(arg);
   const path = target === '' ? session.cwd : session.resolvePath(target);
-  const store = session.store;
-  const literal = await store.stat(path).catch((error: unknown) => {
+  const literal = await session.store.stat(path).catch((error: unknown) => {
     if (hasWildcard(baseName(path))) return null;
     throw error;
   });
   let entries: FileStat[];
+  let truncated = false;
   if (literal === null) {
-    const pattern = baseName(path);
-    entries = (await store.list(parentPath(path))).filter((entry) => matchesGlob(entry.name, pattern));
+    const glob = compileLimitedGlob(session, baseName(path));
+    const listing = await readDirectory(session, parentPath(path));
+    entries = await matching(glob, listing);
+    truncated = listing.truncated === true;
+  } else if (literal.type === 'directory') {
+    const listing = await readDirectory(session, path);
+    entries = listing;
+    truncated = listing.truncated === true;
   } else {
-    entries = literal.type === 'directory' ? await store.list(path) : [literal];
+    entries = [literal];
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { path, entries: entries.filter(listable) };
+  return { path, entries: entries.filter(listable), truncated };
+}
+
+/** The note that ends a truncated listing's reply. */
+function truncationNote(session: Session): string {
+  return `output truncated: only the first ${session.server.config.limits.listing_max_entries} directory entries were read`;
 }
 
 /** A name with CR or LF would break the line-based listing (and no FTP command can name it). */
@@ -52,13 +98,13 @@ function permissionsOf(session: Session): EntryPermissions {
 }
 
 /** Sends a listing as text over the data connection (always with CRLF line ends). */
-async function sendListing(context: CommandContext, path: string, lines: string[]): Promise<void> {
+async function sendListing(context: CommandContext, path: string, lines: string[], truncated: boolean): Promise<void> {
   const text = lines.map((line) => line + '\r\n').join('');
   await runTransfer(context.session, {
     verb: context.verb,
     path,
     opening: 'Here comes the directory listing.',
-    completion: 'Directory send OK.',
+    completion: truncated ? `Directory send OK (${truncationNote(context.session)}).` : 'Directory send OK.',
     // Listings are already CRLF; TYPE A conversion must not run twice.
     work: async (socket, options) => ({ bytes: await sendData(text, socket, { ...options, ascii: false }) }),
   });
@@ -84,9 +130,9 @@ export const listingCommands: CommandSpec[] = [
     needsLogin: true,
     permission: 'list',
     async handle(context) {
-      const { path, entries } = await gather(context.session, context.arg);
+      const { path, entries, truncated } = await gather(context.session, context.arg);
       const now = new Date();
-      await sendListing(context, path, entries.map((entry) => formatListLine(entry, now)));
+      await sendListing(context, path, entries.map((entry) => formatListLine(entry, now)), truncated);
     },
   },
   {
@@ -96,8 +142,8 @@ export const listingCommands: CommandSpec[] = [
     needsLogin: true,
     permission: 'list',
     async handle(context) {
-      const { path, entries } = await gather(context.session, context.arg);
-      await sendListing(context, path, entries.map((entry) => entry.name));
+      const { path, entries, truncated } = await gather(context.session, context.arg);
+      await sendListing(context, path, entries.map((entry) => entry.name), truncated);
     },
   },
   {
@@ -114,9 +160,10 @@ export const listingCommands: CommandSpec[] = [
         session.reply(Reply.ArgumentSyntaxError, `${quotePath(path)} is not a directory.`);
         return;
       }
-      const entries = (await session.store.list(path)).filter(listable);
+      const listing = await readDirectory(session, path);
       const can = permissionsOf(session);
-      await sendListing(context, path, entries.map((entry) => formatMlsxLine(entry, entry.name, session.mlstFacts, can)));
+      const lines = listing.filter(listable).map((entry) => formatMlsxLine(entry, entry.name, session.mlstFacts, can));
+      await sendListing(context, path, lines, listing.truncated === true);
     },
   },
   {
@@ -143,9 +190,11 @@ export const listingCommands: CommandSpec[] = [
         return;
       }
       if (!session.user?.permissions.has('list')) throw new FtpError('FERRY_ERR_PERMISSION');
-      const { path, entries } = await gather(session, arg);
+      const { path, entries, truncated } = await gather(session, arg);
       const now = new Date();
-      session.reply(Reply.FileStatus, [`Status of ${quotePath(path)}:`, ...entries.map((entry) => formatListLine(entry, now)), 'End of status']);
+      const lines = entries.map((entry) => formatListLine(entry, now));
+      if (truncated) lines.push(`(${truncationNote(session)})`);
+      session.reply(Reply.FileStatus, [`Status of ${quotePath(path)}:`, ...lines, 'End of status']);
     },
   },
 ];

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import { FtpError } from '../../errors.js';
 import { canonicalAddress } from '../../protocol/address.js';
 import { connectActive, type ActiveTarget } from './active-connector.js';
-import { PassiveListener } from './passive-listener.js';
+import { EXPIRED_MESSAGE, PassiveListener } from './passive-listener.js';
 import type { PassivePortPool } from './port-pool.js';
 
 export interface DataChannelOptions {
@@ -16,6 +16,7 @@ export interface DataChannelOptions {
   remoteAddress: string;
   passivePromiscuous: boolean;
   connectFromPort20: boolean;
+  /** Active: time to connect at the transfer command. Passive: lifetime of the listener from PASV/EPSV. */
   connectTimeoutMs: number;
   onRefusedPassivePeer: (address: string) => void;
 }
@@ -23,17 +24,29 @@ export interface DataChannelOptions {
 export class DataChannel {
   private passive: PassiveListener | null = null;
   private active: ActiveTarget | null = null;
+  /** Bumped by reset(): a PASV still opening its listener then knows it was cancelled. */
+  private generation = 0;
 
   constructor(private readonly options: DataChannelOptions) {}
 
-  /** Opens a passive listener (closing any previous one) and returns its port. */
+  /**
+   * Opens a passive listener (closing any previous one: one per session) and returns its
+   * port. It closes itself after connectTimeoutMs unless a transfer has taken it by then.
+   */
   async preparePassive(): Promise<number> {
     this.reset();
+    const generation = this.generation;
     const listener = await PassiveListener.open(this.options.pool, {
       host: canonicalAddress(this.options.localAddress),
       allowedPeer: this.options.passivePromiscuous ? null : this.options.remoteAddress,
       onRefused: this.options.onRefusedPassivePeer,
+      lifetimeMs: this.options.connectTimeoutMs,
     });
+    if (generation !== this.generation) {
+      // The session ended (or was reset) while the port was being bound.
+      listener.close();
+      throw new FtpError('FERRY_ERR_DATA_CONNECT');
+    }
     this.passive = listener;
     return listener.port;
   }
@@ -45,10 +58,16 @@ export class DataChannel {
 
   /** Whether PASV/EPSV/PORT/EPRT has prepared a data connection for the next transfer. */
   get isPrepared(): boolean {
-    return this.passive !== null || this.active !== null;
+    return (this.passive !== null && !this.passive.hasExpired) || this.active !== null;
+  }
+
+  /** Why a transfer cannot have a data connection now (when it is not prepared). */
+  get unpreparedReason(): string {
+    return this.passive?.hasExpired ? EXPIRED_MESSAGE : 'Use PORT, EPRT, PASV or EPSV first.';
   }
 
   describe(): string {
+    if (this.passive?.hasExpired) return 'passive port released (no transfer used it in time)';
     if (this.passive) return `passive, listening on port ${this.passive.port}`;
     if (this.active) return `active, will connect to ${this.active.host} port ${this.active.port}`;
     return 'no data connection prepared';
@@ -60,7 +79,7 @@ export class DataChannel {
     this.passive = null;
     this.active = null;
     if (passive) {
-      const socket = await passive.waitForConnection(this.options.connectTimeoutMs, signal);
+      const socket = await passive.waitForConnection(signal);
       passive.detach();
       return socket;
     }
@@ -77,6 +96,7 @@ export class DataChannel {
 
   /** Drops whatever was prepared (a new PASV, REIN, ABOR, session end). */
   reset(): void {
+    this.generation++;
     this.passive?.close();
     this.passive = null;
     this.active = null;

@@ -3,6 +3,10 @@
  * connection from the allowed peer, then closes the listener (releasing the port).
  * Connections from other addresses are refused and logged (data-connection theft,
  * vsftpd's pasv_promiscuous=NO), and the legitimate client can still connect.
+ *
+ * The listener lives at most `lifetimeMs` from PASV/EPSV (timeouts.data_connect) unless a
+ * transfer takes its connection: a client that asks for a port and never uses it cannot
+ * hold a pooled port, nor an accepted-but-unused connection, for longer than that.
  */
 import type { Socket } from 'node:net';
 import { FtpError } from '../../errors.js';
@@ -14,18 +18,33 @@ export interface PassiveListenerOptions {
   /** Only this address may connect; null accepts anyone. */
   allowedPeer: string | null;
   onRefused: (address: string) => void;
+  /** From PASV to the transfer taking the connection; past it the listener closes itself. */
+  lifetimeMs: number;
 }
+
+export const EXPIRED_MESSAGE = "Can't open data connection: the passive port was released because no transfer used it in time; send PASV or EPSV again.";
 
 export class PassiveListener {
   private accepted: Socket | null = null;
   private waiter: { resolve: (socket: Socket) => void; reject: (error: Error) => void } | null = null;
   private closed = false;
+  private expired = false;
+  private readonly lifetime: NodeJS.Timeout;
 
   private constructor(
     private readonly bound: BoundListener,
     private readonly options: PassiveListenerOptions,
   ) {
     bound.server.on('connection', (socket) => this.onConnection(socket));
+    this.lifetime = setTimeout(() => {
+      this.expired = true;
+      this.close();
+    }, options.lifetimeMs);
+  }
+
+  /** The lifetime ran out (the port and any accepted connection are released). */
+  get hasExpired(): boolean {
+    return this.expired;
   }
 
   static async open(pool: PassivePortPool, options: PassiveListenerOptions): Promise<PassiveListener> {
@@ -50,15 +69,13 @@ export class PassiveListener {
     this.waiter = null;
   }
 
-  /** The accepted connection, waiting up to `timeoutMs` for the client to connect. */
-  waitForConnection(timeoutMs: number, signal?: AbortSignal): Promise<Socket> {
+  /** The accepted connection, waiting for the client to connect until the listener's lifetime ends. */
+  waitForConnection(signal?: AbortSignal): Promise<Socket> {
+    if (this.closed) return Promise.reject(this.closedError(EXPIRED_MESSAGE));
     if (this.accepted) return Promise.resolve(this.accepted);
-    if (this.closed) return Promise.reject(new FtpError('FERRY_ERR_DATA_CONNECT'));
     return new Promise<Socket>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new FtpError('FERRY_ERR_DATA_CONNECT', "Can't open data connection: the client did not connect in time.")), timeoutMs);
       const onAbort = () => fail(new FtpError('FERRY_ERR_DATA_ABORTED'));
       const done = () => {
-        clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         this.waiter = null;
       };
@@ -78,12 +95,18 @@ export class PassiveListener {
     });
   }
 
+  /** Why the connection cannot be had: `expiredMessage` says it when the lifetime ran out. */
+  private closedError(expiredMessage: string): FtpError {
+    return this.expired ? new FtpError('FERRY_ERR_DATA_CONNECT', expiredMessage) : new FtpError('FERRY_ERR_DATA_CONNECT');
+  }
+
   /** Stops listening; an accepted but unused connection is closed too. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.lifetime);
     this.bound.release();
-    if (this.waiter) this.waiter.reject(new FtpError('FERRY_ERR_DATA_CONNECT'));
+    if (this.waiter) this.waiter.reject(this.closedError("Can't open data connection: the client did not connect in time."));
     this.accepted?.destroy();
   }
 
