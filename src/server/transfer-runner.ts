@@ -124,6 +124,7 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
     } else {
       const reply = failureReply(error);
       if (reply.code === 'FERRY_ERR_STORAGE') session.logger.error({ err: error }, 'transfer failed');
+      else session.logger.warn({ verb: job.verb, path: job.path, code: reply.code, reason: reply.message }, 'transfer failed');
       session.reply(reply.reply, reply.message);
     }
   } finally {
