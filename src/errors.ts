@@ -21,6 +21,10 @@ export const ERRORS = {
   FERRY_ERR_NO_PASSIVE_PORT: { reply: Reply.CannotOpenData, message: 'No passive port available; try again later.' },
   FERRY_ERR_DATA_CONNECT: { reply: Reply.CannotOpenData, message: "Can't open data connection." },
   FERRY_ERR_DATA_ABORTED: { reply: Reply.TransferAborted, message: 'Connection closed; transfer aborted.' },
+  FERRY_ERR_UPLOAD_TRUNCATED: {
+    reply: Reply.TransferAborted,
+    message: 'Data connection closed without a clean end of file; upload discarded.',
+  },
   FERRY_ERR_TLS_REUSE: {
     reply: Reply.DataTlsRefused,
     message: 'TLS session of the data connection must resume the control connection\'s session (session reuse required).',

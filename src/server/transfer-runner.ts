@@ -11,6 +11,7 @@ import { events, type TransferEvent } from '../observability/events.js';
 import { Reply } from '../protocol/replies.js';
 import type { TransferOptions } from './data/transfer.js';
 import type { Session } from './session.js';
+import { CloseNotifyWatch } from './tls/close-notify.js';
 import { secureDataSocket } from './tls/secure-socket.js';
 
 /** Errors that mean the data connection itself broke (426), not the storage. */
@@ -26,6 +27,8 @@ export interface TransferJob {
   path: string;
   /** Text of the 150 reply. */
   opening: string;
+  /** The client sends the bytes (STOR, APPE, STOU): only a clean close completes it. */
+  upload?: boolean;
   /** Text of the 226 reply. */
   completion?: string;
   /** Moves the bytes; resolves with how many (and whether sendfile carried them). */
@@ -71,6 +74,8 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
   const controller = new AbortController();
   const started = Date.now();
   let socket: Socket | null = null;
+  /** The TCP connection under a TLS one (closed with it). */
+  let tcp: Socket | null = null;
   let bytes = 0;
   let zeroCopy = false;
   let outcome: TransferEvent['outcome'] = 'failed';
@@ -84,20 +89,28 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
   };
   session.reply(Reply.FileStatusOk, job.opening);
   try {
-    socket = await session.data.open(controller.signal);
+    socket = tcp = await session.data.open(controller.signal);
+    let endedCleanly: (() => boolean) | undefined;
     if (session.protection === 'P' && session.tlsContext) {
       const tlsConfig = session.server.config.tls;
-      socket = await secureDataSocket(socket, {
+      const watch = job.upload ? new CloseNotifyWatch(tcp) : null;
+      const secure = await secureDataSocket(watch?.relay ?? tcp, {
         context: session.tlsContext,
         handshakeTimeoutMs: tlsConfig.handshake_timeout * 1000,
         requireReuse: tlsConfig.session_reuse,
         signal: controller.signal,
       });
+      socket = secure;
+      if (watch) {
+        watch.observe(secure);
+        endedCleanly = () => watch.endedCleanly(tlsConfig.strict_upload_eof);
+      }
     }
     ({ bytes, zeroCopy = false } = await job.work(socket, {
       ascii: session.transferType === 'A',
       idleTimeoutMs: session.server.config.timeouts.data_idle * 1000,
       signal: controller.signal,
+      endedCleanly,
     }));
     outcome = 'complete';
     // 226 means "data connection closed": close it first (its bytes are already flushed).
@@ -111,10 +124,12 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
     } else {
       const reply = failureReply(error);
       if (reply.code === 'FERRY_ERR_STORAGE') session.logger.error({ err: error }, 'transfer failed');
+      else session.logger.warn({ verb: job.verb, path: job.path, code: reply.code, reason: reply.message }, 'transfer failed');
       session.reply(reply.reply, reply.message);
     }
   } finally {
     socket?.destroy();
+    tcp?.destroy();
     session.transfer = null;
     const event: TransferEvent = { session, verb: job.verb, path: job.path, bytes, durationMs: Date.now() - started, outcome, zeroCopy };
     events.transfer.publish(event);

@@ -36,6 +36,7 @@ async function upload(session: Session, verb: string, path: string, options: Wri
   await runTransfer(session, {
     verb,
     path,
+    upload: true,
     opening,
     completion,
     work: async (socket, transferOptions) => {

@@ -9,12 +9,19 @@ import { pipeline } from 'node:stream/promises';
 import { FtpError } from '../../errors.js';
 import type { Download, Upload } from '../../storage/backend.js';
 import { CrlfToLf, LfToCrlf } from './ascii.js';
+import { resetByPeer } from './peer-reset.js';
 import { receiveFileZeroCopy, sendFileZeroCopy } from './zero-copy.js';
 
 export interface TransferOptions {
   ascii: boolean;
   idleTimeoutMs: number;
   signal: AbortSignal;
+  /**
+   * Uploads: judges, when the data connection emits 'end', whether the client closed it
+   * cleanly (TLS data connections pass the close_notify policy here). Without it: a TCP
+   * FIN, not a reset.
+   */
+  endedCleanly?: () => boolean;
 }
 
 /** Makes a stalled data connection fail instead of hanging the session forever. */
@@ -67,9 +74,19 @@ export async function receiveUpload(socket: Socket, upload: Upload, options: Tra
   return { bytes: await receiveData(socket, upload.stream, options), zeroCopy: false };
 }
 
-/** Client to server (STOR, APPE, STOU). Resolves with the bytes written to the destination. */
+/**
+ * Client to server (STOR, APPE, STOU). Resolves with the bytes written to the destination,
+ * and only when the client ended the upload cleanly: a reset or truncated connection can
+ * look like an ordinary end of stream (see peer-reset.ts, and `pipeline` resolves for
+ * it), so it rejects with FERRY_ERR_UPLOAD_TRUNCATED rather than let a partial file be
+ * committed.
+ */
 export async function receiveData(socket: Socket, destination: Writable, options: TransferOptions): Promise<number> {
   armIdleTimeout(socket, options.idleTimeoutMs);
+  const endedCleanly = options.endedCleanly ?? (() => !resetByPeer(socket));
+  let clean = false;
+  // Judged at once: our side closes soon after 'end', and the kernel's answer with it.
+  socket.once('end', () => (clean = endedCleanly()));
   let bytes = 0;
   const stages: NodeJS.ReadWriteStream[] = options.ascii ? [new CrlfToLf()] : [];
   const counted = stages.length > 0 ? stages[stages.length - 1]! : socket;
@@ -77,5 +94,6 @@ export async function receiveData(socket: Socket, destination: Writable, options
     bytes += chunk.length;
   });
   await pipeline([socket, ...stages, destination], { signal: options.signal });
+  if (!clean) throw new FtpError('FERRY_ERR_UPLOAD_TRUNCATED');
   return bytes;
 }

@@ -3,6 +3,7 @@
  * on the implicit listener, and data connections under PROT P.
  */
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { FtpError } from '../../errors.js';
 import { FTP_ALPN } from './tls-provider.js';
@@ -13,8 +14,11 @@ export interface ServerTlsOptions {
   signal?: AbortSignal;
 }
 
-/** Wraps `socket` as a TLS server socket (reading starts at once, so the ClientHello is not missed). */
-export function wrapServerSocket(socket: Socket, context: SecureContext): TLSSocket {
+/**
+ * Wraps `socket` as a TLS server socket (reading starts at once, so the ClientHello is not
+ * missed). A TCP socket is wrapped natively; another Duplex is read through JavaScript.
+ */
+export function wrapServerSocket(socket: Socket | Duplex, context: SecureContext): TLSSocket {
   return new TLSSocket(socket, { isServer: true, secureContext: context, ALPNProtocols: [FTP_ALPN] });
 }
 
@@ -51,7 +55,7 @@ export function handshake(secure: TLSSocket, options: Omit<ServerTlsOptions, 'co
  * control connection's TLS session (only tickets issued on this control connection
  * decrypt, see TlsProvider), else the transfer is refused with 522 as vsftpd does.
  */
-export async function secureDataSocket(socket: Socket, options: ServerTlsOptions & { requireReuse: boolean }): Promise<TLSSocket> {
+export async function secureDataSocket(socket: Socket | Duplex, options: ServerTlsOptions & { requireReuse: boolean }): Promise<TLSSocket> {
   let secure: TLSSocket;
   try {
     secure = await handshake(wrapServerSocket(socket, options.context), options);
