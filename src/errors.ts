@@ -20,6 +20,13 @@ export const ERRORS = {
   FERRY_ERR_NO_PASSIVE_PORT: { reply: Reply.CannotOpenData, message: 'No passive port available; try again later.' },
   FERRY_ERR_DATA_CONNECT: { reply: Reply.CannotOpenData, message: "Can't open data connection." },
   FERRY_ERR_DATA_ABORTED: { reply: Reply.TransferAborted, message: 'Connection closed; transfer aborted.' },
+  // Connections refused at accept, and logins refused for abuse (421, then the socket is destroyed).
+  FERRY_ERR_SHUTTING_DOWN: { reply: Reply.ServiceNotAvailable, message: 'Server shutting down.' },
+  FERRY_ERR_NO_DESCRIPTORS: { reply: Reply.ServiceNotAvailable, message: 'Server busy; try again later.' },
+  FERRY_ERR_BANNED: { reply: Reply.ServiceNotAvailable, message: 'Too many failed logins from your address; try again later.' },
+  FERRY_ERR_CONNECTION_RATE: { reply: Reply.ServiceNotAvailable, message: 'Too many connections from your address; slow down.' },
+  FERRY_ERR_TOO_MANY_CLIENTS: { reply: Reply.ServiceNotAvailable, message: 'Too many users connected; try again later.' },
+  FERRY_ERR_TOO_MANY_PER_ADDRESS: { reply: Reply.ServiceNotAvailable, message: 'Too many connections from your address.' },
   FERRY_ERR_TLS_REUSE: {
     reply: Reply.DataTlsRefused,
     message: 'TLS session of the data connection must resume the control connection\'s session (session reuse required).',
