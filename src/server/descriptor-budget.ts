@@ -17,7 +17,8 @@ const MIN_SAMPLE_INTERVAL_MS = 50;
 const SAMPLE_COST_FACTOR = 20;
 
 export class DescriptorBudget {
-  private readonly limit: number | null;
+  /** Null when the limit or the count is unknown (not Linux): nothing is checked. */
+  private limit: number | null;
   private sampled = 0;
   private sampledAt = -Infinity;
   private acceptedSinceSample = 0;
@@ -41,7 +42,7 @@ export class DescriptorBudget {
     const now = performance.now();
     if (now - this.sampledAt >= this.intervalMs) this.sample(now);
     else this.acceptedSinceSample++;
-    return this.limit - (this.sampled + this.acceptedSinceSample) >= this.reserve;
+    return this.limit === null || this.limit - this.inUse >= this.reserve;
   }
 
   /** Descriptors in use at the last sample plus connections accepted since. */
@@ -51,16 +52,25 @@ export class DescriptorBudget {
 
   private sample(now: number): void {
     const started = performance.now();
-    this.sampled = countOpenDescriptors();
+    const count = countOpenDescriptors();
+    if (count === null) {
+      this.limit = null;
+      return;
+    }
+    this.sampled = count;
     this.intervalMs = Math.max(MIN_SAMPLE_INTERVAL_MS, (performance.now() - started) * SAMPLE_COST_FACTOR);
     this.sampledAt = now;
     this.acceptedSinceSample = 0;
   }
 }
 
-function countOpenDescriptors(): number {
-  // One entry is the descriptor readdir itself opened on /proc/self/fd.
-  return readdirSync('/proc/self/fd').length - 1;
+function countOpenDescriptors(): number | null {
+  try {
+    // One entry is the descriptor readdir itself opened on /proc/self/fd.
+    return readdirSync('/proc/self/fd').length - 1;
+  } catch {
+    return null;
+  }
 }
 
 /** "Max open files  1024  4096  files" from /proc/self/limits (Linux), else null. */

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
 import { Defender, type DefenderOptions } from '../../src/server/defender.js';
+import { DescriptorBudget } from '../../src/server/descriptor-budget.js';
 import { ConnectionRateLimiter } from '../../src/server/rate-limiter.js';
 import { parseAddressRange } from '../../src/protocol/address.js';
 
@@ -136,5 +137,21 @@ describe('address ranges', () => {
     for (const bad of ['', 'example.com', '192.0.2.0/33', '::/129', '192.0.2.1/', '192.0.2.1/x', '300.1.1.1']) {
       assert.equal(parseAddressRange(bad), null, bad);
     }
+  });
+});
+
+describe('descriptor budget', () => {
+  test('reads the soft RLIMIT_NOFILE and refuses when fewer than the reserve are free', () => {
+    const roomy = new DescriptorBudget(1);
+    assert.ok((roomy.softLimit ?? 0) > 0, 'Linux: "Max open files" from /proc/self/limits');
+    assert.equal(roomy.admit(), true);
+    assert.ok(roomy.inUse > 2, `counted ${roomy.inUse} open descriptors`);
+    assert.equal(new DescriptorBudget(roomy.softLimit!).admit(), false, 'a reserve as large as the limit refuses everything');
+  });
+
+  test('reserve 0 turns the check off', () => {
+    const off = new DescriptorBudget(0);
+    assert.equal(off.softLimit, null);
+    assert.equal(off.admit(), true);
   });
 });
