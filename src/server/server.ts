@@ -128,9 +128,9 @@ export class FtpServer {
   }
 
   /**
-   * Why a new connection from `address` is refused, or null. Cheapest and most
-   * protective checks first; every connection takes a rate token, refused or not, so a
-   * flood stays refused.
+   * Why a new connection from `address` is refused, or null. The descriptor reserve and
+   * bans come first (they protect the server); past them every connection takes a rate
+   * token, even one then refused by max_clients or max_per_ip, so a flood stays refused.
    */
   private refusalFor(address: string): ErrorCode | null {
     const { config } = this.options;
