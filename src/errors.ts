@@ -25,6 +25,13 @@ export const ERRORS = {
     reply: Reply.TransferAborted,
     message: 'Data connection closed without a clean end of file; upload discarded.',
   },
+  // Connections refused at accept, and logins refused for abuse (421, then the socket is destroyed).
+  FERRY_ERR_SHUTTING_DOWN: { reply: Reply.ServiceNotAvailable, message: 'Server shutting down.' },
+  FERRY_ERR_NO_DESCRIPTORS: { reply: Reply.ServiceNotAvailable, message: 'Server busy; try again later.' },
+  FERRY_ERR_BANNED: { reply: Reply.ServiceNotAvailable, message: 'Too many failed logins from your address; try again later.' },
+  FERRY_ERR_CONNECTION_RATE: { reply: Reply.ServiceNotAvailable, message: 'Too many connections from your address; slow down.' },
+  FERRY_ERR_TOO_MANY_CLIENTS: { reply: Reply.ServiceNotAvailable, message: 'Too many users connected; try again later.' },
+  FERRY_ERR_TOO_MANY_PER_ADDRESS: { reply: Reply.ServiceNotAvailable, message: 'Too many connections from your address.' },
   FERRY_ERR_TLS_REUSE: {
     reply: Reply.DataTlsRefused,
     message: 'TLS session of the data connection must resume the control connection\'s session (session reuse required).',

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parsePortRange } from '../protocol/address.js';
+import { parseAddressRange, parsePortRange } from '../protocol/address.js';
 
 /** TLS policies, weakest first (vsftpd force_local_logins_ssl / force_local_data_ssl). */
 export const TLS_MODES = ['off', 'optional', 'login', 'required'] as const;
@@ -135,7 +135,13 @@ export const configSchema = z.strictObject({
       /** Seconds an address stays banned. */
       ban_time: seconds.default(900),
       /** Addresses or CIDR ranges never banned (e.g. "192.0.2.0/24", "::1"). */
-      allow: z.array(z.string().min(1)).default([]),
+      allow: z
+        .array(
+          z.string().refine((text) => parseAddressRange(text) !== null, {
+            message: 'expected an IP address or a CIDR range (IPv4 or IPv6), e.g. "192.0.2.0/24", "2001:db8::/32", "::1"',
+          }),
+        )
+        .default([]),
     })
     .prefault({}),
   log: z

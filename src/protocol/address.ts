@@ -109,3 +109,29 @@ export function parsePortRange(text: string): { min: number; max: number } | nul
   if (min < 1 || max > 65535 || min > max) return null;
   return { min, max };
 }
+
+export interface AddressRange {
+  /** Canonical network address (IPv4-mapped IPv6 becomes IPv4). */
+  address: string;
+  family: 'ipv4' | 'ipv6';
+  /** Prefix length; 32 or 128 for a single address. */
+  prefix: number;
+}
+
+/**
+ * An address ("192.0.2.7", "::1") or a CIDR range ("192.0.2.0/24", "2001:db8::/32"), or
+ * null when it is neither. IPv4-mapped IPv6 ("::ffff:192.0.2.7") is read as IPv4, as
+ * the server sees it.
+ */
+export function parseAddressRange(text: string): AddressRange | null {
+  const slash = text.indexOf('/');
+  const address = canonicalAddress((slash === -1 ? text : text.slice(0, slash)).trim());
+  const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : null;
+  if (family === null) return null;
+  const max = family === 'ipv4' ? 32 : 128;
+  if (slash === -1) return { address, family, prefix: max };
+  const prefixText = text.slice(slash + 1).trim();
+  if (!/^\d{1,3}$/.test(prefixText)) return null;
+  const prefix = Number(prefixText);
+  return prefix <= max ? { address, family, prefix } : null;
+}

@@ -9,14 +9,22 @@ import { isIP, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Authenticator, UserContext } from '../auth/authenticator.js';
 import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
+import { ERRORS, type ErrorCode } from '../errors.js';
+import { LogThrottle } from '../observability/log-throttle.js';
 import { canonicalAddress } from '../protocol/address.js';
 import { formatReply, Reply } from '../protocol/replies.js';
 import type { StorageBackend } from '../storage/backend.js';
 import { LocalStorage } from '../storage/local.js';
 import { defaultCommandTable } from './commands/table.js';
 import { PassivePortPool } from './data/port-pool.js';
+import { Defender } from './defender.js';
+import { DescriptorBudget } from './descriptor-budget.js';
+import { ConnectionRateLimiter } from './rate-limiter.js';
 import { Session, type ServerContext } from './session.js';
 import { TlsProvider } from './tls/tls-provider.js';
+
+/** How long a refused connection may take to receive its 421 before it is destroyed. */
+const REFUSAL_GRACE_MS = 1000;
 
 export interface FtpServerOptions {
   config: FerryConfig;
@@ -40,12 +48,19 @@ export class FtpServer {
   private readonly sessions = new Set<Session>();
   private readonly perAddress = new Map<string, number>();
   private readonly context: ServerContext;
+  private readonly descriptors: DescriptorBudget;
+  private readonly connectionRate: ConnectionRateLimiter;
+  private readonly refusalLog: LogThrottle;
   private shuttingDown = false;
 
   constructor(private readonly options: FtpServerOptions) {
     const { config, logger } = options;
     const tlsMode = effectiveTlsMode(config);
     const tls = tlsMode !== 'off' && config.tls.cert && config.tls.key ? new TlsProvider({ cert: config.tls.cert, key: config.tls.key }) : null;
+    const { limits, defender } = config;
+    this.descriptors = new DescriptorBudget(limits.reserved_descriptors);
+    this.connectionRate = new ConnectionRateLimiter({ rate: limits.connection_rate, burst: limits.connection_burst });
+    this.refusalLog = new LogThrottle(logger);
     this.context = {
       tls,
       tlsMode,
@@ -57,6 +72,14 @@ export class FtpServer {
       openStorage: options.openStorage ?? (async (user) => new LocalStorage(user.home)),
       masqueradeAddress: () => this.masqueradeAddress(),
       isShuttingDown: () => this.shuttingDown,
+      defender: new Defender({
+        enabled: defender.enabled,
+        threshold: defender.threshold,
+        observationMs: defender.observation_time * 1000,
+        banMs: defender.ban_time * 1000,
+        allow: defender.allow,
+        logger,
+      }),
     };
     this.listener = createServer((socket) => this.accept(socket, false));
     this.implicitListener = tls && config.tls.implicit ? createServer((socket) => this.accept(socket, true)) : null;
@@ -86,24 +109,13 @@ export class FtpServer {
   }
 
   private accept(socket: Socket, implicitTls: boolean): void {
-    const { config, logger } = this.options;
     const address = canonicalAddress(socket.remoteAddress ?? '');
-    const fromAddress = this.perAddress.get(address) ?? 0;
-    const refusal =
-      this.shuttingDown
-        ? 'Server shutting down.'
-        : config.max_clients > 0 && this.sessions.size >= config.max_clients
-          ? 'Too many users connected; try again later.'
-          : config.max_per_ip > 0 && fromAddress >= config.max_per_ip
-            ? 'Too many connections from your address.'
-            : null;
+    const refusal = this.refusalFor(address);
     if (refusal) {
-      logger.warn({ remote: address, reason: refusal }, 'connection refused');
-      socket.on('error', () => undefined);
-      socket.end(formatReply(Reply.ServiceNotAvailable, refusal));
+      this.refuse(socket, address, refusal);
       return;
     }
-    this.perAddress.set(address, fromAddress + 1);
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
     const session = new Session(socket, this.context);
     this.sessions.add(session);
     socket.once('close', () => {
@@ -113,6 +125,40 @@ export class FtpServer {
       else this.perAddress.delete(address);
     });
     session.start({ implicitTls });
+  }
+
+  /**
+   * Why a new connection from `address` is refused, or null. The descriptor reserve and
+   * bans come first (they protect the server); past them every connection takes a rate
+   * token, even one then refused by max_clients or max_per_ip, so a flood stays refused.
+   */
+  private refusalFor(address: string): ErrorCode | null {
+    const { config } = this.options;
+    if (this.shuttingDown) return 'FERRY_ERR_SHUTTING_DOWN';
+    if (!this.descriptors.admit()) return 'FERRY_ERR_NO_DESCRIPTORS';
+    if (this.context.defender.isBanned(address)) return 'FERRY_ERR_BANNED';
+    if (!this.connectionRate.take(address)) return 'FERRY_ERR_CONNECTION_RATE';
+    if (config.max_clients > 0 && this.sessions.size >= config.max_clients) return 'FERRY_ERR_TOO_MANY_CLIENTS';
+    if (config.max_per_ip > 0 && (this.perAddress.get(address) ?? 0) >= config.max_per_ip) return 'FERRY_ERR_TOO_MANY_PER_ADDRESS';
+    return null;
+  }
+
+  /**
+   * 421 and the end of the connection: the socket is destroyed as soon as the reply is
+   * written, or after a short grace, never waiting for the peer to close its side.
+   */
+  private refuse(socket: Socket, address: string, code: ErrorCode): void {
+    const fields = { remote: address, code, reason: ERRORS[code].message };
+    if (code === 'FERRY_ERR_NO_DESCRIPTORS') {
+      this.refusalLog.warn(code, { ...fields, inUse: this.descriptors.inUse, limit: this.descriptors.softLimit }, 'connection refused: descriptors low');
+    } else {
+      this.refusalLog.warn(code, fields, 'connection refused');
+    }
+    socket.on('error', () => undefined);
+    const destroy = () => socket.destroy();
+    const grace = setTimeout(destroy, REFUSAL_GRACE_MS).unref();
+    socket.once('close', () => clearTimeout(grace));
+    socket.end(formatReply(ERRORS[code].reply, ERRORS[code].message), destroy);
   }
 
   /** The configured PASV address, resolved now when it is a host name (it may change). */

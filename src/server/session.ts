@@ -22,6 +22,7 @@ import type { CommandTable } from './commands/table.js';
 import type { CommandContext } from './commands/types.js';
 import { DataChannel } from './data/data-channel.js';
 import type { PassivePortPool } from './data/port-pool.js';
+import type { Defender } from './defender.js';
 import { events } from '../observability/events.js';
 import { DEFAULT_POLICIES } from './policies.js';
 import { handshake, wrapServerSocket } from './tls/secure-socket.js';
@@ -50,6 +51,8 @@ export interface ServerContext {
   /** Address for 227 replies when a masquerade address is configured (resolved now). */
   masqueradeAddress(): Promise<string | null>;
   isShuttingDown(): boolean;
+  /** Scores failed logins per address and bans abusers (shared by all sessions). */
+  defender: Defender;
 }
 
 export interface RunningTransfer {

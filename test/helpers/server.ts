@@ -73,6 +73,8 @@ export async function startServer(overrides: Record<string, unknown> = {}, optio
           passive: { ports: '0' },
           log: { level: process.env.FERRY_TEST_LOG ?? 'silent' },
           shutdown_grace: 1,
+          // Tests that fail logins on purpose need not wait for each 530; defender tests set it.
+          defender: { failed_login_delay: 0 },
           ...(certificate ? { tls: { cert: certificate.cert, key: certificate.key, implicit_port: 0 } } : {}),
         },
         overrides,

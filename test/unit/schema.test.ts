@@ -91,6 +91,13 @@ describe('config schema: errors name their key', () => {
     rejectsKey({ host: 'localhost' }, 'host');
   });
 
+  test('defender.allow takes IPv4/IPv6 addresses and CIDR ranges; anything else names the key', () => {
+    const allow = ['192.0.2.0/24', '198.51.100.7', '2001:db8::/32', '::1'];
+    assert.deepEqual(validateConfig({ defender: { allow } }, 'test').defender.allow, allow);
+    assert.match(rejectsKey({ defender: { allow: ['192.0.2.0/24', 'office.example.com'] } }, 'defender.allow.1'), /defender\.allow\.1: expected an IP address or a CIDR range/);
+    rejectsKey({ defender: { allow: ['10.0.0.0/33'] } }, 'defender.allow.0');
+  });
+
   test('passive.address may be an IP address or a host name', () => {
     assert.equal(validateConfig({ passive: { address: '203.0.113.7' } }, 'test').passive.address, '203.0.113.7');
     assert.equal(validateConfig({ passive: { address: 'ftp.example.com' } }, 'test').passive.address, 'ftp.example.com');

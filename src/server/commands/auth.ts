@@ -1,8 +1,18 @@
 /** Login and session lifecycle: USER, PASS, ACCT, REIN, QUIT. */
 import { promises as fs } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ERRORS } from '../../errors.js';
 import { events } from '../../observability/events.js';
 import { Reply } from '../../protocol/replies.js';
+import type { Session } from '../session.js';
 import type { CommandSpec } from './types.js';
+
+/** The address is banned by the defender: 421 and the end of this connection. */
+function refuseBanned(session: Session): void {
+  const { reply, message } = ERRORS.FERRY_ERR_BANNED;
+  session.logger.debug({ code: 'FERRY_ERR_BANNED' }, 'login refused: address banned');
+  session.close(reply, message);
+}
 
 export const authCommands: CommandSpec[] = [
   {
@@ -40,12 +50,24 @@ export const authCommands: CommandSpec[] = [
         return;
       }
       session.pendingUser = null;
+      const { defender, config } = session.server;
+      // Checked before the password, so a banned address costs no hashing.
+      if (defender.isBanned(session.remoteAddress)) {
+        refuseBanned(session);
+        return;
+      }
       const user = await session.server.authenticator.authenticate(name, arg, { remoteAddress: session.remoteAddress });
       events.login.publish({ session, name, success: user !== null });
       if (!user) {
         session.loginFailures++;
         session.logger.warn({ user: name }, 'login failed');
-        if (session.loginFailures >= session.server.config.max_login_failures) {
+        const banned = defender.record(session.remoteAddress, 'login-failed');
+        // vsftpd delay_failed_login: a timer, not a thread; this session reads no command meanwhile.
+        await delay(config.defender.failed_login_delay * 1000);
+        if (banned) {
+          refuseBanned(session);
+        } else if (session.loginFailures >= config.max_login_failures) {
+          defender.record(session.remoteAddress, 'too-many-failures');
           session.close(Reply.ServiceNotAvailable, 'Too many failed logins; closing control connection.');
         } else {
           session.reply(Reply.NotLoggedIn, 'Login incorrect.');
