@@ -34,14 +34,26 @@ describe('config schema: defaults', () => {
     assert.deepEqual(config.anonymous, { enabled: false });
     assert.deepEqual(config.passive, { enabled: true, ports: { min: 50000, max: 50999 }, promiscuous: false });
     assert.deepEqual(config.active, { enabled: true, connect_from_port_20: true, promiscuous: false });
-    assert.deepEqual(config.timeouts, { idle: 300, data_connect: 30, data_idle: 300 });
+    assert.deepEqual(config.timeouts, { idle: 300, data_connect: 30, data_idle: 300, login: 60 });
+    assert.equal(config.tls.strict_upload_eof, true);
+    assert.deepEqual(config.limits, {
+      glob_max_length: 255,
+      glob_max_wildcards: 16,
+      listing_max_entries: 100_000,
+      max_pending_output: 1024 * 1024,
+      connection_rate: 50,
+      connection_burst: 200,
+      reserved_descriptors: 256,
+      zero_copy_threads: 64,
+    });
+    assert.deepEqual(config.defender, { enabled: true, failed_login_delay: 1, threshold: 10, observation_time: 600, ban_time: 900, allow: [] });
     assert.deepEqual(config.log, { format: 'text', level: 'info' });
   });
 
   test('a partly given section keeps the defaults of its other keys', () => {
     const config = validateConfig({ passive: { promiscuous: true }, timeouts: { idle: 60 } }, 'test');
     assert.deepEqual(config.passive, { enabled: true, ports: { min: 50000, max: 50999 }, promiscuous: true });
-    assert.deepEqual(config.timeouts, { idle: 60, data_connect: 30, data_idle: 300 });
+    assert.deepEqual(config.timeouts, { idle: 60, data_connect: 30, data_idle: 300, login: 60 });
   });
 
   test('the schema itself accepts an empty object', () => {
