@@ -4,7 +4,6 @@
  * transfers finish within a grace period).
  */
 import { lookup } from 'node:dns/promises';
-import { once } from 'node:events';
 import { isIP, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Authenticator, UserContext } from '../auth/authenticator.js';
@@ -185,7 +184,10 @@ export class FtpServer {
     for (const session of this.sessions) {
       if (!session.isBusy) session.close(Reply.ServiceNotAvailable, 'Server shutting down.');
     }
-    const allClosed = Promise.all([...this.sessions].map((session) => (session.socket.destroyed ? null : once(session.socket, 'close'))));
+    // Not events.once: it rejects when a socket errors on its way out (EPIPE to a vanished client).
+    const allClosed = Promise.all(
+      [...this.sessions].map((session) => (session.socket.destroyed ? null : new Promise((resolve) => session.socket.once('close', resolve)))),
+    );
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise((resolve) => (timer = setTimeout(resolve, graceMs)));
     await Promise.race([allClosed, graceOver]);
