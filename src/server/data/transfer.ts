@@ -15,6 +15,8 @@ export interface TransferOptions {
   ascii: boolean;
   idleTimeoutMs: number;
   signal: AbortSignal;
+  /** limits.zero_copy_threads: native transfers at once, past which files take the stream path. */
+  zeroCopyThreads: number;
 }
 
 /** Makes a stalled data connection fail instead of hanging the session forever. */
