@@ -52,26 +52,33 @@ typedef struct {
   int idle_timeout_ms;
   int receive; /* 1: socket -> file (splice), 0: file -> socket (sendfile) */
   int err;
-  int wake_fd;            /* eventfd written by cancel() */
+  int wake_fd;            /* eventfd written by cancel(); closed once settled (not left to GC) */
   atomic_int cancelled;
   /* Freed when both the JS object is collected and the thread's side is done. */
   atomic_int refs;
   napi_deferred deferred;
   napi_threadsafe_function tsfn;
-  /* Env teardown (a worker thread ending, or the process exiting) must not return while
-   * the thread still uses the descriptors or the threadsafe function, which Node frees. */
-  pthread_mutex_t lock;
-  pthread_cond_t finished_cond;
+  /* The thread is joined (on the JS thread) once it is done: env teardown (a worker
+   * ending, the process exiting) must not go on while it still uses the descriptors, the
+   * threadsafe function (which Node frees) or this addon's code (which a worker unloads). */
+  pthread_t thread;
+  int joined;
+  pthread_mutex_t lock; /* orders env_closing against the delivery */
   int env_closing;
-  int finished;
   int delivered; /* the completion went into the threadsafe function's queue */
 } Job;
 
+/* Every caller runs on the JS thread. */
+static void close_wake_fd(Job *job) {
+  if (job->wake_fd < 0) return;
+  close(job->wake_fd);
+  job->wake_fd = -1;
+}
+
 static void job_unref(Job *job) {
   if (atomic_fetch_sub(&job->refs, 1) != 1) return;
-  close(job->wake_fd);
+  close_wake_fd(job);
   pthread_mutex_destroy(&job->lock);
-  pthread_cond_destroy(&job->finished_cond);
   free(job);
 }
 
@@ -173,10 +180,8 @@ static void *thread_main(void *data) {
     job->delivered = napi_call_threadsafe_function(job->tsfn, job, napi_tsfn_nonblocking) == napi_ok;
     napi_release_threadsafe_function(job->tsfn, napi_tsfn_release);
   }
-  job->finished = 1;
-  pthread_cond_signal(&job->finished_cond);
   pthread_mutex_unlock(&job->lock);
-  /* Not touched again: settle() or, without a delivery, on_env_cleanup() drops our reference. */
+  /* Not touched again: settle() or, without a delivery, on_env_cleanup() joins us and drops our reference. */
   return NULL;
 }
 
@@ -195,23 +200,32 @@ static const char *errno_name(int err) {
   }
 }
 
+/* On the JS thread; after settle() the thread is gone and there is nothing to wake. */
 static void cancel_job(Job *job) {
   atomic_store(&job->cancelled, 1);
+  if (job->wake_fd < 0) return;
   uint64_t one = 1;
   ssize_t ignored = write(job->wake_fd, &one, sizeof one); /* a full counter is still readable */
   (void)ignored;
 }
 
-/* Env teardown: stop the thread and wait until it no longer uses descriptors or the tsfn. */
+/* On the JS thread, once the thread is done or about to be (it has nothing left that blocks). */
+static void join_thread(Job *job) {
+  if (job->joined) return;
+  pthread_join(job->thread, NULL);
+  job->joined = 1;
+}
+
+/* Env teardown: stop the thread at once and wait for it to end. */
 static void on_env_cleanup(void *data) {
   Job *job = data;
   pthread_mutex_lock(&job->lock);
   job->env_closing = 1;
-  cancel_job(job);
-  while (!job->finished) pthread_cond_wait(&job->finished_cond, &job->lock);
-  int delivered = job->delivered;
   pthread_mutex_unlock(&job->lock);
-  if (!delivered) job_unref(job);
+  cancel_job(job);
+  join_thread(job);
+  /* Delivered: Node hands the queued completion to settle() with a NULL env. */
+  if (!job->delivered) job_unref(job);
 }
 
 /* On the JS thread once the transfer thread is done (env is NULL when Node tears the tsfn down). */
@@ -235,9 +249,9 @@ static void settle(napi_env env, napi_value js_callback, void *context, void *da
       napi_reject_deferred(env, job->deferred, result);
     }
   }
-  /* The thread may still be leaving its critical section: let it, then drop its reference. */
-  pthread_mutex_lock(&job->lock);
-  pthread_mutex_unlock(&job->lock);
+  /* Only returns from thread_main are left after the delivery: a short wait. */
+  join_thread(job);
+  close_wake_fd(job);
   job_unref(job);
 }
 
@@ -258,13 +272,11 @@ static void release_js_side(napi_env env, void *data, void *hint) {
 static int start_thread(Job *job) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attr, THREAD_STACK_BYTES);
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
-  pthread_t thread;
-  int err = pthread_create(&thread, &attr, thread_main, job);
+  int err = pthread_create(&job->thread, &attr, thread_main, job);
   pthread_sigmask(SIG_SETMASK, &previous, NULL);
   pthread_attr_destroy(&attr);
   return err;
@@ -300,7 +312,6 @@ static napi_value start(napi_env env, Job *job) {
     return null_value;
   }
   pthread_mutex_init(&job->lock, NULL);
-  pthread_cond_init(&job->finished_cond, NULL);
   atomic_init(&job->cancelled, 0);
   napi_value name;
   napi_create_string_utf8(env, "ferry:zero-copy", NAPI_AUTO_LENGTH, &name);
