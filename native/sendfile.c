@@ -54,7 +54,8 @@ typedef struct {
   int err;
   int wake_fd;            /* eventfd written by cancel(); closed once settled (not left to GC) */
   atomic_int cancelled;
-  /* Freed when both the JS object is collected and the thread's side is done. */
+  /* Freed when both the JS side (the cancel function) is collected and the thread's side
+   * is done. Both are dropped on the JS thread; atomic for the record. */
   atomic_int refs;
   napi_deferred deferred;
   napi_threadsafe_function tsfn;
