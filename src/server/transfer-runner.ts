@@ -111,6 +111,7 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
       idleTimeoutMs: session.server.config.timeouts.data_idle * 1000,
       signal: controller.signal,
       endedCleanly,
+      zeroCopyThreads: session.server.config.limits.zero_copy_threads,
     }));
     outcome = 'complete';
     // 226 means "data connection closed": close it first (its bytes are already flushed).

@@ -22,6 +22,8 @@ export interface TransferOptions {
    * FIN, not a reset.
    */
   endedCleanly?: () => boolean;
+  /** limits.zero_copy_threads: native transfers at once, past which files take the stream path. */
+  zeroCopyThreads: number;
 }
 
 /** Makes a stalled data connection fail instead of hanging the session forever. */

@@ -3,14 +3,26 @@
  * through a small N-API addon (native/sendfile.c, built by `npm install` with node-gyp).
  * When the addon is missing, or FERRY_ZERO_COPY=0, transfers use the JavaScript stream
  * path; both are tested.
+ *
+ * Each native transfer holds a dedicated thread (never libuv's shared pool) until it ends,
+ * even while its peer is stalled. `zeroCopyThreads` bounds how many run at once; past it,
+ * transfers take the stream path, which holds no thread while the socket is idle.
  */
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 
+/** One transfer on its own native thread; cancel() wakes the thread at once. */
+interface NativeTransfer {
+  /** Bytes moved; rejects with an Error whose code is the errno name (ETIMEDOUT, ECANCELED...). */
+  done: Promise<number>;
+  cancel(): void;
+}
+
+/** Each call returns null when no thread could be started. */
 interface SendfileAddon {
-  sendfile(socketFd: number, fileFd: number, offset: number, count: number, idleTimeoutMs: number, control: Int32Array): Promise<number>;
-  receive(socketFd: number, fileFd: number, offset: number, count: 0, idleTimeoutMs: number, control: Int32Array): Promise<number>;
+  sendfile(socketFd: number, fileFd: number, offset: number, count: number, idleTimeoutMs: number): NativeTransfer | null;
+  receive(socketFd: number, fileFd: number, offset: number, idleTimeoutMs: number): NativeTransfer | null;
 }
 
 let addon: SendfileAddon | null | undefined;
@@ -41,38 +53,47 @@ function descriptorOf(socket: Socket): number | null {
 interface NativeOptions {
   idleTimeoutMs: number;
   signal: AbortSignal;
+  /** Most native transfers (threads) at once in this process; 0 disables zero-copy. */
+  zeroCopyThreads: number;
 }
+
+/** Native transfers running now, each on its own thread. */
+let runningThreads = 0;
 
 /**
  * Runs one native transfer on `socket`, or resolves null when this socket cannot take the
- * zero-copy path. The socket must not be read or written meanwhile (it is a fresh,
- * paused data connection).
+ * zero-copy path or every zero-copy thread is busy. The socket must not be read or
+ * written meanwhile (it is a fresh, paused data connection).
  */
 async function runNative(
   socket: Socket,
   options: NativeOptions,
-  call: (native: SendfileAddon, socketFd: number, control: Int32Array) => Promise<number>,
+  start: (native: SendfileAddon, socketFd: number) => NativeTransfer | null,
 ): Promise<number | null> {
   const native = zeroCopyAvailable() ? loadAddon() : null;
   const socketFd = descriptorOf(socket);
-  if (!native || socketFd === null) return null;
-  // The worker thread checks this flag; the descriptors stay open until it has stopped.
-  const control = new Int32Array(1);
-  const cancel = () => (control[0] = 1);
+  if (!native || socketFd === null || runningThreads >= options.zeroCopyThreads) return null;
+  const transfer = start(native, socketFd);
+  if (!transfer) return null;
+  runningThreads++;
+  // Cancelling only wakes the thread; the descriptors stay open until `done` settles.
+  const cancel = () => transfer.cancel();
   options.signal.addEventListener('abort', cancel, { once: true });
+  if (options.signal.aborted) cancel();
   try {
-    return await call(native, socketFd, control);
+    return await transfer.done;
   } finally {
+    runningThreads--;
     options.signal.removeEventListener('abort', cancel);
   }
 }
 
 /** Sends `count` bytes of the file `fileFd` from `offset` with sendfile(2). */
 export function sendFileZeroCopy(socket: Socket, fileFd: number, offset: number, count: number, options: NativeOptions): Promise<number | null> {
-  return runNative(socket, options, (native, socketFd, control) => native.sendfile(socketFd, fileFd, offset, count, options.idleTimeoutMs, control));
+  return runNative(socket, options, (native, socketFd) => native.sendfile(socketFd, fileFd, offset, count, options.idleTimeoutMs));
 }
 
 /** Writes what the client sends, until its end of file, into `fileFd` from offset 0 with splice(2). */
 export function receiveFileZeroCopy(socket: Socket, fileFd: number, options: NativeOptions): Promise<number | null> {
-  return runNative(socket, options, (native, socketFd, control) => native.receive(socketFd, fileFd, 0, 0, options.idleTimeoutMs, control));
+  return runNative(socket, options, (native, socketFd) => native.receive(socketFd, fileFd, 0, options.idleTimeoutMs));
 }
