@@ -1,8 +1,9 @@
 /**
  * The soak's record of what each path may hold: its committed versions (in order) and
- * the uploads tried on it. Upload contents are slices of one random pool, so a file read
- * back can be classified exactly: the current version (fine), an older committed version
- * (a lost update), a strict prefix of an upload tried there (a truncated upload that was
+ * the uploads tried on it. Upload contents are slices of one of two pools (random bytes
+ * for TYPE I; LF-ended text lines for TYPE A, sent with CRLF), so a file read back can be
+ * classified exactly: the current version (fine), an older committed version (a lost
+ * update), a strict prefix of an upload tried there (a truncated upload that was
  * committed), or anything else (corrupt).
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,10 +15,27 @@ export interface Version {
   size: number;
 }
 
-/** Where in the pool an upload's bytes come from. */
+/** Where an upload's bytes come from: a range of the binary pool, or whole lines of the text pool (as stored, LF-ended). */
 export interface Slice {
+  pool: 'binary' | 'text';
   offset: number;
   size: number;
+}
+
+const LF = 0x0a;
+
+/** Printable lines of 1 to 60 characters, each ended by LF, filling `bytes`. */
+function textPool(bytes: number): Buffer {
+  const alphabet = randomBytes(bytes).toString('base64');
+  const out = Buffer.alloc(bytes);
+  let at = 0;
+  while (at < bytes) {
+    const length = Math.min(1 + Math.floor(Math.random() * 60), bytes - at - 1);
+    out.write(alphabet.slice(at, at + length), at, 'latin1');
+    at += length;
+    out[at++] = LF;
+  }
+  return out;
 }
 
 export function sha256(data: Buffer): string {
@@ -25,21 +43,37 @@ export function sha256(data: Buffer): string {
 }
 
 export class Ledger {
-  readonly pool: Buffer;
+  private readonly pools: Record<Slice['pool'], Buffer>;
   private readonly committed = new Map<string, Version[]>();
   private readonly attempts = new Map<string, Slice[]>();
 
   constructor(poolBytes: number) {
-    this.pool = randomBytes(poolBytes);
+    this.pools = { binary: randomBytes(poolBytes), text: textPool(poolBytes >> 1) };
   }
 
   slice(size: number): Slice {
-    const s = Math.min(size, this.pool.length);
-    return { offset: Math.floor(Math.random() * (this.pool.length - s + 1)), size: s };
+    const s = Math.min(size, this.pools.binary.length);
+    return { pool: 'binary', offset: Math.floor(Math.random() * (this.pools.binary.length - s + 1)), size: s };
   }
 
+  /** Whole lines of text, about `size` bytes as stored. */
+  textSlice(size: number): Slice {
+    const text = this.pools.text;
+    const lineAfter = (at: number) => (at <= 0 ? 0 : text.indexOf(LF, at - 1) + 1);
+    const offset = lineAfter(Math.floor(Math.random() * Math.max(text.length - size, 1)));
+    const end = size === 0 ? offset : lineAfter(Math.min(offset + size, text.length));
+    return { pool: 'text', offset, size: end - offset };
+  }
+
+  /** The content the server should store. */
   bytes(slice: Slice): Buffer {
-    return this.pool.subarray(slice.offset, slice.offset + slice.size);
+    return this.pools[slice.pool].subarray(slice.offset, slice.offset + slice.size);
+  }
+
+  /** What the client sends: text lines end with CRLF on the wire (TYPE A). */
+  wire(slice: Slice): Buffer {
+    const stored = this.bytes(slice);
+    return slice.pool === 'binary' ? stored : Buffer.from(stored.toString('latin1').replaceAll('\n', '\r\n'), 'latin1');
   }
 
   attempt(path: string, slice: Slice): void {
@@ -73,7 +107,7 @@ export class Ledger {
     if (current?.hash === hash) return 'current';
     if ((this.committed.get(path) ?? []).some((v) => v.hash === hash)) return 'stale';
     const isPrefix = (this.attempts.get(path) ?? []).some(
-      (s) => content.length < s.size && this.pool.subarray(s.offset, s.offset + content.length).equals(content),
+      (s) => content.length < s.size && this.bytes(s).subarray(0, content.length).equals(content),
     );
     return isPrefix ? 'truncated' : 'corrupt';
   }

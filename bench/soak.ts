@@ -1,11 +1,15 @@
 /**
  * `npm run soak`: many concurrent clients doing mixed transfers against a Ferry child
- * process, with injected data-connection resets, ABORs, stalls and vanished clients.
+ * process, with injected data-connection resets (TYPE I and TYPE A), ABORs, stalls and
+ * vanished clients. A share of the clients (`--tls-share`, default 1 in 4) use explicit
+ * FTPS (AUTH TLS, PROT P, data TLS resuming the control session): clean uploads with
+ * close_notify, downloads, resets below TLS, and uploads ended by a bare TCP FIN without
+ * close_notify, which the default `tls.strict_upload_eof` must refuse with 426.
  * Checks every read-back against the committed versions (never a truncated or stale
  * file), that no `.ferry-upload-*` temp file is left, and that descriptors, listening
  * sockets and RSS return to their post-warm-up baseline. Bounded in time and count.
  *
- *   npm run soak -- --seconds 60 --clients 50 [--max-ops 100000]
+ *   npm run soak -- --seconds 60 --clients 50 [--max-ops 100000] [--tls-share 0.25]
  *
  * Prints a summary table; exits 1 on any integrity failure, protocol failure or leak.
  */
@@ -25,6 +29,8 @@ interface Options {
   seconds: number;
   clients: number;
   maxOps: number;
+  /** Fraction of the clients that use FTPS. */
+  tlsShare: number;
 }
 
 /** How far RSS may end above the baseline before it counts as a leak (the V8 heap keeps some of what it grew). */
@@ -33,11 +39,15 @@ const SETTLE_MS = 20_000;
 const WARMUP_MS = 3000;
 const MAX_DETAILS = 25;
 
-/** Op weights: plain transfers most, every disruption regularly. */
-const WEIGHTS: Record<OpKind, number> = {
+type Weights = Partial<Record<OpKind, number>>;
+
+/** Plain FTP op weights: plain transfers most, every disruption regularly. */
+const PLAIN_WEIGHTS: Weights = {
   put: 6,
+  get: 1,
   'put-ascii': 1,
   'put-reset': 2,
+  'put-ascii-reset': 1,
   'put-abor': 1,
   'put-stall': 1,
   'get-abor': 1,
@@ -46,35 +56,61 @@ const WEIGHTS: Record<OpKind, number> = {
   'vanish-get': 1,
 };
 
+/** FTPS op weights: clean transfers, resets below TLS, and truncations without close_notify. */
+const TLS_WEIGHTS: Weights = {
+  put: 4,
+  get: 2,
+  'put-reset': 2,
+  'put-fin': 2,
+};
+
 function parseOptions(argv: string[]): Options {
-  const options: Options = { seconds: 60, clients: 50, maxOps: 100_000 };
+  const options: Options = { seconds: 60, clients: 50, maxOps: 100_000, tlsShare: 0.25 };
   for (let i = 0; i < argv.length; i++) {
     const value = Number(argv[i + 1]);
     if (argv[i] === '--seconds') options.seconds = Math.min(Math.max(value, 1), 3600);
     else if (argv[i] === '--clients') options.clients = Math.min(Math.max(Math.floor(value), 1), 1000);
     else if (argv[i] === '--max-ops') options.maxOps = Math.max(Math.floor(value), 1);
-    else throw new Error(`unknown option ${argv[i]} (use --seconds N --clients N --max-ops N)`);
+    else if (argv[i] === '--tls-share') options.tlsShare = Math.min(Math.max(value, 0), 1);
+    else throw new Error(`unknown option ${argv[i]} (use --seconds N --clients N --max-ops N --tls-share 0..1)`);
     i++;
     if (!Number.isFinite(value)) throw new Error(`${argv[i - 1]} needs a number`);
   }
   return options;
 }
 
-function pickKind(): OpKind {
-  const total = OP_KINDS.reduce((sum, kind) => sum + WEIGHTS[kind], 0);
-  let r = Math.random() * total;
-  for (const kind of OP_KINDS) if ((r -= WEIGHTS[kind]) < 0) return kind;
-  return 'put';
+function picker(weights: Weights): () => OpKind {
+  const kinds = OP_KINDS.filter((kind) => (weights[kind] ?? 0) > 0);
+  const total = kinds.reduce((sum, kind) => sum + weights[kind]!, 0);
+  return () => {
+    let r = Math.random() * total;
+    for (const kind of kinds) if ((r -= weights[kind]!) < 0) return kind;
+    return kinds[0]!;
+  };
 }
 
+/** Client `i` uses FTPS when it brings the count of FTPS clients up to its share (spread evenly). */
+function usesTls(i: number, share: number): boolean {
+  return Math.floor((i + 1) * share) > Math.floor(i * share);
+}
+
+/** A row of the per-op table: the op, and whether it ran over FTPS. */
+function label(kind: OpKind, tls: boolean): string {
+  return tls ? `${kind} (tls)` : kind;
+}
+
+const ROWS = [...OP_KINDS.filter((kind) => PLAIN_WEIGHTS[kind]).map((kind) => label(kind, false)), ...OP_KINDS.filter((kind) => TLS_WEIGHTS[kind]).map((kind) => label(kind, true))];
+
 class Tally {
-  readonly ops = new Map<OpKind, { ok: number; failed: number }>();
+  readonly ops = new Map<string, { ok: number; failed: number }>();
   readonly integrity = new Map<string, number>();
   readonly details: string[] = [];
   protocolFailures = 0;
+  /** Complete uploads refused with 426. */
+  refusals = 0;
   totalOps = 0;
 
-  op(kind: OpKind, ok: boolean): void {
+  op(kind: string, ok: boolean): void {
     const entry = this.ops.get(kind) ?? { ok: 0, failed: 0 };
     if (ok) entry.ok++;
     else entry.failed++;
@@ -92,7 +128,7 @@ class Tally {
 }
 
 /** One client: its own folder and paths, ops until the deadline or the shared op budget runs out. */
-async function runClient(name: string, port: number, ledger: Ledger, tally: Tally, deadline: number, maxOps: number, kinds: () => OpKind): Promise<void> {
+async function runClient(name: string, port: number, ledger: Ledger, tally: Tally, deadline: number, maxOps: number, tls: boolean, kinds: () => OpKind): Promise<void> {
   const ctx: OpContext = {
     session: null,
     ledger,
@@ -100,13 +136,18 @@ async function runClient(name: string, port: number, ledger: Ledger, tally: Tall
     user: USER,
     password: PASSWORD,
     paths: [0, 1, 2].map((i) => `/${name}/file${i}.bin`),
+    tls,
     integrity: (kind, detail) => {
       tally.integrity.set(kind, (tally.integrity.get(kind) ?? 0) + 1);
       tally.detail(`integrity ${kind}: ${detail}`);
     },
+    refused: (detail) => {
+      tally.refusals++;
+      tally.detail(`refused: ${detail}`);
+    },
   };
   try {
-    ctx.session = await SoakSession.open(port, USER, PASSWORD);
+    ctx.session = await SoakSession.open(port, USER, PASSWORD, tls);
     await ctx.session.command(`MKD /${name}`, [257]);
   } catch (error) {
     tally.protocolFailures++;
@@ -118,11 +159,11 @@ async function runClient(name: string, port: number, ledger: Ledger, tally: Tall
     const kind = kinds();
     try {
       await OPS[kind](ctx);
-      tally.op(kind, true);
+      tally.op(label(kind, tls), true);
     } catch (error) {
-      tally.op(kind, false);
+      tally.op(label(kind, tls), false);
       tally.protocolFailures++;
-      tally.detail(`${name} ${kind}: ${(error as Error).message}`);
+      tally.detail(`${name} ${label(kind, tls)}: ${(error as Error).message}`);
       ctx.session?.vanish();
       ctx.session = null;
       await sleep(200);
@@ -178,16 +219,17 @@ async function main(): Promise<void> {
     const ledger = new Ledger(8 * 1024 * 1024);
     const tally = new Tally();
     process.stderr.write(`soak: ferry pid ${server.pid} on 127.0.0.1:${server.port}; warm-up ${WARMUP_MS / 1000} s\n`);
-    // Warm-up: code paths loaded, heap grown, pools created; then the baseline.
+    // Warm-up: code paths loaded (TLS too), heap grown, pools created; then the baseline.
     const warmDeadline = Date.now() + WARMUP_MS;
-    await Promise.all(Array.from({ length: 4 }, (_, i) => runClient(`warm${i}`, server.port, ledger, tally, warmDeadline, Infinity, () => 'put')));
+    await Promise.all(Array.from({ length: 4 }, (_, i) => runClient(`warm${i}`, server.port, ledger, tally, warmDeadline, Infinity, options.tlsShare > 0 && i === 0, () => 'put')));
     await sleep(1000);
     const baseline = processFigures(server.pid);
     const warmOps = tally.totalOps;
     tally.ops.clear();
     tally.totalOps = 0;
 
-    process.stderr.write(`soak: ${options.clients} clients for ${options.seconds} s (at most ${options.maxOps} ops)\n`);
+    const tlsClients = Array.from({ length: options.clients }, (_, i) => usesTls(i, options.tlsShare));
+    process.stderr.write(`soak: ${options.clients} clients (${tlsClients.filter(Boolean).length} FTPS) for ${options.seconds} s (at most ${options.maxOps} ops)\n`);
     const started = Date.now();
     const deadline = started + options.seconds * 1000;
     let peak = baseline;
@@ -195,7 +237,9 @@ async function main(): Promise<void> {
       const now = processFigures(server.pid);
       if (now.fds > peak.fds || now.rssBytes > peak.rssBytes) peak = { fds: Math.max(now.fds, peak.fds), listeners: Math.max(now.listeners, peak.listeners), rssBytes: Math.max(now.rssBytes, peak.rssBytes) };
     }, 500);
-    await Promise.all(Array.from({ length: options.clients }, (_, i) => runClient(`c${i}`, server.port, ledger, tally, deadline, options.maxOps, pickKind)));
+    const pickPlain = picker(PLAIN_WEIGHTS);
+    const pickTls = picker(TLS_WEIGHTS);
+    await Promise.all(tlsClients.map((tls, i) => runClient(`c${i}`, server.port, ledger, tally, deadline, options.maxOps, tls, tls ? pickTls : pickPlain)));
     clearInterval(sampler);
     const elapsed = (Date.now() - started) / 1000;
     const after = await settle(server.pid, baseline);
@@ -221,18 +265,19 @@ async function main(): Promise<void> {
     if (after.rssBytes > baseline.rssBytes + RSS_SLACK_BYTES) leaks.push(`RSS ${mib(baseline.rssBytes)} -> ${mib(after.rssBytes)}`);
 
     const rows: string[][] = [['op', 'ok', 'failed']];
-    for (const kind of OP_KINDS) {
-      const entry = tally.ops.get(kind) ?? { ok: 0, failed: 0 };
-      rows.push([kind, String(entry.ok), String(entry.failed)]);
+    for (const row of ROWS) {
+      const entry = tally.ops.get(row) ?? { ok: 0, failed: 0 };
+      rows.push([row, String(entry.ok), String(entry.failed)]);
     }
     rows.push(['total', String([...tally.ops.values()].reduce((a, e) => a + e.ok, 0)), String([...tally.ops.values()].reduce((a, e) => a + e.failed, 0))]);
     const integrityRows = [...new Set([...tally.integrity.keys(), ...scan.keys()])].map((k) => `${k}: ${(tally.integrity.get(k) ?? 0) + (scan.get(k) ?? 0)}`);
     const out = [
-      `Ferry soak: ${options.clients} clients, ${elapsed.toFixed(1)} s, ${tally.totalOps} ops (${warmOps} warm-up ops before the baseline)`,
+      `Ferry soak: ${options.clients} clients (${tlsClients.filter(Boolean).length} FTPS), ${elapsed.toFixed(1)} s, ${tally.totalOps} ops (${warmOps} warm-up ops before the baseline)`,
       '',
-      ...rows.map((r) => `  ${r[0]!.padEnd(12)} ${r[1]!.padStart(7)} ${r[2]!.padStart(7)}`),
+      ...rows.map((r) => `  ${r[0]!.padEnd(22)} ${r[1]!.padStart(7)} ${r[2]!.padStart(7)}`),
       '',
       `  protocol failures            ${tally.protocolFailures}`,
+      `  clean uploads refused (426)  ${tally.refusals}`,
       `  integrity failures (ops)     ${tally.integrityFailures}${integrityRows.length ? '  [' + integrityRows.join(', ') + ']' : ''}`,
       `  lost/truncated (final scan)  ${[...scan.values()].reduce((a, b) => a + b, 0)} of ${ledger.paths().length} paths`,
       `  leftover temp files          ${temps.length}`,
@@ -246,7 +291,7 @@ async function main(): Promise<void> {
       ...(tally.details.length ? ['', 'first findings:', ...tally.details.map((d) => '  ' + d)] : []),
     ];
     process.stdout.write(out.join('\n') + '\n');
-    const bad = tally.integrityFailures + scan.size + temps.length + strays.length + leaks.length + tally.protocolFailures;
+    const bad = tally.integrityFailures + scan.size + temps.length + strays.length + leaks.length + tally.protocolFailures + tally.refusals;
     exitCode = bad > 0 ? 1 : 0;
   } finally {
     await server.stop();
