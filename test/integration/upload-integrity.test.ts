@@ -138,6 +138,17 @@ for (const path of PATHS) {
       assert.equal(seen.at(-1)?.zeroCopy, path === 'zero-copy TYPE I' && zeroCopyAvailable(), 'the path under test carried the bytes');
     });
 
+    test('an empty upload, ended cleanly, gets 226 and an empty file (5 tries)', async () => {
+      // Under TLS the close_notify can arrive with the handshake, before the upload is read.
+      const target = join(server.root, 'empty.bin');
+      for (let i = 0; i < 5; i++) {
+        writeFileSync(target, OLD);
+        const final = await uploadCleanly(ftp, 'STOR empty.bin', Buffer.alloc(0));
+        assert.equal(final.code, 226, final.text);
+        assert.equal(statSync(target).size, 0);
+      }
+    });
+
     test('a reset mid-REST+STOR gets 426 and the upload is aborted, not committed', async () => {
       const target = join(server.root, 'resumed.bin');
       writeFileSync(target, OLD);

@@ -88,7 +88,10 @@ export async function receiveData(socket: Socket, destination: Writable, options
   const endedCleanly = options.endedCleanly ?? (() => !resetByPeer(socket));
   let clean = false;
   // Judged at once: our side closes soon after 'end', and the kernel's answer with it.
-  socket.once('end', () => (clean = endedCleanly()));
+  // A TLS upload can have ended already (an empty one whose close_notify came with the
+  // handshake): its watch recorded how, so it is judged now.
+  if (socket.readableEnded) clean = endedCleanly();
+  else socket.once('end', () => (clean = endedCleanly()));
   let bytes = 0;
   const stages: NodeJS.ReadWriteStream[] = options.ascii ? [new CrlfToLf()] : [];
   const counted = stages.length > 0 ? stages[stages.length - 1]! : socket;
