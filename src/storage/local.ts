@@ -36,8 +36,12 @@ const ftruncateFd = promisify(ftruncate);
 /** Longest file name most file systems accept, in bytes. */
 const MAX_NAME_BYTES = 255;
 
-/** Links in one listing resolved at once: each holds a descriptor while it is checked. */
-const LINK_CHECKS_AT_ONCE = 32;
+/**
+ * Entries of one listing stat'ed at once. libuv's thread pool is a shared FIFO queue: a
+ * listing that queued 100,000 stats at once would make every other session's file
+ * operation wait behind them. (A link also holds a descriptor while it is checked.)
+ */
+const STATS_AT_ONCE = 32;
 
 /**
  * O_NOFOLLOW: a link as last component is resolved by us (and checked), never silently.
@@ -133,11 +137,10 @@ export class LocalStorage implements StorageBackend {
           return null; // vanished, dangling or escaping link, unreadable: not listed
         }
       };
-      const plain = entries.filter((entry) => !entry.isSymbolicLink());
-      const links = entries.filter((entry) => entry.isSymbolicLink());
-      const described = await Promise.all(plain.map((entry) => describe(entry.name, false)));
-      for (let i = 0; i < links.length; i += LINK_CHECKS_AT_ONCE) {
-        described.push(...(await Promise.all(links.slice(i, i + LINK_CHECKS_AT_ONCE).map((entry) => describe(entry.name, true)))));
+      const described: (FileStat | null)[] = [];
+      for (let i = 0; i < entries.length; i += STATS_AT_ONCE) {
+        const batch = entries.slice(i, i + STATS_AT_ONCE);
+        described.push(...(await Promise.all(batch.map((entry) => describe(entry.name, entry.isSymbolicLink())))));
       }
       const listing: DirectoryListing = described.filter((s): s is FileStat => s !== null);
       if (read.truncated) listing.truncated = true;
