@@ -270,6 +270,8 @@ export class Session {
 
   /** Back to the state of a fresh connection (REIN). */
   resetLogin(): void {
+    // Only a logout starts a new login window: REIN before any login must not extend it.
+    const wasLoggedIn = this.user !== null;
     this.user = null;
     this.storage = null;
     this.pendingUser = null;
@@ -278,7 +280,7 @@ export class Session {
     this.epsvAll = false;
     this.mlstFacts = new Set(MLST_FACTS);
     this.data.reset();
-    this.armLoginTimer();
+    if (wasLoggedIn) this.armLoginTimer();
   }
 
   /** Sends an optional final reply, then closes the control connection. */
@@ -371,10 +373,13 @@ export class Session {
         return;
       }
     }
+    if (spec.opensDataConnection) this.data.claim();
     try {
       await spec.handle(context);
     } catch (error) {
       this.replyError(error);
+    } finally {
+      if (spec.opensDataConnection) this.data.unclaim();
     }
   }
 

@@ -217,6 +217,36 @@ describe('passive ports of sessions that never connect (timeouts.data_connect)',
   });
 });
 
+describe('passive lifetime and slow transfer commands', () => {
+  test('work a transfer command does before it needs the connection does not count against timeouts.data_connect', async () => {
+    const server = await startServer({ timeouts: { data_connect: 0.1 } });
+    try {
+      // Reading and stat'ing this many entries takes longer than the passive lifetime.
+      const big = join(server.root, 'big');
+      mkdirSync(big);
+      for (let i = 0; i < 20_000; i++) writeFileSync(join(big, `file-${i}.txt`), '');
+      const ftp = await login(server);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const data = await connectSocket(server.host, passivePort(await ftp.send('PASV')));
+        const listing = readAll(data);
+        const opening = await ftp.send('NLST big');
+        assert.equal(opening.code, 150, opening.lines.join(' | '));
+        assert.equal((await ftp.read(10_000)).code, 226);
+        assert.equal(lines(await listing).length, 20_000);
+      }
+      // A transfer command that fails before using the connection gives the lifetime back.
+      const port = passivePort(await ftp.send('PASV'));
+      assert.equal((await ftp.send('RETR missing.txt')).code, 550);
+      await sleep(400);
+      assert.equal((await ftp.send('LIST')).code, 425, 'the unused listener expired after all');
+      assert.ok(port > 0);
+      await ftp.quit();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('login timeout (timeouts.login)', () => {
   let server: TestServer;
   before(async () => {
@@ -242,6 +272,19 @@ describe('login timeout (timeouts.login)', () => {
     assert.equal(silentReply.code, 421);
     assert.equal(await silent.closedByServer(3000), true);
     assert.equal(await busy.closedByServer(3000), true);
+  });
+
+  test('REIN before logging in does not extend the time to log in', async () => {
+    const ftp = await FtpConnection.connect(server.host, server.port);
+    const started = Date.now();
+    let reply = await ftp.send('REIN');
+    for (let i = 0; i < 40 && reply.code === 220; i++) {
+      await sleep(100);
+      reply = await ftp.send('REIN');
+    }
+    assert.equal(reply.code, 421, reply.lines.join(' | '));
+    assert.ok(Date.now() - started < 3000);
+    assert.equal(await ftp.closedByServer(3000), true);
   });
 
   test('a logged-in session outlives the login timeout, and REIN starts it again', async () => {

@@ -73,6 +73,16 @@ export class DataChannel {
     return 'no data connection prepared';
   }
 
+  /** A transfer command has started: the passive listener no longer expires until it waits for the connection. */
+  claim(): void {
+    this.passive?.claim();
+  }
+
+  /** The command ended without taking the connection: the listener's lifetime runs again. */
+  unclaim(): void {
+    this.passive?.unclaim();
+  }
+
   /** The data connection for one transfer; the preparation is used up either way. */
   async open(signal: AbortSignal): Promise<Socket> {
     const { passive, active } = this;

@@ -29,17 +29,36 @@ export class PassiveListener {
   private waiter: { resolve: (socket: Socket) => void; reject: (error: Error) => void } | null = null;
   private closed = false;
   private expired = false;
-  private readonly lifetime: NodeJS.Timeout;
+  private lifetime: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly bound: BoundListener,
     private readonly options: PassiveListenerOptions,
   ) {
     bound.server.on('connection', (socket) => this.onConnection(socket));
+    this.armLifetime();
+  }
+
+  private armLifetime(): void {
     this.lifetime = setTimeout(() => {
       this.expired = true;
       this.close();
-    }, options.lifetimeMs);
+    }, this.options.lifetimeMs);
+  }
+
+  /**
+   * A transfer command has started: what it does before it needs the connection (reading
+   * a large directory, opening a file) must not count against the lifetime. The client
+   * then gets the full time again once the transfer waits for it (waitForConnection).
+   */
+  claim(): void {
+    clearTimeout(this.lifetime);
+    this.lifetime = undefined;
+  }
+
+  /** The command ended without using the connection (550, say): the lifetime runs again. */
+  unclaim(): void {
+    if (!this.closed && this.lifetime === undefined) this.armLifetime();
   }
 
   /** The lifetime ran out (the port and any accepted connection are released). */
@@ -73,6 +92,7 @@ export class PassiveListener {
   waitForConnection(signal?: AbortSignal): Promise<Socket> {
     if (this.closed) return Promise.reject(this.closedError(EXPIRED_MESSAGE));
     if (this.accepted) return Promise.resolve(this.accepted);
+    if (this.lifetime === undefined) this.armLifetime();
     return new Promise<Socket>((resolve, reject) => {
       const onAbort = () => fail(new FtpError('FERRY_ERR_DATA_ABORTED'));
       const done = () => {
