@@ -70,9 +70,12 @@ async function closeQuietly(stream: Writable): Promise<void> {
   await once(stream, 'close').catch(() => undefined);
 }
 
-/** A replaced file keeps its mode (and, when we may, its owner): overwriting must not widen access. */
+/**
+ * A replaced file keeps its mode (and, when we may, its owner): overwriting must not widen
+ * access. Never its setuid/setgid bits: the uploader's bytes would run as that owner.
+ */
 async function keepPermissions(fd: number, previous: Stats): Promise<void> {
-  await fchmodFd(fd, previous.mode & 0o7777);
+  await fchmodFd(fd, previous.mode & 0o1777);
   if (process.getuid?.() === 0) await fchownFd(fd, previous.uid, previous.gid);
 }
 

@@ -16,6 +16,11 @@ export interface SweepOptions {
   maxAgeMs: number;
   /** Directory entries looked at per sweep, over all roots. */
   maxEntries?: number;
+  /**
+   * At start-up this process has no uploads yet, so a temp file named with its own pid is
+   * a previous run's: in a container the server is pid 1 after every restart.
+   */
+  ownPidIsStale?: boolean;
   logger?: Logger;
 }
 
@@ -43,11 +48,12 @@ function outermost(roots: readonly string[]): string[] {
   return unique.filter((root) => !unique.some((other) => other !== root && root.startsWith(other.endsWith(sep) ? other : other + sep)));
 }
 
-async function isStale(path: string, name: string, maxAgeMs: number): Promise<boolean> {
+async function isStale(path: string, name: string, options: SweepOptions): Promise<boolean> {
   const pid = uploadTempPid(name);
+  if (pid !== null && options.ownPidIsStale && pid === process.pid) return true;
   if (pid !== null && !processAlive(pid)) return true;
   const stats = await fs.lstat(path);
-  return stats.isFile() && Date.now() - stats.mtimeMs > maxAgeMs;
+  return stats.isFile() && Date.now() - stats.mtimeMs > options.maxAgeMs;
 }
 
 export async function sweepUploadTemps(options: SweepOptions): Promise<SweepResult> {
@@ -73,7 +79,7 @@ export async function sweepUploadTemps(options: SweepOptions): Promise<SweepResu
       if (entry.isDirectory()) pending.push(path);
       else if (entry.isFile() && isReservedName(entry.name)) {
         try {
-          if (await isStale(path, entry.name, options.maxAgeMs)) {
+          if (await isStale(path, entry.name, options)) {
             await fs.unlink(path);
             result.removed.push(path);
             options.logger?.info({ path }, 'removed a stale upload temp file');
@@ -96,21 +102,21 @@ export const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
  * Sweeps now (resolving when done) and then every `intervalMs` on an unref'd timer;
  * `roots` is asked again each time, so new user homes are included.
  */
-export async function startTempSweeper(options: Omit<SweepOptions, 'roots'> & { roots: () => readonly string[]; intervalMs?: number }): Promise<{ stop(): void }> {
+export async function startTempSweeper(options: Omit<SweepOptions, 'roots' | 'ownPidIsStale'> & { roots: () => readonly string[]; intervalMs?: number }): Promise<{ stop(): void }> {
   let running = false;
-  const sweep = async () => {
+  const sweep = async (ownPidIsStale: boolean) => {
     if (running) return;
     running = true;
     try {
-      await sweepUploadTemps({ ...options, roots: options.roots() });
+      await sweepUploadTemps({ ...options, roots: options.roots(), ownPidIsStale });
     } catch (error) {
       options.logger?.error({ err: (error as Error).message }, 'upload temp sweep failed');
     } finally {
       running = false;
     }
   };
-  await sweep();
-  const timer = setInterval(() => void sweep(), options.intervalMs ?? SWEEP_INTERVAL_MS);
+  await sweep(true);
+  const timer = setInterval(() => void sweep(false), options.intervalMs ?? SWEEP_INTERVAL_MS);
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }

@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -123,6 +123,21 @@ describe('reserved temp names and moved links', () => {
   });
 });
 
+describe('replacing a file', () => {
+  test('keeps its mode but never its setuid/setgid bits (uploaded content must not become setuid)', async () => {
+    const { root, storage } = makeRoot();
+    const target = join(root, 'tool');
+    writeFileSync(target, 'old');
+    chmodSync(target, 0o6755);
+    const upload = await storage.write('/tool');
+    await write(upload.stream, 'new content');
+    upload.stream.end();
+    await upload.commit();
+    assert.equal(readFileSync(target, 'utf8'), 'new content');
+    assert.equal(lstatSync(target).mode & 0o7777, 0o755);
+  });
+});
+
 describe('temp sweeper', () => {
   test('removes temp files of dead processes and old ones, keeps live ones, never follows links', async () => {
     const dir = join(base, `sweep-${++count}`);
@@ -148,6 +163,10 @@ describe('temp sweeper', () => {
     assert.ok(existsSync(join(elsewhere, dead)), 'followed a link out of the root');
     assert.ok(existsSync(join(root, 'user.txt')));
     assert.equal(result.truncated, false);
+
+    // At start-up a file named with this process's own pid is a previous run's (pid 1 in a container).
+    const atStart = await sweepUploadTemps({ roots: [root], maxAgeMs: 600_000, ownPidIsStale: true });
+    assert.deepEqual(atStart.removed, [join(root, live)]);
 
     const bounded = await sweepUploadTemps({ roots: [root], maxAgeMs: 600_000, maxEntries: 2 });
     assert.equal(bounded.scanned, 2);
