@@ -4,25 +4,31 @@
  * When the addon is missing, or FERRY_ZERO_COPY=0, transfers use the JavaScript stream
  * path; both are tested.
  *
- * Each native transfer holds a dedicated thread (never libuv's shared pool) until it ends,
- * even while its peer is stalled. `zeroCopyThreads` bounds how many run at once; past it,
- * transfers take the stream path, which holds no thread while the socket is idle.
+ * Each native transfer holds one of the addon's own threads (never libuv's shared pool)
+ * until it ends, even while its peer is stalled. The addon reuses idle threads and lets
+ * them exit after a while without work. `zeroCopyThreads` bounds how many transfers run
+ * at once, and so how many threads exist; past it, transfers take the stream path, which
+ * holds no thread while the socket is idle.
  */
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 
-/** One transfer on its own native thread; cancel() wakes the thread at once. */
+/** One transfer on a native thread; the addon's cancel(id) wakes that thread at once. */
 interface NativeTransfer {
   /** Bytes moved; rejects with an Error whose code is the errno name (ETIMEDOUT, ECANCELED...). */
   done: Promise<number>;
-  cancel(): void;
+  id: number;
 }
 
-/** Each call returns null when no thread could be started. */
+/** Each start returns null when no thread could be started. */
 interface SendfileAddon {
   sendfile(socketFd: number, fileFd: number, offset: number, count: number, idleTimeoutMs: number): NativeTransfer | null;
   receive(socketFd: number, fileFd: number, offset: number, idleTimeoutMs: number): NativeTransfer | null;
+  /** Does nothing once the transfer has settled. */
+  cancel(id: number): void;
+  /** How long an idle thread waits for another transfer before it exits (30 s unless set). */
+  setThreadIdleTimeout(ms: number): void;
 }
 
 let addon: SendfileAddon | null | undefined;
@@ -57,7 +63,7 @@ interface NativeOptions {
   zeroCopyThreads: number;
 }
 
-/** Native transfers running now, each on its own thread. */
+/** Native transfers running now, each holding one of the addon's threads. */
 let runningThreads = 0;
 
 /**
@@ -77,7 +83,7 @@ async function runNative(
   if (!transfer) return null;
   runningThreads++;
   // Cancelling only wakes the thread; the descriptors stay open until `done` settles.
-  const cancel = () => transfer.cancel();
+  const cancel = () => native.cancel(transfer.id);
   options.signal.addEventListener('abort', cancel, { once: true });
   if (options.signal.aborted) cancel();
   try {
@@ -86,6 +92,11 @@ async function runNative(
     runningThreads--;
     options.signal.removeEventListener('abort', cancel);
   }
+}
+
+/** Tests shorten how long the addon keeps an idle thread; does nothing without the addon. */
+export function setZeroCopyThreadIdleTimeout(ms: number): void {
+  loadAddon()?.setThreadIdleTimeout(ms);
 }
 
 /** Sends `count` bytes of the file `fileFd` from `offset` with sendfile(2). */
