@@ -1,4 +1,5 @@
 /** Listings: LIST, NLST, MLSD over a data connection; MLST and STAT over the control one. */
+import { Readable } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Permission } from '../../auth/permissions.js';
 import { FtpError } from '../../errors.js';
@@ -11,7 +12,7 @@ import {
 } from '../../protocol/listing.js';
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from '../../protocol/glob.js';
 import { baseName, hasWildcard, parentPath } from '../../protocol/paths.js';
-import { quotePath, Reply } from '../../protocol/replies.js';
+import { formatReply, quotePath, Reply } from '../../protocol/replies.js';
 import type { DirectoryListing, FileStat } from '../../storage/backend.js';
 import { sendData } from '../data/transfer.js';
 import type { Session } from '../session.js';
@@ -97,17 +98,77 @@ function permissionsOf(session: Session): EntryPermissions {
   return { read: has('read'), write: has('write'), delete: has('delete'), rename: has('rename'), mkdir: has('mkdir'), list: has('list') };
 }
 
-/** Sends a listing as text over the data connection (always with CRLF line ends). */
-async function sendListing(context: CommandContext, path: string, lines: string[], truncated: boolean): Promise<void> {
-  const text = lines.map((line) => line + '\r\n').join('');
+/** Each entry's line, formatted only when it is asked for. */
+function* formatted(entries: readonly FileStat[], format: (entry: FileStat) => string): Generator<string> {
+  for (const entry of entries) yield format(entry);
+}
+
+/** Listing text is handed to the data connection in pieces of about this size. */
+const LISTING_CHUNK_BYTES = 16 * 1024;
+
+/** The lines as CRLF-ended text, in pieces of about LISTING_CHUNK_BYTES. */
+function* listingChunks(lines: Iterable<string>): Generator<Buffer> {
+  let pending = '';
+  for (const line of lines) {
+    pending += line + '\r\n';
+    if (pending.length >= LISTING_CHUNK_BYTES) {
+      yield Buffer.from(pending, 'utf8');
+      pending = '';
+    }
+  }
+  if (pending !== '') yield Buffer.from(pending, 'utf8');
+}
+
+/**
+ * Sends a listing as text over the data connection (always with CRLF line ends). The
+ * text is made as the connection takes it: a client that never reads holds the socket
+ * buffers and one piece, not the whole listing (up to limits.listing_max_entries lines).
+ */
+async function sendListing(context: CommandContext, path: string, lines: Iterable<string>, truncated: boolean): Promise<void> {
   await runTransfer(context.session, {
     verb: context.verb,
     path,
     opening: 'Here comes the directory listing.',
     completion: truncated ? `Directory send OK (${truncationNote(context.session)}).` : 'Directory send OK.',
-    // Listings are already CRLF; TYPE A conversion must not run twice.
-    work: async (socket, options) => ({ bytes: await sendData(text, socket, { ...options, ascii: false }) }),
+    work: async (socket, options) => {
+      const text = Readable.from(listingChunks(lines), { objectMode: false, highWaterMark: LISTING_CHUNK_BYTES });
+      // Listings are already CRLF; TYPE A conversion must not run twice.
+      return { bytes: await sendData(text, socket, { ...options, ascii: false }) };
+    },
   });
+}
+
+/** What one continuation line of a multi-line reply adds to it: " ", the text, CRLF. */
+function continuationBytes(line: string): number {
+  return Buffer.byteLength(line, 'utf8') + 3;
+}
+
+/**
+ * The lines of a STAT <path> reply, cut so the whole reply stays within
+ * limits.max_pending_output: past it the session would stop reading the client's
+ * commands anyway, and a listing is what LIST and MLSD are for.
+ */
+function statListingLines(session: Session, path: string, entries: readonly FileStat[], truncated: boolean): string[] {
+  const cap = session.server.config.limits.max_pending_output;
+  const header = `Status of ${quotePath(path)}:`;
+  const footer = [...(truncated ? [`(${truncationNote(session)})`] : []), 'End of status'];
+  const cutNote = `... output truncated at ${cap} bytes (limits.max_pending_output); use LIST or MLSD over a data connection`;
+  const frame = Buffer.byteLength(formatReply(Reply.FileStatus, [header, ...footer]), 'utf8');
+  const now = new Date();
+  const lines: string[] = [];
+  let bytes = frame;
+  /** How many lines still fit once the cut note is added. */
+  let fitWithNote = 0;
+  for (const line of formatted(entries, (entry) => formatListLine(entry, now))) {
+    bytes += continuationBytes(line);
+    if (bytes > cap) {
+      session.logger.warn({ path, cap, lines: fitWithNote, entries: entries.length }, 'STAT reply truncated at limits.max_pending_output');
+      return [header, ...lines.slice(0, fitWithNote), cutNote, ...footer];
+    }
+    lines.push(line);
+    if (bytes + continuationBytes(cutNote) <= cap) fitWithNote = lines.length;
+  }
+  return [header, ...lines, ...footer];
 }
 
 function statusLines(session: Session): string[] {
@@ -132,7 +193,7 @@ export const listingCommands: CommandSpec[] = [
     async handle(context) {
       const { path, entries, truncated } = await gather(context.session, context.arg);
       const now = new Date();
-      await sendListing(context, path, entries.map((entry) => formatListLine(entry, now)), truncated);
+      await sendListing(context, path, formatted(entries, (entry) => formatListLine(entry, now)), truncated);
     },
   },
   {
@@ -143,7 +204,7 @@ export const listingCommands: CommandSpec[] = [
     permission: 'list',
     async handle(context) {
       const { path, entries, truncated } = await gather(context.session, context.arg);
-      await sendListing(context, path, entries.map((entry) => entry.name), truncated);
+      await sendListing(context, path, formatted(entries, (entry) => entry.name), truncated);
     },
   },
   {
@@ -162,7 +223,7 @@ export const listingCommands: CommandSpec[] = [
       }
       const listing = await readDirectory(session, path);
       const can = permissionsOf(session);
-      const lines = listing.filter(listable).map((entry) => formatMlsxLine(entry, entry.name, session.mlstFacts, can));
+      const lines = formatted(listing.filter(listable), (entry) => formatMlsxLine(entry, entry.name, session.mlstFacts, can));
       await sendListing(context, path, lines, listing.truncated === true);
     },
   },
@@ -191,10 +252,7 @@ export const listingCommands: CommandSpec[] = [
       }
       if (!session.user?.permissions.has('list')) throw new FtpError('FERRY_ERR_PERMISSION');
       const { path, entries, truncated } = await gather(session, arg);
-      const now = new Date();
-      const lines = entries.map((entry) => formatListLine(entry, now));
-      if (truncated) lines.push(`(${truncationNote(session)})`);
-      session.reply(Reply.FileStatus, [`Status of ${quotePath(path)}:`, ...lines, 'End of status']);
+      session.reply(Reply.FileStatus, statListingLines(session, path, entries, truncated));
     },
   },
 ];

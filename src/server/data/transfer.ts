@@ -4,7 +4,7 @@
  * cancellation (ABOR) through an AbortSignal.
  */
 import type { Socket } from 'node:net';
-import { Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FtpError } from '../../errors.js';
 import type { Download, Upload } from '../../storage/backend.js';
@@ -32,9 +32,8 @@ function armIdleTimeout(socket: Socket, ms: number): void {
 }
 
 /** Server to client (RETR, listings). Resolves with the bytes read from the source. */
-export async function sendData(source: Readable | string, socket: Socket, options: TransferOptions): Promise<number> {
+export async function sendData(readable: Readable, socket: Socket, options: TransferOptions): Promise<number> {
   armIdleTimeout(socket, options.idleTimeoutMs);
-  const readable = typeof source === 'string' ? Readable.from([Buffer.from(source, 'utf8')]) : source;
   let bytes = 0;
   readable.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
