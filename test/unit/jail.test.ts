@@ -6,18 +6,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FtpError } from '../../src/errors.js';
 import { canVerifyDescriptors, CAN_VERIFY_DESCRIPTORS, Jail, warnIfConfinementRacy } from '../../src/storage/jail.js';
 import { LocalStorage } from '../../src/storage/local.js';
-import { sleep, waitFor } from '../helpers/timing.js';
-
-/** Long enough for a released opener to be scheduled and exit; it normally takes about a millisecond. */
-const RELEASE_GRACE_MS = 300;
+import { withBlockedOpener } from '../helpers/fifo.js';
 
 let base: string;
 let count = 0;
@@ -40,47 +36,6 @@ async function rejectsNotFound(promise: Promise<unknown>): Promise<void> {
   await assert.rejects(promise, (error: unknown) => error instanceof FtpError && error.code === 'FERRY_ERR_NOT_FOUND');
 }
 
-/**
- * A shell blocked opening one end of a FIFO: the kernel lets it go on (and exit) only
- * once someone opens the other end, so its exit shows whether the server opened it.
- */
-class BlockedOpener {
-  private readonly child: ChildProcess;
-  private readonly exited: Promise<unknown>;
-
-  constructor(fifo: string, end: 'read' | 'write') {
-    this.child = spawn('sh', ['-c', end === 'write' ? 'exec 3>"$0"' : 'exec 3<"$0"', fifo], { stdio: 'ignore' });
-    this.exited = once(this.child, 'exit');
-  }
-
-  /** Until the shell really waits in open() (else an early open of ours would go unnoticed). */
-  async waiting(): Promise<void> {
-    const wchan = `/proc/${this.child.pid}/wchan`;
-    const blocked = await waitFor(() => existsSync(wchan) && readFileSync(wchan, 'utf8') === 'wait_for_partner', 3000);
-    assert.ok(blocked, 'the opener never blocked on the FIFO');
-  }
-
-  async released(): Promise<boolean> {
-    return Promise.race([this.exited.then(() => true), sleep(RELEASE_GRACE_MS).then(() => false)]);
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
-    await this.exited;
-  }
-}
-
-async function withOpener(fifo: string, end: 'read' | 'write', attempt: () => Promise<void>): Promise<void> {
-  const opener = new BlockedOpener(fifo, end);
-  try {
-    await opener.waiting();
-    await attempt();
-    assert.equal(await opener.released(), false, `the server opened the FIFO (its ${end === 'write' ? 'read' : 'write'} end)`);
-  } finally {
-    await opener.stop();
-  }
-}
-
 describe('nothing is opened before it is checked', { skip: !CAN_VERIFY_DESCRIPTORS && 'needs /proc/self/fd' }, () => {
   test('RETR through a link to an outside folder (pub/dev -> /dev style) never opens the file there', async () => {
     const { root, storage } = makeRoot();
@@ -89,19 +44,19 @@ describe('nothing is opened before it is checked', { skip: !CAN_VERIFY_DESCRIPTO
     execFileSync('mkfifo', [join(devices, 'watchdog')]);
     mkdirSync(join(root, 'pub'));
     symlinkSync(devices, join(root, 'pub', 'dev'));
-    await withOpener(join(devices, 'watchdog'), 'write', () => rejectsNotFound(storage.read('/pub/dev/watchdog')));
+    await withBlockedOpener(join(devices, 'watchdog'), 'write', () => rejectsNotFound(storage.read('/pub/dev/watchdog')));
     // The same through a link as last component.
     symlinkSync(join(devices, 'watchdog'), join(root, 'wd'));
-    await withOpener(join(devices, 'watchdog'), 'write', () => rejectsNotFound(storage.read('/wd')));
+    await withBlockedOpener(join(devices, 'watchdog'), 'write', () => rejectsNotFound(storage.read('/wd')));
   });
 
   test('a FIFO inside the root is refused by its type before RETR or APPE opens it', async () => {
     const { root, storage } = makeRoot();
     const fifo = join(root, 'pipe');
     execFileSync('mkfifo', [fifo]);
-    await withOpener(fifo, 'write', () => rejectsNotFound(storage.read('/pipe')));
-    await withOpener(fifo, 'read', () => rejectsNotFound(storage.write('/pipe', { append: true })));
-    await withOpener(fifo, 'read', () => rejectsNotFound(storage.write('/pipe', { start: 1 })));
+    await withBlockedOpener(fifo, 'write', () => rejectsNotFound(storage.read('/pipe')));
+    await withBlockedOpener(fifo, 'read', () => rejectsNotFound(storage.write('/pipe', { append: true })));
+    await withBlockedOpener(fifo, 'read', () => rejectsNotFound(storage.write('/pipe', { start: 1 })));
   });
 
   test('links inside the root still work, as last component and in the middle', async () => {
