@@ -14,6 +14,7 @@ import { canonicalAddress } from '../protocol/address.js';
 import { formatReply, Reply } from '../protocol/replies.js';
 import type { StorageBackend } from '../storage/backend.js';
 import { LocalStorage } from '../storage/local.js';
+import { warnIfConfinementRacy } from '../storage/jail.js';
 import { defaultCommandTable } from './commands/table.js';
 import { PassivePortPool } from './data/port-pool.js';
 import { Defender } from './defender.js';
@@ -96,6 +97,8 @@ export class FtpServer {
   /** Starts listening; resolves with the bound addresses (port 0 picks a free port). */
   async listen(): Promise<BoundAddresses> {
     const { host, port, tls } = this.options.config;
+    // Only the local storage relies on /proc for its confinement.
+    if (!this.options.openStorage) warnIfConfinementRacy(this.options.logger);
     const bound = await listenOn(this.listener, host, port);
     if (!this.implicitListener) return { ...bound, implicitPort: null };
     try {

@@ -10,11 +10,17 @@
  * path meanwhile points to. (This is what openat(2) with a verified dirfd gives, without
  * native code.)
  *
- * Without /proc (not Linux), the fallback keeps the earlier check-then-use: the real path
- * is resolved and checked first, then used. That is not race-free against a concurrent
- * swap on disk; it still stops links that point out of the root.
+ * A file is opened in two steps: first as O_PATH (which names the inode without opening
+ * it: no device side effect such as arming /dev/watchdog or rewinding a tape, no wait on
+ * a FIFO), verified and fstat'ed; only a regular file is then reopened with the real
+ * flags through /proc/self/fd/N, which is the same inode whatever the path now names.
+ *
+ * Without /proc (not Linux, or /proc not mounted), the fallback keeps the earlier
+ * check-then-use: the real path is resolved and checked first, then used. That is not
+ * race-free against a concurrent swap on disk; it still stops links that point out of
+ * the root. The server warns at start-up when it runs on the fallback.
  */
-import { close, constants, existsSync, fstat, open, promises as fs, type Stats } from 'node:fs';
+import { close, closeSync, constants, existsSync, fstat, open, promises as fs, type Stats } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { FtpError, fromSystemError } from '../errors.js';
@@ -23,8 +29,23 @@ export const openFd = promisify(open);
 export const fstatFd = promisify(fstat);
 export const closeFd = promisify(close);
 
-/** Whether descriptors can be located through /proc (Linux). */
-export const CAN_VERIFY_DESCRIPTORS = process.platform === 'linux' && existsSync('/proc/self/fd');
+/** Whether descriptors can be located through /proc (Linux with /proc mounted). */
+export function canVerifyDescriptors(platform: NodeJS.Platform = process.platform, descriptorDirectory = '/proc/self/fd'): boolean {
+  return platform === 'linux' && existsSync(descriptorDirectory);
+}
+
+export const CAN_VERIFY_DESCRIPTORS = canVerifyDescriptors();
+
+/**
+ * Warns (once per call: call it once at start-up) when confinement falls back to
+ * check-then-use, so an operator knows a racing local user could escape the root.
+ * Returns whether it warned.
+ */
+export function warnIfConfinementRacy(logger: { warn(fields: object, message: string): void }, verifiable = CAN_VERIFY_DESCRIPTORS): boolean {
+  if (verifiable) return false;
+  logger.warn({ reason: '/proc/self/fd unavailable', platform: process.platform }, 'root confinement is not race-free here: /proc/self/fd unavailable');
+  return true;
+}
 
 /** Linux O_PATH: a descriptor that names an inode without opening it (no device side effects). */
 const O_PATH = 0o10000000;
@@ -32,6 +53,40 @@ const O_PATH = 0o10000000;
 /** The path through which the kernel reaches an open descriptor. */
 export function descriptorPath(fd: number): string {
   return `/proc/self/fd/${fd}`;
+}
+
+/**
+ * The fallback opens before it can check the type, so: O_NOFOLLOW, a link swapped in
+ * since the check is not followed; O_NONBLOCK, opening a FIFO does not wait for its
+ * other end; O_NOCTTY, a terminal never becomes the server's controlling terminal.
+ */
+const FALLBACK_OPEN_FLAGS = constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+/**
+ * Closes an O_PATH descriptor at once: it holds no open file (nothing to flush or
+ * release), so close(2) cannot block, and a thread-pool round trip per RETR is saved.
+ */
+function closePathDescriptor(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // EBADF only: nothing left to release
+  }
+}
+
+/** Suffix the kernel adds to the link of a descriptor whose file was removed. */
+const DELETED_SUFFIX = ' (deleted)';
+
+/** An open regular file, with what fstat said about it before it was opened for real. */
+export interface OpenedFile {
+  fd: number;
+  stats: Stats;
+}
+
+/** Only regular files are opened for real: a directory is refused as one, anything else is "not found". */
+function assertRegularFile(stats: Stats): void {
+  if (stats.isDirectory()) throw new FtpError('FERRY_ERR_IS_A_DIRECTORY');
+  if (!stats.isFile()) throw new FtpError('FERRY_ERR_NOT_FOUND');
 }
 
 /** An open, verified directory; entries are reached as `join(handle.path, name)`. */
@@ -74,15 +129,18 @@ export class Jail {
   }
 
   /**
-   * Where an open descriptor really is, checked against the root; on any failure the
-   * descriptor is closed. Without /proc this is a no-op (the path was checked first).
+   * Where an open descriptor really is, checked against the root and returned; on any
+   * failure the descriptor is closed. Without /proc this is a no-op (the path was
+   * checked first) and returns null.
    */
-  async verifyDescriptor(fd: number): Promise<void> {
-    if (!CAN_VERIFY_DESCRIPTORS) return;
+  async verifyDescriptor(fd: number): Promise<string | null> {
+    if (!CAN_VERIFY_DESCRIPTORS) return null;
     try {
-      const real = await fs.readlink(descriptorPath(fd));
-      // A file removed since it was opened reads "path (deleted)"; where it was still counts.
-      await this.assertInside(real.endsWith(' (deleted)') ? real.slice(0, -' (deleted)'.length) : real);
+      let real = await fs.readlink(descriptorPath(fd));
+      // A file removed since it was opened reads "path (deleted)"; where it was still
+      // counts. Only then: an outside file may really be named "<root> (deleted)".
+      if (real.endsWith(DELETED_SUFFIX) && (await fstatFd(fd)).nlink === 0) real = real.slice(0, -DELETED_SUFFIX.length);
+      return await this.assertInside(real);
     } catch (error) {
       await closeFd(fd).catch(() => undefined);
       throw fromSystemError(error);
@@ -112,13 +170,7 @@ export class Jail {
       if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') await this.statInside(hostPath);
       throw fromSystemError(error);
     }
-    let real: string;
-    try {
-      real = await this.assertInside(await fs.readlink(descriptorPath(fd)));
-    } catch (error) {
-      await closeFd(fd).catch(() => undefined);
-      throw fromSystemError(error);
-    }
+    const real = (await this.verifyDescriptor(fd)) as string;
     let closed = false;
     return {
       path: descriptorPath(fd),
@@ -142,24 +194,80 @@ export class Jail {
   }
 
   /**
-   * Stats what a host path finally names (links followed), only if that is inside the
-   * root: O_PATH opens the inode without opening a device or waiting on a FIFO.
+   * An O_PATH descriptor for what a host path finally names (links followed), verified
+   * to be inside the root; null when nothing is there (a dangling link included). The
+   * caller closes it.
    */
-  async statInside(hostPath: string): Promise<Stats> {
-    if (!CAN_VERIFY_DESCRIPTORS) return fs.stat(await this.resolveExisting(hostPath));
+  private async openPathInside(hostPath: string): Promise<number | null> {
     let fd: number;
     try {
       fd = await openFd(hostPath, O_PATH);
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw fromSystemError(error);
     }
     await this.verifyDescriptor(fd);
+    return fd;
+  }
+
+  /** Stats what a host path finally names (links followed), only if that is inside the root. */
+  async statInside(hostPath: string): Promise<Stats> {
+    if (!CAN_VERIFY_DESCRIPTORS) return fs.stat(await this.resolveExisting(hostPath));
+    const fd = await this.openPathInside(hostPath);
+    if (fd === null) throw new FtpError('FERRY_ERR_NOT_FOUND');
     try {
       return await fstatFd(fd);
     } catch (error) {
       throw fromSystemError(error);
     } finally {
+      closePathDescriptor(fd);
+    }
+  }
+
+  /**
+   * Opens the regular file a host path finally names (links followed, in the middle and
+   * as last component) with `flags`, only once its location and type are checked (see
+   * the top of this file). Null when nothing is there (a dangling link included).
+   */
+  async openFile(hostPath: string, flags: number): Promise<OpenedFile | null> {
+    if (!CAN_VERIFY_DESCRIPTORS) return this.openFileChecked(hostPath, flags);
+    const pathFd = await this.openPathInside(hostPath);
+    if (pathFd === null) return null;
+    try {
+      const stats = await fstatFd(pathFd);
+      assertRegularFile(stats);
+      // Not O_NOFOLLOW: the magic link must be followed to the verified inode.
+      return { fd: await openFd(descriptorPath(pathFd), flags), stats };
+    } catch (error) {
+      throw fromSystemError(error);
+    } finally {
+      closePathDescriptor(pathFd);
+    }
+  }
+
+  /**
+   * The fallback without /proc: the real path is checked, then opened and its type
+   * checked on the descriptor (racy: see the top of this file).
+   */
+  private async openFileChecked(hostPath: string, flags: number): Promise<OpenedFile | null> {
+    const real = await fs.realpath(hostPath).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw fromSystemError(error);
+    });
+    if (real === null) return null;
+    let fd: number;
+    try {
+      fd = await openFd(await this.assertInside(real), flags | FALLBACK_OPEN_FLAGS);
+    } catch (error) {
+      throw fromSystemError(error);
+    }
+    try {
+      const stats = await fstatFd(fd);
+      assertRegularFile(stats);
+      return { fd, stats };
+    } catch (error) {
       await closeFd(fd).catch(() => undefined);
+      throw fromSystemError(error);
     }
   }
 

@@ -4,9 +4,10 @@
  * Virtual paths are already normalised (no ".."), so joining them to the root cannot
  * climb out lexically; the remaining escapes are symlinks inside the root pointing
  * outside it, and directories swapped for such links while an operation runs. Jail
- * (jail.ts) closes both: what is read is checked on its open descriptor before a byte
- * is read, and what is created, replaced, renamed or removed is reached by name through
- * an open, verified directory. Links that stay inside the root keep working.
+ * (jail.ts) closes both: a file is located and type-checked on an O_PATH descriptor
+ * before it is opened for reading or writing, and what is created, replaced, renamed or
+ * removed is reached by name through an open, verified directory. Links that stay
+ * inside the root keep working.
  *
  * Names starting with the upload temp prefix are reserved (553) in every operation.
  */
@@ -17,7 +18,7 @@ import { posix } from 'node:path';
 import type { Writable } from 'node:stream';
 import { FtpError, fromSystemError } from '../errors.js';
 import type { DirectoryListing, Download, FileStat, ListOptions, StorageBackend, StorageCapabilities, Upload, WriteOptions } from './backend.js';
-import { closeFd, fstatFd, Jail, openFd, CAN_VERIFY_DESCRIPTORS, type DirectoryHandle } from './jail.js';
+import { closeFd, Jail, openFd, type DirectoryHandle } from './jail.js';
 import { assertNotReserved, isReservedName, uploadTempName } from './upload-temp.js';
 
 export { UPLOAD_TEMP_PREFIX } from './upload-temp.js';
@@ -43,13 +44,9 @@ const MAX_NAME_BYTES = 255;
  */
 const STATS_AT_ONCE = 32;
 
-/**
- * O_NOFOLLOW: a link as last component is resolved by us (and checked), never silently.
- * O_NONBLOCK: opening a FIFO must not wait for its other end (it is refused just after).
- * O_NOCTTY: a terminal never becomes the server's controlling terminal.
- */
-const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
-const WRITE_FLAGS = constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
+/** Access modes only: files are located and type-checked before they are opened (jail.ts openFile). */
+const READ_FLAGS = constants.O_RDONLY;
+const WRITE_FLAGS = constants.O_WRONLY;
 
 /** Streams for in-place writes leave the descriptor open: abort still needs it to restore the size. */
 const KEEP_DESCRIPTOR_OPEN = { write, writev, close: (_fd: number, callback: (error: null) => void) => callback(null) };
@@ -151,47 +148,19 @@ export class LocalStorage implements StorageBackend {
     });
   }
 
-  /**
-   * Opens an existing file (a link as last component followed only to inside the root)
-   * and verifies the descriptor's real location before anything is read or written.
-   * Null when nothing is there.
-   */
-  private async openExisting(hostPath: string, flags: number): Promise<number | null> {
-    let fd: number;
-    try {
-      // Without /proc the real path is checked first (see jail.ts); a missing file or
-      // dangling link is then opened literally and fails below.
-      const opened = CAN_VERIFY_DESCRIPTORS ? hostPath : await fs.realpath(hostPath).then((real) => this.jail.assertInside(real), () => hostPath);
-      fd = await openFd(opened, flags);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return null;
-      if (code !== 'ELOOP') throw fromSystemError(error);
-      // The last component is a link: resolve it, then open the target without following again.
-      const target = await this.jail.resolveExisting(hostPath);
-      fd = await mapErrors(() => openFd(target, flags));
-    }
-    await this.jail.verifyDescriptor(fd);
-    return fd;
-  }
-
   async read(virtual: string, options: { start?: number } = {}): Promise<Download> {
     assertNotReserved(virtual);
     const start = options.start ?? 0;
-    const fd = await this.openExisting(this.jail.hostPath(virtual), READ_FLAGS);
-    if (fd === null) throw new FtpError('FERRY_ERR_NOT_FOUND');
-    try {
-      const stats = await fstatFd(fd);
-      if (stats.isDirectory()) throw new FtpError('FERRY_ERR_IS_A_DIRECTORY');
-      if (!stats.isFile()) throw new FtpError('FERRY_ERR_NOT_FOUND');
-      if (start > stats.size) throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (${stats.size} bytes).`);
-      // Buffers sized to the file: a 16 KiB file must not allocate a 1 MiB read buffer.
-      const highWaterMark = Math.max(MIN_CHUNK_BYTES, Math.min(CHUNK_BYTES, stats.size - start));
-      return { stream: createReadStream('', { fd, start, highWaterMark }), size: stats.size, start, fd };
-    } catch (error) {
+    const opened = await this.jail.openFile(this.jail.hostPath(virtual), READ_FLAGS);
+    if (opened === null) throw new FtpError('FERRY_ERR_NOT_FOUND');
+    const { fd, stats } = opened;
+    if (start > stats.size) {
       await closeFd(fd).catch(() => undefined);
-      throw fromSystemError(error);
+      throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (${stats.size} bytes).`);
     }
+    // Buffers sized to the file: a 16 KiB file must not allocate a 1 MiB read buffer.
+    const highWaterMark = Math.max(MIN_CHUNK_BYTES, Math.min(CHUNK_BYTES, stats.size - start));
+    return { stream: createReadStream('', { fd, start, highWaterMark }), size: stats.size, start, fd };
   }
 
   async write(virtual: string, options: WriteOptions = {}): Promise<Upload> {
@@ -218,24 +187,16 @@ export class LocalStorage implements StorageBackend {
     const path = posix.join(dir.path, name);
     const flags = WRITE_FLAGS | (options.append ? constants.O_APPEND : 0);
     const start = options.append ? undefined : options.start;
-    let fd = await this.openExisting(path, flags);
-    const created = fd === null;
-    if (fd === null) {
-      if (start !== undefined) throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (it does not exist).`);
-      fd = await mapErrors(() => openFd(path, flags | constants.O_CREAT | constants.O_EXCL, 0o644));
+    const existing = await this.jail.openFile(path, flags);
+    const created = existing === null;
+    if (existing === null && start !== undefined) {
+      throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (it does not exist).`);
     }
-    const openFdNumber = fd;
-    let previousSize: number;
-    try {
-      const stats = await fstatFd(openFdNumber);
-      if (!stats.isFile()) throw new FtpError('FERRY_ERR_NOT_FOUND');
-      previousSize = stats.size;
-      if (start !== undefined && start > previousSize) {
-        throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (${previousSize} bytes).`);
-      }
-    } catch (error) {
+    const openFdNumber = existing?.fd ?? (await mapErrors(() => openFd(path, flags | constants.O_CREAT | constants.O_EXCL, 0o644)));
+    const previousSize = existing?.stats.size ?? 0;
+    if (start !== undefined && start > previousSize) {
       await closeFd(openFdNumber).catch(() => undefined);
-      throw error;
+      throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (${previousSize} bytes).`);
     }
     const stream = createWriteStream('', { fd: openFdNumber, start, highWaterMark: CHUNK_BYTES, fs: KEEP_DESCRIPTOR_OPEN });
     let settled = false;

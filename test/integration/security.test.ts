@@ -15,6 +15,8 @@ import { PASSWORD, READONLY_USER, startServer, type TestServer } from '../helper
 import { encodeHostPort } from '../../src/protocol/address.js';
 import { sha256 } from '../helpers/data.js';
 import { waitFor } from '../helpers/timing.js';
+import { withBlockedOpener } from '../helpers/fifo.js';
+import { CAN_VERIFY_DESCRIPTORS } from '../../src/storage/jail.js';
 import { connectSocket, lines, login, parseList, parseMlsx, passivePort, readAll, uploadTempFiles } from './support.js';
 
 describe('root jail', () => {
@@ -475,6 +477,24 @@ describe('root contents that are not plain files or directories', () => {
         }
         await ftp.quit();
       }
+    },
+  );
+
+  test(
+    'RETR /pub/dev/watchdog through a link pub/dev -> an outside folder is 550 and never opens the file',
+    { skip: !CAN_VERIFY_DESCRIPTORS && 'needs /proc/self/fd' },
+    async () => {
+      const devices = join(dirname(server.root), 'dev');
+      mkdirSync(devices);
+      execFileSync('mkfifo', [join(devices, 'watchdog')]);
+      mkdirSync(join(server.root, 'pub'));
+      symlinkSync(devices, join(server.root, 'pub', 'dev'));
+      const ftp = await login(server);
+      await withBlockedOpener(join(devices, 'watchdog'), 'write', async () => {
+        await ftp.expect('EPSV', 229);
+        await ftp.expect('RETR /pub/dev/watchdog', 550);
+      });
+      await ftp.quit();
     },
   );
 
