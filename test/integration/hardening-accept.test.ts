@@ -155,11 +155,26 @@ describe('defender', () => {
             return reply;
           }),
         );
-        assert.ok(bystanderMs < 1000, `the other address logged in after ${bystanderMs} ms`);
         const fromAttacker = checks.filter((address) => address === '127.0.0.1').length;
         assert.ok(fromAttacker <= 5, `${fromAttacker} password checks ran for the wave (threshold 5)`);
+        assert.ok(bystanderMs < 1000, `the other address logged in after ${bystanderMs} ms`);
         assert.ok(answers.every((reply) => reply.code === 530 || reply.code === 421), answers.map((reply) => reply.code).join(' '));
         assert.ok(answers.filter((reply) => /logins in progress/.test(reply.text)).length >= 50, 'the rest are refused without hashing');
+      })));
+
+  test('a check in flight is released when it settles, also after its session closed mid-check (defender disabled: the cap still holds)', BOUNDED, () =>
+    withTestServer({ defender: { enabled: false, threshold: 2, failed_login_delay: 0 } }, (server) =>
+      countingChecks(async (checks) => {
+        const leavers = await Promise.all([1, 2].map(() => FtpConnection.connect(server.host, server.port)));
+        for (const ftp of leavers) {
+          ftp.writeRaw(`USER ${USER}\r\nPASS wrong\r\n`);
+          await ftp.read();
+        }
+        // Gone before their checks can finish (two scrypt runs take tens of milliseconds).
+        for (const ftp of leavers) ftp.close();
+        assert.equal(await waitFor(() => checks.length === 2), true, 'both checks settled');
+        const logins = await Promise.all([1, 2].map(() => FtpConnection.login(server.host, server.port, USER, PASSWORD)));
+        for (const ftp of logins) await ftp.quit();
       })));
 
   test('defender.allow: an allowed range is never banned', BOUNDED, () =>
