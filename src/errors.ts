@@ -29,6 +29,7 @@ export const ERRORS = {
   FERRY_ERR_SHUTTING_DOWN: { reply: Reply.ServiceNotAvailable, message: 'Server shutting down.' },
   FERRY_ERR_NO_DESCRIPTORS: { reply: Reply.ServiceNotAvailable, message: 'Server busy; try again later.' },
   FERRY_ERR_BANNED: { reply: Reply.ServiceNotAvailable, message: 'Too many failed logins from your address; try again later.' },
+  FERRY_ERR_LOGIN_FLOOD: { reply: Reply.ServiceNotAvailable, message: 'Too many logins in progress from your address; try again later.' },
   FERRY_ERR_CONNECTION_RATE: { reply: Reply.ServiceNotAvailable, message: 'Too many connections from your address; slow down.' },
   FERRY_ERR_TOO_MANY_CLIENTS: { reply: Reply.ServiceNotAvailable, message: 'Too many users connected; try again later.' },
   FERRY_ERR_TOO_MANY_PER_ADDRESS: { reply: Reply.ServiceNotAvailable, message: 'Too many connections from your address.' },

@@ -89,6 +89,36 @@ export function canonicalAddress(address: string): string {
   return zone === -1 ? lower : lower.slice(0, zone);
 }
 
+/**
+ * The key under which per-client limits (defender, connection rate) count an address:
+ * an IPv4 address is its own group, an IPv6 address counts as its /64
+ * ("2001:db8:1:2::/64"), because one subscriber usually gets a whole /64 and can
+ * rotate through it at will. IPv4-mapped IPv6 is IPv4. Anything else is returned
+ * canonicalised.
+ */
+export function addressGroup(address: string): string {
+  const canonical = canonicalAddress(address);
+  if (!isIPv6(canonical)) return canonical;
+  const prefix = ipv6Groups(canonical).slice(0, 4).map((group) => group.toString(16));
+  return `${prefix.join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address ("::" expanded, a dotted IPv4 tail converted). */
+function ipv6Groups(address: string): number[] {
+  let text = address;
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const parse = (part: string) => (part === '' ? [] : part.split(':').map((group) => parseInt(group, 16)));
+  const gap = text.indexOf('::');
+  if (gap === -1) return parse(text);
+  const head = parse(text.slice(0, gap));
+  const tail = parse(text.slice(gap + 2));
+  return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+}
+
 /** True when two socket addresses name the same host. */
 export function sameAddress(a: string, b: string): boolean {
   return canonicalAddress(a) === canonicalAddress(b);

@@ -4,6 +4,17 @@
  * sessions, and bans an address that reaches `threshold` within `observation_time` for
  * `ban_time`. Bans are per address, never per user name, so nobody can lock a user out
  * by failing logins in their name. Addresses on the allow list are never banned.
+ * An IPv6 client counts as its /64 (addressGroup), so rotating through the addresses
+ * of one subscriber's prefix does not reset its score.
+ *
+ * It also bounds the password checks (scrypt, on libuv's 4-thread pool) an address
+ * has in flight: a PASS is refused while that address's checks in progress plus its
+ * recent failures reach `threshold`, so a wave of parallel PASS commands from one
+ * address hashes at most `threshold` passwords -- no more than a ban would have
+ * allowed -- instead of queueing hundreds of jobs ahead of other users' logins. This
+ * cap applies even when the defender is disabled (then with no failures counted: at
+ * most `threshold` checks at once), because it protects other users, not the account;
+ * allowed addresses are exempt.
  *
  * Memory is bounded: failure records and bans live in maps kept in time order (oldest
  * first), expired entries are swept from the front on every call, and past the caps
@@ -11,7 +22,7 @@
  */
 import { BlockList } from 'node:net';
 import type { Logger } from 'pino';
-import { canonicalAddress, parseAddressRange } from '../protocol/address.js';
+import { addressGroup, canonicalAddress, parseAddressRange } from '../protocol/address.js';
 
 /** What an address did; each event adds one to its score. */
 export type AbuseEvent = 'login-failed' | 'too-many-failures';
@@ -29,6 +40,12 @@ export interface DefenderOptions {
   now?: () => number;
 }
 
+/** A password check in progress; end it exactly once, when the check has settled. */
+export interface LoginCheck {
+  /** Releases the check and, when it `failed`, scores the failure in the same step; true when the address is banned. */
+  end(failed: boolean): boolean;
+}
+
 interface FailureRecord {
   /** Times (ms) of the events still inside the observation window, oldest first. */
   times: number[];
@@ -39,6 +56,8 @@ export class Defender {
   private readonly records = new Map<string, FailureRecord>();
   /** Address -> end of its ban (ms); in order of ban, so also of expiry (ban_time is fixed). */
   private readonly bans = new Map<string, number>();
+  /** Address -> password checks in progress (entries exist only while checks run). */
+  private readonly checksInFlight = new Map<string, number>();
   private readonly allowList = new BlockList();
   private readonly maxEntries: number;
   private readonly now: () => number;
@@ -60,7 +79,27 @@ export class Defender {
   isBanned(rawAddress: string): boolean {
     if (!this.options.enabled) return false;
     this.sweep(this.now());
-    return this.bans.has(canonicalAddress(rawAddress));
+    return this.bans.has(addressGroup(rawAddress)) && !this.isAllowed(rawAddress);
+  }
+
+  /**
+   * Starts a password check for `address`, or returns null when its checks in flight
+   * plus its recent failures already reach the threshold (the PASS is to be refused).
+   */
+  beginLoginCheck(rawAddress: string): LoginCheck | null {
+    if (this.isAllowed(rawAddress)) return { end: () => false };
+    const group = addressGroup(rawAddress);
+    const inFlight = this.checksInFlight.get(group) ?? 0;
+    if (inFlight + this.recentFailures(group) >= this.options.threshold) return null;
+    this.checksInFlight.set(group, inFlight + 1);
+    return {
+      end: (failed) => {
+        const left = (this.checksInFlight.get(group) ?? 1) - 1;
+        if (left > 0) this.checksInFlight.set(group, left);
+        else this.checksInFlight.delete(group);
+        return failed ? this.record(rawAddress, 'login-failed') : false;
+      },
+    };
   }
 
   /**
@@ -69,11 +108,11 @@ export class Defender {
    */
   record(rawAddress: string, event: AbuseEvent): boolean {
     if (!this.options.enabled) return false;
-    const address = canonicalAddress(rawAddress);
+    if (this.isAllowed(rawAddress)) return false;
+    const address = addressGroup(rawAddress);
     const now = this.now();
     this.sweep(now);
     if (this.bans.has(address)) return true;
-    if (this.isAllowed(address)) return false;
     const record = this.records.get(address) ?? { times: [] };
     record.times = record.times.filter((time) => now - time < this.options.observationMs);
     record.times.push(now);
@@ -90,7 +129,17 @@ export class Defender {
     return true;
   }
 
-  private isAllowed(address: string): boolean {
+  /** Events of `group` still inside the observation window (0 when the defender is disabled). */
+  private recentFailures(group: string): number {
+    if (!this.options.enabled) return 0;
+    const now = this.now();
+    this.sweep(now);
+    const record = this.records.get(group);
+    return record ? record.times.filter((time) => now - time < this.options.observationMs).length : 0;
+  }
+
+  private isAllowed(rawAddress: string): boolean {
+    const address = canonicalAddress(rawAddress);
     return this.allowList.check(address, address.includes(':') ? 'ipv6' : 'ipv4');
   }
 

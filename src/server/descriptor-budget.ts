@@ -9,12 +9,29 @@
  * the time (the interval grows with what a count costs). Between samples every
  * accepted connection counts as one more descriptor in use (closes are only seen by
  * the next sample), which errs on the safe side.
+ *
+ * A reserve that leaves fewer than MIN_USABLE_DESCRIPTORS below the soft limit (one at
+ * or above the limit would refuse every connection, silently) is clamped to half the
+ * limit, with a warning naming the key.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
 
 const MIN_SAMPLE_INTERVAL_MS = 50;
 /** The sampling interval is at least this many times what one count costs. */
 const SAMPLE_COST_FACTOR = 20;
+/** Fewest descriptors a reserve must leave for accepting connections before it is clamped. */
+const MIN_USABLE_DESCRIPTORS = 64;
+
+export interface DescriptorBudgetOptions {
+  /** limits.reserved_descriptors; 0 turns the check off. */
+  reserve: number;
+  logger: Pick<Logger, 'warn'>;
+  /** The soft RLIMIT_NOFILE (default: from /proc/self/limits), null when unknown. */
+  readSoftLimit?: () => number | null;
+  /** Descriptors open now (default: /proc/self/fd), null when unknown. */
+  countOpen?: () => number | null;
+}
 
 export class DescriptorBudget {
   /** Null when the limit or the count is unknown (not Linux): nothing is checked. */
@@ -23,9 +40,22 @@ export class DescriptorBudget {
   private sampledAt = -Infinity;
   private acceptedSinceSample = 0;
   private intervalMs = MIN_SAMPLE_INTERVAL_MS;
+  /** The reserve in force: the configured one, or half the limit when that left too little. */
+  readonly reserve: number;
+  private readonly countOpen: () => number | null;
 
-  constructor(private readonly reserve: number) {
-    this.limit = reserve > 0 ? openFilesSoftLimit() : null;
+  constructor(options: DescriptorBudgetOptions) {
+    const { reserve, logger } = options;
+    this.countOpen = options.countOpen ?? countOpenDescriptors;
+    const limit = reserve > 0 ? (options.readSoftLimit ?? openFilesSoftLimit)() : null;
+    this.limit = limit;
+    this.reserve = limit !== null && limit - reserve < MIN_USABLE_DESCRIPTORS ? Math.min(reserve, Math.floor(limit / 2)) : reserve;
+    if (this.reserve !== reserve) {
+      logger.warn(
+        { key: 'limits.reserved_descriptors', configured: reserve, softLimit: limit, reserve: this.reserve },
+        'limits.reserved_descriptors leaves too few descriptors under the soft RLIMIT_NOFILE for new connections; using half the limit (raise ulimit -n or lower the key)',
+      );
+    }
   }
 
   /** The soft RLIMIT_NOFILE, or null when unknown (then nothing is checked). */
@@ -52,7 +82,7 @@ export class DescriptorBudget {
 
   private sample(now: number): void {
     const started = performance.now();
-    const count = countOpenDescriptors();
+    const count = this.countOpen();
     if (count === null) {
       this.limit = null;
       return;

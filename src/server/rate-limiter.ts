@@ -1,9 +1,11 @@
 /**
  * New connections per second per address (limits.connection_rate, connection_burst):
- * one token bucket per address. Memory stays bounded: a bucket that has refilled is
- * the same as no bucket and is pruned, and past `maxAddresses` the least recently
- * seen address is forgotten (it gets a full bucket again, never a refusal).
+ * one token bucket per address; an IPv6 client's bucket is its /64's (addressGroup), so
+ * rotating through a prefix buys no fresh buckets. Memory stays bounded: a bucket that
+ * has refilled is the same as no bucket and is pruned, and past `maxAddresses` the least
+ * recently seen address is forgotten (it gets a full bucket again, never a refusal).
  */
+import { addressGroup } from '../protocol/address.js';
 
 interface Bucket {
   tokens: number;
@@ -36,9 +38,10 @@ export class ConnectionRateLimiter {
   }
 
   /** Takes a token for a new connection from `address`; false when its bucket is empty. */
-  take(address: string): boolean {
+  take(rawAddress: string): boolean {
     const { rate, burst } = this.options;
     if (rate <= 0) return true;
+    const address = addressGroup(rawAddress);
     const now = this.now();
     this.pruneFull(now);
     const bucket = this.buckets.get(address) ?? { tokens: burst, updated: now };

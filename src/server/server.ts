@@ -58,7 +58,7 @@ export class FtpServer {
     const tlsMode = effectiveTlsMode(config);
     const tls = tlsMode !== 'off' && config.tls.cert && config.tls.key ? new TlsProvider({ cert: config.tls.cert, key: config.tls.key }) : null;
     const { limits, defender } = config;
-    this.descriptors = new DescriptorBudget(limits.reserved_descriptors);
+    this.descriptors = new DescriptorBudget({ reserve: limits.reserved_descriptors, logger });
     this.connectionRate = new ConnectionRateLimiter({ rate: limits.connection_rate, burst: limits.connection_burst });
     this.refusalLog = new LogThrottle(logger);
     this.context = {
@@ -152,7 +152,7 @@ export class FtpServer {
   private refuse(socket: Socket, address: string, code: ErrorCode): void {
     const fields = { remote: address, code, reason: ERRORS[code].message };
     if (code === 'FERRY_ERR_NO_DESCRIPTORS') {
-      this.refusalLog.warn(code, { ...fields, inUse: this.descriptors.inUse, limit: this.descriptors.softLimit }, 'connection refused: descriptors low');
+      this.refusalLog.warn(code, { ...fields, inUse: this.descriptors.inUse, limit: this.descriptors.softLimit, reserve: this.descriptors.reserve }, 'connection refused: descriptors low');
     } else {
       this.refusalLog.warn(code, fields, 'connection refused');
     }

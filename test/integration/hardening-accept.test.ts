@@ -7,6 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -121,6 +122,60 @@ describe('defender', () => {
       await elsewhere.expect(`PASS ${PASSWORD}`, 230);
       await elsewhere.quit();
     }));
+
+  /** Runs `fn` with the client address of every password check ('ferry:login' is published once per authenticate). */
+  async function countingChecks(fn: (checks: string[]) => Promise<void>): Promise<void> {
+    const checks: string[] = [];
+    const onLogin = (message: unknown) => checks.push((message as { session: { remoteAddress: string } }).session.remoteAddress);
+    subscribe('ferry:login', onLogin);
+    try {
+      await fn(checks);
+    } finally {
+      unsubscribe('ferry:login', onLogin);
+    }
+  }
+
+  test('a wave of parallel PASS from one address hashes at most `threshold` passwords, the rest get 421; another address logs in meanwhile', BOUNDED, () =>
+    withTestServer({ defender: { threshold: 5, failed_login_delay: 0, ban_time: 60 } }, (server) =>
+      countingChecks(async (checks) => {
+        const wave = await Promise.all(Array.from({ length: 60 }, () => FtpConnection.connect(server.host, server.port)));
+        for (const ftp of wave) ftp.writeRaw('USER x\r\nPASS wrong\r\n');
+        // Meanwhile, from another address: a login that must not queue behind the wave's hashes.
+        const started = Date.now();
+        const bystander = await FtpConnection.connect(server.host, server.port, { localAddress: '127.0.0.2' });
+        await bystander.expect(`USER ${USER}`, 331);
+        await bystander.expect(`PASS ${PASSWORD}`, 230);
+        const bystanderMs = Date.now() - started;
+        await bystander.quit();
+        const answers = await Promise.all(
+          wave.map(async (ftp) => {
+            assert.equal((await ftp.read()).code, 331);
+            const reply = await ftp.read();
+            ftp.close();
+            return reply;
+          }),
+        );
+        const fromAttacker = checks.filter((address) => address === '127.0.0.1').length;
+        assert.ok(fromAttacker <= 5, `${fromAttacker} password checks ran for the wave (threshold 5)`);
+        assert.ok(bystanderMs < 2000, `the other address logged in after ${bystanderMs} ms`);
+        assert.ok(answers.every((reply) => reply.code === 530 || reply.code === 421), answers.map((reply) => reply.code).join(' '));
+        assert.ok(answers.filter((reply) => /logins in progress/.test(reply.text)).length >= 50, 'the rest are refused without hashing');
+      })));
+
+  test('a check in flight is released when it settles, also after its session closed mid-check (defender disabled: the cap still holds)', BOUNDED, () =>
+    withTestServer({ defender: { enabled: false, threshold: 2, failed_login_delay: 0 } }, (server) =>
+      countingChecks(async (checks) => {
+        const leavers = await Promise.all([1, 2].map(() => FtpConnection.connect(server.host, server.port)));
+        for (const ftp of leavers) {
+          ftp.writeRaw(`USER ${USER}\r\nPASS wrong\r\n`);
+          await ftp.read();
+        }
+        // Gone before their checks can finish (two scrypt runs take tens of milliseconds).
+        for (const ftp of leavers) ftp.close();
+        assert.equal(await waitFor(() => checks.length === 2), true, 'both checks settled');
+        const logins = await Promise.all([1, 2].map(() => FtpConnection.login(server.host, server.port, USER, PASSWORD)));
+        for (const ftp of logins) await ftp.quit();
+      })));
 
   test('defender.allow: an allowed range is never banned', BOUNDED, () =>
     withTestServer({ ...defended, defender: { ...defended.defender, allow: ['127.0.0.0/8', '::1'] } }, async (server) => {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { Defender, type DefenderOptions } from '../../src/server/defender.js';
 import { DescriptorBudget } from '../../src/server/descriptor-budget.js';
 import { ConnectionRateLimiter } from '../../src/server/rate-limiter.js';
-import { parseAddressRange } from '../../src/protocol/address.js';
+import { addressGroup, parseAddressRange } from '../../src/protocol/address.js';
 
 interface LogLine {
   level: string;
@@ -89,6 +89,52 @@ describe('defender', () => {
     assert.equal(d.isBanned('192.0.2.1'), false);
   });
 
+  test('password checks in flight plus recent failures of an address never exceed the threshold', () => {
+    const { defender: d } = defender();
+    const checks = [1, 2, 3].map(() => d.beginLoginCheck('192.0.2.1'));
+    assert.ok(checks.every((check) => check !== null), 'up to the threshold at once');
+    assert.equal(d.beginLoginCheck('192.0.2.1'), null, 'a fourth check in parallel is refused');
+    assert.notEqual(d.beginLoginCheck('192.0.2.2'), null, 'other addresses have their own count');
+    assert.equal(checks[0]!.end(false), false, 'a success releases its slot');
+    const fourth = d.beginLoginCheck('::ffff:192.0.2.1');
+    assert.notEqual(fourth, null);
+    assert.equal(checks[1]!.end(true), false, 'a failure is scored as it is released');
+    assert.equal(d.beginLoginCheck('192.0.2.1'), null, 'two in flight plus one failure reach the threshold');
+    assert.equal(checks[2]!.end(true), false);
+    assert.equal(fourth!.end(true), true, 'the third failure bans');
+    assert.equal(d.isBanned('192.0.2.1'), true);
+  });
+
+  test('the in-flight cap holds with the defender disabled (no failures counted); allowed addresses are exempt', () => {
+    const { defender: disabled } = defender({ enabled: false });
+    const checks = [1, 2, 3].map(() => disabled.beginLoginCheck('192.0.2.1'));
+    assert.equal(disabled.beginLoginCheck('192.0.2.1'), null);
+    for (const check of checks) assert.equal(check!.end(true), false, 'never a ban');
+    assert.notEqual(disabled.beginLoginCheck('192.0.2.1'), null, 'released: failures do not count when disabled');
+    const { defender: allowing } = defender({ allow: ['192.0.2.0/24'] });
+    for (let i = 0; i < 10; i++) assert.notEqual(allowing.beginLoginCheck('192.0.2.9'), null);
+  });
+
+  test('IPv6 counts per /64, IPv4 per address', () => {
+    const { defender: d, lines } = defender();
+    for (const address of ['2001:db8:1:2::1', '2001:DB8:1:2:aaaa::2', '2001:db8:1:2:ffff:ffff:ffff:ffff']) d.record(address, 'login-failed');
+    assert.equal(d.isBanned('2001:db8:1:2::99'), true, 'the whole /64 is banned');
+    assert.equal(d.isBanned('2001:db8:1:3::1'), false, 'the next /64 is not');
+    assert.equal(lines.find((line) => line.message === 'address banned')?.fields.address, '2001:db8:1:2::/64');
+    for (const address of ['192.0.2.1', '192.0.2.2', '192.0.2.3']) d.record(address, 'login-failed');
+    assert.equal(d.isBanned('192.0.2.1'), false, 'neighbouring IPv4 addresses are separate clients');
+    const inFlight = ['2001:db8:5:6::1', '2001:db8:5:6::2', '2001:db8:5:6::3'].map((address) => d.beginLoginCheck(address));
+    assert.ok(inFlight.every((check) => check !== null));
+    assert.equal(d.beginLoginCheck('2001:db8:5:6::4'), null, 'checks in flight are counted per /64 too');
+  });
+
+  test('an allowed address inside a banned /64 is not banned', () => {
+    const { defender: d } = defender({ allow: ['2001:db8:1:2::7'] });
+    for (let i = 0; i < 3; i++) d.record(`2001:db8:1:2::${i + 1}`, 'login-failed');
+    assert.equal(d.isBanned('2001:db8:1:2::1'), true);
+    assert.equal(d.isBanned('2001:db8:1:2::7'), false);
+  });
+
   test('memory is bounded: at most maxEntries records and bans', () => {
     const { defender: d } = defender({ threshold: 1, maxEntries: 100 });
     for (let i = 0; i < 1000; i++) d.record(`10.0.${i >> 8}.${i & 255}`, 'login-failed');
@@ -109,6 +155,18 @@ describe('connection rate limiter (token bucket)', () => {
     clock.now = 500;
     assert.equal(limiter.take('a'), true, 'one token per 1/rate seconds');
     assert.equal(limiter.take('a'), false);
+  });
+
+  test('IPv6 addresses of one /64 share a bucket; IPv4-mapped is IPv4', () => {
+    const limiter = new ConnectionRateLimiter({ rate: 1, burst: 2, now: () => 0 });
+    assert.equal(limiter.take('2001:db8:1:2::1'), true);
+    assert.equal(limiter.take('2001:db8:1:2::2'), true);
+    assert.equal(limiter.take('2001:db8:1:2:dead:beef:0:3'), false, 'a rotated address of the same /64 gets no fresh bucket');
+    assert.equal(limiter.take('2001:db8:1:3::1'), true, 'another /64 is another client');
+    assert.equal(limiter.take('192.0.2.1'), true);
+    assert.equal(limiter.take('::ffff:192.0.2.1'), true);
+    assert.equal(limiter.take('192.0.2.1'), false);
+    assert.equal(limiter.take('192.0.2.2'), true, 'IPv4 stays per address');
   });
 
   test('rate 0 turns it off', () => {
@@ -138,19 +196,62 @@ describe('address ranges', () => {
       assert.equal(parseAddressRange(bad), null, bad);
     }
   });
+
+  test('addressGroup: IPv4 per address, IPv6 per /64', () => {
+    const cases: Array<[string, string]> = [
+      ['192.0.2.7', '192.0.2.7'],
+      ['::ffff:192.0.2.7', '192.0.2.7'],
+      ['2001:DB8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+      ['2001:db8::1', '2001:db8:0:0::/64'],
+      ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+      ['::1', '0:0:0:0::/64'],
+      ['1:2:3:4:5:6:7::', '1:2:3:4::/64'],
+      ['64:ff9b::192.0.2.1', '64:ff9b:0:0::/64'],
+      ['1:2:3:4:5:6:192.0.2.1', '1:2:3:4::/64'],
+    ];
+    for (const [address, group] of cases) assert.equal(addressGroup(address), group, address);
+  });
 });
 
 describe('descriptor budget', () => {
+  const quiet = recordingLogger([]);
+
   test('reads the soft RLIMIT_NOFILE and refuses when fewer than the reserve are free', () => {
-    const roomy = new DescriptorBudget(1);
+    const roomy = new DescriptorBudget({ reserve: 1, logger: quiet });
     assert.ok((roomy.softLimit ?? 0) > 0, 'Linux: "Max open files" from /proc/self/limits');
     assert.equal(roomy.admit(), true);
     assert.ok(roomy.inUse > 2, `counted ${roomy.inUse} open descriptors`);
-    assert.equal(new DescriptorBudget(roomy.softLimit!).admit(), false, 'a reserve as large as the limit refuses everything');
+    const tight = new DescriptorBudget({ reserve: 300, logger: quiet, readSoftLimit: () => 1000, countOpen: () => 701 });
+    assert.equal(tight.admit(), false, '299 free, 300 reserved');
+    assert.equal(new DescriptorBudget({ reserve: 300, logger: quiet, readSoftLimit: () => 1000, countOpen: () => 700 }).admit(), true);
+  });
+
+  test('a reserve leaving fewer than 64 descriptors is clamped to half the soft limit, with a warning naming the key', () => {
+    for (const [configured, softLimit, expected] of [
+      [1024, 1024, 512],
+      [5000, 1024, 512],
+      [1000, 1024, 512],
+      [960, 1024, 960],
+      [256, 1024, 256],
+      [50, 100, 50],
+    ] as const) {
+      const lines: LogLine[] = [];
+      const budget = new DescriptorBudget({ reserve: configured, logger: recordingLogger(lines), readSoftLimit: () => softLimit, countOpen: () => 10 });
+      assert.equal(budget.reserve, expected, `reserve ${configured} under limit ${softLimit}`);
+      assert.equal(budget.admit(), true, 'connections are admitted while descriptors are plentiful');
+      if (expected === configured) {
+        assert.deepEqual(lines, []);
+      } else {
+        assert.equal(lines.length, 1);
+        assert.equal(lines[0]!.level, 'warn');
+        assert.deepEqual(lines[0]!.fields, { key: 'limits.reserved_descriptors', configured, softLimit, reserve: expected });
+        assert.match(lines[0]!.message, /limits\.reserved_descriptors/);
+      }
+    }
   });
 
   test('reserve 0 turns the check off', () => {
-    const off = new DescriptorBudget(0);
+    const off = new DescriptorBudget({ reserve: 0, logger: quiet });
     assert.equal(off.softLimit, null);
     assert.equal(off.admit(), true);
   });

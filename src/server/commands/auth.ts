@@ -1,16 +1,17 @@
 /** Login and session lifecycle: USER, PASS, ACCT, REIN, QUIT. */
 import { promises as fs } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { UserContext } from '../../auth/authenticator.js';
 import { ERRORS } from '../../errors.js';
 import { events } from '../../observability/events.js';
 import { Reply } from '../../protocol/replies.js';
 import type { Session } from '../session.js';
 import type { CommandSpec } from './types.js';
 
-/** The address is banned by the defender: 421 and the end of this connection. */
-function refuseBanned(session: Session): void {
-  const { reply, message } = ERRORS.FERRY_ERR_BANNED;
-  session.logger.debug({ code: 'FERRY_ERR_BANNED' }, 'login refused: address banned');
+/** A login refused by the defender: 421 and the end of this connection. */
+function refuseLogin(session: Session, code: 'FERRY_ERR_BANNED' | 'FERRY_ERR_LOGIN_FLOOD'): void {
+  const { reply, message } = ERRORS[code];
+  session.logger.debug({ code, reason: message }, 'login refused');
   session.close(reply, message);
 }
 
@@ -53,19 +54,33 @@ export const authCommands: CommandSpec[] = [
       const { defender, config } = session.server;
       // Checked before the password, so a banned address costs no hashing.
       if (defender.isBanned(session.remoteAddress)) {
-        refuseBanned(session);
+        refuseLogin(session, 'FERRY_ERR_BANNED');
         return;
       }
-      const user = await session.server.authenticator.authenticate(name, arg, { remoteAddress: session.remoteAddress });
+      // Counted while it runs, so a wave of parallel PASS commands cannot all get past the ban check.
+      const check = defender.beginLoginCheck(session.remoteAddress);
+      if (!check) {
+        refuseLogin(session, 'FERRY_ERR_LOGIN_FLOOD');
+        return;
+      }
+      let user: UserContext | null | undefined;
+      let banned = false;
+      try {
+        user = await session.server.authenticator.authenticate(name, arg, { remoteAddress: session.remoteAddress });
+      } finally {
+        // Released once the check has settled, whatever happened meanwhile (the session
+        // may have closed; releasing at close would let close-and-retry bypass the count),
+        // with a failure scored in the same step. An authenticator error is no failed login.
+        banned = check.end(user === null);
+      }
       events.login.publish({ session, name, success: user !== null });
       if (!user) {
         session.loginFailures++;
         session.logger.warn({ user: name }, 'login failed');
-        const banned = defender.record(session.remoteAddress, 'login-failed');
         // vsftpd delay_failed_login: a timer, not a thread; this session reads no command meanwhile.
         await delay(config.defender.failed_login_delay * 1000);
         if (banned) {
-          refuseBanned(session);
+          refuseLogin(session, 'FERRY_ERR_BANNED');
         } else if (session.loginFailures >= config.max_login_failures) {
           defender.record(session.remoteAddress, 'too-many-failures');
           session.close(Reply.ServiceNotAvailable, 'Too many failed logins; closing control connection.');
