@@ -4,10 +4,18 @@
  * A pattern is compiled once into a token list and matched by simulating its NFA over
  * all pattern positions at once: the set of live states is a bit set (state i: the first
  * i tokens have matched), and each name character moves every live state in a few word
- * operations (Shift-And). Nothing backtracks and no regular expression runs, so a match
- * costs O(name length x ceil(tokens / 32)) word operations: with the default caps
- * (limits.glob_max_length 255, so at most 8 words) about 2,000 for a 255-character name,
- * whatever the pattern. A backtracking regex on "*a*a*a*a*a*a*a*a*a*b" is exponential.
+ * operations (Shift-And). Nothing backtracks and no regular expression runs.
+ *
+ * Each name character needs the mask of the tokens consuming it. A compiled glob keeps
+ * those masks per code point (up to MASK_CACHE_LIMIT distinct ones), and builds a missing
+ * one from precomputed parts: the "*" and "?" states, the literal states of that code
+ * point (one map lookup) and one binary search per class. So a character costs about
+ * ceil(tokens / 32) word operations plus, when its mask is not cached yet, one lookup and
+ * a binary search per class, whatever the script of the name. With the default caps
+ * (limits.glob_max_length 255, so at most 8 words; glob_max_wildcards 16, so at most 16
+ * classes) a 255-character name costs a few thousand word operations, tens of
+ * microseconds, for any pattern. A backtracking regex on "*a*a*a*a*a*a*a*a*a*b" is
+ * exponential.
  *
  * Syntax: "*" any run of characters (also none), "?" one character, "[...]" one
  * character from the class ("a-z" ranges; "!" or "^" first negates; a "]" right after
@@ -22,14 +30,36 @@ type Token =
   | { kind: 'star' }
   | { kind: 'class'; negated: boolean; singles: Set<string>; ranges: Array<[number, number]> };
 
+/** A class ready for membership tests: its characters as sorted, disjoint, non-adjacent code point intervals. */
+interface ClassMatcher {
+  readonly token: number;
+  readonly negated: boolean;
+  readonly lows: readonly number[];
+  readonly highs: readonly number[];
+}
+
+/**
+ * Distinct code points whose masks one compiled glob remembers: far more than a directory
+ * of names in one script uses, and at most 4096 x 8 words (128 KiB, plus one small object
+ * each) of masks. Past it a mask is built afresh for each character, which stays cheap.
+ */
+const MASK_CACHE_LIMIT = 4096;
+
 export interface CompiledGlob {
   readonly tokens: readonly Token[];
   /** How many "*", "?" and "[...]" the pattern has (what limits.glob_max_wildcards counts). */
   readonly wildcards: number;
   /** Bit i set: token i is a star. */
   readonly stars: Uint32Array;
-  /** Per ASCII code, the tokens consuming that character (filled on first use). */
-  readonly asciiMasks: Array<Uint32Array | undefined>;
+  /** Bit i set: token i consumes any character (a star or "?"). */
+  readonly anyChar: Uint32Array;
+  /** Per code point, the literal tokens of that character. */
+  readonly literals: ReadonlyMap<number, Uint32Array>;
+  readonly classes: readonly ClassMatcher[];
+  /** Per code point, the tokens consuming it (filled on first use, up to MASK_CACHE_LIMIT entries). */
+  readonly masks: Map<number, Uint32Array>;
+  /** Where a mask is built once the cache is full (used before the next character is read). */
+  readonly scratch: Uint32Array;
 }
 
 /** Parses a class starting at `open` (the "["); null when no "]" closes it. */
@@ -77,11 +107,54 @@ export function compileGlob(pattern: string): CompiledGlob {
       }
     }
   }
-  const stars = new Uint32Array(wordsFor(tokens.length));
+  const words = wordsFor(tokens.length);
+  const stars = new Uint32Array(words);
+  const anyChar = new Uint32Array(words);
+  const literals = new Map<number, Uint32Array>();
+  const classes: ClassMatcher[] = [];
   tokens.forEach((token, i) => {
     if (token.kind === 'star') setBit(stars, i);
+    if (token.kind === 'star' || token.kind === 'one') setBit(anyChar, i);
+    if (token.kind === 'literal') {
+      const code = token.char.codePointAt(0)!;
+      let mask = literals.get(code);
+      if (!mask) literals.set(code, (mask = new Uint32Array(words)));
+      setBit(mask, i);
+    }
+    if (token.kind === 'class') classes.push(classMatcher(token, i));
   });
-  return { tokens, wildcards, stars, asciiMasks: [] };
+  return { tokens, wildcards, stars, anyChar, literals, classes, masks: new Map(), scratch: new Uint32Array(words) };
+}
+
+/** Merges a class's singles and ranges into sorted disjoint intervals (an inverted range like "z-a" holds nothing). */
+function classMatcher(token: Extract<Token, { kind: 'class' }>, index: number): ClassMatcher {
+  const intervals: Array<[number, number]> = [...token.singles].map((c) => [c.codePointAt(0)!, c.codePointAt(0)!]);
+  intervals.push(...token.ranges.filter(([low, high]) => low <= high));
+  intervals.sort((a, b) => a[0] - b[0]);
+  const lows: number[] = [];
+  const highs: number[] = [];
+  for (const [low, high] of intervals) {
+    const last = highs.length - 1;
+    if (last >= 0 && low <= highs[last]! + 1) highs[last] = Math.max(highs[last]!, high);
+    else {
+      lows.push(low);
+      highs.push(high);
+    }
+  }
+  return { token: index, negated: token.negated, lows, highs };
+}
+
+/** Whether the class holds `code`: a binary search for the last interval starting at or before it. */
+function classHolds(matcher: ClassMatcher, code: number): boolean {
+  const { lows, highs } = matcher;
+  let low = 0;
+  let high = lows.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    if (lows[middle]! <= code) low = middle + 1;
+    else high = middle - 1;
+  }
+  return high >= 0 && code <= highs[high]!;
 }
 
 /** Words for the states 0..tokenCount ("all tokens matched" is a state too). */
@@ -93,31 +166,24 @@ function setBit(bits: Uint32Array, i: number): void {
   bits[i >>> 5]! |= 1 << (i & 31);
 }
 
-function consumes(token: Token, char: string): boolean {
-  switch (token.kind) {
-    case 'literal':
-      return token.char === char;
-    case 'one':
-    case 'star':
-      return true;
-    case 'class': {
-      const code = char.codePointAt(0)!;
-      const inside = token.singles.has(char) || token.ranges.some(([low, high]) => low <= code && code <= high);
-      return inside !== token.negated;
-    }
+/** Writes into `mask` the tokens that consume the code point (stars and "?" consume everything). */
+function buildMask(glob: CompiledGlob, code: number, mask: Uint32Array): Uint32Array {
+  const { anyChar } = glob;
+  const literal = glob.literals.get(code);
+  for (let w = 0; w < mask.length; w++) mask[w] = anyChar[w]! | (literal ? literal[w]! : 0);
+  for (const matcher of glob.classes) {
+    if (classHolds(matcher, code) !== matcher.negated) setBit(mask, matcher.token);
   }
+  return mask;
 }
 
-/** The tokens that consume `char` (stars consume everything), as a bit set. */
-function maskFor(glob: CompiledGlob, char: string): Uint32Array {
-  const code = char.codePointAt(0)!;
-  const cached = code < 128 ? glob.asciiMasks[code] : undefined;
+/** The tokens that consume the code point, as a bit set (valid until the next call when the cache is full). */
+function maskFor(glob: CompiledGlob, code: number): Uint32Array {
+  const cached = glob.masks.get(code);
   if (cached) return cached;
-  const mask = new Uint32Array(glob.stars.length);
-  glob.tokens.forEach((token, i) => {
-    if (consumes(token, char)) setBit(mask, i);
-  });
-  if (code < 128) glob.asciiMasks[code] = mask;
+  if (glob.masks.size >= MASK_CACHE_LIMIT) return buildMask(glob, code, glob.scratch);
+  const mask = buildMask(glob, code, new Uint32Array(glob.stars.length));
+  glob.masks.set(code, mask);
   return mask;
 }
 
@@ -135,15 +201,17 @@ function closeOverStars(states: Uint32Array, stars: Uint32Array): void {
   }
 }
 
-/** Whether the whole name matches; O(name length x ceil(tokens / 32)) word operations, see the header. */
+/** Whether the whole name matches; a few word operations per name character, see the header. */
 export function matchCompiledGlob(glob: CompiledGlob, name: string): boolean {
   const { tokens, stars } = glob;
   const words = stars.length;
   const states = new Uint32Array(words);
   setBit(states, 0);
   closeOverStars(states, stars);
-  for (const char of name) {
-    const mask = maskFor(glob, char);
+  for (let i = 0; i < name.length; ) {
+    const code = name.codePointAt(i)!;
+    i += code > 0xffff ? 2 : 1;
+    const mask = maskFor(glob, code);
     // A consuming star stays where it is; every other consuming token moves on one state.
     let carry = 0;
     let alive = 0;

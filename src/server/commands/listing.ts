@@ -1,6 +1,5 @@
 /** Listings: LIST, NLST, MLSD over a data connection; MLST and STAT over the control one. */
 import { Readable } from 'node:stream';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Permission } from '../../auth/permissions.js';
 import { FtpError } from '../../errors.js';
 import {
@@ -16,6 +15,7 @@ import { formatReply, quotePath, Reply } from '../../protocol/replies.js';
 import type { DirectoryListing, FileStat } from '../../storage/backend.js';
 import { sendData } from '../data/transfer.js';
 import type { Session } from '../session.js';
+import { filterInTimeSlices } from '../time-sliced.js';
 import { runTransfer } from '../transfer-runner.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
@@ -44,19 +44,6 @@ function compileLimitedGlob(session: Session, pattern: string): CompiledGlob {
   throw new FtpError('FERRY_ERR_GLOB_TOO_COMPLEX', `Wildcard pattern refused: ${reason}.`);
 }
 
-/** Entries matched between two turns of the event loop: a huge directory must not stall other sessions. */
-const MATCH_BATCH = 1024;
-
-/** The entries whose names match (a worst-case pattern costs ~50 us per 255-character name). */
-async function matching(glob: CompiledGlob, entries: readonly FileStat[]): Promise<FileStat[]> {
-  const matched: FileStat[] = [];
-  for (let i = 0; i < entries.length; i++) {
-    if (i > 0 && i % MATCH_BATCH === 0) await yieldToEventLoop();
-    if (matchCompiledGlob(glob, entries[i]!.name)) matched.push(entries[i]!);
-  }
-  return matched;
-}
-
 /** What LIST/NLST/STAT show for an argument: a directory's entries, one file, or a glob's matches. */
 async function gather(session: Session, arg: string): Promise<Listing> {
   const target = stripListOptions(arg);
@@ -70,7 +57,8 @@ async function gather(session: Session, arg: string): Promise<Listing> {
   if (literal === null) {
     const glob = compileLimitedGlob(session, baseName(path));
     const listing = await readDirectory(session, parentPath(path));
-    entries = await matching(glob, listing);
+    // Matched in time slices: a directory of up to limits.listing_max_entries must not stall other sessions.
+    entries = await filterInTimeSlices(listing, (entry) => matchCompiledGlob(glob, entry.name));
     truncated = listing.truncated === true;
   } else if (literal.type === 'directory') {
     const listing = await readDirectory(session, path);
