@@ -35,7 +35,9 @@ interface Options {
 
 /** How far RSS may end above the baseline before it counts as a leak (the V8 heap keeps some of what it grew). */
 const RSS_SLACK_BYTES = 64 * 1024 * 1024;
-const SETTLE_MS = 20_000;
+// Longer than the zero-copy addon's idle-thread lifetime (30 s, native/sendfile.c): each
+// parked worker thread holds an eventfd until it exits.
+const SETTLE_MS = 45_000;
 const WARMUP_MS = 3000;
 const MAX_DETAILS = 25;
 
