@@ -4,30 +4,22 @@
  * or rewound, a FIFO's other end released); descriptor paths ending " (deleted)" are
  * only trusted for files that really were removed; running without /proc is announced.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdirSync, openSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FtpError } from '../../src/errors.js';
 import { canVerifyDescriptors, CAN_VERIFY_DESCRIPTORS, Jail, warnIfConfinementRacy } from '../../src/storage/jail.js';
 import { LocalStorage } from '../../src/storage/local.js';
+import { scratchDirForFile } from '../helpers/scratch-dir.js';
 import { withBlockedOpener } from '../helpers/fifo.js';
 
-let base: string;
+const base = scratchDirForFile('ferry-jail-');
 let count = 0;
 
-before(() => {
-  base = mkdtempSync(join(tmpdir(), 'ferry-jail-'));
-});
-
-after(() => {
-  rmSync(base, { recursive: true, force: true });
-});
-
 function makeRoot(): { root: string; storage: LocalStorage } {
-  const root = join(base, `case-${++count}`, 'root');
+  const root = join(base(), `case-${++count}`, 'root');
   mkdirSync(root, { recursive: true });
   return { root, storage: new LocalStorage(root) };
 }
@@ -110,8 +102,8 @@ describe('descriptors of removed files', { skip: !CAN_VERIFY_DESCRIPTORS && 'nee
 describe('running without /proc', () => {
   test('is detected: not Linux, or no /proc/self/fd', () => {
     assert.equal(canVerifyDescriptors('darwin'), false);
-    assert.equal(canVerifyDescriptors('linux', join(base, 'no-proc', 'self', 'fd')), false);
-    assert.equal(canVerifyDescriptors('linux', base), true);
+    assert.equal(canVerifyDescriptors('linux', join(base(), 'no-proc', 'self', 'fd')), false);
+    assert.equal(canVerifyDescriptors('linux', base()), true);
   });
 
   test('is announced once with a warning; with /proc nothing is logged', () => {

@@ -2,32 +2,24 @@
  * LocalStorage hardening: restart offsets beyond the end, in-place writes rolled back to
  * the previous size, reserved temp names, links moved by RNTO, and the temp sweeper.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { FtpError, type ErrorCode } from '../../src/errors.js';
 import { LocalStorage } from '../../src/storage/local.js';
+import { scratchDirForFile } from '../helpers/scratch-dir.js';
 import { sweepUploadTemps } from '../../src/storage/temp-sweeper.js';
 import { uploadTempName } from '../../src/storage/upload-temp.js';
 
-let base: string;
+const base = scratchDirForFile('ferry-hardening-');
 let count = 0;
-
-before(() => {
-  base = mkdtempSync(join(tmpdir(), 'ferry-hardening-'));
-});
-
-after(() => {
-  rmSync(base, { recursive: true, force: true });
-});
 
 const HELLO = 'hello world';
 
 function makeRoot(): { root: string; storage: LocalStorage } {
-  const root = join(base, `root-${++count}`, 'root');
+  const root = join(base(), `root-${++count}`, 'root');
   mkdirSync(join(root, 'a', 'b'), { recursive: true });
   writeFileSync(join(root, 'hello.txt'), HELLO);
   return { root, storage: new LocalStorage(root) };
@@ -140,7 +132,7 @@ describe('replacing a file', () => {
 
 describe('temp sweeper', () => {
   test('removes temp files of dead processes and old ones, keeps live ones, never follows links', async () => {
-    const dir = join(base, `sweep-${++count}`);
+    const dir = join(base(), `sweep-${++count}`);
     const root = join(dir, 'root');
     const elsewhere = join(dir, 'elsewhere');
     mkdirSync(join(root, 'deep', 'er'), { recursive: true });
