@@ -501,50 +501,46 @@ static napi_value start(napi_env env, Pool *pool, Job *job) {
   return result;
 }
 
-static Job *new_job(napi_env env, napi_value *argv, int socket_index, int file_index, int offset_index, int idle_index) {
+/*
+ * The job a JS call describes: sendfile(socketFd, fileFd, offset, count, idleTimeoutMs) or
+ * receive(socketFd, fileFd, offset, idleTimeoutMs). NULL with a JS exception pending when
+ * the arguments are wrong or memory is short.
+ */
+static Job *job_from_call(napi_env env, napi_callback_info info, int receive, Pool **pool) {
+  size_t expected = receive ? 4 : 5;
+  size_t argc = expected;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, (void **)pool);
+  if (argc < expected) {
+    napi_throw_type_error(env, NULL,
+                          receive ? "receive(socketFd, fileFd, offset, idleTimeoutMs)"
+                                  : "sendfile(socketFd, fileFd, offset, count, idleTimeoutMs)");
+    return NULL;
+  }
   Job *job = calloc(1, sizeof(Job));
   if (job == NULL) {
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
   int32_t idle = 0;
-  napi_get_value_int32(env, argv[socket_index], &job->socket_fd);
-  napi_get_value_int32(env, argv[file_index], &job->file_fd);
-  napi_get_value_int64(env, argv[offset_index], &job->offset);
-  napi_get_value_int32(env, argv[idle_index], &idle);
+  napi_get_value_int32(env, argv[0], &job->socket_fd);
+  napi_get_value_int32(env, argv[1], &job->file_fd);
+  napi_get_value_int64(env, argv[2], &job->offset);
+  if (!receive) napi_get_value_int64(env, argv[3], &job->count);
+  napi_get_value_int32(env, argv[expected - 1], &idle);
   job->idle_timeout_ms = idle > 0 ? idle : 300000;
+  job->receive = receive;
   return job;
 }
 
-static napi_value start_send(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+static napi_value start_call(napi_env env, napi_callback_info info, int receive) {
   Pool *pool;
-  napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&pool);
-  if (argc < 5) {
-    napi_throw_type_error(env, NULL, "sendfile(socketFd, fileFd, offset, count, idleTimeoutMs)");
-    return NULL;
-  }
-  Job *job = new_job(env, argv, 0, 1, 2, 4);
-  if (job == NULL) return NULL;
-  napi_get_value_int64(env, argv[3], &job->count);
-  return start(env, pool, job);
+  Job *job = job_from_call(env, info, receive, &pool);
+  return job == NULL ? NULL : start(env, pool, job);
 }
 
-static napi_value start_receive(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  Pool *pool;
-  napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&pool);
-  if (argc < 4) {
-    napi_throw_type_error(env, NULL, "receive(socketFd, fileFd, offset, idleTimeoutMs)");
-    return NULL;
-  }
-  Job *job = new_job(env, argv, 0, 1, 2, 3);
-  if (job == NULL) return NULL;
-  job->receive = 1;
-  return start(env, pool, job);
-}
+static napi_value start_send(napi_env env, napi_callback_info info) { return start_call(env, info, 0); }
+static napi_value start_receive(napi_env env, napi_callback_info info) { return start_call(env, info, 1); }
 
 static napi_value init(napi_env env, napi_value exports) {
   Pool *pool = calloc(1, sizeof(Pool));
