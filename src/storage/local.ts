@@ -86,7 +86,7 @@ async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Up to `max` entries of a directory, read a few at a time so a huge one is never read whole. */
-async function readDirectory(path: string, max: number): Promise<{ entries: Dirent[]; truncated: boolean }> {
+async function readEntries(path: string, max: number): Promise<{ entries: Dirent[]; truncated: boolean }> {
   const entries: Dirent[] = [];
   // Leaving the loop early closes the directory handle.
   for await (const entry of await fs.opendir(path)) {
@@ -123,7 +123,7 @@ export class LocalStorage implements StorageBackend {
   async list(virtual: string, options: ListOptions = {}): Promise<DirectoryListing> {
     assertNotReserved(virtual);
     return this.jail.inDirectory(virtual, async (dir) => {
-      const read = await mapErrors(() => readDirectory(dir.path, options.maxEntries ?? Infinity));
+      const read = await mapErrors(() => readEntries(dir.path, options.maxEntries ?? Infinity));
       const entries = read.entries.filter((entry) => !isReservedName(entry.name));
       const describe = async (name: string, isLink: boolean): Promise<FileStat | null> => {
         const path = posix.join(dir.path, name);
@@ -236,10 +236,21 @@ export class LocalStorage implements StorageBackend {
     };
   }
 
+  /**
+   * What a STOR over `path` replaces, as open(2) would see it: the entry itself, or for a
+   * link what it points to inside the root (a link to a directory is refused like the
+   * directory, a link to a file passes on that file's mode). Null when nothing is there.
+   */
+  private async replacedEntry(path: string): Promise<Stats | null> {
+    const entry = await fs.lstat(path).catch(() => null);
+    if (!entry?.isSymbolicLink()) return entry;
+    return this.jail.statInside(path).catch(() => null);
+  }
+
   /** STOR: write a temporary file beside the target and rename it into place on commit. */
   private async writeAtomically(dir: DirectoryHandle, name: string): Promise<Upload> {
     const target = posix.join(dir.path, name);
-    const previous = await fs.lstat(target).catch(() => null);
+    const previous = await this.replacedEntry(target);
     if (previous?.isDirectory()) throw new FtpError('FERRY_ERR_IS_A_DIRECTORY');
     const temp = posix.join(dir.path, uploadTempName());
     const fd = await mapErrors(() => openFd(temp, WRITE_FLAGS | constants.O_CREAT | constants.O_EXCL, 0o644));

@@ -116,6 +116,13 @@ describe('reserved temp names and moved links', () => {
 });
 
 describe('replacing a file', () => {
+  test('STOR onto a link to a directory is refused like the directory, and the link stays', async () => {
+    const { root, storage } = makeRoot();
+    symlinkSync('a', join(root, 'to-a'));
+    await rejectsWith(storage.write('/to-a'), 'FERRY_ERR_IS_A_DIRECTORY', 550);
+    assert.ok(lstatSync(join(root, 'to-a')).isSymbolicLink());
+  });
+
   test('keeps its mode but never its setuid/setgid bits (uploaded content must not become setuid)', async () => {
     const { root, storage } = makeRoot();
     const target = join(root, 'tool');
