@@ -148,9 +148,16 @@ export class FtpConnection {
     return connection;
   }
 
-  /** Connects and logs in; throws unless the login gets 230. */
-  static async login(host: string, port: number, user: string, password: string): Promise<FtpConnection> {
-    const connection = await FtpConnection.connect(host, port);
+  /** Connects (optionally from a given local address) and logs in; throws unless the login gets 230. */
+  static async login<T extends FtpConnection>(
+    this: new (socket: Socket) => T,
+    host: string,
+    port: number,
+    user: string,
+    password: string,
+    options: { localAddress?: string } = {},
+  ): Promise<T> {
+    const connection = (await FtpConnection.connect.call(this, host, port, options)) as T;
     await connection.expect(`USER ${user}`, 331);
     await connection.expect(`PASS ${password}`, 230);
     return connection;
