@@ -148,7 +148,7 @@ export class FtpConnection {
     return connection;
   }
 
-  /** Connects (optionally from a given local address) and logs in; throws unless the login gets 230. */
+  /** Connects (optionally from a given local address) and logs in; throws (and closes) unless the login gets 230. */
   static async login<T extends FtpConnection>(
     this: new (socket: Socket) => T,
     host: string,
@@ -158,8 +158,13 @@ export class FtpConnection {
     options: { localAddress?: string } = {},
   ): Promise<T> {
     const connection = (await FtpConnection.connect.call(this, host, port, options)) as T;
-    await connection.expect(`USER ${user}`, 331);
-    await connection.expect(`PASS ${password}`, 230);
+    try {
+      await connection.expect(`USER ${user}`, 331);
+      await connection.expect(`PASS ${password}`, 230);
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
     return connection;
   }
 
