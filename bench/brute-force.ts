@@ -8,13 +8,14 @@
  *
  * Bounded: the run stops at its deadline; every reply wait has a timeout.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { waitForReady } from '../test/helpers/ferry-ready.js';
 import { FtpConnection } from '../test/helpers/ftp-connection.js';
-import { stopChild } from '../test/helpers/run-process.js';
+import { killOnExit, stopChild } from '../test/helpers/run-process.js';
+import { sleep } from '../test/helpers/timing.js';
 
 const FERRY = resolve('bin/ferry.js');
 const USER = 'alice';
@@ -79,15 +80,13 @@ async function legitimateLogins(port: number, deadline: number): Promise<number[
   while (Date.now() < deadline) {
     const started = performance.now();
     try {
-      const ftp = await FtpConnection.connect('127.0.0.1', port, { localAddress: '127.0.0.2' });
-      await ftp.expect(`USER ${USER}`, 331);
-      await ftp.expect(`PASS ${PASSWORD}`, 230);
+      const ftp = await FtpConnection.login('127.0.0.1', port, USER, PASSWORD, { localAddress: '127.0.0.2' });
       latencies.push(performance.now() - started);
-      ftp.socket.destroy();
+      ftp.close();
     } catch {
       latencies.push(Number.POSITIVE_INFINITY);
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
   return latencies;
 }
@@ -95,13 +94,15 @@ async function legitimateLogins(port: number, deadline: number): Promise<number[
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'ferry-brute-'));
-  const users = join(dir, 'users.toml');
-  const add = spawnSync(process.execPath, [FERRY, 'user', 'add', USER, '--users', users, '--home', dir], { input: PASSWORD + '\n', encoding: 'utf8' });
-  if (add.status !== 0) throw new Error(`ferry user add failed: ${add.stderr}`);
-  const config = join(dir, 'ferry.toml');
-  writeFileSync(config, ['host = "127.0.0.1"', 'port = 0', `root = "${dir}"`, `users_file = "${users}"`, ...options.configLines, '[log]', 'level = "silent"', ''].join('\n'));
-  const child = spawn(process.execPath, [FERRY, 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let child: ChildProcess | undefined;
   try {
+    const users = join(dir, 'users.toml');
+    const add = spawnSync(process.execPath, [FERRY, 'user', 'add', USER, '--users', users, '--home', dir], { input: PASSWORD + '\n', encoding: 'utf8' });
+    if (add.status !== 0) throw new Error(`ferry user add failed: ${add.stderr}`);
+    const config = join(dir, 'ferry.toml');
+    writeFileSync(config, ['host = "127.0.0.1"', 'port = 0', `root = "${dir}"`, `users_file = "${users}"`, ...options.configLines, '[log]', 'level = "silent"', ''].join('\n'));
+    child = spawn(process.execPath, [FERRY, 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
+    killOnExit(child);
     const port = await waitForReady(child).port;
     const tally: Tally = { guesses: 0, refusals: 0, connections: 0 };
     const deadline = Date.now() + options.seconds * 1000;
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
-    await stopChild(child);
+    if (child) await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -3,6 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { waitForReady } from '../test/helpers/ferry-ready.js';
+import { killOnExit, stopChild } from '../test/helpers/run-process.js';
 import type { BenchServer, ServerSetup } from './types.js';
 
 const FERRY = resolve('bin/ferry.js');
@@ -42,17 +43,20 @@ export async function startFerry(setup: ServerSetup): Promise<BenchServer> {
   const child: ChildProcess = spawn('bash', ['-c', `ulimit -n ${setup.maxFiles}; exec "${process.execPath}" "${FERRY}" serve --config "${config}"`], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await waitForReady(child).port;
+  killOnExit(child);
+  let port: number;
+  try {
+    port = await waitForReady(child).port;
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
   return {
     name: 'ferry',
     port,
     pid: child.pid!,
     user: setup.user,
     password: setup.password,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
+    stop: () => stopChild(child),
   };
 }

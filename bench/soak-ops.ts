@@ -149,6 +149,14 @@ async function resetUpload(ctx: OpContext, type: 'I' | 'A'): Promise<void> {
   await verify(ctx, path, `a reset STOR in TYPE ${type}`);
 }
 
+/** A RETR of `path` whose first bytes have arrived, left running. */
+async function downloading(ctx: OpContext, path: string): Promise<{ s: SoakSession; data: DataConnection }> {
+  const s = await session(ctx);
+  const data = await start(s, `RETR ${path}`);
+  await firstBytes(data.io);
+  return { s, data };
+}
+
 /**
  * ABOR mid-transfer: the transfer's 426 and ABOR's 226 (or, when the transfer just
  * finished, its 226 and ABOR's 225/226); then a NOOP must get its 200.
@@ -255,9 +263,7 @@ export const OPS: Record<OpKind, (ctx: OpContext) => Promise<void>> = {
   async 'get-abor'(ctx) {
     const path = pick(ctx.paths);
     if (!ctx.ledger.current(path)) return OPS.put(ctx);
-    const s = await session(ctx);
-    const data = await start(s, `RETR ${path}`);
-    await firstBytes(data.io);
+    const { s, data } = await downloading(ctx, path);
     await abort(s, data, `RETR ${path}`);
   },
 
@@ -289,9 +295,7 @@ export const OPS: Record<OpKind, (ctx: OpContext) => Promise<void>> = {
   async 'vanish-get'(ctx) {
     const path = pick(ctx.paths);
     if (!ctx.ledger.current(path)) return OPS.put(ctx);
-    const s = await session(ctx);
-    const data = await start(s, `RETR ${path}`);
-    await firstBytes(data.io);
+    const { s, data } = await downloading(ctx, path);
     s.vanish();
     data.io.destroy();
     data.tcp.destroy();

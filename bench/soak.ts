@@ -211,21 +211,24 @@ function mib(bytes: number): string {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const workDir = mkdtempSync(join(tmpdir(), 'ferry-soak-'));
-  const root = join(workDir, 'root');
-  mkdirSync(root);
-  const certDir = join(workDir, 'certs');
-  execFileSync(process.execPath, [resolve('bin/ferry.js'), 'cert', '--out', certDir], { stdio: 'ignore' });
-  const server = await startFerry({ root, workDir, user: USER, password: PASSWORD, cert: join(certDir, 'cert.pem'), key: join(certDir, 'key.pem'), maxFiles: 4096 });
+  let server: Awaited<ReturnType<typeof startFerry>> | undefined;
+  let sampler: NodeJS.Timeout | undefined;
   let exitCode = 1;
   try {
+    const root = join(workDir, 'root');
+    mkdirSync(root);
+    const certDir = join(workDir, 'certs');
+    execFileSync(process.execPath, [resolve('bin/ferry.js'), 'cert', '--out', certDir], { stdio: 'ignore' });
+    server = await startFerry({ root, workDir, user: USER, password: PASSWORD, cert: join(certDir, 'cert.pem'), key: join(certDir, 'key.pem'), maxFiles: 4096 });
+    const { pid, port } = server;
     const ledger = new Ledger(8 * 1024 * 1024);
     const tally = new Tally();
-    process.stderr.write(`soak: ferry pid ${server.pid} on 127.0.0.1:${server.port}; warm-up ${WARMUP_MS / 1000} s\n`);
+    process.stderr.write(`soak: ferry pid ${pid} on 127.0.0.1:${port}; warm-up ${WARMUP_MS / 1000} s\n`);
     // Warm-up: code paths loaded (TLS too), heap grown, pools created; then the baseline.
     const warmDeadline = Date.now() + WARMUP_MS;
-    await Promise.all(Array.from({ length: 4 }, (_, i) => runClient(`warm${i}`, server.port, ledger, tally, warmDeadline, Infinity, options.tlsShare > 0 && i === 0, () => 'put')));
+    await Promise.all(Array.from({ length: 4 }, (_, i) => runClient(`warm${i}`, port, ledger, tally, warmDeadline, Infinity, options.tlsShare > 0 && i === 0, () => 'put')));
     await sleep(1000);
-    const baseline = processFigures(server.pid);
+    const baseline = processFigures(pid);
     const warmOps = tally.totalOps;
     tally.ops.clear();
     tally.totalOps = 0;
@@ -235,16 +238,16 @@ async function main(): Promise<void> {
     const started = Date.now();
     const deadline = started + options.seconds * 1000;
     let peak = baseline;
-    const sampler = setInterval(() => {
-      const now = processFigures(server.pid);
+    sampler = setInterval(() => {
+      const now = processFigures(pid);
       if (now.fds > peak.fds || now.rssBytes > peak.rssBytes) peak = { fds: Math.max(now.fds, peak.fds), listeners: Math.max(now.listeners, peak.listeners), rssBytes: Math.max(now.rssBytes, peak.rssBytes) };
     }, 500);
     const pickPlain = picker(PLAIN_WEIGHTS);
     const pickTls = picker(TLS_WEIGHTS);
-    await Promise.all(tlsClients.map((tls, i) => runClient(`c${i}`, server.port, ledger, tally, deadline, options.maxOps, tls, tls ? pickTls : pickPlain)));
+    await Promise.all(tlsClients.map((tls, i) => runClient(`c${i}`, port, ledger, tally, deadline, options.maxOps, tls, tls ? pickTls : pickPlain)));
     clearInterval(sampler);
     const elapsed = (Date.now() - started) / 1000;
-    const after = await settle(server.pid, baseline);
+    const after = await settle(pid, baseline);
 
     // The root: no temp file left, every file exactly its committed version.
     const files = filesBelow(root);
@@ -296,7 +299,8 @@ async function main(): Promise<void> {
     const bad = tally.integrityFailures + scan.size + temps.length + strays.length + leaks.length + tally.protocolFailures + tally.refusals;
     exitCode = bad > 0 ? 1 : 0;
   } finally {
-    await server.stop();
+    clearInterval(sampler);
+    await server?.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
   process.exit(exitCode);

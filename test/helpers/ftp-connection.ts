@@ -148,11 +148,23 @@ export class FtpConnection {
     return connection;
   }
 
-  /** Connects and logs in; throws unless the login gets 230. */
-  static async login(host: string, port: number, user: string, password: string): Promise<FtpConnection> {
-    const connection = await FtpConnection.connect(host, port);
-    await connection.expect(`USER ${user}`, 331);
-    await connection.expect(`PASS ${password}`, 230);
+  /** Connects (optionally from a given local address) and logs in; throws (and closes) unless the login gets 230. */
+  static async login<T extends FtpConnection>(
+    this: new (socket: Socket) => T,
+    host: string,
+    port: number,
+    user: string,
+    password: string,
+    options: { localAddress?: string } = {},
+  ): Promise<T> {
+    const connection = (await FtpConnection.connect.call(this, host, port, options)) as T;
+    try {
+      await connection.expect(`USER ${user}`, 331);
+      await connection.expect(`PASS ${password}`, 230);
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
     return connection;
   }
 

@@ -8,15 +8,15 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { waitForReady } from '../helpers/ferry-ready.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { killOnExit, stopChild } from '../helpers/run-process.js';
 import { PASSWORD, USER, withTestServer } from '../helpers/server.js';
-import { waitFor, withTimeout } from '../helpers/timing.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
+import { sleep, waitFor, withTimeout } from '../helpers/timing.js';
 
 /** What a raw client saw first: a reply code, or the end of the connection. */
 interface RawClient {
@@ -52,7 +52,7 @@ async function destroyedByServer(client: RawClient, timeoutMs = 3000): Promise<b
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !client.socket.destroyed) {
     client.socket.write('NOOP\r\n');
-    const done = await Promise.race([closed, new Promise<false>((r) => setTimeout(() => r(false), 200))]);
+    const done = await Promise.race([closed, sleep(200).then(() => false)]);
     if (done) return true;
   }
   const destroyed = client.socket.destroyed;
@@ -117,9 +117,7 @@ describe('defender', () => {
       assert.match(await again.first, /^421 /);
       assert.equal(await destroyedByServer(again), true);
       // No user lockout: the ban is the address's, not alice's.
-      const elsewhere = await FtpConnection.connect(server.host, server.port, { localAddress: '127.0.0.2' });
-      await elsewhere.expect(`USER ${USER}`, 331);
-      await elsewhere.expect(`PASS ${PASSWORD}`, 230);
+      const elsewhere = await FtpConnection.login(server.host, server.port, USER, PASSWORD, { localAddress: '127.0.0.2' });
       await elsewhere.quit();
     }));
 
@@ -142,9 +140,7 @@ describe('defender', () => {
         for (const ftp of wave) ftp.writeRaw('USER x\r\nPASS wrong\r\n');
         // Meanwhile, from another address: a login that must not queue behind the wave's hashes.
         const started = Date.now();
-        const bystander = await FtpConnection.connect(server.host, server.port, { localAddress: '127.0.0.2' });
-        await bystander.expect(`USER ${USER}`, 331);
-        await bystander.expect(`PASS ${PASSWORD}`, 230);
+        const bystander = await FtpConnection.login(server.host, server.port, USER, PASSWORD, { localAddress: '127.0.0.2' });
         const bystanderMs = Date.now() - started;
         await bystander.quit();
         const answers = await Promise.all(
@@ -255,19 +251,26 @@ async function startLimitedFerry(dir: string) {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   killOnExit(child);
-  const port = await waitForReady(child).port;
-  return { child, port, pid: child.pid! };
+  try {
+    const port = await waitForReady(child).port;
+    return { child, port, pid: child.pid! };
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
 }
 
 describe('limits.reserved_descriptors', () => {
   test('a flood past RLIMIT_NOFILE: the logged-in user still lists and downloads; refused sockets are freed', BOUNDED, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ferry-fd-'));
-    const ferry = await startLimitedFerry(dir);
+    const scratch = scratchDir('ferry-fd-');
     const flood: RawClient[] = [];
+    let ferry: Awaited<ReturnType<typeof startLimitedFerry>> | undefined;
     try {
+      ferry = await startLimitedFerry(scratch.dir);
+      const { pid } = ferry;
       const user = await FtpConnection.login('127.0.0.1', ferry.port, USER, PASSWORD);
       await user.expect('TYPE I', 200);
-      const baseline = openDescriptors(ferry.pid);
+      const baseline = openDescriptors(pid);
       for (let i = 0; i < FLOOD; i++) flood.push(rawClient('127.0.0.1', ferry.port));
       const firsts = await Promise.all(flood.map((client) => withTimeout(client.first, 10_000, 'first reply of a flood connection').catch(() => 'none')));
       const greeted = firsts.filter((text) => text.startsWith('220 ')).length;
@@ -285,16 +288,16 @@ describe('limits.reserved_descriptors', () => {
       // Refused sockets were closed by the server, not left to the (never closing) peer.
       await Promise.all(refused.map((client) => withTimeout(client.ended, 5000, 'server closing a refused connection')));
       assert.ok(
-        await waitFor(() => openDescriptors(ferry.pid) <= baseline + greeted + 5, 5000),
-        `server holds ${openDescriptors(ferry.pid)} descriptors; baseline ${baseline} + ${greeted} sessions`,
+        await waitFor(() => openDescriptors(pid) <= baseline + greeted + 5, 5000),
+        `server holds ${openDescriptors(pid)} descriptors; baseline ${baseline} + ${greeted} sessions`,
       );
       for (const client of flood) client.socket.destroy();
-      assert.ok(await waitFor(() => openDescriptors(ferry.pid) <= baseline + 2, 5000), `back to ${openDescriptors(ferry.pid)}, baseline ${baseline}`);
+      assert.ok(await waitFor(() => openDescriptors(pid) <= baseline + 2, 5000), `back to ${openDescriptors(pid)}, baseline ${baseline}`);
       await user.quit();
     } finally {
       for (const client of flood) client.socket.destroy();
-      await stopChild(ferry.child);
-      rmSync(dir, { recursive: true, force: true });
+      if (ferry) await stopChild(ferry.child);
+      scratch.remove();
     }
   });
 });

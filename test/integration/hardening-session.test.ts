@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { FtpConnection } from '../helpers/ftp-connection.js';
+import { FtpConnection, type FtpReply } from '../helpers/ftp-connection.js';
 import { PASSWORD, startServer, USER, type TestServer } from '../helpers/server.js';
 import { sleep, waitFor, withTimeout } from '../helpers/timing.js';
 import type { Session } from '../../src/server/session.js';
@@ -247,6 +247,16 @@ describe('passive lifetime and slow transfer commands', () => {
   });
 });
 
+/** Sends `command` every 100 ms (at most 41 times, ~4 s) while it gets `code`; returns the first other reply, or the last. */
+async function resendWhile(ftp: FtpConnection, command: string, code: number): Promise<FtpReply> {
+  let reply = await ftp.send(command);
+  for (let i = 0; i < 40 && reply.code === code; i++) {
+    await sleep(100);
+    reply = await ftp.send(command);
+  }
+  return reply;
+}
+
 describe('login timeout (timeouts.login)', () => {
   let server: TestServer;
   before(async () => {
@@ -260,11 +270,7 @@ describe('login timeout (timeouts.login)', () => {
     const silent = await FtpConnection.connect(server.host, server.port);
     const busy = await FtpConnection.connect(server.host, server.port);
     const started = Date.now();
-    let busyReply = await busy.send('NOOP');
-    for (let i = 0; i < 40 && busyReply.code === 200; i++) {
-      await sleep(100);
-      busyReply = await busy.send('NOOP');
-    }
+    const busyReply = await resendWhile(busy, 'NOOP', 200);
     assert.equal(busyReply.code, 421, busyReply.lines.join(' | '));
     assert.match(busyReply.text, /[Ll]ogin timeout/);
     assert.ok(Date.now() - started < 3000);
@@ -277,11 +283,7 @@ describe('login timeout (timeouts.login)', () => {
   test('REIN before logging in does not extend the time to log in', async () => {
     const ftp = await FtpConnection.connect(server.host, server.port);
     const started = Date.now();
-    let reply = await ftp.send('REIN');
-    for (let i = 0; i < 40 && reply.code === 220; i++) {
-      await sleep(100);
-      reply = await ftp.send('REIN');
-    }
+    const reply = await resendWhile(ftp, 'REIN', 220);
     assert.equal(reply.code, 421, reply.lines.join(' | '));
     assert.ok(Date.now() - started < 3000);
     assert.equal(await ftp.closedByServer(3000), true);

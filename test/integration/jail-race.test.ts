@@ -108,8 +108,10 @@ test('swapping a directory for an outward symlink never reaches outside the root
     worker.once('error', reject);
   }).finally(() => (swapping = false));
   const tally: Tally = { readsInside: 0, readsOutside: 0, refused: 0, stored: 0 };
-  const connections = await Promise.all(Array.from({ length: CLIENTS }, () => login(server)));
+  let connections: FtpConnection[] = [];
   try {
+    // Inside the try: a failed login still stops the swapper at once.
+    connections = await Promise.all(Array.from({ length: CLIENTS }, () => login(server)));
     await Promise.all(connections.map(async (ftp) => ftp.expect('TYPE I', 200)));
     await Promise.all(connections.map((ftp, id) => client(ftp, id, () => swapping, tally)));
   } finally {

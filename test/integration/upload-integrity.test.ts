@@ -8,11 +8,9 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { TransferEvent } from '../../src/observability/events.js';
 import { zeroCopyAvailable } from '../../src/server/data/zero-copy.js';
 import { randomData, sha256 } from '../helpers/data.js';
@@ -57,11 +55,8 @@ async function openUpload(ftp: FtpConnection, command: string): Promise<OpenUplo
   const preliminary = await ftp.send(command);
   assert.equal(preliminary.code, 150, preliminary.text);
   const tcp = await connect();
-  if (!ftp.tls) return { data: tcp, tcp };
-  const secure: TLSSocket = tlsConnect({ socket: tcp, rejectUnauthorized: false, session: ftp.session });
-  secure.on('error', () => undefined);
-  await once(secure, 'secureConnect');
-  return { data: secure, tcp };
+  // Under PROT P: TLS resuming the control connection's session, with a bounded handshake.
+  return { data: await ftp.secureData(tcp, ftp.tls ? 'resume' : 'clear'), tcp };
 }
 
 /** Half the bytes, then a TCP reset (RST) instead of a close. */
@@ -113,10 +108,14 @@ for (const path of PATHS) {
 
     after(async () => {
       unsubscribe('ferry:transfer', onTransfer);
-      await ftp.quit();
-      await server.stop();
-      if (previous === undefined) delete process.env.FERRY_ZERO_COPY;
-      else process.env.FERRY_ZERO_COPY = previous;
+      // Also when before() failed half-way (no session, or no server).
+      try {
+        await ftp?.quit();
+        await server?.stop();
+      } finally {
+        if (previous === undefined) delete process.env.FERRY_ZERO_COPY;
+        else process.env.FERRY_ZERO_COPY = previous;
+      }
     });
 
     test(`a reset mid-STOR gets 426 and keeps the previous file (${TRIES} tries)`, async () => {
@@ -173,8 +172,9 @@ describe('upload integrity: TLS close_notify policy (tls.strict_upload_eof)', ()
   for (const strict of [true, false]) {
     test(`strict_upload_eof=${strict}: every byte then a bare TCP close gets ${strict ? 426 : 226}`, async () => {
       const server = await startServer({ tls: { strict_upload_eof: strict } }, { tls: true });
-      const ftp = await session(server, 'TLS TYPE I');
+      let ftp: FtpConnection | undefined;
       try {
+        ftp = await session(server, 'TLS TYPE I');
         const target = join(server.root, 'truncated.bin');
         writeFileSync(target, OLD);
         const final = await uploadThenBareClose(ftp, 'STOR truncated.bin', BINARY);
@@ -186,7 +186,7 @@ describe('upload integrity: TLS close_notify policy (tls.strict_upload_eof)', ()
         assert.equal(clean.code, 226, clean.text);
         assert.equal(sha256(readFileSync(target)), sha256(BINARY));
       } finally {
-        await ftp.quit();
+        await ftp?.quit();
         await server.stop();
       }
     });

@@ -6,13 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { waitForReady } from '../helpers/ferry-ready.js';
 import { killOnExit, stopChild } from '../helpers/run-process.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
 import { startServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/timing.js';
 import { login, parseList, uploadTempFiles } from './support.js';
@@ -28,10 +28,15 @@ async function startFerry(root: string): Promise<{ child: ChildProcess; port: nu
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => (stderr += text));
-  const ready = waitForReady(child);
-  const port = await ready.port;
-  const password = /password "([^"]+)"/.exec(ready.output())![1]!;
-  return { child, port, password, stderr: () => stderr };
+  try {
+    const ready = waitForReady(child);
+    const port = await ready.port;
+    const password = /password "([^"]+)"/.exec(ready.output())![1]!;
+    return { child, port, password, stderr: () => stderr };
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
 }
 
 /** Starts a STOR of `path`, sends some bytes, and leaves it running. */
@@ -44,24 +49,27 @@ async function startUpload(ftp: FtpConnection, path: string): Promise<void> {
 }
 
 test('temp files of a server killed during STOR are removed at the next start; the old files are intact', { timeout: 30_000 }, async () => {
-  const base = mkdtempSync(join(tmpdir(), 'ferry-upload-temp-'));
-  const root = join(base, 'root');
+  const scratch = scratchDir('ferry-upload-temp-');
+  const root = join(scratch.dir, 'root');
   mkdirSync(join(root, 'sub'), { recursive: true });
   writeFileSync(join(root, 'keep.txt'), OLD);
   writeFileSync(join(root, 'sub', 'keep.txt'), OLD);
+  let first: Awaited<ReturnType<typeof startFerry>> | undefined;
+  const clients: FtpConnection[] = [];
   try {
-    const first = await startFerry(root);
-    const clients = [await FtpConnection.login('127.0.0.1', first.port, 'ferry', first.password), await FtpConnection.login('127.0.0.1', first.port, 'ferry', first.password)];
+    first = await startFerry(root);
+    clients.push(await FtpConnection.login('127.0.0.1', first.port, 'ferry', first.password), await FtpConnection.login('127.0.0.1', first.port, 'ferry', first.password));
     await startUpload(clients[0]!, 'keep.txt');
     await startUpload(clients[1]!, 'sub/keep.txt');
     const written = (dir: string) => uploadTempFiles(dir).some((name) => statSync(join(dir, name)).size > 0);
     assert.ok(await waitFor(() => written(root) && written(join(root, 'sub'))), 'the uploads reached their temp files');
-    const exited = once(first.child, 'exit');
-    first.child.kill('SIGKILL');
+    const killed = first.child;
+    const exited = once(killed, 'exit');
+    killed.kill('SIGKILL');
     await exited;
     for (const ftp of clients) ftp.close();
     assert.equal(uploadTempFiles(root).length, 1, 'the crash left a temp file');
-    assert.match(uploadTempFiles(root)[0]!, new RegExp(`^\\.ferry-upload-${first.child.pid}-[0-9a-f]+\\.tmp$`));
+    assert.match(uploadTempFiles(root)[0]!, new RegExp(`^\\.ferry-upload-${killed.pid}-[0-9a-f]+\\.tmp$`));
 
     const second = await startFerry(root);
     try {
@@ -79,7 +87,10 @@ test('temp files of a server killed during STOR are removed at the next start; t
       await stopChild(second.child);
     }
   } finally {
-    rmSync(base, { recursive: true, force: true });
+    // When an assertion failed before the kill: the first server and its clients too.
+    for (const ftp of clients) ftp.close();
+    if (first) await stopChild(first.child);
+    scratch.remove();
   }
 });
 
@@ -89,8 +100,9 @@ test('names with the temp prefix are refused (553) for every command and never l
   writeFileSync(join(server.root, reserved), 'hidden');
   writeFileSync(join(server.root, 'plain.txt'), 'plain');
   mkdirSync(join(server.root, 'dir'));
-  const ftp = await login(server);
+  let ftp: FtpConnection | undefined;
   try {
+    ftp = await login(server);
     await ftp.expect('TYPE I', 200);
     for (const command of [
       `STOR ${reserved}`,
@@ -120,7 +132,7 @@ test('names with the temp prefix are refused (553) for every command and never l
     assert.ok(existsSync(join(server.root, 'plain.txt')));
     assert.deepEqual(readdirSync(join(server.root, 'dir')), []);
   } finally {
-    await ftp.quit();
+    await ftp?.quit();
     await server.stop();
   }
 });

@@ -15,6 +15,7 @@ import { zeroCopyAvailable } from '../../src/server/data/zero-copy.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { PASSWORD, startServer, USER, type TestServer } from '../helpers/server.js';
 import { waitFor, withTimeout } from '../helpers/timing.js';
+import { login } from './support.js';
 
 /** Far more than the socket buffers of a peer that never reads can take. */
 const BIG_BYTES = 256 * 1024 * 1024;
@@ -40,9 +41,7 @@ async function serverWithFiles(overrides: Record<string, unknown>): Promise<Test
 
 /** Logs in, prepares a passive data connection and starts `command` (150), then leaves the data connection alone. */
 async function stall(server: TestServer, user: string, password: string, command: string): Promise<Stalled> {
-  const ftp = await FtpConnection.connect(server.host, server.port);
-  await ftp.expect(`USER ${user}`, 331);
-  await ftp.expect(`PASS ${password}`, 230);
+  const ftp = await login(server, user, password);
   await ftp.expect('TYPE I', 200);
   const data = await ftp.prepareData('PASV');
   await ftp.expect(command, 150);

@@ -12,9 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { TransferEvent } from '../../src/observability/events.js';
 import { setZeroCopyThreadIdleTimeout, zeroCopyAvailable } from '../../src/server/data/zero-copy.js';
-import { FtpConnection } from '../helpers/ftp-connection.js';
-import { PASSWORD, startServer, USER } from '../helpers/server.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
+import { startServer } from '../helpers/server.js';
 import { waitFor, withTimeout } from '../helpers/timing.js';
+import { login } from './support.js';
 
 const SMALL = Buffer.alloc(16 * 1024, 'x');
 const IDLE_MS = 300;
@@ -59,7 +60,7 @@ describe('zero-copy threads', () => {
     const server = await startServer();
     try {
       writeFileSync(join(server.root, 'small.bin'), SMALL);
-      const ftp = await FtpConnection.login(server.host, server.port, USER, PASSWORD);
+      const ftp = await login(server);
       await ftp.expect('TYPE I', 200);
       await ftp.download('LIST'); // libuv's pool and every other thread the server starts are up
       const baseline = threadCount();
@@ -79,23 +80,27 @@ describe('zero-copy threads', () => {
 
   test('a worker_thread ends cleanly with a stalled and an idle zero-copy thread', { timeout: 30_000 }, async (t) => {
     if (!zeroCopyAvailable()) return t.skip('the zero-copy addon is not built here');
-    const server = await startServer(); // only for its temporary folder
+    const scratch = scratchDir('ferry-zero-copy-threads-');
+    let worker: Worker | undefined;
     try {
-      const file = join(server.root, 'big.bin');
+      const file = join(scratch.dir, 'big.bin');
       const size = 256 * 1024 * 1024;
       writeFileSync(file, '');
       truncateSync(file, size); // sparse; far more than the socket buffers take
       const baseline = threadCount();
-      const worker = new Worker(WORKER_SCRIPT, { eval: true, workerData: { addon: ADDON, file, size } });
-      const exited = new Promise<number>((done) => worker.once('exit', done));
-      const message = await withTimeout(new Promise((done, fail) => worker.once('message', done).once('error', fail)), 10_000, 'worker ready');
+      const started = new Worker(WORKER_SCRIPT, { eval: true, workerData: { addon: ADDON, file, size } });
+      worker = started;
+      const exited = new Promise<number>((done) => started.once('exit', done));
+      const message = await withTimeout(new Promise((done, fail) => started.once('message', done).once('error', fail)), 10_000, 'worker ready');
       assert.equal(message, 'stalled');
       assert.ok(threadCount() >= baseline + 3, 'the worker and its two zero-copy threads run');
-      await withTimeout(worker.terminate(), 5000, 'worker termination');
+      await withTimeout(started.terminate(), 5000, 'worker termination');
       await withTimeout(exited, 5000, 'worker exit');
       assert.ok(await waitFor(() => threadCount() === baseline, 5000), 'no thread outlives the worker');
     } finally {
-      await server.stop();
+      // A worker that never got ready would keep its stalled transfer (and this process) alive.
+      await worker?.terminate();
+      scratch.remove();
     }
   });
 });
