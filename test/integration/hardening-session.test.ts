@@ -78,7 +78,8 @@ describe('listing size cap (limits.listing_max_entries)', () => {
     assert.equal(parseList(list.data).length, 5);
     assert.match(list.final.text, /truncated/);
     const nlst = await ftp.download('NLST /big/*.txt');
-    assert.ok(lines(nlst.data).length <= 5);
+    // Every name matches, so the glob sees exactly the entries the cap let through.
+    assert.equal(lines(nlst.data).length, 5);
     assert.match(nlst.final.text, /truncated/);
     const mlsd = await ftp.download('MLSD /big');
     assert.equal(lines(mlsd.data).length, 5);
@@ -235,11 +236,10 @@ describe('passive lifetime and slow transfer commands', () => {
         assert.equal(lines(await listing).length, 20_000);
       }
       // A transfer command that fails before using the connection gives the lifetime back.
-      const port = passivePort(await ftp.send('PASV'));
+      passivePort(await ftp.send('PASV'));
       assert.equal((await ftp.send('RETR missing.txt')).code, 550);
       await sleep(400);
       assert.equal((await ftp.send('LIST')).code, 425, 'the unused listener expired after all');
-      assert.ok(port > 0);
       await ftp.quit();
     } finally {
       await server.stop();
