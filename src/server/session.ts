@@ -8,7 +8,6 @@
  * replies unread (see stallOutput).
  */
 import type { Socket } from 'node:net';
-import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Authenticator, UserContext } from '../auth/authenticator.js';
 import type { FerryConfig, TlsMode } from '../config/schema.js';
@@ -26,6 +25,7 @@ import type { Defender } from './defender.js';
 import { events } from '../observability/events.js';
 import { DEFAULT_POLICIES } from './policies.js';
 import { handshake, wrapServerSocket } from './tls/secure-socket.js';
+import type { TlsSessionScope } from './tls/session-scope.js';
 import type { TlsProvider } from './tls/tls-provider.js';
 
 /** AUTH arguments that start a TLS handshake. */
@@ -89,8 +89,8 @@ export class Session {
   pbszDone = false;
   /** PROT level for data connections: C (clear) or P (private, TLS). */
   protection: 'C' | 'P' = 'C';
-  /** This session's TLS context (its own ticket keys: data connections must resume it). */
-  tlsContext: SecureContext | null = null;
+  /** The TLS sessions of this control connection, the only ones its data connections may resume. */
+  tlsScope: TlsSessionScope | null = null;
   /** The stream commands and replies travel on: the TCP socket, or TLS over it. */
   private io: Socket;
 
@@ -175,8 +175,8 @@ export class Session {
     this.queue.length = 0;
     this.reader = new CommandLineReader();
     this.io.off('data', this.onDataBound);
-    this.tlsContext = tls.createContext();
-    const secure = wrapServerSocket(this.io, this.tlsContext);
+    this.tlsScope = tls.createScope();
+    const secure = wrapServerSocket(this.io, this.tlsScope, 'control');
     this.io = secure;
     try {
       await handshake(secure, { handshakeTimeoutMs: this.server.config.tls.handshake_timeout * 1000 });
@@ -188,6 +188,7 @@ export class Session {
     }
     this.secure = true;
     this.awaitingTls = false;
+    this.tlsScope.controlSecured(secure.getProtocol());
     this.logger.debug({ protocol: secure.getProtocol(), cipher: secure.getCipher().name }, 'control connection secured');
     this.attachIo(secure);
     return true;

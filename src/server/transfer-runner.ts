@@ -91,13 +91,14 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
   try {
     socket = tcp = await session.data.open(controller.signal);
     let endedCleanly: (() => boolean) | undefined;
-    if (session.protection === 'P' && session.tlsContext) {
+    if (session.protection === 'P' && session.tlsScope) {
       const tlsConfig = session.server.config.tls;
       const watch = job.upload ? new CloseNotifyWatch(tcp) : null;
       const secure = await secureDataSocket(watch?.relay ?? tcp, {
-        context: session.tlsContext,
+        scope: session.tlsScope,
         handshakeTimeoutMs: tlsConfig.handshake_timeout * 1000,
         requireReuse: tlsConfig.session_reuse,
+        upload: job.upload === true,
         signal: controller.signal,
       });
       socket = secure;

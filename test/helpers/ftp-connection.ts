@@ -11,7 +11,7 @@
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { parseEpsvReply, parsePasvReply, encodeHostPort, encodeEprt } from '../../src/protocol/address.js';
 import { waitFor, withTimeout } from './timing.js';
 
@@ -93,6 +93,10 @@ export class FtpConnection {
   io: Socket;
   /** The latest TLS session the server issued on the control connection. */
   session: Buffer | undefined;
+  /** The latest TLS session (ticket) the server issued on a data connection. */
+  dataSession: Buffer | undefined;
+  /** Extra client TLS options for the control and data connections (e.g. maxVersion). */
+  tlsOptions: ConnectionOptions = {};
 
   /** How transfers treat their data connections unless told otherwise. */
   protected defaultDataTls: DataTls = 'clear';
@@ -187,7 +191,7 @@ export class FtpConnection {
   /** Upgrades the control connection to TLS (after a 234 reply). */
   async startTls(): Promise<TLSSocket> {
     this.detach(this.io);
-    const secure = tlsConnect({ socket: this.socket, rejectUnauthorized: false });
+    const secure = tlsConnect({ ...this.tlsOptions, socket: this.socket, rejectUnauthorized: false });
     secure.on('session', (session: Buffer) => (this.session = session));
     this.io = secure;
     this.attach(secure);
@@ -348,7 +352,8 @@ export class FtpConnection {
   /** The client side of a data connection: TLS (resuming or not) or clear. */
   async secureData(raw: Socket, how: DataTls): Promise<Socket> {
     if (how === 'clear') return raw;
-    const secure = tlsConnect({ socket: raw, rejectUnauthorized: false, session: how === 'resume' ? this.session : undefined });
+    const secure = tlsConnect({ ...this.tlsOptions, socket: raw, rejectUnauthorized: false, session: how === 'resume' ? this.session : undefined });
+    secure.on('session', (session: Buffer) => (this.dataSession = session));
     return secureConnected(secure, 'data TLS handshake');
   }
 

@@ -4,26 +4,37 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { TLSSocket, type SecureContext } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { FtpError } from '../../errors.js';
+import type { TlsSessionScope } from './session-scope.js';
 import { FTP_ALPN } from './tls-provider.js';
 
 export interface ServerTlsOptions {
-  context: SecureContext;
+  scope: TlsSessionScope;
   handshakeTimeoutMs: number;
   signal?: AbortSignal;
 }
 
 /**
- * Wraps `socket` as a TLS server socket (reading starts at once, so the ClientHello is not
- * missed). A TCP socket is wrapped natively; another Duplex is read through JavaScript.
+ * Wraps `socket` as a TLS server socket of a control connection's scope, as its control
+ * connection or one of its data connections (reading starts at once, so the ClientHello
+ * is not missed). A TCP socket is wrapped natively; another Duplex is read through
+ * JavaScript.
  */
-export function wrapServerSocket(socket: Socket | Duplex, context: SecureContext): TLSSocket {
-  return new TLSSocket(socket, { isServer: true, secureContext: context, ALPNProtocols: [FTP_ALPN] });
+export function wrapServerSocket(socket: Socket | Duplex, scope: TlsSessionScope, role: 'control' | 'data'): TLSSocket {
+  const server = role === 'control' ? scope.controlHost : scope.dataHost;
+  return new TLSSocket(socket, { isServer: true, secureContext: scope.context, server, ALPNProtocols: [FTP_ALPN] });
 }
 
-/** Resolves once the handshake completes; rejects (and destroys the socket) on failure or timeout. */
-export function handshake(secure: TLSSocket, options: Omit<ServerTlsOptions, 'context'>): Promise<TLSSocket> {
+/**
+ * Resolves once the handshake completes; rejects (and destroys the socket) on failure or
+ * timeout. TLS 1.3 session tickets go out after the handshake, and data written in the
+ * same turn overtakes them, so this resolves a turn later: a client that saves its
+ * session right after the handshake (wget over implicit FTPS, which then reads the 220
+ * banner instead of a ticket) or that shuts down after the first data (Python's ssl)
+ * finds the ticket first.
+ */
+export function handshake(secure: TLSSocket, options: Omit<ServerTlsOptions, 'scope'>): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error('TLS handshake timed out')), options.handshakeTimeoutMs);
     const onAbort = () => fail(new FtpError('FERRY_ERR_DATA_ABORTED'));
@@ -45,20 +56,24 @@ export function handshake(secure: TLSSocket, options: Omit<ServerTlsOptions, 'co
     secure.once('secure', () => {
       cleanup();
       secure.on('error', () => undefined); // reported by whoever uses the socket
-      resolve(secure);
+      setImmediate(() => resolve(secure));
     });
   });
 }
 
 /**
- * Protects a data connection (PROT P). With `requireReuse`, the client must resume the
- * control connection's TLS session (only tickets issued on this control connection
- * decrypt, see TlsProvider), else the transfer is refused with 522 as vsftpd does.
+ * Protects a data connection (PROT P). With `requireReuse`, the client must resume a TLS
+ * session of the control connection (see TlsSessionScope), else the transfer is refused
+ * with 522 as vsftpd does.
  */
-export async function secureDataSocket(socket: Socket | Duplex, options: ServerTlsOptions & { requireReuse: boolean }): Promise<TLSSocket> {
+export async function secureDataSocket(
+  socket: Socket | Duplex,
+  options: ServerTlsOptions & { requireReuse: boolean; upload: boolean },
+): Promise<TLSSocket> {
+  options.scope.beginDataConnection({ clientReads: !options.upload });
   let secure: TLSSocket;
   try {
-    secure = await handshake(wrapServerSocket(socket, options.context), options);
+    secure = await handshake(wrapServerSocket(socket, options.scope, 'data'), options);
   } catch (error) {
     if (error instanceof FtpError) throw error;
     throw new FtpError('FERRY_ERR_DATA_CONNECT', `Can't open data connection: TLS negotiation failed (${(error as Error).message}).`);
@@ -67,8 +82,5 @@ export async function secureDataSocket(socket: Socket | Duplex, options: ServerT
     secure.destroy();
     throw new FtpError('FERRY_ERR_TLS_REUSE');
   }
-  // TLS 1.3 session tickets go out right after the handshake; data written in the same
-  // turn can overtake them, and some clients (Python's ssl) then fail their shutdown.
-  await new Promise((resolve) => setImmediate(resolve));
   return secure;
 }

@@ -1,16 +1,12 @@
 /**
  * TLS material for the server: the certificate and key (re-read on SIGHUP without
- * dropping sessions) and the secure contexts built from them.
- *
- * Each control connection gets its own secure context with its own session-ticket keys,
- * so a data connection can only resume a TLS session that was issued on that very
- * control connection (vsftpd's require_ssl_reuse): a stranger who races to the passive
- * port with a session from elsewhere cannot complete the check.
+ * dropping sessions) and the secure contexts built from them, one per control
+ * connection (see TlsSessionScope).
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { ConfigError } from '../../config/errors.js';
+import { TlsSessionScope } from './session-scope.js';
 
 export interface TlsFiles {
   cert: string;
@@ -20,12 +16,20 @@ export interface TlsFiles {
 /** RFC 7301 ALPN identifier for FTP; offered only to clients that send ALPN. */
 export const FTP_ALPN = 'ftp';
 
+/**
+ * How long a TLS session stays resumable. OpenSSL's default (300 s) would make every
+ * data connection of a control connection older than five minutes fail the reuse check;
+ * the session's keys live only as long as its control connection anyway. (TLS 1.3 caps
+ * a ticket's lifetime at seven days.)
+ */
+const SESSION_LIFETIME_SECONDS = 24 * 60 * 60;
+
 export class TlsProvider {
   private material: { cert: Buffer; key: Buffer };
 
   constructor(private readonly files: TlsFiles) {
     this.material = this.read();
-    this.createContext(); // fail at start-up, not at the first AUTH, if the pair is unusable
+    this.createSecureContext(); // fail at start-up, not at the first AUTH, if the pair is unusable
   }
 
   private read(): { cert: Buffer; key: Buffer } {
@@ -44,22 +48,28 @@ export class TlsProvider {
     const previous = this.material;
     this.material = this.read();
     try {
-      this.createContext();
+      this.createSecureContext();
     } catch (error) {
       this.material = previous;
       throw error;
     }
   }
 
-  /** A fresh context with its own ticket keys: one per control connection. */
-  createContext(): SecureContext {
-    let context: SecureContext;
+  /** A fresh resumption scope, with its own context and keys: one per control connection. */
+  createScope(): TlsSessionScope {
+    return new TlsSessionScope(this.createSecureContext());
+  }
+
+  private createSecureContext(): SecureContext {
     try {
-      context = createSecureContext({ cert: this.material.cert, key: this.material.key, minVersion: 'TLSv1.2' });
+      return createSecureContext({
+        cert: this.material.cert,
+        key: this.material.key,
+        minVersion: 'TLSv1.2',
+        sessionTimeout: SESSION_LIFETIME_SECONDS,
+      });
     } catch (error) {
       throw new ConfigError(`tls.cert/tls.key: not a usable certificate and key: ${(error as Error).message}`, 'tls.cert');
     }
-    (context.context as { setTicketKeys(keys: Buffer): void }).setTicketKeys(randomBytes(48));
-    return context;
   }
 }
