@@ -187,12 +187,7 @@ describe('implicit FTPS, raw protocol', () => {
 });
 
 describe('implicit FTPS with curl (ftps://)', { skip: skipUnlessInstalled('curl') }, () => {
-  /*
-   * One transfer per curl run. Several URLs in one run reuse the control connection, and
-   * with TLS 1.3 curl (OpenSSL 3) uses each session ticket once while Ferry issues tickets
-   * only at login: the second data connection cannot resume and gets 522 (see the skipped
-   * test in interop-curl.test.ts, and curl issue #4654 for the same with vsftpd).
-   */
+  /* One transfer per curl run here; several URLs in one run are in interop-curl.test.ts. */
   test('download (all byte values, 5 MiB random) and upload are byte-exact; no AUTH, PROT P', () =>
     withTlsServer(FAST, async (server) => {
       const local = join(server.scratch, 'curl');

@@ -1,22 +1,23 @@
 /**
- * Interoperability with curl 7.88.1 (OpenSSL 3) over explicit FTPS (`--ssl-reqd -k`),
- * passive only: EPSV (curl's default) and PASV (`--disable-epsv`).
+ * Interoperability with curl 7.88.1 (OpenSSL 3) over explicit FTPS (`--ssl-reqd -k`) and
+ * implicit FTPS (`ftps://` on the implicit port), passive only: EPSV (curl's default) and
+ * PASV (`--disable-epsv`), with session reuse required (the default).
  *
  * Known facts encoded here:
  * - curl 7.87-7.88 has a regression in ACTIVE-mode FTPS (curl issue #10666: it accepts
  *   the data connection but never starts TLS), so active FTPS is tested with lftp and
  *   ftplib instead.
- * - curl resumes the control connection's TLS session on the data connection, so one
- *   transfer per curl run works with the default tls.session_reuse = true.
- * - Several URLs in one curl run reuse the control connection; with TLS 1.3 the second
- *   data connection cannot resume (curl/OpenSSL use a ticket once; Ferry issues tickets
- *   only at login) and gets 522 -- the same as vsftpd in curl issue #4654. With TLS 1.2
- *   curl resumes by session ID, which Ferry does not cache, so even the first transfer
- *   fails. Both work with tls.session_reuse = false. See the skipped tests.
+ * - Several URLs in one run reuse the control connection. Under TLS 1.3 curl uses each
+ *   ticket once, so every resumed download or listing hands it a fresh one; under
+ *   TLS 1.2 curl turns tickets off and resumes by session ID.
+ * - What the server cannot give curl: under TLS 1.3, a transfer that follows an upload
+ *   in the same run. curl never reads an upload's data connection, so it never sees a
+ *   ticket there, and the one it resumed with is spent (the same happens with vsftpd and
+ *   ProFTPD). One upload per run, or --tls-max 1.2, works.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_BYTES, randomData, sha256, sha256File } from '../helpers/data.js';
 import { assertExitOk, clientEnv, describeRun, skipUnlessInstalled, type DialogueRun } from '../helpers/run-process.js';
@@ -115,61 +116,81 @@ describe('curl explicit FTPS (--ssl-reqd)', { skip: skipUnlessInstalled('curl') 
       assert.ok(!run.sent.some((line) => line.startsWith('PASS')), `curl sent PASS: ${run.sent.join(' | ')}`);
     }));
 
-  test(
-    'several transfers in one curl run (control connection reused, TLS 1.3)',
-    {
-      skip:
-        'bug: Ferry issues session tickets only at login and none on resumed data connections; curl/OpenSSL 3 ' +
-        'uses a TLS 1.3 ticket once, so the 2nd data connection does a full handshake and gets 522 (curl exit 18; ' +
-        'cf. curl issue #4654 with vsftpd)',
-    },
-    () =>
-      withTlsServer({}, async (server) => {
-        writeFileSync(join(server.root, 'a.bin'), ALL_BYTES);
-        writeFileSync(join(server.root, 'r.bin'), randomData());
-        const { local, env } = clientSide(server);
-        const url = base(server);
-        const run = await runFtpsCurl(['--ssl-reqd', '-o', 'a.bin', `${url}/a.bin`, '-o', 'r.bin', `${url}/r.bin`, '-o', 'b.bin', `${url}/a.bin`], { cwd: local, env });
-        assertExitOk('curl, three transfers', run);
-        assert.equal(run.received.filter((line) => line.startsWith('226 ')).length, 3, describeRun('curl', run));
-        assert.equal(sha256File(join(local, 'r.bin')), sha256(randomData()));
-      }),
-  );
+  test('--tls-max 1.2: upload and download are byte-exact, resumed by session ID', () =>
+    withTlsServer({}, async (server) => {
+      const { local, env } = clientSide(server);
+      writeFileSync(join(local, 'random.bin'), randomData());
+      const up = await runFtpsCurl(['--ssl-reqd', '--tls-max', '1.2', '-T', 'random.bin', `${base(server)}/up.bin`], { cwd: local, env });
+      assertExitOk('curl --tls-max 1.2 upload', up);
+      assertFtps('curl --tls-max 1.2 upload', up, MODES[0]!);
+      assert.equal(sha256File(join(server.root, 'up.bin')), sha256(randomData()));
+      const down = await runFtpsCurl(['--ssl-reqd', '--tls-max', '1.2', '-o', 'got.bin', `${base(server)}/up.bin`], { cwd: local, env });
+      assertExitOk('curl --tls-max 1.2 download', down);
+      assertFtps('curl --tls-max 1.2 download', down, MODES[0]!);
+      assert.equal(sha256File(join(local, 'got.bin')), sha256(randomData()));
+      for (const run of [up, down]) assert.match(run.stderr, /SSL connection using TLSv1\.2/);
+    }));
 
-  test(
-    'TLS 1.2 (--tls-max 1.2) with the default session_reuse',
-    {
-      skip:
-        'bug: curl (OpenSSL) resumes TLS 1.2 sessions by session ID, not ticket; Ferry\'s per-connection secure ' +
-        'contexts keep no session-ID cache, so every PROT P data connection does a full handshake and is dropped ' +
-        '(curl exit 35, SSL_ERROR_SYSCALL; server 522)',
-    },
-    () =>
-      withTlsServer({}, async (server) => {
-        writeFileSync(join(server.root, 'a.bin'), ALL_BYTES);
-        const { local, env } = clientSide(server);
-        const run = await runFtpsCurl(['--ssl-reqd', '--tls-max', '1.2', '-o', 'a.bin', `${base(server)}/a.bin`], { cwd: local, env });
-        assertExitOk('curl --tls-max 1.2', run);
-        assert.equal(sha256File(join(local, 'a.bin')), sha256(ALL_BYTES));
-      }),
-  );
-
-  test('with tls.session_reuse = false: several transfers per run and TLS 1.2 both work (the workaround)', () =>
+  test('with tls.session_reuse = false: several transfers per run work as well', () =>
     withTlsServer({ tls: { session_reuse: false } }, async (server) => {
       writeFileSync(join(server.root, 'a.bin'), ALL_BYTES);
-      writeFileSync(join(server.root, 'r.bin'), randomData());
       const { local, env } = clientSide(server);
       const url = base(server);
-      for (const extra of [[], ['--tls-max', '1.2']]) {
-        const run = await runFtpsCurl([...extra, '--ssl-reqd', '-o', 'a.bin', `${url}/a.bin`, '-o', 'r.bin', `${url}/r.bin`, '-o', 'b.bin', `${url}/a.bin`], {
-          cwd: local,
-          env,
-        });
-        assertExitOk(`curl ${extra.join(' ')} three transfers`, run);
-        assert.equal(run.received.filter((line) => line.startsWith('226 ')).length, 3, describeRun('curl', run));
-        assert.equal(sha256File(join(local, 'a.bin')), sha256(ALL_BYTES));
-        assert.equal(sha256File(join(local, 'b.bin')), sha256(ALL_BYTES));
-        assert.equal(sha256File(join(local, 'r.bin')), sha256(randomData()));
-      }
+      const run = await runFtpsCurl(['--ssl-reqd', '-o', 'a.bin', `${url}/a.bin`, '-o', 'b.bin', `${url}/a.bin`], { cwd: local, env });
+      assertExitOk('curl, two transfers', run);
+      assert.equal(sha256File(join(local, 'b.bin')), sha256(ALL_BYTES));
+    }));
+});
+
+describe('curl: several URLs in one run, one control connection, session reuse required', { skip: skipUnlessInstalled('curl') }, () => {
+  const FLAVOURS = [
+    { name: 'explicit', args: ['--ssl-reqd'], url: (server: TlsTestServer) => base(server) },
+    { name: 'implicit', args: [], url: (server: TlsTestServer) => `ftps://${server.host}:${server.implicitPort}` },
+  ];
+  const VERSIONS = [
+    { name: 'TLS 1.3', args: ['--tlsv1.3'], protocol: 'TLSv1.3' },
+    { name: 'TLS 1.2', args: ['--tls-max', '1.2'], protocol: 'TLSv1.2' },
+  ];
+  for (const flavour of FLAVOURS) {
+    for (const version of VERSIONS) {
+      test(`${flavour.name}, ${version.name}: three downloads and a listing, every data connection resumed`, () =>
+        withTlsServer({}, async (server) => {
+          writeFileSync(join(server.root, 'a.bin'), ALL_BYTES);
+          writeFileSync(join(server.root, 'r.bin'), randomData());
+          const { local, env } = clientSide(server);
+          const url = flavour.url(server);
+          const run = await runFtpsCurl(
+            [...flavour.args, ...version.args, '-o', 'a.bin', `${url}/a.bin`, '-o', 'r.bin', `${url}/r.bin`, '-o', 'b.bin', `${url}/a.bin`, '-o', 'list.txt', `${url}/`],
+            { cwd: local, env },
+          );
+          const what = `curl ${flavour.name} ${version.name}, four URLs`;
+          assertExitOk(what, run);
+          assert.equal(run.sent.filter((line) => line.startsWith('USER ')).length, 1, `${what}: more than one login: ${run.sent.join(' | ')}`);
+          assert.equal(run.received.filter((line) => line.startsWith('226 ')).length, 4, describeRun(what, run));
+          assert.ok(!run.received.some((line) => line.startsWith('522 ')), describeRun(what, run));
+          assert.match(run.stderr, new RegExp(`SSL connection using ${version.protocol.replace('.', '\\.')}`));
+          assert.equal(sha256File(join(local, 'a.bin')), sha256(ALL_BYTES));
+          assert.equal(sha256File(join(local, 'b.bin')), sha256(ALL_BYTES));
+          assert.equal(sha256File(join(local, 'r.bin')), sha256(randomData()));
+          assert.match(readFileSync(join(local, 'list.txt'), 'utf8'), /\sr\.bin\r?$/m);
+        }));
+    }
+  }
+
+  test('TLS 1.2: several uploads and downloads in one run', () =>
+    withTlsServer({}, async (server) => {
+      const { local, env } = clientSide(server);
+      writeFileSync(join(local, 'one.bin'), ALL_BYTES);
+      writeFileSync(join(local, 'two.bin'), randomData());
+      const url = base(server);
+      const run = await runFtpsCurl(
+        // curl pairs each -o with the URLs in order, uploads included.
+        ['--ssl-reqd', '--tls-max', '1.2', '-T', 'one.bin', '-o', 'one.out', `${url}/`, '-T', 'two.bin', '-o', 'two.out', `${url}/`, '-o', 'back.bin', `${url}/two.bin`],
+        { cwd: local, env },
+      );
+      assertExitOk('curl TLS 1.2, two uploads and a download', run);
+      assert.equal(sha256File(join(server.root, 'one.bin')), sha256(ALL_BYTES));
+      assert.equal(sha256File(join(server.root, 'two.bin')), sha256(randomData()));
+      assert.equal(sha256File(join(local, 'back.bin')), sha256(randomData()));
     }));
 });

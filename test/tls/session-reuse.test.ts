@@ -8,16 +8,19 @@
  * - TLS 1.2 session IDs (curl turns tickets off) and TLS 1.2 tickets;
  * - refused: another control connection's session, and the tickets a refused data
  *   connection's full handshake ends with (a thief at the passive port must not collect
- *   a ticket it can resume with next time).
+ *   a ticket it can resume with next time);
+ * - the first ticket reaches the client before the first reply, for clients that save
+ *   their session right after the handshake (wget over implicit FTPS).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:crypto';
-import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import { once } from 'node:events';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { ALL_BYTES, sha256, sha256File } from '../helpers/data.js';
-import { waitFor } from '../helpers/timing.js';
+import { waitFor, withTimeout } from '../helpers/timing.js';
 import { FtpsClient, withTlsServer, type TlsTestServer } from './fixtures.js';
 
 const TLS12: ConnectionOptions = { maxVersion: 'TLSv1.2' };
@@ -159,4 +162,24 @@ describe('TLS 1.2 data-connection session reuse', () => {
         }));
     });
   }
+});
+
+describe('session tickets come before the first reply', () => {
+  test('implicit FTPS: the TLS 1.3 ticket arrives ahead of the 220 banner', () =>
+    withTlsServer({}, async (server) => {
+      assert.ok(server.implicitPort, 'no implicit listener');
+      const order: string[] = [];
+      const socket = tlsConnect({ host: server.host, port: server.implicitPort, rejectUnauthorized: false });
+      socket.on('error', () => undefined);
+      try {
+        socket.on('session', () => order.push('ticket'));
+        socket.on('data', () => order.push('reply'));
+        await withTimeout(once(socket, 'secureConnect'), 5000, 'implicit TLS handshake');
+        assert.equal(socket.getProtocol(), 'TLSv1.3');
+        await waitFor(() => order.includes('reply') && order.includes('ticket'), 5000);
+        assert.equal(order[0], 'ticket', `arrived in this order: ${order.join(', ')}`);
+      } finally {
+        socket.destroy();
+      }
+    }));
 });
