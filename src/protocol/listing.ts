@@ -133,11 +133,43 @@ export function parseMlstOpts(arg: string): Set<MlstFact> {
 }
 
 /**
- * Drops `ls`-style option words ("-la", "-a") that many clients put before the path in
- * LIST/NLST, as vsftpd does; what remains is the path (possibly empty).
+ * The `ls` options that clients put before the path of LIST, NLST and STAT ("LIST -la",
+ * ncftp's "NLST -1"), understood as vsftpd and ProFTPD do. Ferry always shows dot files,
+ * so -a and -A change nothing; -1 is what NLST does anyway; other letters of `ls` (-F,
+ * -C, -n, ...) are accepted and ignored, as vsftpd ignores them.
  */
-export function stripListOptions(arg: string): string {
+export interface ListOptions {
+  /** -l: long format; NLST -l answers like LIST (as `ls -l` would). */
+  long: boolean;
+  /** -t: newest first. */
+  byTime: boolean;
+  /** -r: reverse order. */
+  reverse: boolean;
+  /** -R: recursive, which Ferry refuses rather than answering with one level. */
+  recursive: boolean;
+}
+
+/**
+ * Splits LIST/NLST/STAT's argument into leading option words and the path (possibly
+ * empty, kept verbatim). An option word is "-" and letters or digits, ended by
+ * whitespace; "--" ends the options, so `LIST -- -1` (like `LIST ./-1`) names a file
+ * called "-1".
+ */
+export function parseListArguments(arg: string): { options: ListOptions; path: string } {
+  const options: ListOptions = { long: false, byTime: false, reverse: false, recursive: false };
   let rest = arg.trimStart();
-  while (/^-[A-Za-z]+(\s|$)/.test(rest)) rest = rest.replace(/^-[A-Za-z]+\s*/, '');
-  return rest;
+  for (;;) {
+    const word = /^(--|-[A-Za-z0-9]+)(?:\s+|$)/.exec(rest);
+    if (!word) break;
+    const option = word[1]!;
+    rest = rest.slice(word[0].length);
+    if (option === '--') break;
+    for (const letter of option.slice(1)) {
+      if (letter === 'l') options.long = true;
+      else if (letter === 't') options.byTime = true;
+      else if (letter === 'r') options.reverse = true;
+      else if (letter === 'R') options.recursive = true;
+    }
+  }
+  return { options, path: rest };
 }

@@ -9,7 +9,7 @@ import {
   mlstFeatLine,
   parseMlstOpts,
   permFact,
-  stripListOptions,
+  parseListArguments,
   type EntryPermissions,
   type ListEntry,
   type MlstFact,
@@ -182,20 +182,43 @@ describe('parseMlstOpts', () => {
   });
 });
 
-describe('stripListOptions', () => {
-  test('option words before the path are dropped', () => {
-    assert.equal(stripListOptions('-la'), '');
-    assert.equal(stripListOptions('-a dir'), 'dir');
-    assert.equal(stripListOptions('dir'), 'dir');
-    assert.equal(stripListOptions('-la -R x'), 'x');
-    assert.equal(stripListOptions('  -l   my dir'), 'my dir');
+describe('parseListArguments', () => {
+  const path = (arg: string) => parseListArguments(arg).path;
+  const options = (arg: string) => parseListArguments(arg).options;
+
+  test('option words before the path are taken as options, digits included (ncftp sends "NLST -1")', () => {
+    assert.equal(path('-la'), '');
+    assert.equal(path('-1'), '');
+    assert.equal(path('-1a sub'), 'sub');
+    assert.equal(path('-a dir'), 'dir');
+    assert.equal(path('dir'), 'dir');
+    assert.equal(path('-la -t x'), 'x');
+    assert.equal(path('  -l   my dir'), 'my dir');
+  });
+
+  test('letters: -l long, -t by time, -r reverse, -R recursive; -a, -A, -1 and unknown letters change nothing', () => {
+    assert.deepEqual(options(''), { long: false, byTime: false, reverse: false, recursive: false });
+    assert.deepEqual(options('-la'), { long: true, byTime: false, reverse: false, recursive: false });
+    assert.deepEqual(options('-al'), options('-la'));
+    assert.deepEqual(options('-a -l'), options('-la'));
+    assert.deepEqual(options('-ltr'), { long: true, byTime: true, reverse: true, recursive: false });
+    assert.equal(options('-lR').recursive, true);
+    assert.deepEqual(options('-1aAFCn'), options(''));
+  });
+
+  test('"--" ends the options and a lone "-" is a path, so a file named "-1" stays reachable', () => {
+    assert.equal(path('-- -1'), '-1');
+    assert.deepEqual(options('-- -l'), options(''));
+    assert.equal(path('-l -- -la'), '-la');
+    assert.equal(path('./-1'), './-1');
+    assert.equal(path('-'), '-');
   });
 
   test('the path itself is kept verbatim, even with dashes or trailing spaces', () => {
-    assert.equal(stripListOptions('a-b'), 'a-b');
-    assert.equal(stripListOptions('-l my -x file '), 'my -x file ');
-    assert.equal(stripListOptions('-'), '-');
-    assert.equal(stripListOptions('-la/sub'), '-la/sub');
-    assert.equal(stripListOptions(''), '');
+    assert.equal(path('a-b'), 'a-b');
+    assert.equal(path('-l my -x file '), 'my -x file ');
+    assert.equal(path('-la/sub'), '-la/sub');
+    assert.equal(path('-l-a'), '-l-a');
+    assert.equal(path(''), '');
   });
 });

@@ -6,8 +6,9 @@ import {
   formatListLine,
   formatMlsxLine,
   mlstFeatLine,
-  stripListOptions,
+  parseListArguments,
   type EntryPermissions,
+  type ListOptions,
 } from '../../protocol/listing.js';
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from '../../protocol/glob.js';
 import { baseName, hasWildcard, parentPath } from '../../protocol/paths.js';
@@ -24,6 +25,7 @@ interface Listing {
   entries: FileStat[];
   /** limits.listing_max_entries stopped the directory reading early. */
   truncated: boolean;
+  options: ListOptions;
 }
 
 /** A directory's entries, at most limits.listing_max_entries of them (pure-ftpd truncates too, with a notice). */
@@ -44,9 +46,17 @@ function compileLimitedGlob(session: Session, pattern: string): CompiledGlob {
   throw new FtpError('FERRY_ERR_GLOB_TOO_COMPLEX', `Wildcard pattern refused: ${reason}.`);
 }
 
+/** Listing order: by name, or newest first with -t; -r reverses either. */
+function listingOrder(options: ListOptions): (a: FileStat, b: FileStat) => number {
+  const byName = (a: FileStat, b: FileStat) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const order = options.byTime ? (a: FileStat, b: FileStat) => b.mtime.getTime() - a.mtime.getTime() || byName(a, b) : byName;
+  return options.reverse ? (a, b) => order(b, a) : order;
+}
+
 /** What LIST/NLST/STAT show for an argument: a directory's entries, one file, or a glob's matches. */
 async function gather(session: Session, arg: string): Promise<Listing> {
-  const target = stripListOptions(arg);
+  const { options, path: target } = parseListArguments(arg);
+  if (options.recursive) throw new FtpError('FERRY_ERR_UNSUPPORTED', 'Recursive listings (-R) are not supported; list each directory.');
   const path = target === '' ? session.cwd : session.resolvePath(target);
   const literal = await session.store.stat(path).catch((error: unknown) => {
     if (hasWildcard(baseName(path))) return null;
@@ -67,8 +77,8 @@ async function gather(session: Session, arg: string): Promise<Listing> {
   } else {
     entries = [literal];
   }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { path, entries: entries.filter(listable), truncated };
+  entries.sort(listingOrder(options));
+  return { path, entries: entries.filter(listable), truncated, options };
 }
 
 /** The note that ends a truncated listing's reply. */
@@ -191,8 +201,10 @@ export const listingCommands: CommandSpec[] = [
     needsLogin: true,
     permission: 'list',
     async handle(context) {
-      const { path, entries, truncated } = await gather(context.session, context.arg);
-      await sendListing(context, path, formatted(entries, (entry) => entry.name), truncated);
+      const { path, entries, truncated, options } = await gather(context.session, context.arg);
+      const now = new Date();
+      const line = options.long ? (entry: FileStat) => formatListLine(entry, now) : (entry: FileStat) => entry.name;
+      await sendListing(context, path, formatted(entries, line), truncated);
     },
   },
   {
