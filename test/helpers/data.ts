@@ -1,9 +1,10 @@
 /**
  * Test data and how to compare it: every byte value, random bytes made once per test
- * process, and SHA-256 of buffers, files and whole folder trees.
+ * process, a small folder tree for recursive transfers, and SHA-256 of buffers, files
+ * and whole folder trees.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function sha256(data: Buffer | string): string {
@@ -30,6 +31,21 @@ export function randomData(size = RANDOM_SIZE): Buffer {
     randomBySize.set(size, data);
   }
   return data;
+}
+
+/**
+ * A small tree for recursive transfers (mirror, -r, uploadFromDir) at `dir`: both kinds
+ * of test data (1 MiB of the random bytes), nesting two deep, an empty folder, a folder
+ * name with a space, a text file with CRLF and LF (binary mode must keep both). Four
+ * files in four folders, `dir` included.
+ */
+export function writeTestTree(dir: string): void {
+  mkdirSync(join(dir, 'sub dir', 'deeper'), { recursive: true });
+  mkdirSync(join(dir, 'empty'));
+  writeFileSync(join(dir, 'all-bytes.bin'), ALL_BYTES);
+  writeFileSync(join(dir, 'random.bin'), randomData().subarray(0, 1024 * 1024));
+  writeFileSync(join(dir, 'sub dir', 'a.txt'), 'a\r\nb\n');
+  writeFileSync(join(dir, 'sub dir', 'deeper', 'deep.bin'), ALL_BYTES.subarray(0, 1000));
 }
 
 /**

@@ -99,13 +99,14 @@ export function skipUnlessInstalled(name: string): false | string {
 
 /**
  * Environment for FTP client processes: HOME points at a scratch folder (no ~/.curlrc,
- * ~/.netrc, ~/.lftprc or lftp state from the host), proxies and SSL overrides are
- * removed, the locale is UTF-8 so non-ASCII names survive, and the time zone is UTC.
+ * ~/.netrc, ~/.lftprc, ~/.wgetrc, rclone config or lftp state from the host), proxies,
+ * SSL/GnuTLS overrides and RCLONE_* settings are removed, the locale is UTF-8 so
+ * non-ASCII names survive, and the time zone is UTC.
  */
 export function clientEnv(home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/proxy$/i.test(key) || /^(LC_|LANG|LANGUAGE$|CURL_|PYTHON|XDG_|LFTP|SSL_|SSLKEYLOGFILE)/.test(key) || key === 'HOME') continue;
+    if (/proxy$/i.test(key) || /^(LC_|LANG|LANGUAGE$|CURL_|PYTHON|XDG_|LFTP|SSL_|SSLKEYLOGFILE|GNUTLS_|WGETRC$|RCLONE_)/.test(key) || key === 'HOME') continue;
     env[key] = value;
   }
   return { ...env, HOME: home, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8', PYTHONIOENCODING: 'utf-8', TZ: 'UTC' };

@@ -50,6 +50,8 @@ export interface ServerOptions {
    * `overrides` can change any of it).
    */
   tls?: boolean;
+  /** Where the server's JSON log lines go instead of stderr (see server-log.ts). */
+  logTo?: pino.DestinationStream;
 }
 
 let cachedHash: Promise<string> | undefined;
@@ -93,7 +95,7 @@ export async function startServer(overrides: Record<string, unknown> = {}, optio
       defaultHome: root,
       anonymousRoot: config.anonymous.enabled ? anonymousRoot : undefined,
     });
-    const logger = pino({ level: config.log.level }, pino.destination(2));
+    const logger = pino({ level: config.log.level }, options.logTo ?? pino.destination(2));
     const server = new FtpServer({ config, authenticator, logger });
     const bound = await server.listen();
     return {

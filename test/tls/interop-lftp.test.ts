@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_BYTES, randomData, sha256, sha256File, treeHashes } from '../helpers/data.js';
+import { ALL_BYTES, randomData, sha256, sha256File, treeHashes, writeTestTree } from '../helpers/data.js';
 import { LFTP_EPSV, LFTP_PASV, LFTP_PORT, type LftpMode } from '../helpers/lftp.js';
 import { assertExitOk, clientEnv, describeRun, skipUnlessInstalled, type DialogueRun } from '../helpers/run-process.js';
 import { USER } from '../helpers/server.js';
@@ -38,16 +38,6 @@ function assertFtpsDialogue(what: string, run: DialogueRun, mode: LftpMode): voi
   // SITE extensions lftp tries (UTIME, CHMOD) are not Ferry commands: their 504 is expected.
   const refusals = received.filter((line) => /^[45]\d\d /.test(line) && !line.startsWith('504 Unknown SITE command'));
   assert.deepEqual(refusals, [], `${what}: refused (e.g. 522 = no session reuse)\n${describeRun(what, run)}`);
-}
-
-/** A small tree: both test files, nesting, an empty folder, a name with spaces. */
-function makeTree(dir: string): void {
-  mkdirSync(join(dir, 'sub dir', 'deeper'), { recursive: true });
-  mkdirSync(join(dir, 'empty'));
-  writeFileSync(join(dir, 'all-bytes.bin'), ALL_BYTES);
-  writeFileSync(join(dir, 'random.bin'), randomData().subarray(0, 1024 * 1024));
-  writeFileSync(join(dir, 'sub dir', 'a.txt'), 'a\r\nb\n');
-  writeFileSync(join(dir, 'sub dir', 'deeper', 'deep.bin'), ALL_BYTES.subarray(0, 1000));
 }
 
 describe('lftp explicit FTPS (default server: session_reuse on)', { skip: skipUnlessInstalled('lftp') }, () => {
@@ -83,7 +73,7 @@ describe('lftp explicit FTPS (default server: session_reuse on)', { skip: skipUn
         withTlsServer({}, async (server) => {
           const source = join(server.scratch, 'source');
           const back = join(server.scratch, 'back');
-          makeTree(source);
+          writeTestTree(source);
           const run = await lftp(server, mode, server.scratch, ['mirror -R --no-perms source tree', 'mirror --no-perms tree back']);
           assertExitOk(`lftp mirror ${mode.name}`, run);
           assertFtpsDialogue(`lftp mirror ${mode.name}`, run, mode);
