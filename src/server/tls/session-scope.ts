@@ -44,7 +44,8 @@ const enum TicketDecision {
 /**
  * The native secure context's ticket-key hook. Node has no public API for renewing
  * tickets or telling a ticket's origin; this is the hook its own tests use
- * (test-https-resume-after-renew), present in every Node version Ferry supports.
+ * (test-https-resume-after-renew), present in every Node version Ferry supports; its
+ * absence stops the server at start-up (TlsProvider builds a scope there).
  */
 interface NativeTicketHooks {
   enableTicketKeyCallback?: () => void;

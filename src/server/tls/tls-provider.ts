@@ -29,7 +29,9 @@ export class TlsProvider {
 
   constructor(private readonly files: TlsFiles) {
     this.material = this.read();
-    this.createSecureContext(); // fail at start-up, not at the first AUTH, if the pair is unusable
+    // Fail at start-up, not at the first AUTH, if the pair is unusable or Node lacks the
+    // ticket-key hook (an AUTH on the implicit listener has no command to answer with 4xx).
+    this.createScope();
   }
 
   private read(): { cert: Buffer; key: Buffer } {
