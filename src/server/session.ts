@@ -20,6 +20,7 @@ import type { StorageBackend } from '../storage/backend.js';
 import type { CommandTable } from './commands/table.js';
 import type { CommandContext } from './commands/types.js';
 import { DataChannel } from './data/data-channel.js';
+import { warnPassiveSilence } from './data/diagnostics.js';
 import type { PassivePortPool } from './data/port-pool.js';
 import type { Defender } from './defender.js';
 import { events } from '../observability/events.js';
@@ -123,6 +124,7 @@ export class Session {
       connectTimeoutMs: config.timeouts.data_connect * 1000,
       onRefusedPassivePeer: (address) =>
         this.logger.warn({ address }, 'refused a passive data connection from a foreign address'),
+      onPassiveSilence: (silence) => warnPassiveSilence(this.logger, config, silence, this.localAddress),
     });
     socket.setNoDelay(true);
     socket.setTimeout(config.timeouts.idle * 1000, () => this.onIdle());

@@ -1,7 +1,7 @@
 /**
- * The life of one transfer on the control connection: 150, open the data connection,
- * move the bytes, then 226 -- or 425 (no connection), 426 (connection lost or ABOR),
- * 451/452 (storage). The session stays usable whatever happens.
+ * The life of one transfer on the control connection: 150 and the data connection (in
+ * active mode the connection first), move the bytes, then 226 -- or 425 (no connection),
+ * 426 (connection lost or ABOR), 451/452 (storage). The session stays usable whatever happens.
  */
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
@@ -11,6 +11,7 @@ import { events, type TransferEvent } from '../observability/events.js';
 import { Reply } from '../protocol/replies.js';
 import type { TransferOptions } from './data/transfer.js';
 import type { Session } from './session.js';
+import { failureFields } from './data/diagnostics.js';
 import { CloseNotifyWatch } from './tls/close-notify.js';
 import { secureDataSocket } from './tls/secure-socket.js';
 
@@ -87,9 +88,15 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
     abort: () => controller.abort(),
     done: new Promise<void>((resolve) => (settle = resolve)),
   };
-  session.reply(Reply.FileStatusOk, job.opening);
+  let failure: Record<string, unknown> = {};
+  // Active mode connects back before 150, as vsftpd does: a failed connect is a plain 425,
+  // so a client that waits for the connection after a 150 (ftplib) is never left hanging.
+  const connectFirst = session.data.connectsBack;
   try {
-    socket = tcp = await session.data.open(controller.signal);
+    if (connectFirst) tcp = await session.data.open(controller.signal);
+    session.reply(Reply.FileStatusOk, job.opening);
+    tcp ??= await session.data.open(controller.signal);
+    socket = tcp;
     let endedCleanly: (() => boolean) | undefined;
     if (session.protection === 'P' && session.tlsScope) {
       const tlsConfig = session.server.config.tls;
@@ -125,8 +132,9 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
       session.reply(Reply.TransferAborted, 'Transfer aborted.');
     } else {
       const reply = failureReply(error);
+      failure = failureFields(reply);
       if (reply.code === 'FERRY_ERR_STORAGE') session.logger.error({ err: error }, 'transfer failed');
-      else session.logger.warn({ verb: job.verb, path: job.path, code: reply.code, reason: reply.message }, 'transfer failed');
+      else session.logger.warn({ verb: job.verb, path: job.path, ...failure }, 'transfer failed');
       session.reply(reply.reply, reply.message);
     }
   } finally {
@@ -135,7 +143,7 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
     session.transfer = null;
     const event: TransferEvent = { session, verb: job.verb, path: job.path, bytes, durationMs: Date.now() - started, outcome, zeroCopy };
     events.transfer.publish(event);
-    session.logger.info({ verb: job.verb, path: job.path, bytes, ms: event.durationMs, outcome, zeroCopy }, 'transfer');
+    session.logger.info({ verb: job.verb, path: job.path, bytes, ms: event.durationMs, outcome, zeroCopy, ...failure }, 'transfer');
     settle();
   }
 }

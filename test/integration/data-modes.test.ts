@@ -126,7 +126,7 @@ describe('every transfer command in every data mode', () => {
     await ftp.quit();
   });
 
-  test('PORT to a port where nobody listens: 150 then 425, and the session goes on', async () => {
+  test('PORT to a port where nobody listens: 425 without a 150, naming the target and the reason; the session goes on', async () => {
     writeFileSync(join(server.root, 'active.txt'), 'active');
     const ftp = await login(server);
     const probe = createServer();
@@ -135,11 +135,10 @@ describe('every transfer command in every data mode', () => {
     const port = (probe.address() as AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve));
     await ftp.expect(`PORT ${encodeHostPort('127.0.0.1', port)}`, 200);
-    await ftp.expect('RETR active.txt', 150);
-    assert.equal((await ftp.read()).code, 425);
+    const refused = await ftp.expect('RETR active.txt', 425);
+    assert.equal(refused.text, `Can't open data connection to 127.0.0.1:${port}: connection refused.`);
     await ftp.expect(`EPRT |1|127.0.0.1|${port}|`, 200);
-    await ftp.expect('RETR active.txt', 150);
-    assert.equal((await ftp.read()).code, 425);
+    await ftp.expect('LIST', 425);
     const { data } = await ftp.download('RETR active.txt', 'PORT');
     assert.equal(data.toString(), 'active');
     await ftp.quit();

@@ -69,7 +69,7 @@ export const dataChannelCommands: CommandSpec[] = [
         session.reply(Reply.CannotOpenData, 'PASV cannot describe an IPv6 address; use EPSV.');
         return;
       }
-      const port = await session.data.preparePassive();
+      const port = await session.data.preparePassive(advertised);
       session.reply(Reply.EnteringPassive, `Entering Passive Mode (${encodeHostPort(advertised, port)}).`);
     },
   },

@@ -5,6 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { FtpError } from '../../errors.js';
+import { DataConnectError } from './data-connect-error.js';
 
 export interface ActiveTarget {
   host: string;
@@ -26,7 +27,7 @@ function attempt(target: ActiveTarget, options: ActiveConnectOptions, localPort:
     // Nothing may be read before the transfer (or a TLS wrap) takes the socket over: a
     // ClientHello read into this socket's buffer would be lost to TLS.
     socket.pause();
-    const timer = setTimeout(() => fail(new FtpError('FERRY_ERR_DATA_CONNECT', "Can't open data connection: connect timed out.")), options.timeoutMs);
+    const timer = setTimeout(() => fail(DataConnectError.active(describeTarget(target), 'timed-out')), options.timeoutMs);
     const onAbort = () => fail(new FtpError('FERRY_ERR_DATA_ABORTED'));
     const cleanup = () => {
       clearTimeout(timer);
@@ -53,15 +54,20 @@ export async function connectActive(target: ActiveTarget, options: ActiveConnect
     try {
       return await attempt(target, options, 20);
     } catch (error) {
-      if (!PORT_20_FALLBACK.has((error as NodeJS.ErrnoException).code ?? '')) throw wrap(error);
+      if (!PORT_20_FALLBACK.has((error as NodeJS.ErrnoException).code ?? '')) throw wrap(target, error);
     }
   }
   return attempt(target, options, undefined).catch((error: unknown) => {
-    throw wrap(error);
+    throw wrap(target, error);
   });
 }
 
-function wrap(error: unknown): FtpError {
+/** "10.1.0.2:40000", "[2001:db8::1]:40000". */
+function describeTarget(target: ActiveTarget): string {
+  return target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+}
+
+function wrap(target: ActiveTarget, error: unknown): FtpError {
   if (error instanceof FtpError) return error;
-  return new FtpError('FERRY_ERR_DATA_CONNECT', `Can't open data connection: ${(error as Error).message}.`, { cause: error });
+  return DataConnectError.fromErrno(describeTarget(target), error);
 }

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import { FtpError } from '../../errors.js';
 import { canonicalAddress } from '../../protocol/address.js';
 import { connectActive, type ActiveTarget } from './active-connector.js';
-import { EXPIRED_MESSAGE, PassiveListener } from './passive-listener.js';
+import { EXPIRED_MESSAGE, PassiveListener, type PassiveSilence } from './passive-listener.js';
 import type { PassivePortPool } from './port-pool.js';
 
 export interface DataChannelOptions {
@@ -19,6 +19,8 @@ export interface DataChannelOptions {
   /** Active: time to connect at the transfer command. Passive: lifetime of the listener from PASV/EPSV. */
   connectTimeoutMs: number;
   onRefusedPassivePeer: (address: string) => void;
+  /** A passive port was never connected to (a firewall or a wrong advertised address, most likely). */
+  onPassiveSilence: (silence: PassiveSilence) => void;
 }
 
 export class DataChannel {
@@ -32,8 +34,9 @@ export class DataChannel {
   /**
    * Opens a passive listener (closing any previous one: one per session) and returns its
    * port. It closes itself after connectTimeoutMs unless a transfer has taken it by then.
+   * `advertised` is the address the 227 reply gives, named if the client never connects.
    */
-  async preparePassive(): Promise<number> {
+  async preparePassive(advertised?: string): Promise<number> {
     this.reset();
     const generation = this.generation;
     const listener = await PassiveListener.open(this.options.pool, {
@@ -41,6 +44,8 @@ export class DataChannel {
       allowedPeer: this.options.passivePromiscuous ? null : this.options.remoteAddress,
       onRefused: this.options.onRefusedPassivePeer,
       lifetimeMs: this.options.connectTimeoutMs,
+      advertised,
+      onSilent: this.options.onPassiveSilence,
     });
     if (generation !== this.generation) {
       // The session ended (or was reset) while the port was being bound.
@@ -59,6 +64,11 @@ export class DataChannel {
   /** Whether PASV/EPSV/PORT/EPRT has prepared a data connection for the next transfer. */
   get isPrepared(): boolean {
     return (this.passive !== null && !this.passive.hasExpired) || this.active !== null;
+  }
+
+  /** Active mode: the server opens the connection, so it can do so before the 150 reply. */
+  get connectsBack(): boolean {
+    return this.active !== null;
   }
 
   /** Why a transfer cannot have a data connection now (when it is not prepared). */

@@ -11,6 +11,7 @@
 import type { Socket } from 'node:net';
 import { FtpError } from '../../errors.js';
 import { sameAddress } from '../../protocol/address.js';
+import { DataConnectError } from './data-connect-error.js';
 import type { BoundListener, PassivePortPool } from './port-pool.js';
 
 export interface PassiveListenerOptions {
@@ -20,12 +21,34 @@ export interface PassiveListenerOptions {
   onRefused: (address: string) => void;
   /** From PASV to the transfer taking the connection; past it the listener closes itself. */
   lifetimeMs: number;
+  /** The address the 227 reply gave (PASV), for the diagnostics; EPSV has none. */
+  advertised?: string;
+  /** The listener closed without the client ever connecting, when that looks like a blocked port. */
+  onSilent?: (silence: PassiveSilence) => void;
 }
+
+/** A passive port the client asked for and never connected to. */
+export interface PassiveSilence {
+  port: number;
+  advertised?: string;
+  heldMs: number;
+  /** Its lifetime ran out, a transfer waited for it in vain, or it was dropped (new PASV, session end) after a long wait. */
+  why: 'expired' | 'transfer-waited' | 'dropped';
+}
+
+/**
+ * A listener dropped unused after this long counts as silent too: a client that gave up
+ * on a blocked port usually closes the session before the listener's lifetime ends,
+ * while clients that merely replace one PASV by another do so within milliseconds.
+ */
+const SILENCE_AFTER_MS = 5000;
 
 export const EXPIRED_MESSAGE = "Can't open data connection: the passive port was released because no transfer used it in time; send PASV or EPSV again.";
 
 export class PassiveListener {
   private accepted: Socket | null = null;
+  private everConnected = false;
+  private readonly openedAt = Date.now();
   private waiter: { resolve: (socket: Socket) => void; reject: (error: Error) => void } | null = null;
   private closed = false;
   private expired = false;
@@ -82,6 +105,7 @@ export class PassiveListener {
       return;
     }
     this.accepted = socket;
+    this.everConnected = true;
     socket.on('error', () => undefined); // reported by whoever uses the socket
     this.bound.release();
     this.waiter?.resolve(socket);
@@ -90,7 +114,7 @@ export class PassiveListener {
 
   /** The accepted connection, waiting for the client to connect until the listener's lifetime ends. */
   waitForConnection(signal?: AbortSignal): Promise<Socket> {
-    if (this.closed) return Promise.reject(this.closedError(EXPIRED_MESSAGE));
+    if (this.closed) return Promise.reject(new FtpError('FERRY_ERR_DATA_CONNECT', this.expired ? EXPIRED_MESSAGE : undefined));
     if (this.accepted) return Promise.resolve(this.accepted);
     if (this.lifetime === undefined) this.armLifetime();
     return new Promise<Socket>((resolve, reject) => {
@@ -115,19 +139,26 @@ export class PassiveListener {
     });
   }
 
-  /** Why the connection cannot be had: `expiredMessage` says it when the lifetime ran out. */
-  private closedError(expiredMessage: string): FtpError {
-    return this.expired ? new FtpError('FERRY_ERR_DATA_CONNECT', expiredMessage) : new FtpError('FERRY_ERR_DATA_CONNECT');
-  }
-
   /** Stops listening; an accepted but unused connection is closed too. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.lifetime);
     this.bound.release();
-    if (this.waiter) this.waiter.reject(this.closedError("Can't open data connection: the client did not connect in time."));
+    this.reportSilence();
+    if (this.waiter) {
+      const target = `${this.options.advertised ?? this.options.host}:${this.port}`;
+      const timedOut = new DataConnectError({ mode: 'passive', target, failure: 'timed-out' }, `Can't open data connection: the client did not connect to port ${this.port} in time.`);
+      this.waiter.reject(this.expired ? timedOut : new FtpError('FERRY_ERR_DATA_CONNECT'));
+    }
     this.accepted?.destroy();
+  }
+
+  private reportSilence(): void {
+    if (this.everConnected || !this.options.onSilent) return;
+    const heldMs = Date.now() - this.openedAt;
+    const why = this.waiter ? 'transfer-waited' : this.expired ? 'expired' : heldMs >= SILENCE_AFTER_MS ? 'dropped' : null;
+    if (why) this.options.onSilent({ port: this.port, advertised: this.options.advertised, heldMs, why });
   }
 
   /** Hands the accepted socket over: close() no longer destroys it. */
