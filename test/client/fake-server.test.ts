@@ -199,14 +199,96 @@ describe('the client against a scripted fake server', () => {
     assert.match(lines, /^data connection: client 127\.0\.0\.1:\d+ -> server 127\.0\.0\.1:\d+ \(passive, opened by the client\)$/m);
   });
 
-  test('a different loopback address in 227 is used as advertised (the control host is unroutable too)', async () => {
+  test('with trustPasvAddress, a different address in 227 is used as advertised', async () => {
     // 127.0.0.2 is loopback on Linux; the data listener really is there and nowhere else.
     const fake = await fakeServer({ pasvListen: '127.0.0.2', handlers: { RETR: retrDataFirst } });
     const trace = recorder();
-    await downloadFileBin(fake.port, { trace: trace.trace, forcePasv: true });
+    await downloadFileBin(fake.port, { trace: trace.trace, forcePasv: true, trustPasvAddress: true });
     assert.ok(!fake.sessions[0]!.commands.includes('EPSV'), 'forcePasv sends no EPSV');
     assert.ok(trace.lines.some((l) => /^PASV: server listens on 127\.0\.0\.2 port /.test(l)), trace.lines.join('\n'));
     assert.ok(trace.lines.some((l) => /-> server 127\.0\.0\.2:\d+ \(passive/.test(l)), trace.lines.join('\n'));
+  });
+
+  test('by default a 227 address that is not the control host is replaced by the control host, and the trace says so', async () => {
+    // What a server behind NAT without a masquerade address sends: its private address.
+    const fake = await fakeServer({ pasvAdvertise: '10.9.9.9', handlers: { RETR: retrDataFirst } });
+    const trace = recorder();
+    await downloadFileBin(fake.port, { trace: trace.trace, forcePasv: true });
+    const lines = trace.lines.join('\n');
+    assert.match(lines, /^PASV address 10\.9\.9\.9 is not the control host; connecting to 127\.0\.0\.1 instead .*--trust-pasv-address/m);
+    assert.match(lines, /-> server 127\.0\.0\.1:\d+ \(passive/);
+  });
+
+  test('a refused passive connection names the command, address and port, and suggests active mode', async () => {
+    const closed = await closedPort();
+    const fake = await fakeServer({
+      handlers: { PASV: (s) => s.send(`227 Entering Passive Mode (127,0,0,1,${closed >> 8},${closed & 255})`) },
+    });
+    const client = await FtpClient.connect(clientOptions(fake.port, { forcePasv: true }));
+    try {
+      const error = await rejectsWith(client.download('file.bin', memorySink().sink, { total: 1 }), 'network');
+      assert.match(error.message, new RegExp(`passive data connection to 127\\.0\\.0\\.1:${closed} \\(PASV\\).*try active mode`));
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('active mode: a 425 after the 150 ends the wait for the data connection at once', async () => {
+    const fake = await fakeServer({
+      handlers: {
+        PORT: (s) => s.send('200 PORT ok.'),
+        RETR: async (s) => {
+          s.send('150 Opening data connection.');
+          await sleep(50);
+          s.send("425 Can't open data connection to 127.0.0.1:1: connection refused.");
+        },
+      },
+    });
+    const client = await FtpClient.connect(clientOptions(fake.port, { dataMode: 'active', timeoutMs: 10_000 }));
+    try {
+      const started = Date.now();
+      const error = await rejectsWith(client.download('file.bin', memorySink().sink, { total: 1 }), 'reply');
+      assert.equal(error.code, 425);
+      assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+      assert.equal(await client.pwd(), '/', 'the session is still in step');
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('a data connection that stalls mid-transfer fails with a timeout naming the command', async () => {
+    const fake = await fakeServer({
+      handlers: {
+        RETR: async (s) => {
+          const data = await s.data();
+          s.send('150 Opening data connection.');
+          data.write('a few bytes, then silence');
+        },
+      },
+    });
+    const client = await FtpClient.connect(clientOptions(fake.port, { forcePasv: true, timeoutMs: 400 }));
+    try {
+      const error = await rejectsWith(client.download('file.bin', memorySink().sink, { total: 100 }), 'timeout');
+      assert.match(error.message, /^RETR file\.bin: the data connection stalled \(no bytes for 0\.4 s\)$/);
+    } finally {
+      client.close().catch(() => undefined);
+    }
+  });
+
+  test('active mode: a server that never connects back times out with the address and a hint to use passive mode', async () => {
+    const fake = await fakeServer({
+      handlers: {
+        PORT: (s) => s.send('200 PORT ok.'),
+        RETR: (s) => s.send('150 Opening data connection.'),
+      },
+    });
+    const client = await FtpClient.connect(clientOptions(fake.port, { dataMode: 'active', timeoutMs: 400 }));
+    try {
+      const error = await rejectsWith(client.download('file.bin', memorySink().sink, { total: 1 }), 'timeout');
+      assert.match(error.message, /^the server did not open the active data connection to 127\.0\.0\.1:\d+ within 0\.4 s: .*try passive mode$/);
+    } finally {
+      client.close().catch(() => undefined);
+    }
   });
 
   test('150 sent after the data, and multi-line replies with code-like lines inside', async () => {
