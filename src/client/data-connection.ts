@@ -35,12 +35,6 @@ export interface PendingData {
   close(): void;
 }
 
-/** Private, loopback, link-local and unspecified IPv4 ranges: not reachable across the Internet. */
-export function isUnroutable(ipv4: string): boolean {
-  const [a = 0, b = 0] = ipv4.split('.').map(Number);
-  return a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
-}
-
 /** "data connection: client 127.0.0.1:45862 -> server 127.0.0.1:39735 (passive, opened by the client)". */
 function describe(socket: Socket, mode: DataMode): string {
   const local = `${socket.localAddress}:${socket.localPort}`;

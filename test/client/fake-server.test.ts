@@ -3,7 +3,7 @@
  * sometimes do: refuse EPSV, advertise a PASV address, send 150 only after the data,
  * wrap code-like lines in multi-line replies, greet with 120 first, stay silent, close
  * the connection, or answer something that is not FTP; `ferry mirror` against a hostile
- * listing; and the pure isUnroutable().
+ * listing.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,6 @@ import { existsSync, readdirSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { FtpClient, type FtpClientOptions } from '../../src/client/client.js';
-import { isUnroutable } from '../../src/client/data-connection.js';
 import { FtpClientError } from '../../src/client/errors.js';
 import { ALL_BYTES, sha256 } from '../helpers/data.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
@@ -169,20 +168,6 @@ const retrDataFirst: Handler = async (s) => {
 };
 
 // ---------------------------------------------------------------------------------------
-
-describe('isUnroutable (pure)', () => {
-  test('private, loopback, link-local, CGNAT and unspecified IPv4 are unroutable', () => {
-    for (const address of ['10.0.0.0', '10.1.2.3', '10.255.255.255', '127.0.0.1', '127.255.0.9', '0.0.0.0', '172.16.0.1', '172.20.5.5', '172.31.255.255', '192.168.0.1', '192.168.255.254', '169.254.1.1', '100.64.0.1', '100.127.255.255']) {
-      assert.equal(isUnroutable(address), true, address);
-    }
-  });
-
-  test('public addresses and the edges just outside the private ranges are routable', () => {
-    for (const address of ['8.8.8.8', '1.1.1.1', '9.255.255.255', '11.0.0.0', '126.255.255.255', '128.0.0.1', '172.15.255.255', '172.32.0.0', '192.167.1.1', '192.169.0.1', '169.253.0.1', '169.255.0.1', '100.63.255.255', '100.128.0.0', '203.0.113.7']) {
-      assert.equal(isUnroutable(address), false, address);
-    }
-  });
-});
 
 describe('the client against a scripted fake server', () => {
   test('EPSV refused with 500: falls back to PASV and uses the advertised address', async () => {
