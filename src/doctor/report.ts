@@ -1,4 +1,5 @@
 /** The doctor's report as text for a person: control, TLS, one line per mode, the recommendation. */
+import { daysLeft } from './verdict.js';
 import type { DoctorReport, ModeName, ModeReport, TlsReport } from './types.js';
 
 const MARK: Record<ModeReport['verdict'], string> = { ok: '✓', broken: '✗', skipped: '-' };
@@ -26,8 +27,9 @@ function tlsLines(tls: TlsReport): string[] {
   if (cert) {
     lines.push(`${INDENT}certificate: ${cert.subject}, issued by ${cert.issuer}${cert.selfSigned ? ' (self-signed)' : ''}`);
     lines.push(`${INDENT}names: ${cert.names.join(', ') || 'none'}${cert.nameMatches ? '' : ' (none matches the host)'}`);
-    lines.push(`${INDENT}valid until ${cert.validTo.slice(0, 10)} (${cert.daysLeft} days left); ${cert.trusted ? 'trusted' : `NOT trusted (${cert.verifyError ?? 'unverified'})`}`);
+    lines.push(`${INDENT}valid until ${cert.validTo.slice(0, 10)} (${daysLeft(cert.daysLeft)}); ${cert.trusted ? 'trusted' : `NOT trusted (${cert.verifyError ?? 'unverified'})`}`);
   }
+  if (tls.requiredForLogin) lines.push(`${INDENT}the server refused a plain login (TLS required): logged in with AUTH TLS`);
   if (tls.protocol) lines.push(`${INDENT}data sessions resumed: ${tls.dataSessionResumed === null ? 'not tested' : tls.dataSessionResumed ? 'yes' : 'no'}`);
   else lines.push(`${INDENT}${tls.detail}`);
   return lines;

@@ -90,7 +90,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     if (plan.tls !== 'none') tls = tlsObservation(opened, plan.host, plan.tls, requiredForLogin);
     else if (session && offersAuthTls(opened.control.features)) tls = await probeOfferedTls(plan);
     else {
-      const why = session ? 'the server does not offer AUTH TLS (FEAT): passwords and data travel in clear text' : 'not tried: the control connection failed';
+      const why = session ? 'the server does not offer AUTH TLS (FEAT): passwords and data travel in clear text' : opened.control.failure?.stage === 'login' ? 'not tried: login failed' : 'not tried: the control connection failed';
       tls = { mode: 'none', host: plan.host, notTried: why, protocol: null, cipher: null, certificate: null, dataSessionResumed: null, requiredForLogin: false };
     }
     const observations = {} as Record<ModeName, ModeObservation>;

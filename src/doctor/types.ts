@@ -202,6 +202,8 @@ export interface TlsReport {
   cipher: string | null;
   certificate: CertificateFacts | null;
   dataSessionResumed: boolean | null;
+  /** A plain login was refused because the server requires TLS; the doctor logged in with AUTH TLS. */
+  requiredForLogin: boolean;
   detail: string;
   fix: string;
 }

@@ -251,12 +251,17 @@ export function judgeModes(observations: Record<ModeName, ModeObservation>): Rec
 // TLS
 // ---------------------------------------------------------------------------------------
 
+export function daysLeft(days: number): string {
+  if (days < 0) return `expired ${-days} day${days === -1 ? '' : 's'} ago`;
+  return `${days} day${days === 1 ? '' : 's'} left`;
+}
+
 function describeCertificate(observation: TlsObservation): string {
   const cert = observation.certificate;
   if (!cert) return 'no certificate';
   const trust = cert.trusted ? 'trusted' : `not trusted (${cert.verifyError ?? 'unverified'}${cert.selfSigned ? ', self-signed' : ''})`;
   const name = cert.nameMatches ? `names ${observation.host}` : `does not name ${observation.host} (names: ${cert.names.join(', ') || 'none'})`;
-  return `certificate ${cert.subject} issued by ${cert.issuer}, ${trust}, ${name}, valid until ${cert.validTo.slice(0, 10)} (${cert.daysLeft} days left)`;
+  return `certificate ${cert.subject} issued by ${cert.issuer}, ${trust}, ${name}, valid until ${cert.validTo.slice(0, 10)} (${daysLeft(cert.daysLeft)})`;
 }
 
 function resumption(observation: TlsObservation): string {
@@ -272,6 +277,7 @@ export function judgeTls(observation: TlsObservation): TlsReport {
     cipher: observation.cipher,
     certificate: observation.certificate,
     dataSessionResumed: observation.dataSessionResumed,
+    requiredForLogin: observation.requiredForLogin,
   };
   if (observation.mode === 'none') return { ...base, verdict: 'skipped', cause: 'unknown', detail: observation.notTried ?? 'not tried', fix: '' };
   if (observation.failure) {
