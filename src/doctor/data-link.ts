@@ -113,10 +113,17 @@ export async function listThrough(session: DoctorSession, connection: () => Prom
     }
     result.reply = replyOf(first);
     if (first.code >= 400) return { ...result, stage: first.code === 425 ? 'connect' : 'reply', message: `LIST: ${first.code} ${result.reply.text}` };
-    const opened = await within(connection(), session.stepMs);
-    if (opened === TIMED_OUT || opened === null) {
-      return failAfterReply('connect', `no data connection within ${session.stepMs / 1000} s`);
+    // The connection, or the server's word that it will not come (150 then 425).
+    const race = Promise.race([connection().then((opened) => ({ opened })), session.upcoming().then((reply) => ({ reply }))]);
+    const arrived = await within(race, session.stepMs);
+    if (arrived !== TIMED_OUT && 'reply' in arrived && arrived.reply.code >= 400) {
+      await session.nextReply(); // take it: it is the answer to LIST
+      result.reply = replyOf(arrived.reply);
+      return { ...result, stage: 'connect', message: `LIST: ${arrived.reply.code} ${result.reply.text}` };
     }
+    // A quick server's 226 can overtake the connection event of an empty listing: wait for it still.
+    const opened = arrived === TIMED_OUT ? null : 'opened' in arrived ? arrived.opened : await within(connection(), session.stepMs);
+    if (opened === null || opened === TIMED_OUT) return failAfterReply('connect', `no data connection within ${session.stepMs / 1000} s`);
     socket = opened;
     result.connected = true;
     if (session.protectedData) {

@@ -45,10 +45,16 @@ export class DoctorSession {
     return this.control.closed;
   }
 
-  /** The next reply within `ms`, or null; an unanswered wait carries over to the next call. */
-  async nextReply(ms = this.stepMs): Promise<FtpResponse | null> {
+  /** The next reply, without taking it: the following `nextReply()` still returns it. */
+  upcoming(): Promise<FtpResponse> {
     this.pending ??= this.control.read();
-    const pending = this.pending;
+    this.pending.catch(() => undefined);
+    return this.pending;
+  }
+
+  /** Takes the next reply within `ms`, or returns null; an unanswered wait carries over to the next call. */
+  async nextReply(ms = this.stepMs): Promise<FtpResponse | null> {
+    const pending = this.upcoming();
     const reply = await within(pending, ms);
     if (reply === TIMED_OUT) return null;
     this.pending = null;

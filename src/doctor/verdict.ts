@@ -171,7 +171,6 @@ function judgeActive(observation: ActiveObservation): Judged {
 
 interface FixContext {
   activeWorks: boolean;
-  passiveWorks: boolean;
 }
 
 function passiveFix(cause: Cause, observation: PassiveObservation, context: FixContext): string {
@@ -193,17 +192,16 @@ function passiveFix(cause: Cause, observation: PassiveObservation, context: FixC
   }
 }
 
-function activeFix(cause: Cause, observation: ActiveObservation, context: FixContext): string {
-  const usePassive = context.passiveWorks ? 'use passive' : 'use passive once it works';
+function activeFix(cause: Cause, observation: ActiveObservation): string {
   switch (cause) {
     case 'port-refused-by-server': {
       const behindNat = isPrivateAddress(observation.localAddress) && !isPrivateAddress(observation.controlAddress);
       return behindNat
-        ? `the server refused ${observation.command}: this machine is behind NAT (local address ${observation.localAddress} is private) or the server forbids PORT to other addresses; ${usePassive}`
-        : `the server refused ${observation.command} (${observation.reply ? showReply(observation.reply) : ''}): active mode is disabled or restricted on the server (Ferry active.enabled, vsftpd port_enable, ProFTPD AllowForeignAddress); ${usePassive}`;
+        ? `the server refused ${observation.command}: this machine is behind NAT (local address ${observation.localAddress} is private) or the server forbids PORT to other addresses; use passive`
+        : `the server refused ${observation.command} (${observation.reply ? showReply(observation.reply) : ''}): active mode is disabled or restricted on the server (Ferry active.enabled, vsftpd port_enable, ProFTPD AllowForeignAddress); use passive`;
     }
     case 'server-cannot-connect-back':
-      return `active mode is broken (the server cannot connect back to this machine: a firewall or NAT in front of the client); ${usePassive} mode`;
+      return `active mode is broken (the server cannot connect back to this machine: a firewall or NAT in front of the client); use passive mode`;
     case 'tls-session-reuse-required':
       return REUSE_FIX;
     default:
@@ -232,7 +230,7 @@ export function judgeModes(observations: Record<ModeName, ModeObservation>): Rec
     else if (!observation.notTried) judged.set(name, judgeActive(observation));
   }
   const works = (names: ModeName[]) => names.some((name) => judged.get(name)?.cause === 'ok');
-  const context: FixContext = { activeWorks: works(['port', 'eprt']), passiveWorks: works(['pasv', 'epsv']) };
+  const context: FixContext = { activeWorks: works(['port', 'eprt']) };
   const reports = {} as Record<ModeName, ModeReport>;
   for (const [name, observation] of Object.entries(observations) as Array<[ModeName, ModeObservation]>) {
     const result = judged.get(name);
@@ -241,7 +239,7 @@ export function judgeModes(observations: Record<ModeName, ModeObservation>): Rec
       reports[name] = { verdict: 'skipped', cause: 'unknown', detail: why, fix: '' };
       continue;
     }
-    const fix = result.cause === 'ok' ? '' : isProbeError(observation) ? 'run ferry doctor -d to see the dialogue' : isPassive(observation) ? passiveFix(result.cause, observation, context) : activeFix(result.cause, observation, context);
+    const fix = result.cause === 'ok' ? '' : isProbeError(observation) ? 'run ferry doctor -d to see the dialogue' : isPassive(observation) ? passiveFix(result.cause, observation, context) : activeFix(result.cause, observation);
     reports[name] = { verdict: result.cause === 'ok' ? 'ok' : 'broken', cause: result.cause, detail: result.detail, fix, ...result.extra };
   }
   return reports;
