@@ -57,20 +57,26 @@ async function resolve(plan: SessionPlan, control: ControlObservation): Promise<
   return true;
 }
 
+/** Tries each resolved address in turn (localhost may be ::1 first while the server listens on 127.0.0.1). */
 async function connect(plan: SessionPlan, control: ControlObservation): Promise<ControlConnection | null> {
-  const started = Date.now();
-  const abort = new AbortController();
-  const opening = ControlConnection.open({ host: control.address, port: plan.port, timeoutMs: plan.stepMs * LIBRARY_TIMEOUT_FACTOR + 5000, trace: plan.trace, signal: abort.signal });
-  const opened = await within(opening, plan.stepMs).catch((error: Error) => error);
-  if (opened === TIMED_OUT || opened instanceof Error) {
-    abort.abort();
-    const cause = opened instanceof Error ? ((opened.cause as NodeJS.ErrnoException | undefined)?.code ?? opened.message) : `timed out after ${plan.stepMs / 1000} s`;
-    control.failure = { stage: 'connect', message: `cannot connect to ${control.address}:${plan.port}: ${cause}` };
-    return null;
+  for (const address of control.addresses) {
+    const started = Date.now();
+    const abort = new AbortController();
+    const opening = ControlConnection.open({ host: address, port: plan.port, timeoutMs: plan.stepMs * LIBRARY_TIMEOUT_FACTOR + 5000, trace: plan.trace, signal: abort.signal });
+    const opened = await within(opening, plan.stepMs).catch((error: Error) => error);
+    if (opened === TIMED_OUT || opened instanceof Error) {
+      abort.abort();
+      const cause = opened instanceof Error ? ((opened.cause as NodeJS.ErrnoException | undefined)?.code ?? opened.message) : `timed out after ${plan.stepMs / 1000} s`;
+      control.failure ??= { stage: 'connect', message: `cannot connect to ${address}:${plan.port}: ${cause}` };
+      continue;
+    }
+    delete control.failure;
+    control.address = address;
+    control.connectMs = Date.now() - started;
+    control.localAddress = canonicalAddress(opened.localAddress);
+    return opened;
   }
-  control.connectMs = Date.now() - started;
-  control.localAddress = canonicalAddress(opened.localAddress);
-  return opened;
+  return null;
 }
 
 async function startTls(session: DoctorSession, plan: SessionPlan): Promise<TlsHandshake> {

@@ -12,7 +12,7 @@ import type { ConnectOutcome, TransferOutcome } from './types.js';
 /** Most listing bytes read; the rest is drained unread (the probe only needs to see data flow). */
 const LISTING_LIMIT = 1024 * 1024;
 
-export function connectFailure(error: NodeJS.ErrnoException): Extract<ConnectOutcome, { ok: false }>['failure'] {
+function connectFailure(error: NodeJS.ErrnoException): Extract<ConnectOutcome, { ok: false }>['failure'] {
   switch (error.code) {
     case 'ECONNREFUSED':
     case 'ECONNRESET':
