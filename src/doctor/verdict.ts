@@ -132,11 +132,11 @@ function judgePassive(observation: PassiveObservation): Judged {
   const differs = !sameAddress(advertised.host, observation.controlAddress);
   const where = observation.mode === 'pasv' ? `227 advertises ${extra.advertised}` : `229 offers port ${advertised.port}`;
   const transfer = observation.transfer;
+  if (transfer?.reply) extra.reply = showReply(transfer.reply);
   if (direct.ok) {
     extra.ms = direct.ms;
     const same = observation.mode === 'pasv' ? (differs ? ` (the control address is ${observation.controlAddress})` : ' (the control address)') : '';
     const detail = `${where}${same}; connected in ${direct.ms} ms; ${transfer ? describeTransfer(transfer) : 'no LIST'}`;
-    if (transfer?.reply) extra.reply = showReply(transfer.reply);
     if (!transfer || transfer.ok) return { cause: 'ok', detail, extra };
     return { cause: transferCause(transfer, observation.protectedData), detail, extra };
   }
