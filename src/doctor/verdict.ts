@@ -4,8 +4,7 @@
  * the exit code out. No sockets here, so every cause is unit-tested.
  */
 import { EXIT } from '../cli/remote.js';
-import { isUnroutable } from '../client/data-connection.js';
-import { asIPv4, sameAddress } from '../protocol/address.js';
+import { asIPv4, isUnroutable, sameAddress } from '../protocol/address.js';
 import { showReply } from './session.js';
 import type {
   ActiveObservation,
