@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
-import { configSchema, type FerryConfig } from './schema.js';
+import { configSchema, SERVER_ONLY_KEYS, type FerryConfig, type SiteDefinition } from './schema.js';
 import { ConfigError } from './errors.js';
 
 type Tree = Record<string, unknown>;
@@ -58,6 +58,9 @@ function resolveFilePaths(tree: Tree, base: string): Tree {
     for (const key of ['cert', 'key'] as const) if (typeof tls[key] === 'string' && tls[key] !== '') tls[key] = resolve(base, tls[key] as string);
     out.tls = tls;
   }
+  if (isTree(out.sites)) {
+    out.sites = Object.fromEntries(Object.entries(out.sites).map(([name, table]) => [name, isTree(table) ? resolveFilePaths(table, base) : table]));
+  }
   return out;
 }
 
@@ -70,13 +73,50 @@ function describeIssue(issue: z.core.$ZodIssue): { key: string; text: string } {
   return { key: path, text: `${path || '(top level)'}: ${issue.message}` };
 }
 
+function invalid(source: string, issues: Array<{ key: string; text: string }>): ConfigError {
+  const lines = issues.map((issue) => `  ${issue.text}`).join('\n');
+  return new ConfigError(`invalid configuration (${source}):\n${lines}`, issues[0]?.key);
+}
+
+/** The value at a dotted key ("passive.ports") of a raw tree, if any. */
+function valueAt(tree: Tree, key: string): unknown {
+  return key.split('.').reduce<unknown>((node, part) => (isTree(node) ? node[part] : undefined), tree);
+}
+
+/**
+ * A [sites.NAME] table as a full config: the top level's keys (its file values and
+ * flags, not its defaults alone) with the site's own over them, validated by the same
+ * schema, so a site accepts exactly the top-level keys and its errors name the site.
+ */
+function siteDefinition(name: string, table: Tree, top: Tree, source: string): SiteDefinition {
+  const prefix = `sites.${name}`;
+  const misplaced = SERVER_ONLY_KEYS.filter((key) => valueAt(table, key) !== undefined);
+  if (misplaced.length > 0) {
+    throw invalid(source, misplaced.map((key) => ({ key: `${prefix}.${key}`, text: `${prefix}.${key}: set on the top level only (it belongs to the whole server, not to one site)` })));
+  }
+  const { hosts, ...settings } = table;
+  const { sites: _sites, ...defaults } = top;
+  const result = configSchema.safeParse(mergeConfig(defaults, settings));
+  if (!result.success) {
+    throw invalid(source, result.error.issues.map(describeIssue).map((issue) => ({ key: `${prefix}.${issue.key}`, text: `${prefix}.${issue.text}` })));
+  }
+  return { name, hosts: hosts as string[], config: { ...result.data, sites: [] } };
+}
+
 /** Validates a merged config tree; throws ConfigError naming the first bad key. */
 export function validateConfig(tree: Tree, source: string): FerryConfig {
   const result = configSchema.safeParse(tree);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map(describeIssue);
-  const lines = issues.map((issue) => `  ${issue.text}`).join('\n');
-  throw new ConfigError(`invalid configuration (${source}):\n${lines}`, issues[0]?.key);
+  if (!result.success) throw invalid(source, result.error.issues.map(describeIssue));
+  const sites = Object.entries(result.data.sites).map(([name]) => siteDefinition(name, (tree.sites as Record<string, Tree>)[name]!, tree, source));
+  const seen = new Map<string, string>();
+  for (const site of sites) {
+    for (const host of site.hosts) {
+      const other = seen.get(host.toLowerCase());
+      if (other) throw invalid(source, [{ key: `sites.${site.name}.hosts`, text: `sites.${site.name}.hosts: "${host}" is already a host of sites.${other}` }]);
+      seen.set(host.toLowerCase(), site.name);
+    }
+  }
+  return { ...result.data, sites };
 }
 
 export function loadConfig(options: { file?: string; overrides?: Tree }): FerryConfig {

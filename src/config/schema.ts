@@ -150,6 +150,12 @@ export const configSchema = z.strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .prefault({}),
+  /**
+   * Virtual hosts ([sites.NAME]), chosen by HOST (RFC 7151) or the TLS server name (SNI):
+   * `hosts` plus any top-level key but those in SERVER_ONLY_KEYS; the top level gives
+   * the defaults and is itself the default site. Checked key by key in load.ts.
+   */
+  sites: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a site name is letters, digits, "-" and "_"'), z.looseObject({ hosts: z.array(hostname).min(1) })).default({}),
 }).superRefine((config, context) => {
   const mode = config.tls.mode ?? (config.tls.cert ? 'required' : 'off');
   if (mode === 'off') return;
@@ -158,7 +164,20 @@ export const configSchema = z.strictObject({
   }
 });
 
-export type FerryConfig = z.output<typeof configSchema>;
+/** Keys that belong to the whole server (its listeners, its log, its shared limits), never to one site. */
+export const SERVER_ONLY_KEYS = ['host', 'port', 'max_clients', 'max_per_ip', 'shutdown_grace', 'log', 'defender', 'sites', 'passive.ports', 'tls.implicit', 'tls.implicit_port'] as const;
+
+/** One virtual host: its names and its settings (the top level's, with the site's own keys over them). */
+export interface SiteDefinition {
+  readonly name: string;
+  readonly hosts: readonly string[];
+  readonly config: FerryConfig;
+}
+
+export type FerryConfig = Omit<z.output<typeof configSchema>, 'sites'> & {
+  /** The [sites.NAME] virtual hosts, each validated like the top level (empty for a site's own config). */
+  readonly sites: readonly SiteDefinition[];
+};
 
 /** The TLS mode in force: the configured one, else required when a certificate is set, else off. */
 export function effectiveTlsMode(config: FerryConfig): TlsMode {

@@ -11,6 +11,7 @@ export type AddressSource = 'socket' | 'proxy';
 
 export class ConnectionInfo {
   private tlsProtocol: string | null = null;
+  private tlsServerName: string | null = null;
 
   constructor(
     /** Canonical form: IPv4-mapped IPv6 addresses as plain IPv4, no zone. */
@@ -42,8 +43,14 @@ export class ConnectionInfo {
     return this.tlsProtocol;
   }
 
+  /** The host name the client asked for in its TLS handshake (SNI), lower-cased; null without one. */
+  get serverName(): string | null {
+    return this.tlsServerName;
+  }
+
   /** The TLS handshake on the control connection has finished. */
-  secured(protocol: string): void {
+  secured(protocol: string, serverName: string | null): void {
     this.tlsProtocol = protocol;
+    this.tlsServerName = serverName ? serverName.toLowerCase() : null;
   }
 }

@@ -32,6 +32,7 @@ export class SessionState {
   private failures = 0;
   private bufferSizeSet = false;
   private level: ProtectionLevel = 'C';
+  private host: string | null = null;
 
   get user(): UserContext | null {
     return this.currentUser;
@@ -72,6 +73,11 @@ export class SessionState {
     return this.level;
   }
 
+  /** The host name a HOST command gave (RFC 7151), until REIN. */
+  get hostName(): string | null {
+    return this.host;
+  }
+
   /** The logged-in user's storage (the login policy guarantees there is one). */
   get storage(): StorageBackend {
     if (!this.currentStorage) throw new FtpError('FERRY_ERR_STORAGE', 'Not logged in.');
@@ -83,6 +89,10 @@ export class SessionState {
     const path = resolveVirtualPath(this.directory, arg);
     if (path === null) throw new FtpError('FERRY_ERR_BAD_NAME');
     return path;
+  }
+
+  hostNamed(name: string): void {
+    this.host = name;
   }
 
   userNamed(name: string): void {
@@ -171,6 +181,7 @@ export class SessionState {
     this.type = 'A';
     this.extendedPassiveOnly = false;
     this.facts = new Set(MLST_FACTS);
+    this.host = null;
     return wasLoggedIn;
   }
 }

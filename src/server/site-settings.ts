@@ -12,6 +12,8 @@ import type { TlsProvider } from './tls/tls-provider.js';
 
 export interface SiteSettings {
   readonly name: string;
+  /** The host names HOST and SNI choose this site by (none for the default site, which takes the rest). */
+  readonly hosts: readonly string[];
   readonly config: FerryConfig;
   readonly authenticator: Authenticator;
   /** Storage for a logged-in user. */

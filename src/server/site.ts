@@ -23,6 +23,7 @@ export interface Site extends SiteSettings {
 
 export interface SiteOptions {
   name?: string;
+  hosts?: readonly string[];
   config: FerryConfig;
   authenticator: Authenticator;
   logger: Logger;
@@ -37,6 +38,7 @@ export function createSite(options: SiteOptions): Site {
   const tlsMode = effectiveTlsMode(config);
   return {
     name: options.name ?? 'default',
+    hosts: options.hosts ?? [],
     config,
     authenticator: options.authenticator,
     openStorage: options.openStorage ?? (async (user) => new LocalStorage(user.home)),

@@ -40,6 +40,8 @@ export interface CommandContext {
   readonly site: SiteSettings;
   /** The site's commands, for HELP and FEAT. */
   readonly commands: CommandCatalog;
+  /** Every site of the server, for HOST. */
+  readonly sites: SiteLookup;
   /** Scores failed logins per address and bans abusers (shared by all sessions). */
   readonly defender: Defender;
   readonly logger: Logger;
@@ -48,6 +50,12 @@ export interface CommandContext {
   readonly transfer: RunningTransfer | null;
   /** The session as observability events describe it. */
   readonly summary: SessionSummary;
+}
+
+/** The server's sites by host name, for HOST (SiteDirectory implements it). */
+export interface SiteLookup {
+  /** The site a host name belongs to; the default site for a name no site lists. */
+  forHost(name: string): SiteSettings;
 }
 
 /** What FEAT lines may depend on. */
@@ -79,7 +87,9 @@ export type Outcome =
   /** Reply 234, then the TLS handshake on the control connection (AUTH TLS). */
   | { readonly startTls: CommandReply }
   /** Reply after resetting the session to a fresh connection's state (REIN). */
-  | { readonly reinitialize: CommandReply };
+  | { readonly reinitialize: CommandReply }
+  /** Switch the session to the named site (HOST), then reply. */
+  | { readonly selectSite: { readonly site: string; readonly reply: CommandReply } };
 
 export function reply(code: number, text: string | readonly string[]): CommandReply {
   return { code, text };

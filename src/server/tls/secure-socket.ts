@@ -4,10 +4,13 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { TLSSocket } from 'node:tls';
+import { TLSSocket, type SecureContext } from 'node:tls';
 import { FtpError } from '../../errors.js';
 import type { TlsSessionScope } from './session-scope.js';
 import { FTP_ALPN } from './tls-provider.js';
+
+/** Sees the TLS server name (SNI) a client asks for, before the certificate is chosen (it may make the scope adopt another). */
+export type ServerNameHandler = (name: string) => void;
 
 export interface ServerTlsOptions {
   scope: TlsSessionScope;
@@ -21,9 +24,13 @@ export interface ServerTlsOptions {
  * is not missed). A TCP socket is wrapped natively; another Duplex is read through
  * JavaScript.
  */
-export function wrapServerSocket(socket: Socket | Duplex, scope: TlsSessionScope, role: 'control' | 'data'): TLSSocket {
+export function wrapServerSocket(socket: Socket | Duplex, scope: TlsSessionScope, role: 'control' | 'data', onServerName?: ServerNameHandler): TLSSocket {
   const server = role === 'control' ? scope.controlHost : scope.dataHost;
-  return new TLSSocket(socket, { isServer: true, secureContext: scope.context, server, ALPNProtocols: [FTP_ALPN] });
+  const SNICallback = onServerName && ((name: string, done: (error: Error | null, context?: SecureContext) => void) => {
+    onServerName(name);
+    done(null, scope.context);
+  });
+  return new TLSSocket(socket, { isServer: true, secureContext: scope.context, server, ALPNProtocols: [FTP_ALPN], SNICallback });
 }
 
 /**

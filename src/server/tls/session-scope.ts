@@ -72,13 +72,10 @@ export class TlsSessionScope {
   private tls13 = false;
   private data: DataHandshake | null = null;
 
-  constructor(readonly context: SecureContext) {
-    const hooks = context.context as NativeTicketHooks;
-    if (typeof hooks.enableTicketKeyCallback !== 'function') {
-      throw new Error('this Node.js version lacks the TLS ticket-key hook that FTPS session reuse needs');
-    }
-    hooks.enableTicketKeyCallback();
-    hooks.onticketkeycallback = (name, _iv, encrypt) => (encrypt ? this.sealTicket() : this.openTicket(name));
+  private current: SecureContext;
+
+  constructor(context: SecureContext) {
+    this.current = this.hook(context);
     this.controlHost.on('newSession', (id: Buffer, session: Buffer, done: () => void) => {
       this.remember(id.toString('hex'), session);
       done();
@@ -86,6 +83,29 @@ export class TlsSessionScope {
     this.dataHost.on('resumeSession', (id: Buffer, callback: (error: Error | null, session: Buffer | null) => void) => {
       callback(null, this.sessions.get(id.toString('hex')) ?? null);
     });
+  }
+
+  /** The certificate and keys this control connection's handshakes use. */
+  get context(): SecureContext {
+    return this.current;
+  }
+
+  /**
+   * The TLS server name chose another site's certificate: its context gets this scope's
+   * ticket keys and becomes the one the data connections use, so sessions still resume.
+   */
+  adopt(context: SecureContext): void {
+    this.current = this.hook(context);
+  }
+
+  private hook(context: SecureContext): SecureContext {
+    const hooks = context.context as NativeTicketHooks;
+    if (typeof hooks.enableTicketKeyCallback !== 'function') {
+      throw new Error('this Node.js version lacks the TLS ticket-key hook that FTPS session reuse needs');
+    }
+    hooks.enableTicketKeyCallback();
+    hooks.onticketkeycallback = (name, _iv, encrypt) => (encrypt ? this.sealTicket() : this.openTicket(name));
+    return context;
   }
 
   /** Called once the control connection is secured, with the protocol it negotiated. */

@@ -62,7 +62,8 @@ export class TlsProvider {
     return new TlsSessionScope(this.createSecureContext());
   }
 
-  private createSecureContext(): SecureContext {
+  /** A fresh context of this certificate (each control connection hooks its own keys into one). */
+  createSecureContext(): SecureContext {
     try {
       return createSecureContext({
         cert: this.material.cert,
