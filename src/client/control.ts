@@ -7,6 +7,7 @@ import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { FtpClientError, networkError, replyError } from './errors.js';
 import { ReplyParser, type FtpResponse } from './reply-parser.js';
+import { redactCommand } from '../protocol/commands.js';
 import { withDeadline } from '../util/deadline.js';
 
 export type Trace = (line: string) => void;
@@ -15,14 +16,6 @@ export interface TlsClientOptions {
   servername?: string;
   rejectUnauthorized?: boolean;
   ca?: string | Buffer | Array<string | Buffer>;
-}
-
-/** Commands whose argument is secret in a trace. */
-const MASKED = new Set(['PASS', 'ACCT']);
-
-function masked(command: string): string {
-  const verb = command.split(' ')[0]!.toUpperCase();
-  return MASKED.has(verb) ? `${verb} XXXX` : command;
 }
 
 export class ControlConnection {
@@ -170,7 +163,7 @@ export class ControlConnection {
   write(command: string): void {
     if (/[\r\n]/.test(command)) throw new FtpClientError('usage', 'a command or path must not contain CR or LF');
     if (this.failure) throw this.failure;
-    this.trace?.(`---> ${masked(command)}`);
+    this.trace?.(`---> ${redactCommand(command, 'trace')}`);
     this.socket.write(command + '\r\n');
   }
 
