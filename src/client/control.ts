@@ -7,6 +7,8 @@ import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { FtpClientError, networkError, replyError } from './errors.js';
 import { ReplyParser, type FtpResponse } from './reply-parser.js';
+import { redactCommand } from '../protocol/commands.js';
+import { withDeadline } from '../util/deadline.js';
 
 export type Trace = (line: string) => void;
 
@@ -14,14 +16,6 @@ export interface TlsClientOptions {
   servername?: string;
   rejectUnauthorized?: boolean;
   ca?: string | Buffer | Array<string | Buffer>;
-}
-
-/** Commands whose argument is secret in a trace. */
-const MASKED = new Set(['PASS', 'ACCT']);
-
-function masked(command: string): string {
-  const verb = command.split(' ')[0]!.toUpperCase();
-  return MASKED.has(verb) ? `${verb} XXXX` : command;
 }
 
 export class ControlConnection {
@@ -42,26 +36,23 @@ export class ControlConnection {
 
   /** Opens the TCP (or, for implicit FTPS, TLS) connection; does not read the greeting. */
   static async open(options: { host: string; port: number; timeoutMs: number; trace?: Trace; implicitTls?: TlsClientOptions; signal?: AbortSignal }): Promise<ControlConnection> {
-    if (options.signal?.aborted) throw new FtpClientError('aborted', 'connect aborted');
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const tcp = connectTcp({ host: options.host, port: options.port });
-      const timer = setTimeout(() => fail(new FtpClientError('timeout', `connecting to ${options.host}:${options.port} timed out`)), options.timeoutMs);
-      const onAbort = () => fail(new FtpClientError('aborted', 'connect aborted'));
-      function fail(error: Error) {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        tcp.destroy();
-        reject(error);
-      }
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      tcp.once('error', (error) => fail(networkError(error, `cannot connect to ${options.host}:${options.port}`)));
-      tcp.once('connect', () => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        tcp.removeAllListeners('error');
-        resolve(tcp);
-      });
-    });
+    const socket = await withDeadline<Socket>(
+      (resolve, reject) => {
+        const tcp = connectTcp({ host: options.host, port: options.port });
+        tcp.once('error', (error) => reject(networkError(error, `cannot connect to ${options.host}:${options.port}`)));
+        tcp.once('connect', () => resolve(tcp));
+        return (error) => {
+          if (error) tcp.destroy();
+          else tcp.removeAllListeners('error');
+        };
+      },
+      {
+        timeoutMs: options.timeoutMs,
+        onTimeout: () => new FtpClientError('timeout', `connecting to ${options.host}:${options.port} timed out`),
+        signal: options.signal,
+        onAbort: () => new FtpClientError('aborted', 'connect aborted'),
+      },
+    );
     options.trace?.(`Connected to ${options.host} (${socket.remoteAddress}) port ${options.port}.`);
     const control = new ControlConnection(socket, options.trace, options.timeoutMs);
     if (options.implicitTls) await control.upgrade({ ...options.implicitTls, servername: options.implicitTls.servername ?? options.host });
@@ -172,7 +163,7 @@ export class ControlConnection {
   write(command: string): void {
     if (/[\r\n]/.test(command)) throw new FtpClientError('usage', 'a command or path must not contain CR or LF');
     if (this.failure) throw this.failure;
-    this.trace?.(`---> ${masked(command)}`);
+    this.trace?.(`---> ${redactCommand(command, 'trace')}`);
     this.socket.write(command + '\r\n');
   }
 

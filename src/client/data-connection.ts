@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { canonicalAddress, encodeEprt, encodeHostPort, parseEpsvReply, parsePasvReply, sameAddress } from '../protocol/address.js';
 import type { ControlConnection, TlsClientOptions, Trace } from './control.js';
 import { FtpClientError, networkError, replyError } from './errors.js';
+import { withDeadline } from '../util/deadline.js';
 
 export type DataMode = 'passive' | 'active';
 
@@ -68,25 +69,29 @@ async function wrapTls(socket: Socket, tls: TlsClientOptions & { session?: Buffe
 
 /** The passive connection failed: say where, how, and that active mode may work. */
 function connectWithTimeout(host: string, port: number, timeoutMs: number, command: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connectTcp({ host, port });
-    const where = `passive data connection to ${host}:${port} (${command})`;
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new FtpClientError('timeout', `${where} timed out after ${timeoutMs / 1000} s: a firewall may drop the server's passive ports; try active mode`));
-    }, timeoutMs);
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      const refused = (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-      reject(networkError(error, `cannot open the ${where}${refused ? ' (nothing listens there, or a firewall rejects it; try active mode)' : ''}`));
-    });
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      socket.on('error', () => undefined); // reported by the transfer that uses it
-      resolve(socket);
-    });
-  });
+  const where = `passive data connection to ${host}:${port} (${command})`;
+  return withDeadline<Socket>(
+    (resolve, reject) => {
+      const socket = connectTcp({ host, port });
+      socket.once('error', (error) => {
+        const refused = (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+        reject(networkError(error, `cannot open the ${where}${refused ? ' (nothing listens there, or a firewall rejects it; try active mode)' : ''}`));
+      });
+      socket.once('connect', () => resolve(socket));
+      return (error) => {
+        if (error) {
+          socket.destroy();
+        } else {
+          socket.removeAllListeners('error');
+          socket.on('error', () => undefined); // reported by the transfer that uses it
+        }
+      };
+    },
+    {
+      timeoutMs,
+      onTimeout: () => new FtpClientError('timeout', `${where} timed out after ${timeoutMs / 1000} s: a firewall may drop the server's passive ports; try active mode`),
+    },
+  );
 }
 
 async function preparePassive(control: ControlConnection, options: DataOptions): Promise<PendingData> {
@@ -168,18 +173,19 @@ async function prepareActive(control: ControlConnection, options: DataOptions): 
   }
   return {
     connected: async (tls) => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        const message = `the server did not open the active data connection to ${localHost}:${port} within ${options.timeoutMs / 1000} s: a firewall or NAT in front of this machine may block it; try passive mode`;
-        timer = setTimeout(() => reject(new FtpClientError('timeout', message)), options.timeoutMs);
-      });
       try {
-        const socket = await Promise.race([accepted, timeout]);
+        const socket = await withDeadline(accepted, {
+          timeoutMs: options.timeoutMs,
+          onTimeout: () =>
+            new FtpClientError(
+              'timeout',
+              `the server did not open the active data connection to ${localHost}:${port} within ${options.timeoutMs / 1000} s: a firewall or NAT in front of this machine may block it; try passive mode`,
+            ),
+        });
         unclaimed = null;
         options.trace?.(describe(socket, 'active'));
         return tls ? await wrapTls(socket, tls, options.trace) : socket;
       } finally {
-        clearTimeout(timer);
         server.close();
       }
     },

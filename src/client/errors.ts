@@ -2,6 +2,8 @@
  * The client's one error type. `kind` says what went wrong in words scripts and the CLI
  * map to exit codes; `code` is the FTP reply code when a server reply caused it.
  */
+import { redactCommand } from '../protocol/commands.js';
+
 export type FtpClientErrorKind =
   | 'login' // 530 on USER/PASS, or a refused login
   | 'not-found' // 550 and friends: the file or directory is not there / not allowed
@@ -25,14 +27,14 @@ export class FtpClientError extends Error {
     this.command = options?.command;
   }
 
-  /** The command that drew the reply, with PASS masked. */
+  /** The command that drew the reply, with a password (PASS, ACCT) masked. */
   readonly command: string | undefined;
 }
 
 /** Classifies a negative reply to a command. */
 export function replyError(command: string, code: number, text: string): FtpClientError {
   const verb = command.split(' ')[0]!.toUpperCase();
-  const shown = verb === 'PASS' ? 'PASS ****' : command;
+  const shown = redactCommand(command);
   const kind = code === 530 && (verb === 'USER' || verb === 'PASS') ? 'login' : code === 550 || code === 553 || code === 450 ? 'not-found' : 'reply';
   return new FtpClientError(kind, `${shown}: ${code} ${text}`, code, { command: shown });
 }

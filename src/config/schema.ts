@@ -1,6 +1,7 @@
 /**
- * The one configuration schema. TOML keys, their defaults and their checks live here;
- * `ferry serve --help` and the README document the same keys.
+ * The one configuration schema. TOML keys, their defaults, their checks and their
+ * one-line descriptions (`.meta`) live here; `ferry serve --help` and the README's
+ * reference are generated from it (see reference.ts).
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
@@ -28,126 +29,145 @@ const hostname = z
   });
 
 export const configSchema = z.strictObject({
-  /** Listen address for the control connection; "::" listens on IPv6 and IPv4. */
-  host: z.string().refine((text) => isIP(text) !== 0, { message: 'expected an IP address' }).default('0.0.0.0'),
-  port: tcpPort.default(2121),
-  /** Storage root for users without their own home, created if missing. */
-  root: z.string().min(1).default('./ftp-root'),
-  banner: z.string().max(512).default('Ferry FTP server ready.'),
-  users_file: z.string().min(1).optional(),
-  /** Most concurrent sessions (0 = no limit); over it a client gets 421. */
-  max_clients: z.number().int().min(0).default(0),
-  max_per_ip: z.number().int().min(0).default(0),
-  /** Failed logins allowed on one connection before it is closed with 421. */
-  max_login_failures: z.number().int().min(1).default(3),
-  /** Seconds running transfers get to finish on SIGINT/SIGTERM. */
-  shutdown_grace: seconds.default(30),
+  host: z
+    .string()
+    .refine((text) => isIP(text) !== 0, { message: 'expected an IP address' })
+    .default('0.0.0.0')
+    .meta({ description: 'listen address; "::" for IPv6 and IPv4' }),
+  port: tcpPort.default(2121).meta({ description: 'control port' }),
+  root: z.string().min(1).default('./ftp-root').meta({ description: 'folder for users without their own home (created if missing)' }),
+  banner: z.string().max(512).default('Ferry FTP server ready.').meta({ description: 'the 220 greeting' }),
+  users_file: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'made with `ferry user add`; re-read when it changes', examples: ['users.toml'] }),
+  max_clients: z.number().int().min(0).default(0).meta({ description: 'most concurrent sessions (0 = no limit), then 421' }),
+  max_per_ip: z.number().int().min(0).default(0).meta({ description: 'most sessions from one address (0 = no limit)' }),
+  max_login_failures: z.number().int().min(1).default(3).meta({ description: 'failed PASS on one connection before 421 and close' }),
+  shutdown_grace: seconds.default(30).meta({ description: 'seconds running transfers get on SIGINT/SIGTERM' }),
   anonymous: z
     .strictObject({
-      enabled: z.boolean().default(false),
-      /** Root for anonymous users (read-only); defaults to `root`. */
-      root: z.string().min(1).optional(),
+      enabled: z.boolean().default(false).meta({ description: 'users "anonymous" and "ftp", any password, read-only' }),
+      root: z.string().min(1).optional().meta({ description: 'their root; defaults to root', examples: ['./pub'] }),
     })
     .prefault({}),
   passive: z
     .strictObject({
-      enabled: z.boolean().default(true),
-      /** Passive port range (vsftpd pasv_min_port/pasv_max_port). */
-      ports: portRange.default({ min: 50000, max: 50999 }),
-      /** Address advertised in 227 replies (vsftpd pasv_address, ProFTPD MasqueradeAddress); a host name is resolved at start (see startup-checks.ts) and on each PASV. */
-      address: hostname.optional(),
-      /** Accept passive data connections from any address (vsftpd pasv_promiscuous). */
-      promiscuous: z.boolean().default(false),
+      enabled: z.boolean().default(true).meta({ description: 'answer PASV and EPSV' }),
+      // The default is file text (prefault), parsed like a configured value.
+      ports: portRange.prefault('50000-50999').meta({ description: 'vsftpd pasv_min_port/pasv_max_port; "0" = any free port' }),
+      // A host name is checked at start (see startup-checks.ts).
+      address: hostname.optional().meta({
+        description: 'advertised in 227 replies (vsftpd pasv_address, ProFTPD MasqueradeAddress): an IP, or a host name resolved at start and on each PASV',
+        examples: ['ftp.example.com'],
+      }),
+      promiscuous: z.boolean().default(false).meta({ description: 'accept data connections from any address (vsftpd pasv_promiscuous)' }),
     })
     .prefault({}),
   active: z
     .strictObject({
-      enabled: z.boolean().default(true),
-      /** Connect back from port 20 when the process may bind it, else from an ephemeral port. */
-      connect_from_port_20: z.boolean().default(true),
-      /** Allow PORT/EPRT to other hosts and to ports below 1024 (vsftpd port_promiscuous): a bounce risk. */
-      promiscuous: z.boolean().default(false),
+      enabled: z.boolean().default(true).meta({ description: 'accept PORT and EPRT' }),
+      connect_from_port_20: z.boolean().default(true).meta({ description: 'connect back from port 20 when running as root, else ephemeral' }),
+      promiscuous: z.boolean().default(false).meta({ description: 'allow PORT/EPRT to other hosts and ports < 1024 (bounce risk)' }),
     })
     .prefault({}),
   timeouts: z
     .strictObject({
-      /** Control connection idle time before 421. */
-      idle: seconds.default(300),
-      /** Time a client has to open the data connection. */
-      data_connect: seconds.default(30),
-      /** Time a data connection may stall mid-transfer. */
-      data_idle: seconds.default(300),
-      /** Time a new connection has to log in before 421 (ProFTPD TimeoutLogin). */
-      login: seconds.default(60),
+      idle: seconds.default(300).meta({ description: 'control-connection silence before 421' }),
+      data_connect: seconds.default(30).meta({ description: 'time the client has to open the data connection (else 425)' }),
+      data_idle: seconds.default(300).meta({ description: 'time a data connection may stall (else 426)' }),
+      login: seconds.default(60).meta({ description: 'time a new connection has to log in (else 421)' }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'in seconds' }),
   tls: z
     .strictObject({
-      /** off | optional | login (TLS required to log in) | required (login and data); default: required when a certificate is set. */
-      mode: z.enum(TLS_MODES).optional(),
-      /** PEM certificate chain and private key; re-read on SIGHUP. */
-      cert: z.string().min(1).optional(),
-      key: z.string().min(1).optional(),
-      /** Implicit FTPS listener (TLS before the greeting) when TLS is on. */
-      implicit: z.boolean().default(true),
-      implicit_port: tcpPort.default(2990),
-      /** Data-connection TLS must resume the control connection's session (vsftpd require_ssl_reuse). */
-      session_reuse: z.boolean().default(true),
-      /** Seconds a client has to finish a TLS handshake. */
-      handshake_timeout: seconds.default(10),
-      /**
-       * A TLS upload is committed only when the client ended it with close_notify (vsftpd
-       * strict_ssl_read_eof); a bare TCP close could be an attacker truncating the stream.
-       */
-      strict_upload_eof: z.boolean().default(true),
+      mode: z
+        .enum(TLS_MODES)
+        .optional()
+        .meta({
+          description: 'off | optional | login (TLS to log in) | required (login and data); default "required" when cert is set, else "off"; users may override',
+          examples: ['required'],
+        }),
+      cert: z.string().min(1).optional().meta({ description: 'PEM certificate chain, re-read on SIGHUP', examples: ['cert.pem'] }),
+      key: z.string().min(1).optional().meta({ description: 'PEM private key, re-read on SIGHUP', examples: ['key.pem'] }),
+      implicit: z.boolean().default(true).meta({ description: 'also listen for implicit FTPS (TLS before the greeting)' }),
+      implicit_port: tcpPort.default(2990).meta({ description: 'implicit FTPS port (990 is the standard, privileged, port)' }),
+      session_reuse: z.boolean().default(true).meta({ description: 'data TLS must resume the control session (vsftpd require_ssl_reuse)' }),
+      handshake_timeout: seconds.default(10).meta({ description: 'seconds a client has to finish a TLS handshake' }),
+      // A bare TCP close could be an attacker truncating the stream.
+      strict_upload_eof: z
+        .boolean()
+        .default(true)
+        .meta({ description: 'commit a TLS upload only if it ends with close_notify' }),
     })
     .prefault({}),
   limits: z
     .strictObject({
-      /** Longest LIST/NLST/STAT wildcard pattern, in characters. */
-      glob_max_length: z.number().int().min(1).max(4096).default(255),
-      /** Most wildcards ("*", "?", "[...]") in one pattern. */
-      glob_max_wildcards: z.number().int().min(1).max(256).default(16),
-      /** Most directory entries one listing (LIST, NLST, MLSD, STAT) reads before it answers. */
-      listing_max_entries: z.number().int().min(1).default(100_000),
-      /** Bytes of replies a client may leave unread: past it its commands are no longer read, then it is closed. */
-      max_pending_output: z.number().int().min(4096).default(1024 * 1024),
-      /** New connections per second from one address (token bucket; 0 = no limit). */
-      connection_rate: z.number().min(0).default(50),
-      /** Connections one address may open in a burst above the rate. */
-      connection_burst: z.number().int().min(1).default(200),
-      /** Descriptors kept free for logged-in sessions' data connections: new connections are refused below it. */
-      reserved_descriptors: z.number().int().min(0).default(256),
-      /** Dedicated threads for zero-copy transfers (never libuv's shared pool); past it, transfers use streams. */
-      zero_copy_threads: z.number().int().min(0).max(1024).default(64),
+      glob_max_length: z.number().int().min(1).max(4096).default(255).meta({ description: 'longest LIST/NLST/STAT wildcard pattern, in characters (else 501)' }),
+      glob_max_wildcards: z.number().int().min(1).max(256).default(16).meta({ description: 'most wildcards ("*", "?", "[...]") in one pattern (else 501)' }),
+      listing_max_entries: z
+        .number()
+        .int()
+        .min(1)
+        .default(100_000)
+        .meta({ description: 'entries one listing reads, then it answers "truncated"' }),
+      // Past it the client's commands are no longer read, then it is closed.
+      max_pending_output: z
+        .number()
+        .int()
+        .min(4096)
+        .default(1024 * 1024)
+        .meta({ description: "bytes of unread replies before a client's commands wait" }),
+      // A token bucket per address.
+      connection_rate: z.number().min(0).default(50).meta({ description: 'new connections per second from one address (0 = no limit)' }),
+      connection_burst: z.number().int().min(1).default(200).meta({ description: 'connections one address may open at once' }),
+      // Below it, new connections are refused so logged-in sessions can still open data connections.
+      reserved_descriptors: z
+        .number()
+        .int()
+        .min(0)
+        .default(256)
+        .meta({ description: "descriptors kept free for logged-in sessions' data connections" }),
+      // The addon's own threads, never libuv's shared pool: a stalled peer holds its thread (see zero-copy.ts).
+      zero_copy_threads: z
+        .number()
+        .int()
+        .min(0)
+        .max(1024)
+        .default(64)
+        .meta({ description: 'dedicated sendfile/splice threads, then streams (0 = no zero-copy)' }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'what each one stops: see "Security" in the README' }),
   defender: z
     .strictObject({
-      /** Score failed logins per address across sessions and ban addresses past the threshold (SFTPGo's defender). */
-      enabled: z.boolean().default(true),
-      /** Seconds before a failed login is answered (vsftpd delay_failed_login); costs a timer, no thread. */
-      failed_login_delay: z.number().min(0).max(60).default(1),
-      /** Failed logins from one address within observation_time that trigger a ban. */
-      threshold: z.number().int().min(1).default(10),
-      /** Seconds a failure counts towards the threshold. */
-      observation_time: seconds.default(600),
-      /** Seconds an address stays banned. */
-      ban_time: seconds.default(900),
-      /** Addresses or CIDR ranges never banned (e.g. "192.0.2.0/24", "::1"). */
+      // Failed logins are scored per address across sessions.
+      enabled: z.boolean().default(true).meta({ description: 'ban addresses that fail too many logins' }),
+      // Costs a timer, no thread.
+      failed_login_delay: z.number().min(0).max(60).default(1).meta({ description: 'seconds before a failed login is answered' }),
+      threshold: z.number().int().min(1).default(10).meta({ description: 'failed logins from one address within observation_time that ban it' }),
+      observation_time: seconds.default(600).meta({ description: 'seconds a failure counts towards the threshold' }),
+      ban_time: seconds.default(900).meta({ description: 'seconds an address stays banned' }),
       allow: z
         .array(
           z.string().refine((text) => parseAddressRange(text) !== null, {
             message: 'expected an IP address or a CIDR range (IPv4 or IPv6), e.g. "192.0.2.0/24", "2001:db8::/32", "::1"',
           }),
         )
-        .default([]),
+        .default([])
+        .meta({ description: 'addresses or CIDR ranges never banned (default: none)', examples: [['192.0.2.0/24']] }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: "SFTPGo's defender, vsftpd's delay_failed_login" }),
   log: z
     .strictObject({
-      format: z.enum(['text', 'json']).default('text'),
-      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      format: z.enum(['text', 'json']).default('text').meta({ description: 'text | json, on stderr' }),
+      level: z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default('info')
+        .meta({ description: 'fatal | error | warn | info | debug | trace | silent; debug prints every command and reply (PASS masked)' }),
     })
     .prefault({}),
   /**

@@ -117,7 +117,23 @@ export function parseCommand(line: string): ParsedCommand | null {
   return { verb: verb.toUpperCase(), arg: space === -1 ? '' : line.slice(space + 1) };
 }
 
-/** The argument as logs may show it: passwords never appear. */
-export function redactArgument(verb: string, arg: string): string {
-  return verb === 'PASS' || verb === 'ACCT' ? '****' : arg;
+/** Verbs whose argument is a secret: it never appears in a log, a trace or an error message. */
+const SECRET_VERBS = new Set(['PASS', 'ACCT']);
+
+/**
+ * How a hidden argument is shown: "****" in logs and error messages; "XXXX" in a client
+ * trace, as `ftp -d` prints it ("---> PASS XXXX").
+ */
+const MASKS = { log: '****', trace: 'XXXX' } as const;
+export type MaskStyle = keyof typeof MASKS;
+
+/** The argument of `verb` (upper case) as it may be shown: a secret is replaced by the mask. */
+export function redactArgument(verb: string, arg: string, style: MaskStyle = 'log'): string {
+  return SECRET_VERBS.has(verb) ? MASKS[style] : arg;
+}
+
+/** A whole command line as it may be shown: "PASS ****" (or "PASS XXXX"); other lines unchanged. */
+export function redactCommand(line: string, style: MaskStyle = 'log'): string {
+  const verb = line.split(' ')[0]!.toUpperCase();
+  return SECRET_VERBS.has(verb) ? `${verb} ${MASKS[style]}` : line;
 }

@@ -373,6 +373,8 @@ describe('FtpClient errors, refusals and the trace (Ferry)', () => {
   test('a bad password is FtpClientError kind login, code 530', async () => {
     const error = await rejectsWith(FtpClient.connect(options({ password: 'wrong' })), 'login', 530);
     assert.doesNotMatch(error.message, /wrong/, 'the password is not in the message');
+    assert.equal(error.command, 'PASS ****');
+    assert.match(error.message, /^PASS \*\*\*\*: 530 /);
     await rejectsWith(FtpClient.connect(options({ user: 'nobody-here' })), 'login', 530);
   });
 

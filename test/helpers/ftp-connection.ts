@@ -13,6 +13,7 @@ import { once } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { parseEpsvReply, parsePasvReply, encodeHostPort, encodeEprt } from '../../src/protocol/address.js';
+import { redactCommand } from '../../src/protocol/commands.js';
 import { waitFor, withTimeout } from './timing.js';
 
 export interface FtpReply {
@@ -308,7 +309,7 @@ export class FtpConnection {
   /** Sends a command and throws unless the reply has the expected code. */
   async expect(line: string, code: number): Promise<FtpReply> {
     const reply = await this.send(line);
-    if (reply.code !== code) throw new Error(`${line.startsWith('PASS') ? 'PASS ****' : line}: expected ${code}, got ${reply.lines.join(' | ')}`);
+    if (reply.code !== code) throw new Error(`${redactCommand(line)}: expected ${code}, got ${reply.lines.join(' | ')}`);
     return reply;
   }
 

@@ -6,6 +6,7 @@ import {
   MAX_COMMAND_LINE_BYTES,
   parseCommand,
   redactArgument,
+  redactCommand,
   type ReadResult,
 } from '../../src/protocol/commands.js';
 
@@ -253,5 +254,26 @@ describe('redactArgument', () => {
   test('other arguments are shown verbatim', () => {
     assert.equal(redactArgument('USER', 'alice'), 'alice');
     assert.equal(redactArgument('RETR', ' a b '), ' a b ');
+  });
+
+  test('a trace shows the secret the way ftp -d does', () => {
+    assert.equal(redactArgument('PASS', 'hunter2', 'trace'), 'XXXX');
+    assert.equal(redactArgument('USER', 'alice', 'trace'), 'alice');
+  });
+});
+
+describe('redactCommand', () => {
+  test('hides the argument of PASS and ACCT, whatever the case of the verb', () => {
+    assert.equal(redactCommand('PASS hunter2'), 'PASS ****');
+    assert.equal(redactCommand('pass hunter2 with spaces'), 'PASS ****');
+    assert.equal(redactCommand('ACCT acct-secret'), 'ACCT ****');
+    assert.equal(redactCommand('PASS hunter2', 'trace'), 'PASS XXXX');
+    assert.equal(redactCommand('PASS', 'trace'), 'PASS XXXX');
+  });
+
+  test('leaves every other line as it is', () => {
+    assert.equal(redactCommand('USER alice'), 'USER alice');
+    assert.equal(redactCommand('RETR PASS word.txt'), 'RETR PASS word.txt');
+    assert.equal(redactCommand('PASSX y', 'trace'), 'PASSX y');
   });
 });

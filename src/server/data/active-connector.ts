@@ -5,6 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { FtpError } from '../../errors.js';
+import { withDeadline } from '../../util/deadline.js';
 import { DataConnectError } from './data-connect-error.js';
 
 export interface ActiveTarget {
@@ -22,31 +23,27 @@ export interface ActiveConnectOptions {
 const PORT_20_FALLBACK = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'EPERM']);
 
 function attempt(target: ActiveTarget, options: ActiveConnectOptions, localPort: number | undefined): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: target.host, port: target.port, localAddress: options.localAddress, localPort });
-    // Nothing may be read before the transfer (or a TLS wrap) takes the socket over: a
-    // ClientHello read into this socket's buffer would be lost to TLS.
-    socket.pause();
-    const timer = setTimeout(() => fail(DataConnectError.active(describeTarget(target), 'timed-out')), options.timeoutMs);
-    const onAbort = () => fail(new FtpError('FERRY_ERR_DATA_ABORTED'));
-    const cleanup = () => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      socket.off('error', fail);
-    };
-    function fail(error: Error) {
-      cleanup();
-      socket.destroy();
-      reject(error);
-    }
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('error', fail);
-    socket.once('connect', () => {
-      cleanup();
-      socket.on('error', () => undefined); // reported by whoever uses the socket
-      resolve(socket);
-    });
-  });
+  return withDeadline<Socket>(
+    (resolve, reject) => {
+      const socket = connect({ host: target.host, port: target.port, localAddress: options.localAddress, localPort });
+      // Nothing may be read before the transfer (or a TLS wrap) takes the socket over: a
+      // ClientHello read into this socket's buffer would be lost to TLS.
+      socket.pause();
+      socket.once('error', reject);
+      socket.once('connect', () => resolve(socket));
+      return (error) => {
+        socket.off('error', reject);
+        if (error) socket.destroy();
+        else socket.on('error', () => undefined); // reported by whoever uses the socket
+      };
+    },
+    {
+      timeoutMs: options.timeoutMs,
+      onTimeout: () => DataConnectError.active(describeTarget(target), 'timed-out'),
+      signal: options.signal,
+      onAbort: () => new FtpError('FERRY_ERR_DATA_ABORTED'),
+    },
+  );
 }
 
 export async function connectActive(target: ActiveTarget, options: ActiveConnectOptions): Promise<Socket> {

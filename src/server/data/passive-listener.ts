@@ -11,6 +11,7 @@
 import type { Socket } from 'node:net';
 import { FtpError } from '../../errors.js';
 import { sameAddress } from '../../protocol/address.js';
+import { withDeadline } from '../../util/deadline.js';
 import { DataConnectError } from './data-connect-error.js';
 import type { BoundListener, PassivePortPool } from './port-pool.js';
 
@@ -117,26 +118,16 @@ export class PassiveListener {
     if (this.closed) return Promise.reject(new FtpError('FERRY_ERR_DATA_CONNECT', this.expired ? EXPIRED_MESSAGE : undefined));
     if (this.accepted) return Promise.resolve(this.accepted);
     if (this.lifetime === undefined) this.armLifetime();
-    return new Promise<Socket>((resolve, reject) => {
-      const onAbort = () => fail(new FtpError('FERRY_ERR_DATA_ABORTED'));
-      const done = () => {
-        signal?.removeEventListener('abort', onAbort);
-        this.waiter = null;
-      };
-      const fail = (error: Error) => {
-        done();
-        this.close();
-        reject(error);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiter = {
-        resolve: (socket) => {
-          done();
-          resolve(socket);
-        },
-        reject: fail,
-      };
-    });
+    return withDeadline<Socket>(
+      (resolve, reject) => {
+        this.waiter = { resolve, reject };
+        return (error) => {
+          this.waiter = null;
+          if (error) this.close();
+        };
+      },
+      { signal, onAbort: () => new FtpError('FERRY_ERR_DATA_ABORTED') },
+    );
   }
 
   /** Stops listening; an accepted but unused connection is closed too. */

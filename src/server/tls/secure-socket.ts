@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { FtpError } from '../../errors.js';
+import { withDeadline } from '../../util/deadline.js';
 import type { TlsSessionScope } from './session-scope.js';
 import { FTP_ALPN } from './tls-provider.js';
 
@@ -41,31 +42,29 @@ export function wrapServerSocket(socket: Socket | Duplex, scope: TlsSessionScope
  * banner instead of a ticket) or that shuts down after the first data (Python's ssl)
  * finds the ticket first.
  */
-export function handshake(secure: TLSSocket, options: Omit<ServerTlsOptions, 'scope'>): Promise<TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error('TLS handshake timed out')), options.handshakeTimeoutMs);
-    const onAbort = () => fail(new FtpError('FERRY_ERR_DATA_ABORTED'));
-    const cleanup = () => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      secure.off('error', fail);
-      secure.off('close', onClose);
-    };
-    const onClose = () => fail(new Error('connection closed during the TLS handshake'));
-    function fail(error: Error) {
-      cleanup();
-      secure.destroy();
-      reject(error);
-    }
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    secure.once('error', fail);
-    secure.once('close', onClose);
-    secure.once('secure', () => {
-      cleanup();
-      secure.on('error', () => undefined); // reported by whoever uses the socket
-      setImmediate(() => resolve(secure));
-    });
-  });
+export async function handshake(secure: TLSSocket, options: Omit<ServerTlsOptions, 'scope'>): Promise<TLSSocket> {
+  await withDeadline<void>(
+    (resolve, reject) => {
+      const onClose = () => reject(new Error('connection closed during the TLS handshake'));
+      secure.once('error', reject);
+      secure.once('close', onClose);
+      secure.once('secure', () => resolve());
+      return (error) => {
+        secure.off('error', reject);
+        secure.off('close', onClose);
+        if (error) secure.destroy();
+        else secure.on('error', () => undefined); // reported by whoever uses the socket
+      };
+    },
+    {
+      timeoutMs: options.handshakeTimeoutMs,
+      onTimeout: () => new Error('TLS handshake timed out'),
+      signal: options.signal,
+      onAbort: () => new FtpError('FERRY_ERR_DATA_ABORTED'),
+    },
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  return secure;
 }
 
 /**
