@@ -175,7 +175,10 @@ export const configSchema = z.strictObject({
    * `hosts` plus any top-level key but those in SERVER_ONLY_KEYS; the top level gives
    * the defaults and is itself the default site. Checked key by key in load.ts.
    */
-  sites: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a site name is letters, digits, "-" and "_"'), z.looseObject({ hosts: z.array(hostname).min(1) })).default({}),
+  sites: z
+    .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a site name is letters, digits, "-" and "_"'), z.looseObject({ hosts: z.array(hostname).min(1) }))
+    .default({})
+    .meta({ description: 'virtual hosts: [sites.NAME] tables with hosts = ["ftp.example.org"] and other top-level keys (see "Virtual hosts")' }),
 }).superRefine((config, context) => {
   const mode = config.tls.mode ?? (config.tls.cert ? 'required' : 'off');
   if (mode === 'off') return;

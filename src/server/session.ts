@@ -26,6 +26,7 @@ import type { PassivePortPool } from './data/port-pool.js';
 import type { Defender } from './defender.js';
 import { SessionState } from './session-state.js';
 import type { Site } from './site.js';
+import type { SiteDirectory } from './site-directory.js';
 import { handshake, wrapServerSocket } from './tls/secure-socket.js';
 import type { TlsSessionScope } from './tls/session-scope.js';
 import { runTransfer, type RunningTransfer, type TransferHost } from './transfer-runner.js';
@@ -39,6 +40,8 @@ type QueuedLine = { kind: 'too-long' } | { kind: 'line'; text: string; command: 
 /** What sessions share across the whole server, whatever their site. */
 export interface ServerServices {
   logger: Logger;
+  /** Every site, for HOST and the TLS server name. */
+  sites: SiteDirectory;
   portPool: PassivePortPool;
   /** Scores failed logins per address and bans abusers. */
   defender: Defender;
@@ -50,13 +53,15 @@ let nextSessionId = 1;
 export class Session implements TransferHost, SessionSummary {
   readonly id = nextSessionId++;
   readonly logger: Logger;
-  readonly data: DataChannel;
   readonly state = new SessionState();
   transfer: RunningTransfer | null = null;
   /** The TLS sessions of this control connection, the only ones its data connections may resume. */
   tlsScope: TlsSessionScope | null = null;
   /** The stream commands and replies travel on: the TCP socket, or TLS over it. */
   private io: Socket;
+  /** The site this session is on: the default until HOST or the TLS server name chooses another. */
+  private current: Site;
+  private channel: DataChannel;
 
   private reader = new CommandLineReader();
   /** Set when AUTH is read; input is ignored until the TLS handshake (or the AUTH refusal). */
@@ -73,13 +78,34 @@ export class Session implements TransferHost, SessionSummary {
   constructor(
     readonly socket: Socket,
     readonly connection: ConnectionInfo,
-    readonly site: Site,
     private readonly services: ServerServices,
   ) {
     this.logger = services.logger.child({ session: this.id, remote: connection.remoteLabel });
-    const { config } = site;
-    this.data = new DataChannel({
-      pool: services.portPool,
+    this.current = services.sites.defaultSite;
+    this.channel = this.createDataChannel();
+    socket.setNoDelay(true);
+    socket.setTimeout(this.current.config.timeouts.idle * 1000, () => this.onIdle());
+    socket.on('error', (error) => this.logger.debug({ err: error.message }, 'control connection error'));
+    socket.on('close', () => this.onClose());
+    this.io = socket;
+    this.attachIo(socket);
+    this.armLoginTimer();
+  }
+
+  get site(): Site {
+    return this.current;
+  }
+
+  get data(): DataChannel {
+    return this.channel;
+  }
+
+  /** The data-connection setup follows the site's passive, active and timeout settings. */
+  private createDataChannel(): DataChannel {
+    const { config } = this.current;
+    const { connection } = this;
+    return new DataChannel({
+      pool: this.services.portPool,
       localAddress: connection.localAddress,
       remoteAddress: connection.remoteAddress,
       passivePromiscuous: config.passive.promiscuous,
@@ -88,14 +114,29 @@ export class Session implements TransferHost, SessionSummary {
       onRefusedPassivePeer: (address) => this.logger.warn({ address }, 'refused a passive data connection from a foreign address'),
       onPassiveSilence: (silence) => warnPassiveSilence(this.logger, config, silence, connection.localAddress),
     });
-    socket.setNoDelay(true);
-    socket.setTimeout(config.timeouts.idle * 1000, () => this.onIdle());
-    socket.on('error', (error) => this.logger.debug({ err: error.message }, 'control connection error'));
-    socket.on('close', () => this.onClose());
-    this.io = socket;
-    this.attachIo(socket);
-    this.armLoginTimer();
   }
+
+  /**
+   * Moves the session to another site (HOST, or the TLS server name), which is possible
+   * only before login: nothing of the old site (a data connection, a user) is in use.
+   */
+  private selectSite(site: Site, by: 'HOST' | 'SNI' | 'REIN'): void {
+    if (site === this.current) return;
+    this.channel.reset();
+    this.current = site;
+    this.channel = this.createDataChannel();
+    this.socket.setTimeout(site.config.timeouts.idle * 1000);
+    this.armLoginTimer();
+    this.logger.info({ site: site.name, by }, 'site selected');
+  }
+
+  /** The TLS server name (SNI) picks the site and its certificate, unless a user is already logged in. */
+  private readonly onServerName = (name: string): void => {
+    const site = this.services.sites.forHost(name);
+    if (this.state.user || site === this.current || !site.tls) return;
+    this.tlsScope?.adopt(site.tls.createSecureContext());
+    this.selectSite(site, 'SNI');
+  };
 
   get remoteAddress(): string {
     return this.connection.remoteAddress;
@@ -156,7 +197,7 @@ export class Session implements TransferHost, SessionSummary {
     this.reader = new CommandLineReader();
     this.io.off('data', this.onDataBound);
     this.tlsScope = tls.createScope();
-    const secure = wrapServerSocket(this.io, this.tlsScope, 'control');
+    const secure = wrapServerSocket(this.io, this.tlsScope, 'control', this.onServerName);
     this.io = secure;
     try {
       await handshake(secure, { handshakeTimeoutMs: this.site.config.tls.handshake_timeout * 1000 });
@@ -167,7 +208,7 @@ export class Session implements TransferHost, SessionSummary {
       return false;
     }
     const protocol = secure.getProtocol() ?? 'TLS';
-    this.connection.secured(protocol);
+    this.connection.secured(protocol, typeof secure.servername === 'string' ? secure.servername : null);
     this.awaitingTls = false;
     this.tlsScope.controlSecured(protocol);
     this.logger.debug({ protocol, cipher: secure.getCipher().name }, 'control connection secured');
@@ -226,11 +267,13 @@ export class Session implements TransferHost, SessionSummary {
     }, login * 1000);
   }
 
-  /** Back to the state of a fresh connection (REIN). */
+  /** Back to the state of a fresh connection (REIN): the site is the one the TLS server name chose, or the default. */
   private reinitialize(): void {
     // Only a logout starts a new login window: REIN before any login must not extend it.
     const wasLoggedIn = this.state.reinitialized();
     this.data.reset();
+    const { serverName } = this.connection;
+    this.selectSite(serverName ? this.services.sites.forHost(serverName) : this.services.sites.defaultSite, 'REIN');
     if (wasLoggedIn) this.armLoginTimer();
   }
 
@@ -329,6 +372,7 @@ export class Session implements TransferHost, SessionSummary {
       connection: this.connection,
       site: this.site,
       commands: this.site.commands,
+      sites: this.services.sites,
       defender: this.services.defender,
       logger: this.logger,
       data: this.data,
@@ -367,6 +411,10 @@ export class Session implements TransferHost, SessionSummary {
     } else if ('reinitialize' in outcome) {
       this.reinitialize();
       this.reply(outcome.reinitialize.code, outcome.reinitialize.text);
+    } else if ('selectSite' in outcome) {
+      const site = this.services.sites.named(outcome.selectSite.site);
+      if (site) this.selectSite(site, 'HOST');
+      this.reply(outcome.selectSite.reply.code, outcome.selectSite.reply.text);
     } else {
       this.reply(outcome.code, outcome.text);
     }
