@@ -85,13 +85,26 @@ function processRuns(pid: number): boolean {
   }
 }
 
-/** Deletes "fy-PID-…" namespaces whose PID no longer runs (a crashed or killed earlier run). */
+/**
+ * Deletes "fy-PID-…" namespaces whose PID no longer runs (a crashed or killed earlier
+ * run). A namespace lives on while a process runs in it, so the servers such a run left
+ * behind in its own namespaces are killed first, each by its PID.
+ */
 export function removeStaleNamespaces(): string[] {
   const stale = namespaces().filter((name) => {
     const match = NAMESPACE_PATTERN.exec(name);
     return match !== null && Number(match[1]) !== process.pid && !processRuns(Number(match[1]));
   });
-  for (const name of stale) ip(['netns', 'delete', name]);
+  for (const name of stale) {
+    for (const pid of ip(['netns', 'pids', name]).split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    ip(['netns', 'delete', name]);
+  }
   return stale;
 }
 

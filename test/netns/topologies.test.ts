@@ -5,17 +5,17 @@
  * works, what breaks, what the server logs about it and what `ferry doctor` diagnoses.
  * Skipped, with the reason, where namespaces cannot be made (not root, no ip/nft).
  */
-import { test, type TestContext } from 'node:test';
+import { before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { generateCertificate } from '../helpers/certificate.js';
 import { randomData, sha256, sha256File } from '../helpers/data.js';
 import { inboundFirewall, masquerade, portForward } from '../helpers/nft-rules.js';
 import { createTopology, netnsUnavailable, type Layout, type Topology } from '../helpers/netns.js';
 import { describeRun, skipUnlessInstalled, type ProcessResult } from '../helpers/run-process.js';
-import { scratchDir } from '../helpers/scratch-dir.js';
+import { scratchDirForFile } from '../helpers/scratch-dir.js';
 import type { LogEntry } from '../helpers/server-log.js';
 import { FERRY_BIN } from '../client/support.js';
 import {
@@ -29,21 +29,18 @@ const CONTENT = randomData(1024 * 1024 + 321);
 const PASSIVE_MIN = 50000;
 const PASSIVE_MAX = 50049;
 
-// One scratch folder (server root, users file, certificate, downloads) for the file.
-const scratch = unavailable ? null : scratchDir('ferry-netns-');
-process.once('exit', () => scratch?.remove());
+// One scratch folder for the file: the server root, users file, certificate, downloads.
+const scratch = scratchDirForFile('ferry-netns-');
 function files(): { dir: string; root: string; users: string } {
-  const dir = scratch!.dir;
-  const root = join(dir, 'root');
-  return { dir, root, users: join(dir, 'users.toml') };
+  return { dir: scratch(), root: join(scratch(), 'root'), users: join(scratch(), 'users.toml') };
 }
-if (scratch) {
-  const { root, users } = files();
-  spawnSync('mkdir', ['-p', root]);
-  writeFileSync(join(root, FILE), CONTENT);
-  writeFileSync(join(root, 'hello.txt'), 'hello from the server namespace\n');
-  if (writeUsersFile(scratch.dir) !== users) throw new Error('unexpected users file path');
-}
+before(() => {
+  if (unavailable) return;
+  mkdirSync(files().root);
+  writeFileSync(join(files().root, FILE), CONTENT);
+  writeFileSync(join(files().root, 'hello.txt'), 'hello from the server namespace\n');
+  assert.equal(writeUsersFile(scratch()), files().users);
+});
 
 /** `ferry doctor` is being built on another branch: its assertions skip until it is in this build. */
 const noDoctor = (() => {
