@@ -46,6 +46,7 @@ function connectionOptions(command: Command): Command {
   return command
     .option('--active', 'active mode: the server connects back (EPRT/PORT)')
     .option('--passive', 'passive mode (default): EPSV, then PASV')
+    .option('--trust-pasv-address', 'connect to the address in a 227 reply even when it is not the server\'s (default: use the server\'s address, as curl does)')
     .option('--tls', 'explicit FTPS (AUTH TLS) for ftp:// URLs; ftps:// URLs use implicit TLS')
     .option('-k, --insecure', 'do not verify the server certificate')
     .option('-d, --debug', 'print the command/reply dialogue and data connections on stderr')

@@ -35,6 +35,8 @@ program
   .option('--tls-cert <file>', 'PEM certificate chain (config: tls.cert)')
   .option('--tls-key <file>', 'PEM private key (config: tls.key)')
   .option('--implicit-port <n>', 'implicit FTPS port (config: tls.implicit_port)')
+  .option('--check', 'print the start-up checks (passive address, NAT, ports, bounce protection, TLS) and exit; status 2 on an error')
+  .option('--allow-unresolved-passive-address', 'start even when passive.address names a host that does not resolve')
   .addHelpText('after', CONFIG_KEYS_HELP)
   .action((flags) => serve(flags).catch(fail));
 

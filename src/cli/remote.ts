@@ -56,6 +56,7 @@ export function parseFtpUrl(text: string, options: { tls?: boolean } = {}): Remo
 export interface ConnectFlags {
   active?: boolean;
   passive?: boolean;
+  trustPasvAddress?: boolean;
   tls?: boolean;
   insecure?: boolean;
   debug?: boolean;
@@ -86,6 +87,7 @@ export async function connect(target: RemoteTarget, flags: ConnectFlags): Promis
     secure: target.secure,
     rejectUnauthorized: !flags.insecure,
     dataMode: flags.active ? 'active' : 'passive',
+    trustPasvAddress: flags.trustPasvAddress,
     timeoutMs: timeoutSeconds * 1000,
     trace: flags.debug ? (line) => process.stderr.write(line + '\n') : undefined,
   };

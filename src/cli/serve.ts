@@ -1,14 +1,17 @@
 /** `ferry serve`: builds the server from config + flags and runs it until a signal. */
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FileAuthenticator } from '../auth/file-authenticator.js';
 import { hashPassword } from '../auth/password.js';
 import { readUsersFile, UsersFileWatcher, type UserRecord } from '../auth/users-file.js';
+import { CONFIG_ERROR_EXIT_CODE, ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
 import { createLogger } from '../observability/logger.js';
 import { FtpServer } from '../server/server.js';
+import { checkServerConfig, type Finding } from '../server/startup-checks.js';
 import { startTempSweeper } from '../storage/temp-sweeper.js';
 
 export interface ServeFlags {
@@ -26,6 +29,10 @@ export interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   implicitPort?: string;
+  /** Print the start-up checks and exit (status 2 when one is an error). */
+  check?: boolean;
+  /** Start even when passive.address names a host that does not resolve. */
+  allowUnresolvedPassiveAddress?: boolean;
 }
 
 function numberOrText(value: string | undefined): number | string | undefined {
@@ -63,9 +70,33 @@ function userHomes(usersFile: string | undefined): string[] {
   }
 }
 
+const LEVEL_LABELS: Record<Finding['level'], string> = { ok: 'ok   ', warn: 'warn ', error: 'error' };
+
+/** `ferry serve --check`: one line per check, then a count; exit 2 on an error. */
+function printChecks(findings: Finding[], source: string): void {
+  const width = Math.max(...findings.map((finding) => finding.key.length));
+  const lines = [`Ferry start-up checks (${source})`, ...findings.map((f) => `  ${LEVEL_LABELS[f.level]}  ${f.key.padEnd(width)}  ${f.message}`)];
+  const count = (level: Finding['level']) => findings.filter((finding) => finding.level === level).length;
+  lines.push(`${count('error')} error(s), ${count('warn')} warning(s)`);
+  process.stdout.write(lines.join('\n') + '\n');
+  process.exitCode = count('error') > 0 ? CONFIG_ERROR_EXIT_CODE : 0;
+}
+
+/** Warnings are logged; an error stops the start (a config error: exit 2, naming the key). */
+function applyChecks(findings: Finding[], logger: Logger, flags: ServeFlags): void {
+  for (const finding of findings) {
+    const tolerated = finding.level === 'error' && finding.key === 'passive.address' && flags.allowUnresolvedPassiveAddress;
+    if (finding.level === 'error' && !tolerated) throw new ConfigError(`${finding.key}: ${finding.message}`, finding.key);
+    if (finding.level !== 'ok') logger.warn({ key: finding.key }, finding.message);
+  }
+}
+
 export async function serve(flags: ServeFlags): Promise<void> {
   const config: FerryConfig = loadConfig({ file: flags.config, overrides: flagsToConfig(flags) });
+  const findings = await checkServerConfig(config);
+  if (flags.check) return printChecks(findings, flags.config ? `config ${flags.config}` : 'embedded defaults and flags');
   const logger = createLogger({ format: config.log.format, level: config.log.level });
+  applyChecks(findings, logger, flags);
   const root = resolve(config.root);
   mkdirSync(root, { recursive: true });
   const anonymousRoot = config.anonymous.enabled ? resolve(config.anonymous.root ?? root) : undefined;

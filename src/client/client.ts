@@ -29,6 +29,11 @@ export interface FtpClientOptions {
   dataMode?: DataMode;
   /** Passive only: use PASV even when the server has EPSV. */
   forcePasv?: boolean;
+  /**
+   * Passive only: connect to the address in a 227 reply even when it is not the server's
+   * (control connection) address. Off by default, as in curl and basic-ftp.
+   */
+  trustPasvAddress?: boolean;
   /** Active only: the local address to listen on. */
   activeHost?: string;
   /** Per reply / connection attempt, in ms (default 30 s). */
@@ -299,6 +304,7 @@ export class FtpClient {
     const pending: PendingData = await prepareData(this.control, {
       mode: this.options.dataMode ?? 'passive',
       forcePasv: this.options.forcePasv,
+      trustPasvAddress: this.options.trustPasvAddress,
       activeHost: this.options.activeHost,
       timeoutMs: this.options.timeoutMs ?? 30_000,
       trace: this.options.trace,
@@ -309,16 +315,31 @@ export class FtpClient {
       if (options.startAt) await this.control.expect(`REST ${options.startAt}`, (c) => c === 350);
       const preliminary = await this.control.send(command);
       if (preliminary.code >= 400) throw replyError(command, preliminary.code, preliminary.message);
-      finalReply = preliminary.code < 200 ? this.control.read() : Promise.resolve(preliminary);
+      // The final reply comes after the data, however long that takes; the reply timeout
+      // counts from the end of the data (below), and the data connection has its own.
+      finalReply = preliminary.code < 200 ? this.control.read(false) : Promise.resolve(preliminary);
       finalReply.catch(() => undefined);
       const tls = this.protectData ? { servername: this.options.host, rejectUnauthorized: this.options.rejectUnauthorized, ca: this.options.ca, session: this.control.tlsSession } : null;
-      dataSocket = await pending.connected(tls);
-      stream = await openStream();
-      const moved = this.moveBytes(dataSocket, direction, stream, options, total, signal);
-      const confirmed = finalReply.then((reply) => {
+      // A 425/426 while we wait (the server could not connect back, or gave up on us)
+      // ends the wait at once: the connection is never coming.
+      const refused = finalReply.then((reply) => {
         if (reply.code >= 400) throw replyError(command, reply.code, reply.message);
+        return new Promise<never>(() => undefined);
       });
-      await Promise.all([moved, confirmed]);
+      refused.catch(() => undefined); // a late failure is reported through `confirmed` below
+      dataSocket = await Promise.race([pending.connected(tls), refused]);
+      const timeoutMs = this.options.timeoutMs ?? 30_000;
+      const socket = dataSocket;
+      socket.setTimeout(timeoutMs, () => socket.destroy(new FtpClientError('timeout', `${command}: the data connection stalled (no bytes for ${timeoutMs / 1000} s)`)));
+      stream = await openStream();
+      const moved = this.moveBytes(socket, direction, stream, options, total, signal);
+      const reply = finalReply;
+      // A negative final reply while the bytes still move ends the transfer at once.
+      const confirmed = reply.then((final) => {
+        if (final.code >= 400) throw replyError(command, final.code, final.message);
+      });
+      const answeredInTime = moved.then(() => this.control.within(reply));
+      await Promise.all([moved, confirmed, answeredInTime]);
     } catch (error) {
       pending.close();
       dataSocket?.destroy();

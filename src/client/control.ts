@@ -119,18 +119,16 @@ export class ControlConnection {
     return this.socket.localAddress ?? '';
   }
 
-  /** The next reply, in order. */
-  read(): Promise<FtpResponse> {
+  /**
+   * The next reply, in order. `timed: false` waits as long as it takes: for the final
+   * reply of a transfer, which comes only after the data (see `within`).
+   */
+  read(timed = true): Promise<FtpResponse> {
     const queued = this.replies.shift();
     if (queued) return Promise.resolve(queued);
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // A late reply would be taken for the answer to the next command: the dialogue
-        // is out of step for good, so the connection is closed.
-        this.fail(new FtpClientError('timeout', `no reply from the server within ${this.timeoutMs / 1000} s`));
-        this.socket.destroy();
-      }, this.timeoutMs);
+      const timer = timed ? setTimeout(() => this.timedOut(), this.timeoutMs) : undefined;
       const waiter = {
         resolve: (reply: FtpResponse) => {
           clearTimeout(timer);
@@ -143,6 +141,31 @@ export class ControlConnection {
       };
       this.waiters.push(waiter);
     });
+  }
+
+  /** Waits for a reply already asked for with `read(false)`, at most the reply timeout from now. */
+  async within(reply: Promise<FtpResponse>): Promise<FtpResponse> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.timedOut();
+        reject(this.failure);
+      }, this.timeoutMs);
+    });
+    try {
+      return await Promise.race([reply, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * A late reply would be taken for the answer to the next command: the dialogue is out
+   * of step for good, so the connection is closed.
+   */
+  private timedOut(): void {
+    this.fail(new FtpClientError('timeout', `no reply from the server within ${this.timeoutMs / 1000} s`));
+    this.socket.destroy();
   }
 
   /** Sends one command line; CR or LF in it would smuggle a second command, so they are refused. */

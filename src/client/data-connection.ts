@@ -17,6 +17,12 @@ export interface DataOptions {
   mode: DataMode;
   /** Passive: skip EPSV and use PASV only (some old servers and NATs). */
   forcePasv?: boolean;
+  /**
+   * Passive: connect to the address a 227 reply gives even when it is not the control
+   * host. By default the control host is used instead, as curl and basic-ftp do: a server
+   * behind NAT without a masquerade address advertises a private address nobody reaches.
+   */
+  trustPasvAddress?: boolean;
   /** Active: address to listen on (default: the control connection's local address). */
   activeHost?: string;
   timeoutMs: number;
@@ -27,12 +33,6 @@ export interface DataOptions {
 export interface PendingData {
   connected(tls: (TlsClientOptions & { session?: Buffer }) | null): Promise<Socket>;
   close(): void;
-}
-
-/** Private, loopback, link-local and unspecified IPv4 ranges: not reachable across the Internet. */
-export function isUnroutable(ipv4: string): boolean {
-  const [a = 0, b = 0] = ipv4.split('.').map(Number);
-  return a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
 }
 
 /** "data connection: client 127.0.0.1:45862 -> server 127.0.0.1:39735 (passive, opened by the client)". */
@@ -66,16 +66,19 @@ async function wrapTls(socket: Socket, tls: TlsClientOptions & { session?: Buffe
   });
 }
 
-function connectWithTimeout(host: string, port: number, timeoutMs: number): Promise<Socket> {
+/** The passive connection failed: say where, how, and that active mode may work. */
+function connectWithTimeout(host: string, port: number, timeoutMs: number, command: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connectTcp({ host, port });
+    const where = `passive data connection to ${host}:${port} (${command})`;
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new FtpClientError('timeout', `data connection to ${host}:${port} timed out`));
+      reject(new FtpClientError('timeout', `${where} timed out after ${timeoutMs / 1000} s: a firewall may drop the server's passive ports; try active mode`));
     }, timeoutMs);
     socket.once('error', (error) => {
       clearTimeout(timer);
-      reject(networkError(error, `cannot open the data connection to ${host}:${port}`));
+      const refused = (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+      reject(networkError(error, `cannot open the ${where}${refused ? ' (nothing listens there, or a firewall rejects it; try active mode)' : ''}`));
     });
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -90,6 +93,7 @@ async function preparePassive(control: ControlConnection, options: DataOptions):
   const controlHost = canonicalAddress(control.remoteAddress);
   let host = controlHost;
   let port: number | null = null;
+  let command = 'EPSV';
   if (!options.forcePasv) {
     const reply = await control.send('EPSV');
     if (reply.code === 229) {
@@ -101,6 +105,7 @@ async function preparePassive(control: ControlConnection, options: DataOptions):
     } else throw replyError('EPSV', reply.code, reply.message);
   }
   if (port === null) {
+    command = 'PASV';
     const reply = await control.send('PASV');
     if (reply.code !== 227) throw replyError('PASV', reply.code, reply.message);
     const target = parsePasvReply(reply.message);
@@ -108,15 +113,10 @@ async function preparePassive(control: ControlConnection, options: DataOptions):
     const [p1, p2] = [Math.floor(target.port / 256), target.port % 256];
     options.trace?.(`PASV: server listens on ${target.host} port ${p1}*256+${p2} = ${target.port}`);
     port = target.port;
-    host = target.host;
-    // As curl and FileZilla do: a private address advertised over a public control
-    // connection is a NAT mistake on the server side; the control host is reachable.
-    if (!sameAddress(target.host, controlHost) && isUnroutable(target.host) && isIPv4(controlHost) && !isUnroutable(controlHost)) {
-      options.trace?.(`PASV address ${target.host} is not routable from here; using the control host ${controlHost} instead`);
-      host = controlHost;
-    }
+    if (sameAddress(target.host, controlHost) || options.trustPasvAddress) host = target.host;
+    else options.trace?.(`PASV address ${target.host} is not the control host; connecting to ${controlHost} instead (a server behind NAT advertises its private address; --trust-pasv-address uses the advertised one)`);
   }
-  const socket = await connectWithTimeout(host, port, options.timeoutMs);
+  const socket = await connectWithTimeout(host, port, options.timeoutMs, command);
   options.trace?.(describe(socket, 'passive'));
   return {
     connected: async (tls) => (tls ? wrapTls(socket, tls, options.trace) : socket),
@@ -131,6 +131,8 @@ async function prepareActive(control: ControlConnection, options: DataOptions): 
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   const controlPeer = control.remoteAddress;
+  /** Accepted but not yet handed to the transfer: close() must not leave it open. */
+  let unclaimed: Socket | null = null;
   const accepted = new Promise<Socket>((resolve) => {
     server.on('connection', (socket: Socket) => {
       // Only the server we talk to may connect (a stranger could inject data otherwise).
@@ -141,10 +143,14 @@ async function prepareActive(control: ControlConnection, options: DataOptions): 
       }
       server.close();
       socket.on('error', () => undefined);
+      unclaimed = socket;
       resolve(socket);
     });
   });
-  const close = () => server.close();
+  const close = () => {
+    server.close();
+    unclaimed?.destroy();
+  };
   try {
     const eprt = await control.send(`EPRT ${encodeEprt(localHost, port)}`);
     if (eprt.code !== 200) {
@@ -164,15 +170,17 @@ async function prepareActive(control: ControlConnection, options: DataOptions): 
     connected: async (tls) => {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new FtpClientError('timeout', 'the server did not open the data connection in time')), options.timeoutMs);
+        const message = `the server did not open the active data connection to ${localHost}:${port} within ${options.timeoutMs / 1000} s: a firewall or NAT in front of this machine may block it; try passive mode`;
+        timer = setTimeout(() => reject(new FtpClientError('timeout', message)), options.timeoutMs);
       });
       try {
         const socket = await Promise.race([accepted, timeout]);
+        unclaimed = null;
         options.trace?.(describe(socket, 'active'));
         return tls ? await wrapTls(socket, tls, options.trace) : socket;
       } finally {
         clearTimeout(timer);
-        close();
+        server.close();
       }
     },
     close,

@@ -165,3 +165,9 @@ export function parseAddressRange(text: string): AddressRange | null {
   const prefix = Number(prefixText);
   return prefix <= max ? { address, family, prefix } : null;
 }
+
+/** Private, loopback, link-local and unspecified IPv4 ranges: not reachable across the Internet. */
+export function isUnroutable(ipv4: string): boolean {
+  const [a = 0, b = 0] = ipv4.split('.').map(Number);
+  return a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+}

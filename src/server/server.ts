@@ -50,6 +50,7 @@ export class FtpServer {
   private readonly context: ServerContext;
   private readonly descriptors: DescriptorBudget;
   private readonly connectionRate: ConnectionRateLimiter;
+  /** Refused connections and an unresolvable passive.address: logged once per interval, not per event. */
   private readonly refusalLog: LogThrottle;
   private shuttingDown = false;
 
@@ -171,7 +172,8 @@ export class FtpServer {
     try {
       return (await lookup(configured, { family: 4 })).address;
     } catch (error) {
-      this.options.logger.error({ err: error, host: configured }, 'cannot resolve passive.address; advertising the local address');
+      // Once per interval, not on every PASV (the admin allowed the start with this name).
+      this.refusalLog.warn('passive.address', { err: (error as Error).message, host: configured }, 'cannot resolve passive.address; advertising the local address');
       return null;
     }
   }

@@ -144,3 +144,21 @@ test('user add stores a scrypt hash (never the password) and serve --users logs 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('serve --check prints each start-up check with its key and exits 0 when only warnings are found', () => {
+  const dir = tempDir();
+  try {
+    const config = join(dir, 'ferry.toml');
+    writeFileSync(config, ['host = "127.0.0.1"', 'max_clients = 50', '[passive]', 'ports = "50000-50009"', '[active]', 'promiscuous = true'].join('\n'));
+    const result = spawnSync(process.execPath, [FERRY, 'serve', '--check', '--config', config], { cwd: dir, encoding: 'utf8', timeout: 15_000 });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^Ferry start-up checks \(config .*ferry\.toml\)$/m);
+    assert.match(result.stdout, /^ {2}warn +passive\.address +the server has only private or loopback IPv4 addresses \(127\.0\.0\.1\)/m);
+    assert.match(result.stdout, /^ {2}warn +passive\.ports +10 passive ports \(50000-50009\) for max_clients = 50/m);
+    assert.match(result.stdout, /^ {2}warn +active\.promiscuous +bounce protection is off/m);
+    assert.match(result.stdout, /^0 error\(s\), 4 warning\(s\)$/m);
+    assert.ok(!existsSync(join(dir, 'ftp-root')), '--check starts nothing and creates nothing');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,7 +3,7 @@
  * sometimes do: refuse EPSV, advertise a PASV address, send 150 only after the data,
  * wrap code-like lines in multi-line replies, greet with 120 first, stay silent, close
  * the connection, or answer something that is not FTP; `ferry mirror` against a hostile
- * listing; and the pure isUnroutable().
+ * listing.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,6 @@ import { existsSync, readdirSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { FtpClient, type FtpClientOptions } from '../../src/client/client.js';
-import { isUnroutable } from '../../src/client/data-connection.js';
 import { FtpClientError } from '../../src/client/errors.js';
 import { ALL_BYTES, sha256 } from '../helpers/data.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
@@ -170,20 +169,6 @@ const retrDataFirst: Handler = async (s) => {
 
 // ---------------------------------------------------------------------------------------
 
-describe('isUnroutable (pure)', () => {
-  test('private, loopback, link-local, CGNAT and unspecified IPv4 are unroutable', () => {
-    for (const address of ['10.0.0.0', '10.1.2.3', '10.255.255.255', '127.0.0.1', '127.255.0.9', '0.0.0.0', '172.16.0.1', '172.20.5.5', '172.31.255.255', '192.168.0.1', '192.168.255.254', '169.254.1.1', '100.64.0.1', '100.127.255.255']) {
-      assert.equal(isUnroutable(address), true, address);
-    }
-  });
-
-  test('public addresses and the edges just outside the private ranges are routable', () => {
-    for (const address of ['8.8.8.8', '1.1.1.1', '9.255.255.255', '11.0.0.0', '126.255.255.255', '128.0.0.1', '172.15.255.255', '172.32.0.0', '192.167.1.1', '192.169.0.1', '169.253.0.1', '169.255.0.1', '100.63.255.255', '100.128.0.0', '203.0.113.7']) {
-      assert.equal(isUnroutable(address), false, address);
-    }
-  });
-});
-
 describe('the client against a scripted fake server', () => {
   test('EPSV refused with 500: falls back to PASV and uses the advertised address', async () => {
     const fake = await fakeServer({ handlers: { RETR: retrDataFirst } });
@@ -199,14 +184,96 @@ describe('the client against a scripted fake server', () => {
     assert.match(lines, /^data connection: client 127\.0\.0\.1:\d+ -> server 127\.0\.0\.1:\d+ \(passive, opened by the client\)$/m);
   });
 
-  test('a different loopback address in 227 is used as advertised (the control host is unroutable too)', async () => {
+  test('with trustPasvAddress, a different address in 227 is used as advertised', async () => {
     // 127.0.0.2 is loopback on Linux; the data listener really is there and nowhere else.
     const fake = await fakeServer({ pasvListen: '127.0.0.2', handlers: { RETR: retrDataFirst } });
     const trace = recorder();
-    await downloadFileBin(fake.port, { trace: trace.trace, forcePasv: true });
+    await downloadFileBin(fake.port, { trace: trace.trace, forcePasv: true, trustPasvAddress: true });
     assert.ok(!fake.sessions[0]!.commands.includes('EPSV'), 'forcePasv sends no EPSV');
     assert.ok(trace.lines.some((l) => /^PASV: server listens on 127\.0\.0\.2 port /.test(l)), trace.lines.join('\n'));
     assert.ok(trace.lines.some((l) => /-> server 127\.0\.0\.2:\d+ \(passive/.test(l)), trace.lines.join('\n'));
+  });
+
+  test('by default a 227 address that is not the control host is replaced by the control host, and the trace says so', async () => {
+    // What a server behind NAT without a masquerade address sends: its private address.
+    const fake = await fakeServer({ pasvAdvertise: '10.9.9.9', handlers: { RETR: retrDataFirst } });
+    const trace = recorder();
+    await downloadFileBin(fake.port, { trace: trace.trace, forcePasv: true });
+    const lines = trace.lines.join('\n');
+    assert.match(lines, /^PASV address 10\.9\.9\.9 is not the control host; connecting to 127\.0\.0\.1 instead .*--trust-pasv-address/m);
+    assert.match(lines, /-> server 127\.0\.0\.1:\d+ \(passive/);
+  });
+
+  test('a refused passive connection names the command, address and port, and suggests active mode', async () => {
+    const closed = await closedPort();
+    const fake = await fakeServer({
+      handlers: { PASV: (s) => s.send(`227 Entering Passive Mode (127,0,0,1,${closed >> 8},${closed & 255})`) },
+    });
+    const client = await FtpClient.connect(clientOptions(fake.port, { forcePasv: true }));
+    try {
+      const error = await rejectsWith(client.download('file.bin', memorySink().sink, { total: 1 }), 'network');
+      assert.match(error.message, new RegExp(`passive data connection to 127\\.0\\.0\\.1:${closed} \\(PASV\\).*try active mode`));
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('active mode: a 425 after the 150 ends the wait for the data connection at once', async () => {
+    const fake = await fakeServer({
+      handlers: {
+        PORT: (s) => s.send('200 PORT ok.'),
+        RETR: async (s) => {
+          s.send('150 Opening data connection.');
+          await sleep(50);
+          s.send("425 Can't open data connection to 127.0.0.1:1: connection refused.");
+        },
+      },
+    });
+    const client = await FtpClient.connect(clientOptions(fake.port, { dataMode: 'active', timeoutMs: 10_000 }));
+    try {
+      const started = Date.now();
+      const error = await rejectsWith(client.download('file.bin', memorySink().sink, { total: 1 }), 'reply');
+      assert.equal(error.code, 425);
+      assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+      assert.equal(await client.pwd(), '/', 'the session is still in step');
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('a data connection that stalls mid-transfer fails with a timeout naming the command', async () => {
+    const fake = await fakeServer({
+      handlers: {
+        RETR: async (s) => {
+          const data = await s.data();
+          s.send('150 Opening data connection.');
+          data.write('a few bytes, then silence');
+        },
+      },
+    });
+    const client = await FtpClient.connect(clientOptions(fake.port, { forcePasv: true, timeoutMs: 400 }));
+    try {
+      const error = await rejectsWith(client.download('file.bin', memorySink().sink, { total: 100 }), 'timeout');
+      assert.match(error.message, /^RETR file\.bin: the data connection stalled \(no bytes for 0\.4 s\)$/);
+    } finally {
+      client.close().catch(() => undefined);
+    }
+  });
+
+  test('active mode: a server that never connects back times out with the address and a hint to use passive mode', async () => {
+    const fake = await fakeServer({
+      handlers: {
+        PORT: (s) => s.send('200 PORT ok.'),
+        RETR: (s) => s.send('150 Opening data connection.'),
+      },
+    });
+    const client = await FtpClient.connect(clientOptions(fake.port, { dataMode: 'active', timeoutMs: 400 }));
+    try {
+      const error = await rejectsWith(client.download('file.bin', memorySink().sink, { total: 1 }), 'timeout');
+      assert.match(error.message, /^the server did not open the active data connection to 127\.0\.0\.1:\d+ within 0\.4 s: .*try passive mode$/);
+    } finally {
+      client.close().catch(() => undefined);
+    }
   });
 
   test('150 sent after the data, and multi-line replies with code-like lines inside', async () => {

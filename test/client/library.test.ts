@@ -333,6 +333,42 @@ for (const dataMode of MODES) {
   });
 }
 
+describe('FtpClient timeouts measure silence, not the length of a transfer', () => {
+  const TIMEOUT_MS = 300;
+
+  for (const dataMode of MODES) {
+    test(`a ${dataMode} download and upload that take many times the reply timeout complete`, () =>
+      withClient({ dataMode, timeoutMs: TIMEOUT_MS }, async (client) => {
+        const chunks: Buffer[] = [];
+        const slowSink = new Writable({
+          highWaterMark: 64 * 1024,
+          write(chunk: Buffer, _encoding, callback) {
+            chunks.push(chunk);
+            setTimeout(callback, 3);
+          },
+        });
+        let started = Date.now();
+        await client.download('big.bin', slowSink);
+        assert.ok(Date.now() - started > 3 * TIMEOUT_MS, `the download took only ${Date.now() - started} ms`);
+        assert.equal(sha256(Buffer.concat(chunks)), sha256File(join(ferry.root, 'big.bin')));
+
+        const piece = randomData().subarray(0, 64 * 1024);
+        let sent = 0;
+        const slowSource = new Readable({
+          read() {
+            if (sent === 24) return void this.push(null);
+            sent++;
+            setTimeout(() => this.push(piece), 50);
+          },
+        });
+        started = Date.now();
+        await client.upload(slowSource, `slow-${dataMode}.bin`);
+        assert.ok(Date.now() - started > 3 * TIMEOUT_MS, `the upload took only ${Date.now() - started} ms`);
+        assert.equal(sha256File(join(ferry.root, `slow-${dataMode}.bin`)), sha256(Buffer.concat(Array.from({ length: 24 }, () => piece))));
+      }));
+  }
+});
+
 describe('FtpClient errors, refusals and the trace (Ferry)', () => {
   test('a bad password is FtpClientError kind login, code 530', async () => {
     const error = await rejectsWith(FtpClient.connect(options({ password: 'wrong' })), 'login', 530);

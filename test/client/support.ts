@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -47,14 +46,7 @@ export function writeServerFiles(write: (name: string, data: Buffer) => void): v
   write('big.bin', big);
 }
 
-/** A port that was free a moment ago (bound on port 0, then closed): nothing listens there. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { closedPort } from '../helpers/ports.js';
 
 /** Collects trace lines. */
 export function recorder(): { lines: string[]; trace: (line: string) => void; since(mark: number): string[] } {

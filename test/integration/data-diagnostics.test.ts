@@ -6,25 +6,14 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { mergeConfig } from '../../src/config/load.js';
 import { encodeHostPort } from '../../src/protocol/address.js';
+import { closedPort } from '../helpers/ports.js';
 import { ServerLog } from '../helpers/server-log.js';
 import { withTestServer, type TestServer } from '../helpers/server.js';
 import { findFreePortRange, login, passivePort } from './support.js';
-
-/** A loopback port nobody listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 function withLoggedServer(overrides: Record<string, unknown>, fn: (server: TestServer, log: ServerLog) => Promise<void>): Promise<void> {
   const log = new ServerLog();

@@ -5,9 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { closedPort } from '../helpers/ports.js';
 import { join } from 'node:path';
 import { DATA_MODES, FtpConnection } from '../helpers/ftp-connection.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -129,11 +128,7 @@ describe('every transfer command in every data mode', () => {
   test('PORT to a port where nobody listens: 425 without a 150, naming the target and the reason; the session goes on', async () => {
     writeFileSync(join(server.root, 'active.txt'), 'active');
     const ftp = await login(server);
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
+    const port = await closedPort();
     await ftp.expect(`PORT ${encodeHostPort('127.0.0.1', port)}`, 200);
     const refused = await ftp.expect('RETR active.txt', 425);
     assert.equal(refused.text, `Can't open data connection to 127.0.0.1:${port}: connection refused.`);

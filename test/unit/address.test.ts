@@ -7,6 +7,7 @@ import {
   encodeEprt,
   encodeHostPort,
   formatEpsvPort,
+  isUnroutable,
   parseEprt,
   parseEpsvReply,
   parseHostPort,
@@ -201,6 +202,20 @@ describe('parsePortRange', () => {
   test('invalid ranges are null', () => {
     for (const text of ['', '0', '0-10', '10-5', '1-65536', '65536', 'a-b', '1-2-3', '123456', '-5', '5-', '1,2']) {
       assert.equal(parsePortRange(text), null, JSON.stringify(text));
+    }
+  });
+});
+
+describe('isUnroutable (pure)', () => {
+  test('private, loopback, link-local, CGNAT and unspecified IPv4 are unroutable', () => {
+    for (const address of ['10.0.0.0', '10.1.2.3', '10.255.255.255', '127.0.0.1', '127.255.0.9', '0.0.0.0', '172.16.0.1', '172.20.5.5', '172.31.255.255', '192.168.0.1', '192.168.255.254', '169.254.1.1', '100.64.0.1', '100.127.255.255']) {
+      assert.equal(isUnroutable(address), true, address);
+    }
+  });
+
+  test('public addresses and the edges just outside the private ranges are routable', () => {
+    for (const address of ['8.8.8.8', '1.1.1.1', '9.255.255.255', '11.0.0.0', '126.255.255.255', '128.0.0.1', '172.15.255.255', '172.32.0.0', '192.167.1.1', '192.169.0.1', '169.253.0.1', '169.255.0.1', '100.63.255.255', '100.128.0.0', '203.0.113.7']) {
+      assert.equal(isUnroutable(address), false, address);
     }
   });
 });
