@@ -190,7 +190,7 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
       assert.equal(entry.passivePorts, PASSIVE_PORTS, JSON.stringify(entry));
       assert.equal(entry.advertised, net.addresses.server, JSON.stringify(entry));
       // The port the client could not reach is the one the server waited on.
-      const tried = new RegExp(`${net.addresses.server.replaceAll('.', '\\.')}:(\\d+) timed out`).exec(failed.stderr);
+      const tried = new RegExp(`${net.addresses.server.replaceAll('.', '\\.')}:(\\d+)\\b`).exec(failed.stderr);
       assert.ok(tried, describeRun('the client names the data port it could not reach', failed));
       assert.equal(entry.port, Number(tried[1]), JSON.stringify(entry));
     });
@@ -216,6 +216,10 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
     const forward = (port: number) =>
       net.nft(net.router!, portForward({ publicAddress: net.addresses.serverFromClient, privateAddress: net.addresses.server, ports: [port, `${PASSIVE_MIN}-${PASSIVE_MAX}`] }));
     forward(first.port);
+    const startupWarning = (entry: LogEntry) => entry.level === 40 && entry.key === 'passive.address';
+    const warned = await first.waitForEntry(startupWarning, 3000);
+    assert.ok(warned, `the server warns at start-up that PASV will advertise a private address:\n${first.stderr.join('\n')}`);
+    assert.ok(String(warned.msg).includes(net.addresses.server), JSON.stringify(warned));
     // EPSV names no address, so the client dials the public one: this works through the NAT.
     await assertDownloads(net, first.port, 'passive');
     await t.test('curl with PASV only: the 227 names the private address, reachable only with curl\'s skip-pasv-ip default', { skip: skipUnlessInstalled('curl') }, async () => {
@@ -237,6 +241,9 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
     const masqueraded = await serve({ masquerade: net.addresses.serverFromClient });
     forward(masqueraded.port);
     await assertDownloads(net, masqueraded.port, 'passive');
+    // The start-up checks are logged before any session's lines: once a login is in, so are they.
+    assert.ok(await masqueraded.waitForEntry((entry) => entry.msg === 'logged in', 3000), masqueraded.stderr.join('\n'));
+    assert.equal(masqueraded.log.entries.filter(startupWarning).length, 0, masqueraded.stderr.join('\n'));
     await t.test('curl with PASV only and the advertised address taken at its word: works, 227 names the public address', { skip: skipUnlessInstalled('curl') }, async () => {
       const strict = await curlInClient(net, ['--disable-epsv', '--no-ftp-skip-pasv-ip', ftpUrl(net, masqueraded.port, FILE)]);
       assert.equal(strict.code, 0, describeRun('curl --no-ftp-skip-pasv-ip', strict));
