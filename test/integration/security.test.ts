@@ -160,7 +160,8 @@ describe('active mode bounce protection', () => {
   test('PORT/EPRT to a third address or a privileged port is refused with 504', async () => {
     const ftp = await login(server);
     await ftp.expect(`PORT ${encodeHostPort('127.0.0.2', 40000)}`, 504);
-    await ftp.expect(`PORT ${encodeHostPort('10.0.0.1', 40000)}`, 504);
+    const natted = await ftp.expect(`PORT ${encodeHostPort('10.0.0.1', 40000)}`, 504);
+    assert.equal(natted.text, 'Refusing to connect to 10.0.0.1: active mode may only connect back to your own address (127.0.0.1); behind NAT, use passive mode (PASV or EPSV).');
     await ftp.expect(`PORT ${encodeHostPort('127.0.0.1', 21)}`, 504);
     await ftp.expect(`PORT ${encodeHostPort('127.0.0.1', 1023)}`, 504);
     await ftp.expect(`PORT ${encodeHostPort('127.0.0.1', 1)}`, 504);

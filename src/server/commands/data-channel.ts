@@ -12,7 +12,9 @@ import type { CommandSpec } from './types.js';
 function refuseBounce(session: Session, target: HostPort): string | null {
   if (session.server.config.active.promiscuous) return null;
   if (!sameAddress(target.host, session.remoteAddress)) {
-    return `Refusing to connect to ${target.host}: active mode may only connect back to your own address.`;
+    // The usual cause is not an attack but a client behind NAT announcing its private address.
+    const peer = canonicalAddress(session.remoteAddress);
+    return `Refusing to connect to ${target.host}: active mode may only connect back to your own address (${peer}); behind NAT, use passive mode (PASV or EPSV).`;
   }
   if (target.port < 1024) return `Refusing to connect to privileged port ${target.port}.`;
   return null;
@@ -38,7 +40,7 @@ function prepareActive(session: Session, verb: string, requested: HostPort): voi
   }
   const refusal = refuseBounce(session, target);
   if (refusal) {
-    session.logger.warn({ target: `${target.host}:${target.port}` }, 'refused active data connection target');
+    session.logger.warn({ target: `${target.host}:${target.port}`, reason: refusal }, 'refused active data connection target');
     session.reply(Reply.ParameterNotImplemented, refusal);
     return;
   }
