@@ -263,6 +263,9 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
     const mark = ferry.log.mark();
     const failed = await assertGetFails(net, ferry.port, 'active');
     t.diagnostic(`ferry get --active: exit ${failed.code}: ${failed.stderr.trim()}`);
+    // The refusal names the address the server sees (the router's) and points to passive mode.
+    assert.match(failed.stderr, /\b504\b.*passive/i, describeRun('ferry get --active', failed));
+    assert.ok(failed.stderr.includes(net.addresses.clientFromServer), describeRun('ferry get --active', failed));
     const refused = await ferry.waitForEntry((e) => e.msg === 'refused active data connection target', 3000, mark);
     assert.ok(refused, `no refusal logged:\n${ferry.stderr.join('\n')}`);
     assert.ok(String(refused.target).startsWith(`${net.addresses.client}:`), JSON.stringify(refused));
