@@ -16,7 +16,7 @@ Config file (TOML, --config FILE); flags override it. Paths are relative to the 
   [passive]
   enabled = true
   ports = "50000-50999"         passive port range (vsftpd pasv_min_port/pasv_max_port); "0" = any free port
-  address = "203.0.113.7"       address advertised in 227 replies (vsftpd pasv_address); a host name is resolved on each PASV
+  address = "203.0.113.7"       address advertised in 227 replies (vsftpd pasv_address); a host name is resolved at start (it must resolve) and on each PASV
   promiscuous = false           accept data connections from any address (vsftpd pasv_promiscuous)
   [active]
   enabled = true

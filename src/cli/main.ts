@@ -6,6 +6,7 @@ import { serve } from './serve.js';
 import { addUser } from './user.js';
 import { createCertificate } from './cert.js';
 import { registerClientCommands } from './client-commands.js';
+import { registerDoctorCommand } from './doctor.js';
 
 function fail(error: unknown): never {
   if (error instanceof ConfigError) {
@@ -58,6 +59,7 @@ user
   .action((name: string, options: { users: string; home?: string; readOnly?: boolean }) => addUser(name, options).catch(fail));
 
 registerClientCommands(program);
+registerDoctorCommand(program);
 
 program.exitOverride((error) => {
   process.exit(error.exitCode === 0 ? 0 : CONFIG_ERROR_EXIT_CODE);

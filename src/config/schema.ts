@@ -54,7 +54,7 @@ export const configSchema = z.strictObject({
       enabled: z.boolean().default(true),
       /** Passive port range (vsftpd pasv_min_port/pasv_max_port). */
       ports: portRange.default({ min: 50000, max: 50999 }),
-      /** Address advertised in 227 replies (vsftpd pasv_address, ProFTPD MasqueradeAddress); a host name is resolved on each PASV. */
+      /** Address advertised in 227 replies (vsftpd pasv_address, ProFTPD MasqueradeAddress); a host name is resolved at start (see startup-checks.ts) and on each PASV. */
       address: hostname.optional(),
       /** Accept passive data connections from any address (vsftpd pasv_promiscuous). */
       promiscuous: z.boolean().default(false),
