@@ -24,7 +24,8 @@ const COMMAND_TIMEOUT_MS = 10_000;
  * - direct: client and server on one link.
  * - routed: client - router - server, plain forwarding, no NAT.
  * - server-nat: the server sits on a private network behind the router; the client sees
- *   only the router's public address (the test adds the DNAT rules).
+ *   only the router's public address (the test adds the DNAT rules, and a masquerade rule
+ *   for the server's own outgoing connections, as a NAT router has).
  * - client-nat: the client sits on a private network behind the router, the server on the
  *   public side (the test adds the masquerade rule).
  */
@@ -39,6 +40,9 @@ export interface TopologyAddresses {
   serverFromClient: string;
   /** Where the server sees connections from the client come from: the router's public address behind client NAT. */
   clientFromServer: string;
+  /** The client's and the server's network (CIDR), e.g. for a NAT rule's source match. */
+  clientNetwork: string;
+  serverNetwork: string;
   /** The router's address on the client's link and on the server's link (null when direct). */
   routerClientSide: string | null;
   routerServerSide: string | null;
@@ -160,7 +164,16 @@ function plan(layout: Layout, client: string, server: string, router: string | n
     return {
       links: [{ a: client, b: server, aAddress: '10.91.0.2/24', bAddress: '10.91.0.1/24' }],
       gateways: new Map(),
-      addresses: { client: '10.91.0.2', server: '10.91.0.1', serverFromClient: '10.91.0.1', clientFromServer: '10.91.0.2', routerClientSide: null, routerServerSide: null },
+      addresses: {
+        client: '10.91.0.2',
+        server: '10.91.0.1',
+        serverFromClient: '10.91.0.1',
+        clientFromServer: '10.91.0.2',
+        clientNetwork: '10.91.0.0/24',
+        serverNetwork: '10.91.0.0/24',
+        routerClientSide: null,
+        routerServerSide: null,
+      },
     };
   }
   const r = router!;
@@ -169,6 +182,7 @@ function plan(layout: Layout, client: string, server: string, router: string | n
     'server-nat': { client: '198.51.100.2/24', routerClient: '198.51.100.1/24', routerServer: '10.91.2.1/24', server: '10.91.2.2/24' },
     'client-nat': { client: '10.91.1.2/24', routerClient: '10.91.1.1/24', routerServer: '203.0.113.1/24', server: '203.0.113.2/24' },
   }[layout];
+  const network = (cidr: string) => `${bare(cidr).replace(/\.\d+$/, '.0')}/24`;
   const gateways = new Map<string, string>();
   if (layout !== 'server-nat') gateways.set(client, bare(sides.routerClient));
   if (layout !== 'client-nat') gateways.set(server, bare(sides.routerServer));
@@ -183,6 +197,8 @@ function plan(layout: Layout, client: string, server: string, router: string | n
       server: bare(sides.server),
       serverFromClient: layout === 'server-nat' ? bare(sides.routerClient) : bare(sides.server),
       clientFromServer: layout === 'client-nat' ? bare(sides.routerServer) : bare(sides.client),
+      clientNetwork: network(sides.client),
+      serverNetwork: network(sides.server),
       routerClientSide: bare(sides.routerClient),
       routerServerSide: bare(sides.routerServer),
     },

@@ -213,8 +213,14 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
 
   await t.test('4. server behind NAT (port forwarding): PASV advertises the private address until passive.address is set', async (t) => {
     const { net, ferry: first, serve } = await network(t, 'server-nat');
+    // Port forwarding in, and (like any NAT router) the public address for the server's own
+    // connections out: active mode's connection back to the client.
     const forward = (port: number) =>
-      net.nft(net.router!, portForward({ publicAddress: net.addresses.serverFromClient, privateAddress: net.addresses.server, ports: [port, `${PASSIVE_MIN}-${PASSIVE_MAX}`] }));
+      net.nft(
+        net.router!,
+        portForward({ publicAddress: net.addresses.serverFromClient, privateAddress: net.addresses.server, ports: [port, `${PASSIVE_MIN}-${PASSIVE_MAX}`] }) +
+          masquerade({ privateNetwork: net.addresses.serverNetwork }),
+      );
     forward(first.port);
     const startupWarning = (entry: LogEntry) => entry.level === 40 && entry.key === 'passive.address';
     const warned = await first.waitForEntry(startupWarning, 3000);
@@ -222,6 +228,7 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
     assert.ok(String(warned.msg).includes(net.addresses.server), JSON.stringify(warned));
     // EPSV names no address, so the client dials the public one: this works through the NAT.
     await assertDownloads(net, first.port, 'passive');
+    await assertDownloads(net, first.port, 'active');
     await t.test('curl with PASV only: the 227 names the private address, reachable only with curl\'s skip-pasv-ip default', { skip: skipUnlessInstalled('curl') }, async () => {
       const private227 = new RegExp(`^227 .*\\(${net.addresses.server.replaceAll('.', ',')},`);
       const strict = await curlInClient(net, ['--disable-epsv', '--no-ftp-skip-pasv-ip', ftpUrl(net, first.port, FILE)]);
@@ -232,8 +239,9 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
       assert.equal(sha256(lenient.stdout), sha256(CONTENT));
     });
     await t.test('ferry doctor: pasv broken (advertised-private-address), recommending passive.address 198.51.100.1', { skip: noDoctor }, async () => {
-      const { report } = await doctor(net, first.port);
-      assertModes(report, { pasv: ['broken', 'advertised-private-address'] });
+      const { run, report } = await doctor(net, first.port);
+      assertModes(report, { pasv: ['broken', 'advertised-private-address'], epsv: ['ok', 'ok'], port: ['ok', 'ok'], eprt: ['ok', 'ok'] });
+      assert.equal(run.code, 1, describeRun('ferry doctor', run));
       assert.ok(report.recommendation.includes(net.addresses.serverFromClient), report.recommendation);
       assert.ok(report.recommendation.includes('passive.address'), report.recommendation);
     });
@@ -251,14 +259,15 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
       assert.equal(sha256(strict.stdout), sha256(CONTENT));
     });
     await t.test('ferry doctor with --masquerade: pasv ok', { skip: noDoctor }, async () => {
-      const { report } = await doctor(net, masqueraded.port);
-      assertModes(report, { pasv: ['ok', 'ok'] });
+      const { run, report } = await doctor(net, masqueraded.port);
+      assertModes(report, allModesOk);
+      assert.equal(run.code, 0, describeRun('ferry doctor', run));
     });
   });
 
   await t.test('5. client behind NAT (masquerade), active mode: the server refuses PORT/EPRT to an address that is not the control peer', async (t) => {
     const { net, ferry } = await network(t, 'client-nat');
-    net.nft(net.router!, masquerade({ privateNetwork: `${net.addresses.client.replace(/\.\d+$/, '.0')}/24` }));
+    net.nft(net.router!, masquerade({ privateNetwork: net.addresses.clientNetwork }));
     await assertDownloads(net, ferry.port, 'passive');
     const mark = ferry.log.mark();
     const failed = await assertGetFails(net, ferry.port, 'active');
