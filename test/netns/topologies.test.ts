@@ -7,7 +7,6 @@
  */
 import { before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { generateCertificate } from '../helpers/certificate.js';
@@ -17,7 +16,7 @@ import { createTopology, netnsUnavailable, type Layout, type Topology } from '..
 import { describeRun, skipUnlessInstalled, type ProcessResult } from '../helpers/run-process.js';
 import { scratchDirForFile } from '../helpers/scratch-dir.js';
 import type { LogEntry } from '../helpers/server-log.js';
-import { FERRY_BIN } from '../client/support.js';
+import type { DoctorReport, ModeName, Verdict } from '../../src/doctor/types.js';
 import {
   CLIENT_TIMEOUT_SECONDS, DATA_CONNECT_SECONDS, PASSIVE_PORTS, USER, curlInClient, ferryInClient, ftpUrl, serveInNamespace, writeUsersFile,
   type NamespacedFerry, type ServeOptions,
@@ -41,27 +40,6 @@ before(() => {
   writeFileSync(join(files().root, 'hello.txt'), 'hello from the server namespace\n');
   assert.equal(writeUsersFile(scratch()), files().users);
 });
-
-/** `ferry doctor` is being built on another branch: its assertions skip until it is in this build. */
-const noDoctor = (() => {
-  if (unavailable) return unavailable;
-  const help = spawnSync(process.execPath, [FERRY_BIN, '--help'], { encoding: 'utf8', timeout: 20_000 });
-  return /^\s+doctor\b/m.test(help.stdout) ? false : '`ferry doctor` is not in this build yet';
-})();
-
-type ModeName = 'pasv' | 'epsv' | 'port' | 'eprt';
-interface DoctorMode {
-  verdict: 'ok' | 'broken' | 'skipped';
-  cause: string;
-  detail: string;
-  fix: string;
-}
-interface DoctorReport {
-  control: Record<string, unknown>;
-  modes: Record<ModeName, DoctorMode>;
-  tls: { cause?: string; [key: string]: unknown };
-  recommendation: string;
-}
 
 interface Network {
   net: Topology;
@@ -116,7 +94,7 @@ async function doctor(net: Topology, port: number, extra: string[] = []): Promis
   return { run, report };
 }
 
-type Expected = Partial<Record<ModeName, readonly [DoctorMode['verdict'], string]>>;
+type Expected = Partial<Record<ModeName, readonly [Verdict, string]>>;
 
 function assertModes(report: DoctorReport, expected: Expected): void {
   for (const [mode, [verdict, cause]] of Object.entries(expected) as [ModeName, readonly [string, string]][]) {
@@ -142,7 +120,7 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
     await assertDownloads(net, ferry.port, 'passive');
     await assertListing(net, ferry.port, 'active');
     await assertDownloads(net, ferry.port, 'active');
-    await t.test('ferry doctor: all four modes ok, exit 0', { skip: noDoctor }, async () => {
+    await t.test('ferry doctor: all four modes ok, exit 0', async () => {
       const { run, report } = await doctor(net, ferry.port);
       assertModes(report, allModesOk);
       assert.equal(run.code, 0, describeRun('ferry doctor', run));
@@ -167,7 +145,7 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
         assert.ok(String(entry.reason).includes(net.addresses.client), `reason names the client address: ${JSON.stringify(entry)}`);
         assert.match(String(entry.reason), how, JSON.stringify(entry));
       });
-      await t.test('ferry doctor: port and eprt broken (server-cannot-connect-back), pasv and epsv ok', { skip: noDoctor }, async () => {
+      await t.test('ferry doctor: port and eprt broken (server-cannot-connect-back), pasv and epsv ok', async () => {
         const { run, report } = await doctor(net, ferry.port);
         assertModes(report, { pasv: ['ok', 'ok'], epsv: ['ok', 'ok'], port: ['broken', 'server-cannot-connect-back'], eprt: ['broken', 'server-cannot-connect-back'] });
         assert.match(report.recommendation, /passive/i);
@@ -194,17 +172,19 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
       assert.ok(tried, describeRun('the client names the data port it could not reach', failed));
       assert.equal(entry.port, Number(tried[1]), JSON.stringify(entry));
     });
-    await t.test('ferry doctor: pasv and epsv broken (data-port-blocked), naming the passive range', { skip: noDoctor }, async () => {
+    await t.test('ferry doctor: pasv and epsv broken (data-port-blocked), naming the passive range', async () => {
       const { run, report } = await doctor(net, ferry.port);
       assertModes(report, { pasv: ['broken', 'data-port-blocked'], epsv: ['broken', 'data-port-blocked'], port: ['ok', 'ok'], eprt: ['ok', 'ok'] });
       const advice = `${report.modes.pasv.fix} ${report.modes.epsv.fix} ${report.recommendation}`;
       assert.ok(passivePortsNamed(advice).length > 0, `the advice names ports of the passive range: ${advice}`);
+      const observed = [...(report.modes.pasv.ports ?? []), ...(report.modes.epsv.ports ?? [])];
+      assert.ok(observed.length > 0 && observed.every((port) => port >= PASSIVE_MIN && port <= PASSIVE_MAX), `observed ports: ${observed.join(', ')}`);
       assert.equal(run.code, 1, describeRun('ferry doctor', run));
     });
     net.nft(net.server, inboundFirewall({ refuse: 'drop', allowTcpPorts: [ferry.port, `${PASSIVE_MIN}-${PASSIVE_MAX}`] }));
     await assertDownloads(net, ferry.port, 'passive');
     await assertListing(net, ferry.port, 'passive');
-    await t.test('ferry doctor after opening the range: all modes ok', { skip: noDoctor }, async () => {
+    await t.test('ferry doctor after opening the range: all modes ok', async () => {
       const { run, report } = await doctor(net, ferry.port);
       assertModes(report, allModesOk);
       assert.equal(run.code, 0, describeRun('ferry doctor', run));
@@ -238,7 +218,7 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
       assert.equal(lenient.code, 0, describeRun('curl --ftp-skip-pasv-ip (default)', lenient));
       assert.equal(sha256(lenient.stdout), sha256(CONTENT));
     });
-    await t.test('ferry doctor: pasv broken (advertised-private-address), recommending passive.address 198.51.100.1', { skip: noDoctor }, async () => {
+    await t.test('ferry doctor: pasv broken (advertised-private-address), recommending passive.address 198.51.100.1', async () => {
       const { run, report } = await doctor(net, first.port);
       assertModes(report, { pasv: ['broken', 'advertised-private-address'], epsv: ['ok', 'ok'], port: ['ok', 'ok'], eprt: ['ok', 'ok'] });
       assert.equal(run.code, 1, describeRun('ferry doctor', run));
@@ -258,7 +238,7 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
       assert.ok(strict.received.some((line) => line.startsWith(`227 `) && line.includes(`(${net.addresses.serverFromClient.replaceAll('.', ',')},`)), describeRun('227', strict));
       assert.equal(sha256(strict.stdout), sha256(CONTENT));
     });
-    await t.test('ferry doctor with --masquerade: pasv ok', { skip: noDoctor }, async () => {
+    await t.test('ferry doctor with --masquerade: pasv ok', async () => {
       const { run, report } = await doctor(net, masqueraded.port);
       assertModes(report, allModesOk);
       assert.equal(run.code, 0, describeRun('ferry doctor', run));
@@ -278,7 +258,7 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
     const refused = await ferry.waitForEntry((e) => e.msg === 'refused active data connection target', 3000, mark);
     assert.ok(refused, `no refusal logged:\n${ferry.stderr.join('\n')}`);
     assert.ok(String(refused.target).startsWith(`${net.addresses.client}:`), JSON.stringify(refused));
-    await t.test('ferry doctor: port and eprt broken (port-refused-by-server), recommending passive', { skip: noDoctor }, async () => {
+    await t.test('ferry doctor: port and eprt broken (port-refused-by-server), recommending passive', async () => {
       const { run, report } = await doctor(net, ferry.port);
       assertModes(report, { pasv: ['ok', 'ok'], epsv: ['ok', 'ok'], port: ['broken', 'port-refused-by-server'], eprt: ['broken', 'port-refused-by-server'] });
       assert.match(report.recommendation, /passive/i);
@@ -294,7 +274,7 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
     await assertListing(net, ferry.port, 'passive', ['--tls', '-k']);
     await assertDownloads(net, ferry.port, 'passive', ['--tls', '-k']);
     await assertDownloads(net, ferry.port, 'active', ['--tls', '-k']);
-    await t.test('ferry doctor: tls-certificate-untrusted, exit 6', { skip: noDoctor }, async () => {
+    await t.test('ferry doctor: tls-certificate-untrusted, exit 6', async () => {
       const { run, report } = await doctor(net, ferry.port, ['--tls']);
       assert.equal(report.tls.cause, 'tls-certificate-untrusted', JSON.stringify(report.tls));
       assert.equal(run.code, 6, describeRun('ferry doctor', run));
