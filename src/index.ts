@@ -1,6 +1,6 @@
 /** The ferry-ftp library: the server, its seams and the protocol helpers. */
 export { FtpServer, type FtpServerOptions } from './server/server.js';
-export type { StorageBackend, StorageCapabilities, Upload, Download, FileStat, WriteOptions } from './storage/backend.js';
+export type { StorageBackend, StorageCapabilities, Upload, Download, FileStat, WriteOptions, SocketTransferOptions } from './storage/backend.js';
 export { LocalStorage } from './storage/local.js';
 export type { Authenticator, UserContext, AuthContext } from './auth/authenticator.js';
 export { FileAuthenticator } from './auth/file-authenticator.js';

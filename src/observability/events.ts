@@ -4,8 +4,15 @@
  */
 import { channel } from 'node:diagnostics_channel';
 
+/** A session as the events describe it (the Session object itself is what is published). */
+export interface SessionSummary {
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly user: { readonly name: string } | null;
+}
+
 export interface TransferEvent {
-  session: { id: number; remoteAddress: string; user: { name: string } | null };
+  session: SessionSummary;
   verb: string;
   path: string;
   bytes: number;

@@ -3,25 +3,22 @@
  * (including graceful shutdown: stop accepting, 421 to idle sessions, let running
  * transfers finish within a grace period).
  */
-import { lookup } from 'node:dns/promises';
-import { isIP, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Authenticator, UserContext } from '../auth/authenticator.js';
-import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
+import type { FerryConfig } from '../config/schema.js';
 import { ERRORS, type ErrorCode } from '../errors.js';
 import { LogThrottle } from '../observability/log-throttle.js';
-import { canonicalAddress } from '../protocol/address.js';
 import { formatReply, Reply } from '../protocol/replies.js';
 import type { StorageBackend } from '../storage/backend.js';
-import { LocalStorage } from '../storage/local.js';
 import { warnIfConfinementRacy } from '../storage/jail.js';
-import { defaultCommandTable } from './commands/table.js';
+import { ConnectionInfo } from './connection-info.js';
 import { PassivePortPool } from './data/port-pool.js';
 import { Defender } from './defender.js';
 import { DescriptorBudget } from './descriptor-budget.js';
 import { ConnectionRateLimiter } from './rate-limiter.js';
-import { Session, type ServerContext } from './session.js';
-import { TlsProvider } from './tls/tls-provider.js';
+import { Session, type ServerServices } from './session.js';
+import { createSite, type Site } from './site.js';
 
 /** How long a refused connection may take to receive its 421 before it is destroyed. */
 const REFUSAL_GRACE_MS = 1000;
@@ -32,6 +29,8 @@ export interface FtpServerOptions {
   logger: Logger;
   /** Storage for a logged-in user; local folder storage of the user's home by default. */
   openStorage?: (user: UserContext) => Promise<StorageBackend>;
+  /** The default site; built from config, authenticator and openStorage when not given. */
+  site?: Site;
 }
 
 export interface BoundAddresses {
@@ -47,31 +46,24 @@ export class FtpServer {
   private readonly implicitListener: Server | null;
   private readonly sessions = new Set<Session>();
   private readonly perAddress = new Map<string, number>();
-  private readonly context: ServerContext;
+  private readonly site: Site;
+  private readonly services: ServerServices;
   private readonly descriptors: DescriptorBudget;
   private readonly connectionRate: ConnectionRateLimiter;
-  /** Refused connections and an unresolvable passive.address: logged once per interval, not per event. */
+  /** Refused connections: logged once per interval, not per connection. */
   private readonly refusalLog: LogThrottle;
   private shuttingDown = false;
 
   constructor(private readonly options: FtpServerOptions) {
     const { config, logger } = options;
-    const tlsMode = effectiveTlsMode(config);
-    const tls = tlsMode !== 'off' && config.tls.cert && config.tls.key ? new TlsProvider({ cert: config.tls.cert, key: config.tls.key }) : null;
     const { limits, defender } = config;
     this.descriptors = new DescriptorBudget({ reserve: limits.reserved_descriptors, logger });
     this.connectionRate = new ConnectionRateLimiter({ rate: limits.connection_rate, burst: limits.connection_burst });
     this.refusalLog = new LogThrottle(logger);
-    this.context = {
-      tls,
-      tlsMode,
-      config,
+    this.site = options.site ?? createSite({ config, authenticator: options.authenticator, logger, openStorage: options.openStorage });
+    this.services = {
       logger,
-      authenticator: options.authenticator,
       portPool: new PassivePortPool(config.passive.ports),
-      commands: defaultCommandTable(),
-      openStorage: options.openStorage ?? (async (user) => new LocalStorage(user.home)),
-      masqueradeAddress: () => this.masqueradeAddress(),
       isShuttingDown: () => this.shuttingDown,
       defender: new Defender({
         enabled: defender.enabled,
@@ -83,12 +75,12 @@ export class FtpServer {
       }),
     };
     this.listener = createServer((socket) => this.accept(socket, false));
-    this.implicitListener = tls && config.tls.implicit ? createServer((socket) => this.accept(socket, true)) : null;
+    this.implicitListener = this.site.tls && config.tls.implicit ? createServer((socket) => this.accept(socket, true)) : null;
   }
 
   /** Re-reads the TLS certificate and key (SIGHUP); sessions keep running. */
   reloadTls(): void {
-    this.context.tls?.reload();
+    this.site.tls?.reload();
   }
 
   get sessionCount(): number {
@@ -112,14 +104,15 @@ export class FtpServer {
   }
 
   private accept(socket: Socket, implicitTls: boolean): void {
-    const address = canonicalAddress(socket.remoteAddress ?? '');
+    const connection = ConnectionInfo.fromSocket(socket, implicitTls);
+    const address = connection.remoteAddress;
     const refusal = this.refusalFor(address);
     if (refusal) {
       this.refuse(socket, address, refusal);
       return;
     }
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
-    const session = new Session(socket, this.context);
+    const session = new Session(socket, connection, this.site, this.services);
     this.sessions.add(session);
     socket.once('close', () => {
       this.sessions.delete(session);
@@ -127,7 +120,7 @@ export class FtpServer {
       if (left > 0) this.perAddress.set(address, left);
       else this.perAddress.delete(address);
     });
-    session.start({ implicitTls });
+    session.start();
   }
 
   /**
@@ -139,7 +132,7 @@ export class FtpServer {
     const { config } = this.options;
     if (this.shuttingDown) return 'FERRY_ERR_SHUTTING_DOWN';
     if (!this.descriptors.admit()) return 'FERRY_ERR_NO_DESCRIPTORS';
-    if (this.context.defender.isBanned(address)) return 'FERRY_ERR_BANNED';
+    if (this.services.defender.isBanned(address)) return 'FERRY_ERR_BANNED';
     if (!this.connectionRate.take(address)) return 'FERRY_ERR_CONNECTION_RATE';
     if (config.max_clients > 0 && this.sessions.size >= config.max_clients) return 'FERRY_ERR_TOO_MANY_CLIENTS';
     if (config.max_per_ip > 0 && (this.perAddress.get(address) ?? 0) >= config.max_per_ip) return 'FERRY_ERR_TOO_MANY_PER_ADDRESS';
@@ -162,20 +155,6 @@ export class FtpServer {
     const grace = setTimeout(destroy, REFUSAL_GRACE_MS).unref();
     socket.once('close', () => clearTimeout(grace));
     socket.end(formatReply(ERRORS[code].reply, ERRORS[code].message), destroy);
-  }
-
-  /** The configured PASV address, resolved now when it is a host name (it may change). */
-  private async masqueradeAddress(): Promise<string | null> {
-    const configured = this.options.config.passive.address;
-    if (!configured) return null;
-    if (isIP(configured) === 4) return configured;
-    try {
-      return (await lookup(configured, { family: 4 })).address;
-    } catch (error) {
-      // Once per interval, not on every PASV (the admin allowed the start with this name).
-      this.refusalLog.warn('passive.address', { err: (error as Error).message, host: configured }, 'cannot resolve passive.address; advertising the local address');
-      return null;
-    }
   }
 
   /**

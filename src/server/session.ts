@@ -1,36 +1,34 @@
 /**
- * One control connection: protocol state, command dispatch, replies, timeouts.
+ * One control connection: reading commands, running them through the site's policies
+ * and handlers, writing replies, TLS on the control connection, timeouts.
  *
  * Commands run one at a time in arrival order (pipelined commands queue), except those
  * marked `duringTransfer` (ABOR, STAT), which are answered at once while a transfer
  * runs -- the control socket is not paused for a transfer, so ABOR is always readable.
  * It is paused only while the client leaves more than limits.max_pending_output of
  * replies unread (see stallOutput).
+ *
+ * The protocol state lives in SessionState, the addresses in ConnectionInfo; handlers
+ * get a narrow CommandContext and return an Outcome, which is applied here.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { Authenticator, UserContext } from '../auth/authenticator.js';
-import type { FerryConfig, TlsMode } from '../config/schema.js';
 import { FtpError } from '../errors.js';
+import { events, type SessionSummary } from '../observability/events.js';
 import { CommandLineReader, parseCommand, redactArgument, type ParsedCommand } from '../protocol/commands.js';
-import { MLST_FACTS, type MlstFact } from '../protocol/listing.js';
-import { resolveVirtualPath } from '../protocol/paths.js';
 import { formatReply, Reply } from '../protocol/replies.js';
-import type { StorageBackend } from '../storage/backend.js';
-import type { CommandTable } from './commands/table.js';
-import type { CommandContext } from './commands/types.js';
+import { TLS_MECHANISMS, tlsAvailable } from './commands/tls.js';
+import type { CommandContext, CommandSpec, Outcome } from './commands/types.js';
+import type { ConnectionInfo } from './connection-info.js';
 import { DataChannel } from './data/data-channel.js';
 import { warnPassiveSilence } from './data/diagnostics.js';
 import type { PassivePortPool } from './data/port-pool.js';
 import type { Defender } from './defender.js';
-import { events } from '../observability/events.js';
-import { DEFAULT_POLICIES } from './policies.js';
+import { SessionState } from './session-state.js';
+import type { Site } from './site.js';
 import { handshake, wrapServerSocket } from './tls/secure-socket.js';
 import type { TlsSessionScope } from './tls/session-scope.js';
-import type { TlsProvider } from './tls/tls-provider.js';
-
-/** AUTH arguments that start a TLS handshake. */
-export const TLS_MECHANISMS: ReadonlySet<string> = new Set(['TLS', 'TLS-C', 'SSL']);
+import { runTransfer, type RunningTransfer, type TransferHost } from './transfer-runner.js';
 
 /** Pipelined commands held while one runs; more than this is a flood (421). */
 const MAX_QUEUED_COMMANDS = 64;
@@ -38,58 +36,23 @@ const MAX_QUEUED_COMMANDS = 64;
 /** A line waiting its turn, parsed once when it arrived. */
 type QueuedLine = { kind: 'too-long' } | { kind: 'line'; text: string; command: ParsedCommand | null };
 
-/** What a session needs from its server. */
-export interface ServerContext {
-  config: FerryConfig;
-  authenticator: Authenticator;
-  portPool: PassivePortPool;
-  commands: CommandTable;
+/** What sessions share across the whole server, whatever their site. */
+export interface ServerServices {
   logger: Logger;
-  openStorage(user: UserContext): Promise<StorageBackend>;
-  /** Certificate and contexts when TLS is configured, else null. */
-  tls: TlsProvider | null;
-  tlsMode: TlsMode;
-  /** Address for 227 replies when a masquerade address is configured (resolved now). */
-  masqueradeAddress(): Promise<string | null>;
-  isShuttingDown(): boolean;
-  /** Scores failed logins per address and bans abusers (shared by all sessions). */
+  portPool: PassivePortPool;
+  /** Scores failed logins per address and bans abusers. */
   defender: Defender;
-}
-
-export interface RunningTransfer {
-  verb: string;
-  path: string;
-  bytes(): number;
-  abort(): void;
-  /** Settles when the transfer's final reply has been sent. */
-  done: Promise<void>;
+  isShuttingDown(): boolean;
 }
 
 let nextSessionId = 1;
 
-export class Session {
+export class Session implements TransferHost, SessionSummary {
   readonly id = nextSessionId++;
   readonly logger: Logger;
-  readonly remoteAddress: string;
-  readonly localAddress: string;
   readonly data: DataChannel;
-
-  user: UserContext | null = null;
-  storage: StorageBackend | null = null;
-  pendingUser: string | null = null;
-  cwd = '/';
-  transferType: 'A' | 'I' = 'A';
-  restOffset = 0;
-  renameFrom: string | null = null;
-  epsvAll = false;
-  mlstFacts: Set<MlstFact> = new Set(MLST_FACTS);
-  loginFailures = 0;
+  readonly state = new SessionState();
   transfer: RunningTransfer | null = null;
-  /** The control connection is TLS-protected (AUTH TLS, or the implicit listener). */
-  secure = false;
-  pbszDone = false;
-  /** PROT level for data connections: C (clear) or P (private, TLS). */
-  protection: 'C' | 'P' = 'C';
   /** The TLS sessions of this control connection, the only ones its data connections may resume. */
   tlsScope: TlsSessionScope | null = null;
   /** The stream commands and replies travel on: the TCP socket, or TLS over it. */
@@ -109,22 +72,21 @@ export class Session {
 
   constructor(
     readonly socket: Socket,
-    readonly server: ServerContext,
+    readonly connection: ConnectionInfo,
+    readonly site: Site,
+    private readonly services: ServerServices,
   ) {
-    this.remoteAddress = socket.remoteAddress ?? '';
-    this.localAddress = socket.localAddress ?? '';
-    this.logger = server.logger.child({ session: this.id, remote: `${this.remoteAddress}:${socket.remotePort}` });
-    const { config } = server;
+    this.logger = services.logger.child({ session: this.id, remote: connection.remoteLabel });
+    const { config } = site;
     this.data = new DataChannel({
-      pool: server.portPool,
-      localAddress: this.localAddress,
-      remoteAddress: this.remoteAddress,
+      pool: services.portPool,
+      localAddress: connection.localAddress,
+      remoteAddress: connection.remoteAddress,
       passivePromiscuous: config.passive.promiscuous,
       connectFromPort20: config.active.connect_from_port_20 && process.getuid?.() === 0,
       connectTimeoutMs: config.timeouts.data_connect * 1000,
-      onRefusedPassivePeer: (address) =>
-        this.logger.warn({ address }, 'refused a passive data connection from a foreign address'),
-      onPassiveSilence: (silence) => warnPassiveSilence(this.logger, config, silence, this.localAddress),
+      onRefusedPassivePeer: (address) => this.logger.warn({ address }, 'refused a passive data connection from a foreign address'),
+      onPassiveSilence: (silence) => warnPassiveSilence(this.logger, config, silence, connection.localAddress),
     });
     socket.setNoDelay(true);
     socket.setTimeout(config.timeouts.idle * 1000, () => this.onIdle());
@@ -135,9 +97,26 @@ export class Session {
     this.armLoginTimer();
   }
 
+  get remoteAddress(): string {
+    return this.connection.remoteAddress;
+  }
+
+  get user(): SessionSummary['user'] {
+    return this.state.user;
+  }
+
+  /** This session, as observability events describe it. */
+  get summary(): SessionSummary {
+    return this;
+  }
+
   /** Running a command or a transfer (shutdown waits for these). */
   get isBusy(): boolean {
     return this.busy || this.transfer !== null;
+  }
+
+  setTransfer(transfer: RunningTransfer | null): void {
+    this.transfer = transfer;
   }
 
   private readonly onDataBound = (chunk: Buffer) => this.onData(chunk);
@@ -150,17 +129,16 @@ export class Session {
    * Greets the client. On the implicit FTPS listener the TLS handshake comes first, and
    * data connections default to PROT P.
    */
-  start(options: { implicitTls?: boolean } = {}): void {
+  start(): void {
     events.sessionOpened.publish({ session: this });
-    this.logger.info({ implicitTls: options.implicitTls ?? false }, 'session opened');
-    if (!options.implicitTls) {
-      this.reply(Reply.ServiceReady, this.server.config.banner);
+    this.logger.info({ implicitTls: this.connection.implicitTls }, 'session opened');
+    if (!this.connection.implicitTls) {
+      this.reply(Reply.ServiceReady, this.site.config.banner);
       return;
     }
-    this.protection = 'P';
-    this.pbszDone = true;
+    this.state.implicitTlsDefaults();
     void this.startTls().then((ok) => {
-      if (ok) this.reply(Reply.ServiceReady, this.server.config.banner);
+      if (ok) this.reply(Reply.ServiceReady, this.site.config.banner);
     });
   }
 
@@ -169,8 +147,8 @@ export class Session {
    * implicit listener). Resolves false when the handshake fails; that costs one log line
    * and the connection, never the server.
    */
-  async startTls(): Promise<boolean> {
-    const tls = this.server.tls;
+  private async startTls(): Promise<boolean> {
+    const tls = this.site.tls;
     if (!tls) return false;
     // Nothing sent in clear behind AUTH may run protected: drop queued lines and any
     // partial line the reader holds.
@@ -181,31 +159,20 @@ export class Session {
     const secure = wrapServerSocket(this.io, this.tlsScope, 'control');
     this.io = secure;
     try {
-      await handshake(secure, { handshakeTimeoutMs: this.server.config.tls.handshake_timeout * 1000 });
+      await handshake(secure, { handshakeTimeoutMs: this.site.config.tls.handshake_timeout * 1000 });
     } catch (error) {
       this.logger.info({ err: (error as Error).message }, 'TLS handshake failed on the control connection');
       this.closed = true;
       this.socket.destroy();
       return false;
     }
-    this.secure = true;
+    const protocol = secure.getProtocol() ?? 'TLS';
+    this.connection.secured(protocol);
     this.awaitingTls = false;
-    this.tlsScope.controlSecured(secure.getProtocol());
-    this.logger.debug({ protocol: secure.getProtocol(), cipher: secure.getCipher().name }, 'control connection secured');
+    this.tlsScope.controlSecured(protocol);
+    this.logger.debug({ protocol, cipher: secure.getCipher().name }, 'control connection secured');
     this.attachIo(secure);
     return true;
-  }
-
-  /** AUTH was refused: plain-text commands are read again. */
-  cancelTlsUpgrade(): void {
-    this.awaitingTls = false;
-  }
-
-  /** The TLS policy for a user name: per-user override, else the server's; anonymous users are exempt. */
-  tlsModeFor(name: string): TlsMode {
-    const { authenticator, tlsMode } = this.server;
-    if (authenticator.isAnonymousName(name)) return tlsMode === 'off' ? 'off' : 'optional';
-    return authenticator.tlsModeFor?.(name) ?? tlsMode;
   }
 
   reply(code: number, text: string | readonly string[]): void {
@@ -213,7 +180,7 @@ export class Session {
     const formatted = formatReply(code, text);
     this.logger.debug(`<-- ${formatted.trimEnd()}`);
     this.io.write(formatted, this.onOutputFlushed);
-    if (!this.outputStalled && this.pendingOutput > this.server.config.limits.max_pending_output) this.stallOutput();
+    if (!this.outputStalled && this.pendingOutput > this.site.config.limits.max_pending_output) this.stallOutput();
   }
 
   /** Reply bytes written but not yet taken by the client (they live in this process's memory). */
@@ -228,7 +195,7 @@ export class Session {
    * output down below the cap within timeouts.idle, the connection is dropped.
    */
   private stallOutput(): void {
-    const { limits, timeouts } = this.server.config;
+    const { limits, timeouts } = this.site.config;
     this.logger.warn({ pending: this.pendingOutput, cap: limits.max_pending_output }, 'client leaves its replies unread; its commands wait');
     this.io.pause();
     this.outputStalled = setTimeout(() => {
@@ -240,7 +207,7 @@ export class Session {
 
   /** A reply went out: once the backlog is under the cap again, commands are read and run again. */
   private readonly onOutputFlushed = (): void => {
-    if (!this.outputStalled || this.closed || this.pendingOutput > this.server.config.limits.max_pending_output) return;
+    if (!this.outputStalled || this.closed || this.pendingOutput > this.site.config.limits.max_pending_output) return;
     clearTimeout(this.outputStalled);
     this.outputStalled = null;
     this.io.resume();
@@ -250,44 +217,25 @@ export class Session {
   /** (Re)starts the time a client has to log in: at connection and after REIN. */
   private armLoginTimer(): void {
     if (this.loginTimer) clearTimeout(this.loginTimer);
+    const { login } = this.site.config.timeouts;
     this.loginTimer = setTimeout(() => {
       this.loginTimer = null;
-      if (this.user || this.closed) return;
-      this.logger.info({ seconds: this.server.config.timeouts.login }, 'login timeout');
+      if (this.state.user || this.closed) return;
+      this.logger.info({ seconds: login }, 'login timeout');
       this.close(Reply.ServiceNotAvailable, 'Login timeout: closing control connection.');
-    }, this.server.config.timeouts.login * 1000);
-  }
-
-  /** Resolves a client path against the current directory (553 for an impossible name). */
-  resolvePath(arg: string): string {
-    const path = resolveVirtualPath(this.cwd, arg);
-    if (path === null) throw new FtpError('FERRY_ERR_BAD_NAME');
-    return path;
-  }
-
-  /** The logged-in user's storage (the login policy guarantees there is one). */
-  get store(): StorageBackend {
-    if (!this.storage) throw new FtpError('FERRY_ERR_STORAGE', 'Not logged in.');
-    return this.storage;
+    }, login * 1000);
   }
 
   /** Back to the state of a fresh connection (REIN). */
-  resetLogin(): void {
+  private reinitialize(): void {
     // Only a logout starts a new login window: REIN before any login must not extend it.
-    const wasLoggedIn = this.user !== null;
-    this.user = null;
-    this.storage = null;
-    this.pendingUser = null;
-    this.cwd = '/';
-    this.transferType = 'A';
-    this.epsvAll = false;
-    this.mlstFacts = new Set(MLST_FACTS);
+    const wasLoggedIn = this.state.reinitialized();
     this.data.reset();
     if (wasLoggedIn) this.armLoginTimer();
   }
 
   /** Sends an optional final reply, then closes the control connection. */
-  close(code?: number, text?: string): void {
+  close(code?: number, text?: string | readonly string[]): void {
     if (this.closed) return;
     if (code !== undefined && text !== undefined) this.reply(code, text);
     this.closed = true;
@@ -309,8 +257,8 @@ export class Session {
         continue;
       }
       const line: QueuedLine = { kind: 'line', text: result.text, command: parseCommand(result.text) };
-      const spec = line.command && this.server.commands.get(line.command.verb);
-      if (line.command?.verb === 'AUTH' && this.server.tls && !this.secure && TLS_MECHANISMS.has(line.command.arg.trim().toUpperCase())) this.awaitingTls = true;
+      const spec = line.command && this.site.commands.get(line.command.verb);
+      if (line.command?.verb === 'AUTH' && tlsAvailable(this.site) && !this.connection.secure && TLS_MECHANISMS.has(line.command.arg.trim().toUpperCase())) this.awaitingTls = true;
       if (this.transfer && spec?.duringTransfer) {
         void this.execute(line);
         continue;
@@ -335,7 +283,7 @@ export class Session {
     try {
       while (this.queue.length > 0 && !this.closed && !this.outputStalled) {
         await this.execute(this.queue.shift()!);
-        if (this.server.isShuttingDown() && !this.transfer) {
+        if (this.services.isShuttingDown() && !this.transfer) {
           this.close(Reply.ServiceNotAvailable, 'Server shutting down.');
         }
       }
@@ -357,20 +305,42 @@ export class Session {
     }
     const { verb, arg } = parsed;
     this.logger.debug(`--> ${verb}${arg ? ' ' + redactArgument(verb, arg) : ''}`);
-    const spec = this.server.commands.get(verb);
-    // REST and RNFR only apply to the command right after them (REST also survives the
-    // data-connection setup that clients send between it and RETR/STOR).
-    const context: CommandContext = { session: this, verb, arg, restOffset: this.restOffset, renameFrom: this.renameFrom };
-    if (!spec?.duringTransfer) {
-      if (!spec?.preparesTransfer) this.restOffset = 0;
-      this.renameFrom = null;
-    }
+    const spec = this.site.commands.get(verb);
+    const carried = this.state.carryArguments({ duringTransfer: spec?.duringTransfer === true, keepsRestart: spec?.preparesTransfer === true });
     if (!spec) {
       this.reply(Reply.SyntaxError, `Unknown command "${verb}".`);
       return;
     }
-    for (const policy of DEFAULT_POLICIES) {
-      const refusal = policy(spec, context);
+    try {
+      await this.run(spec, this.contextFor(verb, arg, carried.restOffset, carried.renameFrom));
+    } finally {
+      // An AUTH that did not start TLS (refused, or failed): plain-text commands are read again.
+      if (verb === 'AUTH') this.awaitingTls = false;
+    }
+  }
+
+  private contextFor(verb: string, arg: string, restOffset: number, renameFrom: string | null): CommandContext {
+    return {
+      verb,
+      arg,
+      restOffset,
+      renameFrom,
+      state: this.state,
+      connection: this.connection,
+      site: this.site,
+      commands: this.site.commands,
+      defender: this.services.defender,
+      logger: this.logger,
+      data: this.data,
+      transfer: this.transfer,
+      summary: this,
+    };
+  }
+
+  /** The site's policies, then the handler, then what it asked for. */
+  private async run(spec: CommandSpec, context: CommandContext): Promise<void> {
+    for (const policy of this.site.policies) {
+      const refusal = await policy(spec, context);
       if (refusal) {
         this.reply(refusal.code, refusal.text);
         return;
@@ -378,7 +348,7 @@ export class Session {
     }
     if (spec.opensDataConnection) this.data.claim();
     try {
-      await spec.handle(context);
+      await this.apply(await spec.handle(context));
     } catch (error) {
       this.replyError(error);
     } finally {
@@ -386,8 +356,24 @@ export class Session {
     }
   }
 
+  private async apply(outcome: Outcome): Promise<void> {
+    if ('transfer' in outcome) {
+      await runTransfer(this, outcome.transfer);
+    } else if ('close' in outcome) {
+      this.close(outcome.close.code, outcome.close.text);
+    } else if ('startTls' in outcome) {
+      this.reply(outcome.startTls.code, outcome.startTls.text);
+      await this.startTls();
+    } else if ('reinitialize' in outcome) {
+      this.reinitialize();
+      this.reply(outcome.reinitialize.code, outcome.reinitialize.text);
+    } else {
+      this.reply(outcome.code, outcome.text);
+    }
+  }
+
   /** Turns a failure into its reply; anything unexpected is logged and answered 451. */
-  replyError(error: unknown): void {
+  private replyError(error: unknown): void {
     if (error instanceof FtpError) {
       if (error.code === 'FERRY_ERR_STORAGE') this.logger.error({ err: error.cause ?? error }, 'storage error');
       this.reply(error.reply, error.message);

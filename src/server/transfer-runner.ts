@@ -9,8 +9,13 @@ import { TLSSocket } from 'node:tls';
 import { FtpError, fromSystemError } from '../errors.js';
 import { events, type TransferEvent } from '../observability/events.js';
 import { Reply } from '../protocol/replies.js';
+import type { Logger } from 'pino';
+import type { SessionSummary } from '../observability/events.js';
+import type { DataChannel } from './data/data-channel.js';
 import type { TransferOptions } from './data/transfer.js';
-import type { Session } from './session.js';
+import type { SessionState } from './session-state.js';
+import type { SiteSettings } from './site-settings.js';
+import type { TlsSessionScope } from './tls/session-scope.js';
 import { failureFields } from './data/diagnostics.js';
 import { CloseNotifyWatch } from './tls/close-notify.js';
 import { secureDataSocket } from './tls/secure-socket.js';
@@ -36,6 +41,32 @@ export interface TransferJob {
   work(socket: Socket, options: TransferOptions): Promise<TransferResult>;
   /** Undoes a partial result (an upload that must not land). */
   onFailure?(): Promise<void>;
+  /** Releases what the command opened (the file being read), however the transfer ended. */
+  release?(): void;
+}
+
+/** A transfer in progress, as ABOR and STAT see it. */
+export interface RunningTransfer {
+  verb: string;
+  path: string;
+  bytes(): number;
+  abort(): void;
+  /** Settles when the transfer's final reply has been sent. */
+  done: Promise<void>;
+}
+
+/** What a transfer needs from its session (Session implements it). */
+export interface TransferHost {
+  readonly data: DataChannel;
+  readonly state: SessionState;
+  readonly site: SiteSettings;
+  /** The control connection's TLS sessions, the only ones its data connections may resume. */
+  readonly tlsScope: TlsSessionScope | null;
+  readonly logger: Logger;
+  readonly summary: SessionSummary;
+  reply(code: number, text: string): void;
+  /** The transfer now running (for ABOR and STAT), or null once it has ended. */
+  setTransfer(transfer: RunningTransfer | null): void;
 }
 
 function failureReply(error: unknown): FtpError {
@@ -64,11 +95,12 @@ async function closeDataConnection(socket: Socket): Promise<void> {
   socket.destroy();
 }
 
-export async function runTransfer(session: Session, job: TransferJob): Promise<void> {
+export async function runTransfer(session: TransferHost, job: TransferJob): Promise<void> {
   if (!session.data.isPrepared) {
     // Checked after the file (a missing file is 550 either way) but before 150, which
     // would announce a connection that cannot exist.
     await job.onFailure?.();
+    job.release?.();
     session.reply(Reply.CannotOpenData, session.data.unpreparedReason);
     return;
   }
@@ -81,13 +113,13 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
   let zeroCopy = false;
   let outcome: TransferEvent['outcome'] = 'failed';
   let settle!: () => void;
-  session.transfer = {
+  session.setTransfer({
     verb: job.verb,
     path: job.path,
     bytes: () => (socket ? socket.bytesRead + socket.bytesWritten : 0),
     abort: () => controller.abort(),
     done: new Promise<void>((resolve) => (settle = resolve)),
-  };
+  });
   let failure: Record<string, unknown> = {};
   // Active mode connects back before 150, as vsftpd does: a failed connect is a plain 425,
   // so a client that waits for the connection after a 150 (ftplib) is never left hanging.
@@ -98,8 +130,8 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
     tcp ??= await session.data.open(controller.signal);
     socket = tcp;
     let endedCleanly: (() => boolean) | undefined;
-    if (session.protection === 'P' && session.tlsScope) {
-      const tlsConfig = session.server.config.tls;
+    if (session.state.protection === 'P' && session.tlsScope) {
+      const tlsConfig = session.site.config.tls;
       const watch = job.upload ? new CloseNotifyWatch(tcp) : null;
       const secure = await secureDataSocket(watch?.relay ?? tcp, {
         scope: session.tlsScope,
@@ -115,11 +147,11 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
       }
     }
     ({ bytes, zeroCopy = false } = await job.work(socket, {
-      ascii: session.transferType === 'A',
-      idleTimeoutMs: session.server.config.timeouts.data_idle * 1000,
+      ascii: session.state.transferType === 'A',
+      idleTimeoutMs: session.site.config.timeouts.data_idle * 1000,
       signal: controller.signal,
       endedCleanly,
-      zeroCopyThreads: session.server.config.limits.zero_copy_threads,
+      zeroCopyThreads: session.site.config.limits.zero_copy_threads,
     }));
     outcome = 'complete';
     // 226 means "data connection closed": close it first (its bytes are already flushed).
@@ -140,8 +172,9 @@ export async function runTransfer(session: Session, job: TransferJob): Promise<v
   } finally {
     socket?.destroy();
     tcp?.destroy();
-    session.transfer = null;
-    const event: TransferEvent = { session, verb: job.verb, path: job.path, bytes, durationMs: Date.now() - started, outcome, zeroCopy };
+    job.release?.();
+    session.setTransfer(null);
+    const event: TransferEvent = { session: session.summary, verb: job.verb, path: job.path, bytes, durationMs: Date.now() - started, outcome, zeroCopy };
     events.transfer.publish(event);
     session.logger.info({ verb: job.verb, path: job.path, bytes, ms: event.durationMs, outcome, zeroCopy, ...failure }, 'transfer');
     settle();

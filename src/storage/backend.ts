@@ -3,6 +3,7 @@
  * normalised (no "." or ".."), so a backend only maps them onto its own namespace.
  * Failures are FtpErrors from the catalogue (not found, no space, ...).
  */
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { ListEntry } from '../protocol/listing.js';
 
@@ -29,28 +30,63 @@ export interface WriteOptions {
 }
 
 /**
+ * How a backend may move a file's bytes over a data connection itself (zero-copy), when
+ * it can do better than its stream. The caller has already ruled out what only it knows
+ * about (TYPE A conversion); the backend rules out what it cannot do (a TLS socket, no
+ * native support here, no thread free).
+ */
+export interface SocketTransferOptions {
+  /**
+   * The data connection's idle timeout. The caller arms no socket timer while the backend
+   * has the socket (destroying it would close a descriptor the backend may be using), so
+   * the backend enforces this one itself.
+   */
+  idleTimeoutMs: number;
+  /** ABOR: the transfer stops and the promise rejects. */
+  signal: AbortSignal;
+  /** limits.zero_copy_threads: native transfers at once in this process; past it (or at 0) the answer is null. */
+  zeroCopyThreads: number;
+}
+
+/**
  * An upload in progress. Bytes go to `stream`; the upload becomes visible only after
  * `commit()` (for a whole-file STOR, atomically); `abort()` discards it.
  */
 export interface Upload {
   readonly stream: Writable;
   /**
-   * A fresh, empty local file that may instead be written by descriptor from offset 0
-   * (zero-copy receive); the writer then ends `stream` without writing to it.
+   * Optional: reads what the client sends on `socket`, until its end of file, straight
+   * into the upload, instead of the caller piping the socket into `stream`. Called at most
+   * once, before anything is written to `stream`, on a fresh paused data connection.
+   * Resolves with the bytes received, and the upload is then ready for `commit()` (the
+   * backend has ended `stream` itself); or with null when it cannot take this socket,
+   * having read nothing, and the caller uses `stream`. Rejects when the transfer fails
+   * part way (an idle timeout, ABOR, a reset); the caller then calls `abort()`.
    */
-  readonly directFd?: number;
+  receiveFrom?(socket: Socket, options: SocketTransferOptions): Promise<number | null>;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
 
-/** An open file being read: its bytes from the requested offset, and the file's whole size. */
+/**
+ * An open file being read: its bytes from the requested offset, and the file's whole size.
+ * Whoever opened it destroys `stream` when done, whichever way the bytes went: that
+ * releases the file.
+ */
 export interface Download {
   readonly stream: Readable;
   readonly size: number;
   /** Where the stream starts. */
   readonly start: number;
-  /** The open file's descriptor when it is a local file (for zero-copy sends); the stream owns it. */
-  readonly fd?: number;
+  /**
+   * Optional: sends the bytes from `start` to the end straight to `socket`, instead of the
+   * caller piping `stream` into it. Called at most once, before `stream` is read, on a
+   * fresh paused data connection; `stream` must not be destroyed until it settles.
+   * Resolves with the bytes sent (the socket is left open for the caller to end); or with
+   * null when it cannot take this socket, having sent nothing, and the caller uses
+   * `stream`. Rejects when the transfer fails part way (an idle timeout, ABOR, a reset).
+   */
+  sendTo?(socket: Socket, options: SocketTransferOptions): Promise<number | null>;
 }
 
 export interface ListOptions {

@@ -20,6 +20,7 @@ import { FtpError, fromSystemError } from '../errors.js';
 import type { DirectoryListing, Download, FileStat, ListOptions, StorageBackend, StorageCapabilities, Upload, WriteOptions } from './backend.js';
 import { closeFd, Jail, openFd, type DirectoryHandle } from './jail.js';
 import { assertNotReserved, isReservedName, uploadTempName } from './upload-temp.js';
+import { receiveFileZeroCopy, sendFileZeroCopy } from './zero-copy.js';
 
 export { UPLOAD_TEMP_PREFIX } from './upload-temp.js';
 
@@ -160,7 +161,12 @@ export class LocalStorage implements StorageBackend {
     }
     // Buffers sized to the file: a 16 KiB file must not allocate a 1 MiB read buffer.
     const highWaterMark = Math.max(MIN_CHUNK_BYTES, Math.min(CHUNK_BYTES, stats.size - start));
-    return { stream: createReadStream('', { fd, start, highWaterMark }), size: stats.size, start, fd };
+    return {
+      stream: createReadStream('', { fd, start, highWaterMark }), // owns fd: destroying it closes the file
+      size: stats.size,
+      start,
+      sendTo: (socket, transfer) => sendFileZeroCopy(socket, fd, start, stats.size - start, transfer),
+    };
   }
 
   async write(virtual: string, options: WriteOptions = {}): Promise<Upload> {
@@ -276,7 +282,13 @@ export class LocalStorage implements StorageBackend {
     };
     return {
       stream,
-      directFd: fd,
+      // Only here: splice(2) writes from offset 0, which only a fresh, empty file allows.
+      receiveFrom: async (socket, transfer) => {
+        const received = await receiveFileZeroCopy(socket, fd, transfer);
+        // Ending the unwritten stream closes fd, which commit waits for.
+        if (received !== null) await new Promise<void>((resolve) => stream.end(resolve));
+        return received;
+      },
       commit: async () => {
         if (settled) return;
         try {

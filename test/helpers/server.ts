@@ -15,7 +15,7 @@ import { READ_ONLY } from '../../src/auth/permissions.js';
 import type { UserRecord } from '../../src/auth/users-file.js';
 import { mergeConfig, validateConfig } from '../../src/config/load.js';
 import type { FerryConfig } from '../../src/config/schema.js';
-import { FtpServer } from '../../src/server/server.js';
+import { FtpServer, type FtpServerOptions } from '../../src/server/server.js';
 import { sharedCertificate, type Certificate } from './certificate.js';
 
 export const USER = 'alice';
@@ -52,6 +52,8 @@ export interface ServerOptions {
   tls?: boolean;
   /** Where the server's JSON log lines go instead of stderr (see server-log.ts). */
   logTo?: pino.DestinationStream;
+  /** The storage each logged-in user gets instead of local storage of their home. */
+  openStorage?: FtpServerOptions['openStorage'];
 }
 
 let cachedHash: Promise<string> | undefined;
@@ -96,7 +98,7 @@ export async function startServer(overrides: Record<string, unknown> = {}, optio
       anonymousRoot: config.anonymous.enabled ? anonymousRoot : undefined,
     });
     const logger = pino({ level: config.log.level }, options.logTo ?? pino.destination(2));
-    const server = new FtpServer({ config, authenticator, logger });
+    const server = new FtpServer({ config, authenticator, logger, openStorage: options.openStorage });
     const bound = await server.listen();
     return {
       server,

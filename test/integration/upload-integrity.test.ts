@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TransferEvent } from '../../src/observability/events.js';
-import { zeroCopyAvailable } from '../../src/server/data/zero-copy.js';
+import { zeroCopyAvailable } from '../../src/storage/zero-copy.js';
 import { randomData, sha256 } from '../helpers/data.js';
 import { FtpConnection, type FtpReply } from '../helpers/ftp-connection.js';
 import { PASSWORD, startServer, USER, type TestServer } from '../helpers/server.js';

@@ -11,7 +11,7 @@ import { truncateSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { TransferEvent } from '../../src/observability/events.js';
-import { zeroCopyAvailable } from '../../src/server/data/zero-copy.js';
+import { zeroCopyAvailable } from '../../src/storage/zero-copy.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { PASSWORD, startServer, USER, type TestServer } from '../helpers/server.js';
 import { waitFor, withTimeout } from '../helpers/timing.js';

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { TransferEvent } from '../../src/observability/events.js';
-import { setZeroCopyThreadIdleTimeout, zeroCopyAvailable } from '../../src/server/data/zero-copy.js';
+import { setZeroCopyThreadIdleTimeout, zeroCopyAvailable } from '../../src/storage/zero-copy.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
 import { startServer } from '../helpers/server.js';
 import { waitFor, withTimeout } from '../helpers/timing.js';

@@ -10,7 +10,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TransferEvent } from '../../src/observability/events.js';
-import { zeroCopyAvailable } from '../../src/server/data/zero-copy.js';
+import { zeroCopyAvailable } from '../../src/storage/zero-copy.js';
 import { DATA_MODES, FtpConnection } from '../helpers/ftp-connection.js';
 import { PASSWORD, startServer, USER, type TestServer } from '../helpers/server.js';
 

@@ -5,14 +5,55 @@ import type { UserContext } from '../../auth/authenticator.js';
 import { ERRORS } from '../../errors.js';
 import { events } from '../../observability/events.js';
 import { Reply } from '../../protocol/replies.js';
-import type { Session } from '../session.js';
-import type { CommandSpec } from './types.js';
+import { reply, type CommandContext, type CommandSpec, type Outcome } from './types.js';
 
 /** A login refused by the defender: 421 and the end of this connection. */
-function refuseLogin(session: Session, code: 'FERRY_ERR_BANNED' | 'FERRY_ERR_LOGIN_FLOOD'): void {
-  const { reply, message } = ERRORS[code];
-  session.logger.debug({ code, reason: message }, 'login refused');
-  session.close(reply, message);
+function refuseLogin({ logger }: CommandContext, code: 'FERRY_ERR_BANNED' | 'FERRY_ERR_LOGIN_FLOOD'): Outcome {
+  const { reply: replyCode, message } = ERRORS[code];
+  logger.debug({ code, reason: message }, 'login refused');
+  return { close: reply(replyCode, message) };
+}
+
+async function checkPassword(context: CommandContext, name: string, password: string): Promise<Outcome> {
+  const { state, site, defender, connection, logger } = context;
+  const address = connection.remoteAddress;
+  // Checked before the password, so a banned address costs no hashing.
+  if (defender.isBanned(address)) return refuseLogin(context, 'FERRY_ERR_BANNED');
+  // Counted while it runs, so a wave of parallel PASS commands cannot all get past the ban check.
+  const check = defender.beginLoginCheck(address);
+  if (!check) return refuseLogin(context, 'FERRY_ERR_LOGIN_FLOOD');
+  let user: UserContext | null | undefined;
+  let banned = false;
+  try {
+    user = await site.authenticator.authenticate(name, password, { remoteAddress: address });
+  } finally {
+    // Released once the check has settled, whatever happened meanwhile (the session
+    // may have closed; releasing at close would let close-and-retry bypass the count),
+    // with a failure scored in the same step. An authenticator error is no failed login.
+    banned = check.end(user === null);
+  }
+  events.login.publish({ session: context.summary, name, success: user !== null });
+  if (!user) {
+    const failures = state.loginFailed();
+    logger.warn({ user: name }, 'login failed');
+    // vsftpd delay_failed_login: a timer, not a thread; this session reads no command meanwhile.
+    await delay(site.config.defender.failed_login_delay * 1000);
+    if (banned) return refuseLogin(context, 'FERRY_ERR_BANNED');
+    if (failures >= site.config.max_login_failures) {
+      defender.record(address, 'too-many-failures');
+      return { close: reply(Reply.ServiceNotAvailable, 'Too many failed logins; closing control connection.') };
+    }
+    return reply(Reply.NotLoggedIn, 'Login incorrect.');
+  }
+  try {
+    await fs.mkdir(user.home, { recursive: true });
+    state.loggedIn(user, await site.openStorage(user));
+  } catch (error) {
+    logger.error({ err: error, user: name }, 'cannot open the home directory');
+    return reply(Reply.NotLoggedIn, 'Login failed: home directory unavailable.');
+  }
+  logger.info({ user: user.name }, 'logged in');
+  return reply(Reply.LoggedIn, user.anonymous ? 'Anonymous access granted, restrictions apply.' : 'Login successful.');
 }
 
 export const authCommands: CommandSpec[] = [
@@ -22,17 +63,12 @@ export const authCommands: CommandSpec[] = [
     syntax: 'USER <sp> username',
     needsLogin: false,
     needsArgument: true,
-    handle({ session, arg }) {
-      if (session.user) {
-        session.reply(Reply.NotLoggedIn, "Can't change to another user; use REIN first.");
-        return;
-      }
-      session.pendingUser = arg;
-      if (session.server.authenticator.isAnonymousName(arg)) {
-        session.reply(Reply.NeedPassword, 'Anonymous login ok, send your email address as password.');
-      } else {
-        session.reply(Reply.NeedPassword, `Password required for ${arg}.`);
-      }
+    handle({ state, site, arg }) {
+      if (state.user) return reply(Reply.NotLoggedIn, "Can't change to another user; use REIN first.");
+      state.userNamed(arg);
+      return site.authenticator.isAnonymousName(arg)
+        ? reply(Reply.NeedPassword, 'Anonymous login ok, send your email address as password.')
+        : reply(Reply.NeedPassword, `Password required for ${arg}.`);
     },
   },
   {
@@ -40,92 +76,31 @@ export const authCommands: CommandSpec[] = [
     sendsCredentials: true,
     syntax: 'PASS <sp> password',
     needsLogin: false,
-    async handle({ session, arg }) {
-      if (session.user) {
-        session.reply(Reply.CommandSuperfluous, 'Already logged in.');
-        return;
-      }
-      const name = session.pendingUser;
-      if (name === null) {
-        session.reply(Reply.BadSequence, 'Login with USER first.');
-        return;
-      }
-      session.pendingUser = null;
-      const { defender, config } = session.server;
-      // Checked before the password, so a banned address costs no hashing.
-      if (defender.isBanned(session.remoteAddress)) {
-        refuseLogin(session, 'FERRY_ERR_BANNED');
-        return;
-      }
-      // Counted while it runs, so a wave of parallel PASS commands cannot all get past the ban check.
-      const check = defender.beginLoginCheck(session.remoteAddress);
-      if (!check) {
-        refuseLogin(session, 'FERRY_ERR_LOGIN_FLOOD');
-        return;
-      }
-      let user: UserContext | null | undefined;
-      let banned = false;
-      try {
-        user = await session.server.authenticator.authenticate(name, arg, { remoteAddress: session.remoteAddress });
-      } finally {
-        // Released once the check has settled, whatever happened meanwhile (the session
-        // may have closed; releasing at close would let close-and-retry bypass the count),
-        // with a failure scored in the same step. An authenticator error is no failed login.
-        banned = check.end(user === null);
-      }
-      events.login.publish({ session, name, success: user !== null });
-      if (!user) {
-        session.loginFailures++;
-        session.logger.warn({ user: name }, 'login failed');
-        // vsftpd delay_failed_login: a timer, not a thread; this session reads no command meanwhile.
-        await delay(config.defender.failed_login_delay * 1000);
-        if (banned) {
-          refuseLogin(session, 'FERRY_ERR_BANNED');
-        } else if (session.loginFailures >= config.max_login_failures) {
-          defender.record(session.remoteAddress, 'too-many-failures');
-          session.close(Reply.ServiceNotAvailable, 'Too many failed logins; closing control connection.');
-        } else {
-          session.reply(Reply.NotLoggedIn, 'Login incorrect.');
-        }
-        return;
-      }
-      try {
-        await fs.mkdir(user.home, { recursive: true });
-        session.storage = await session.server.openStorage(user);
-      } catch (error) {
-        session.logger.error({ err: error, user: name }, 'cannot open the home directory');
-        session.reply(Reply.NotLoggedIn, 'Login failed: home directory unavailable.');
-        return;
-      }
-      session.user = user;
-      session.cwd = '/';
-      session.logger.info({ user: user.name }, 'logged in');
-      session.reply(Reply.LoggedIn, user.anonymous ? 'Anonymous access granted, restrictions apply.' : 'Login successful.');
+    handle(context) {
+      const { state, arg } = context;
+      if (state.user) return reply(Reply.CommandSuperfluous, 'Already logged in.');
+      const name = state.pendingUser;
+      if (name === null) return reply(Reply.BadSequence, 'Login with USER first.');
+      state.passwordGiven();
+      return checkPassword(context, name, arg);
     },
   },
   {
     verb: 'ACCT',
     syntax: 'ACCT <sp> account-information',
     needsLogin: true,
-    handle({ session }) {
-      session.reply(Reply.CommandSuperfluous, 'ACCT not needed.');
-    },
+    handle: () => reply(Reply.CommandSuperfluous, 'ACCT not needed.'),
   },
   {
     verb: 'REIN',
     syntax: 'REIN (reinitialize: log out, keep the connection)',
     needsLogin: false,
-    handle({ session }) {
-      session.resetLogin();
-      session.reply(Reply.ServiceReady, 'Ready for a new user.');
-    },
+    handle: () => ({ reinitialize: reply(Reply.ServiceReady, 'Ready for a new user.') }),
   },
   {
     verb: 'QUIT',
     syntax: 'QUIT (end the session)',
     needsLogin: false,
-    handle({ session }) {
-      session.close(Reply.ClosingControl, 'Goodbye.');
-    },
+    handle: () => ({ close: reply(Reply.ClosingControl, 'Goodbye.') }),
   },
 ];

@@ -3,18 +3,16 @@
  * back), with vsftpd's safety defaults: passive connections only from the client's own
  * address, active connections only to the client's own address and to ports >= 1024.
  */
-import { asIPv4, canonicalAddress, encodeHostPort, formatEpsvPort, parseEprt, parseHostPort, sameAddress, type HostPort } from '../../protocol/address.js';
+import { asIPv4, encodeHostPort, formatEpsvPort, parseEprt, parseHostPort, sameAddress, type HostPort } from '../../protocol/address.js';
 import { Reply } from '../../protocol/replies.js';
-import type { Session } from '../session.js';
-import type { CommandSpec } from './types.js';
+import { reply, type CommandContext, type CommandReply, type CommandSpec } from './types.js';
 
 /** RFC 2577: refuse third-party targets and privileged ports (FTP bounce). */
-function refuseBounce(session: Session, target: HostPort): string | null {
-  if (session.server.config.active.promiscuous) return null;
-  if (!sameAddress(target.host, session.remoteAddress)) {
+function refuseBounce({ site, connection }: CommandContext, target: HostPort): string | null {
+  if (site.config.active.promiscuous) return null;
+  if (!sameAddress(target.host, connection.remoteAddress)) {
     // The usual cause is not an attack but a client behind NAT announcing its private address.
-    const peer = canonicalAddress(session.remoteAddress);
-    return `Refusing to connect to ${target.host}: active mode may only connect back to your own address (${peer}); behind NAT, use passive mode (PASV or EPSV).`;
+    return `Refusing to connect to ${target.host}: active mode may only connect back to your own address (${connection.remoteAddress}); behind NAT, use passive mode (PASV or EPSV).`;
   }
   if (target.port < 1024) return `Refusing to connect to privileged port ${target.port}.`;
   return null;
@@ -24,34 +22,26 @@ function refuseBounce(session: Session, target: HostPort): string | null {
  * An unspecified address ("0.0.0.0", "::") in PORT/EPRT means "the address you see me
  * at" (lftp sends "EPRT |2|::|port|" on IPv6); it is replaced by the control peer.
  */
-function resolveUnspecified(session: Session, target: HostPort): HostPort {
-  return target.host === '0.0.0.0' || target.host === '::' ? { ...target, host: canonicalAddress(session.remoteAddress) } : target;
+function resolveUnspecified({ connection }: CommandContext, target: HostPort): HostPort {
+  return target.host === '0.0.0.0' || target.host === '::' ? { ...target, host: connection.remoteAddress } : target;
 }
 
-function prepareActive(session: Session, verb: string, requested: HostPort): void {
-  const target = resolveUnspecified(session, requested);
-  if (!session.server.config.active.enabled) {
-    session.reply(Reply.NotImplemented, 'Active mode is disabled on this server; use PASV or EPSV.');
-    return;
-  }
-  if (session.epsvAll) {
-    session.reply(Reply.BadSequence, `${verb} not allowed after EPSV ALL.`);
-    return;
-  }
-  const refusal = refuseBounce(session, target);
+function prepareActive(context: CommandContext, requested: HostPort): CommandReply {
+  const { site, state, verb, data, logger } = context;
+  const target = resolveUnspecified(context, requested);
+  if (!site.config.active.enabled) return reply(Reply.NotImplemented, 'Active mode is disabled on this server; use PASV or EPSV.');
+  if (state.epsvAll) return reply(Reply.BadSequence, `${verb} not allowed after EPSV ALL.`);
+  const refusal = refuseBounce(context, target);
   if (refusal) {
-    session.logger.warn({ target: `${target.host}:${target.port}`, reason: refusal }, 'refused active data connection target');
-    session.reply(Reply.ParameterNotImplemented, refusal);
-    return;
+    logger.warn({ target: `${target.host}:${target.port}`, reason: refusal }, 'refused active data connection target');
+    return reply(Reply.ParameterNotImplemented, refusal);
   }
-  session.data.prepareActive(target);
-  session.reply(Reply.CommandOk, `${verb} command successful. Consider using PASV.`);
+  data.prepareActive(target);
+  return reply(Reply.CommandOk, `${verb} command successful. Consider using PASV.`);
 }
 
-function passiveDisabled(session: Session): boolean {
-  if (session.server.config.passive.enabled) return false;
-  session.reply(Reply.NotImplemented, 'Passive mode is disabled on this server; use PORT or EPRT.');
-  return true;
+function passiveDisabled({ site }: CommandContext): CommandReply | null {
+  return site.config.passive.enabled ? null : reply(Reply.NotImplemented, 'Passive mode is disabled on this server; use PORT or EPRT.');
 }
 
 export const dataChannelCommands: CommandSpec[] = [
@@ -60,19 +50,15 @@ export const dataChannelCommands: CommandSpec[] = [
     preparesTransfer: true,
     syntax: 'PASV (server listens for the data connection)',
     needsLogin: true,
-    async handle({ session }) {
-      if (passiveDisabled(session)) return;
-      if (session.epsvAll) {
-        session.reply(Reply.BadSequence, 'PASV not allowed after EPSV ALL.');
-        return;
-      }
-      const advertised = (await session.server.masqueradeAddress()) ?? asIPv4(session.localAddress);
-      if (advertised === null) {
-        session.reply(Reply.CannotOpenData, 'PASV cannot describe an IPv6 address; use EPSV.');
-        return;
-      }
-      const port = await session.data.preparePassive(advertised);
-      session.reply(Reply.EnteringPassive, `Entering Passive Mode (${encodeHostPort(advertised, port)}).`);
+    async handle(context) {
+      const { site, state, connection, data } = context;
+      const disabled = passiveDisabled(context);
+      if (disabled) return disabled;
+      if (state.epsvAll) return reply(Reply.BadSequence, 'PASV not allowed after EPSV ALL.');
+      const advertised = (await site.passiveAddress(connection)) ?? asIPv4(connection.localAddress);
+      if (advertised === null) return reply(Reply.CannotOpenData, 'PASV cannot describe an IPv6 address; use EPSV.');
+      const port = await data.preparePassive(advertised);
+      return reply(Reply.EnteringPassive, `Entering Passive Mode (${encodeHostPort(advertised, port)}).`);
     },
   },
   {
@@ -81,21 +67,19 @@ export const dataChannelCommands: CommandSpec[] = [
     syntax: 'EPSV [<sp> 1 | 2 | ALL]',
     needsLogin: true,
     feat: () => ['EPSV'],
-    async handle({ session, arg }) {
-      if (passiveDisabled(session)) return;
+    async handle(context) {
+      const { state, connection, data, arg } = context;
+      const disabled = passiveDisabled(context);
+      if (disabled) return disabled;
       const protocol = arg.trim().toUpperCase();
       if (protocol === 'ALL') {
-        session.epsvAll = true;
-        session.reply(Reply.CommandOk, 'EPSV ALL ok: only EPSV will be accepted from now on.');
-        return;
+        state.epsvAllEntered();
+        return reply(Reply.CommandOk, 'EPSV ALL ok: only EPSV will be accepted from now on.');
       }
-      const family = asIPv4(session.localAddress) === null ? '2' : '1';
-      if (protocol !== '' && protocol !== family) {
-        session.reply(Reply.UnsupportedNetworkProtocol, `Network protocol not supported on this connection, use (${family}).`);
-        return;
-      }
-      const port = await session.data.preparePassive();
-      session.reply(Reply.EnteringExtendedPassive, `Entering Extended Passive Mode ${formatEpsvPort(port)}.`);
+      const family = asIPv4(connection.localAddress) === null ? '2' : '1';
+      if (protocol !== '' && protocol !== family) return reply(Reply.UnsupportedNetworkProtocol, `Network protocol not supported on this connection, use (${family}).`);
+      const port = await data.preparePassive();
+      return reply(Reply.EnteringExtendedPassive, `Entering Extended Passive Mode ${formatEpsvPort(port)}.`);
     },
   },
   {
@@ -104,13 +88,9 @@ export const dataChannelCommands: CommandSpec[] = [
     syntax: 'PORT <sp> h1,h2,h3,h4,p1,p2',
     needsLogin: true,
     needsArgument: true,
-    handle({ session, arg, verb }) {
-      const target = parseHostPort(arg);
-      if (!target) {
-        session.reply(Reply.ArgumentSyntaxError, 'Illegal PORT command.');
-        return;
-      }
-      prepareActive(session, verb, target);
+    handle(context) {
+      const target = parseHostPort(context.arg);
+      return target ? prepareActive(context, target) : reply(Reply.ArgumentSyntaxError, 'Illegal PORT command.');
     },
   },
   {
@@ -120,15 +100,11 @@ export const dataChannelCommands: CommandSpec[] = [
     needsLogin: true,
     needsArgument: true,
     feat: () => ['EPRT'],
-    handle({ session, arg, verb }) {
-      const target = parseEprt(arg.trim());
-      if (target === null) {
-        session.reply(Reply.ArgumentSyntaxError, 'Illegal EPRT command.');
-      } else if ('error' in target) {
-        session.reply(Reply.UnsupportedNetworkProtocol, 'Network protocol not supported, use (1,2).');
-      } else {
-        prepareActive(session, verb, target);
-      }
+    handle(context) {
+      const target = parseEprt(context.arg.trim());
+      if (target === null) return reply(Reply.ArgumentSyntaxError, 'Illegal EPRT command.');
+      if ('error' in target) return reply(Reply.UnsupportedNetworkProtocol, 'Network protocol not supported, use (1,2).');
+      return prepareActive(context, target);
     },
   },
 ];

@@ -2,7 +2,7 @@
 import { FtpError } from '../../errors.js';
 import { formatTimeVal } from '../../protocol/listing.js';
 import { Reply } from '../../protocol/replies.js';
-import type { CommandSpec } from './types.js';
+import { reply, type CommandSpec } from './types.js';
 
 export const fileCommands: CommandSpec[] = [
   {
@@ -11,9 +11,9 @@ export const fileCommands: CommandSpec[] = [
     needsLogin: true,
     needsArgument: true,
     permission: 'delete',
-    async handle({ session, arg }) {
-      await session.store.delete(session.resolvePath(arg));
-      session.reply(Reply.FileActionOk, 'File deleted.');
+    async handle({ state, arg }) {
+      await state.storage.delete(state.resolvePath(arg));
+      return reply(Reply.FileActionOk, 'File deleted.');
     },
   },
   {
@@ -22,12 +22,12 @@ export const fileCommands: CommandSpec[] = [
     needsLogin: true,
     needsArgument: true,
     permission: 'rename',
-    async handle({ session, arg }) {
-      const path = session.resolvePath(arg);
+    async handle({ state, arg }) {
+      const path = state.resolvePath(arg);
       if (path === '/') throw new FtpError('FERRY_ERR_PERMISSION', 'The root directory cannot be renamed.');
-      await session.store.stat(path);
-      session.renameFrom = path;
-      session.reply(Reply.PendingFurtherInfo, 'Ready for RNTO.');
+      await state.storage.stat(path);
+      state.renameFromSet(path);
+      return reply(Reply.PendingFurtherInfo, 'Ready for RNTO.');
     },
   },
   {
@@ -36,13 +36,10 @@ export const fileCommands: CommandSpec[] = [
     needsLogin: true,
     needsArgument: true,
     permission: 'rename',
-    async handle({ session, arg, renameFrom }) {
-      if (renameFrom === null) {
-        session.reply(Reply.BadSequence, 'RNFR required first.');
-        return;
-      }
-      await session.store.rename(renameFrom, session.resolvePath(arg));
-      session.reply(Reply.FileActionOk, 'Rename successful.');
+    async handle({ state, arg, renameFrom }) {
+      if (renameFrom === null) return reply(Reply.BadSequence, 'RNFR required first.');
+      await state.storage.rename(renameFrom, state.resolvePath(arg));
+      return reply(Reply.FileActionOk, 'Rename successful.');
     },
   },
   {
@@ -52,10 +49,10 @@ export const fileCommands: CommandSpec[] = [
     needsArgument: true,
     permission: 'list',
     feat: () => ['SIZE'],
-    async handle({ session, arg }) {
-      const stat = await session.store.stat(session.resolvePath(arg));
+    async handle({ state, arg }) {
+      const stat = await state.storage.stat(state.resolvePath(arg));
       if (stat.type !== 'file') throw new FtpError('FERRY_ERR_IS_A_DIRECTORY', 'Could not get file size: not a plain file.');
-      session.reply(Reply.FileStatus, String(stat.size));
+      return reply(Reply.FileStatus, String(stat.size));
     },
   },
   {
@@ -65,10 +62,10 @@ export const fileCommands: CommandSpec[] = [
     needsArgument: true,
     permission: 'list',
     feat: () => ['MDTM'],
-    async handle({ session, arg }) {
-      const stat = await session.store.stat(session.resolvePath(arg));
+    async handle({ state, arg }) {
+      const stat = await state.storage.stat(state.resolvePath(arg));
       if (stat.type !== 'file') throw new FtpError('FERRY_ERR_IS_A_DIRECTORY', 'Could not get modification time: not a plain file.');
-      session.reply(Reply.FileStatus, formatTimeVal(stat.mtime));
+      return reply(Reply.FileStatus, formatTimeVal(stat.mtime));
     },
   },
 ];

@@ -15,10 +15,8 @@ import { baseName, hasWildcard, parentPath } from '../../protocol/paths.js';
 import { formatReply, quotePath, Reply } from '../../protocol/replies.js';
 import type { DirectoryListing, FileStat } from '../../storage/backend.js';
 import { sendData } from '../data/transfer.js';
-import type { Session } from '../session.js';
 import { filterInTimeSlices } from '../time-sliced.js';
-import { runTransfer } from '../transfer-runner.js';
-import type { CommandContext, CommandSpec } from './types.js';
+import { reply, type CommandContext, type CommandSpec, type Outcome } from './types.js';
 
 interface Listing {
   path: string;
@@ -29,20 +27,20 @@ interface Listing {
 }
 
 /** A directory's entries, at most limits.listing_max_entries of them (pure-ftpd truncates too, with a notice). */
-async function readDirectory(session: Session, path: string): Promise<DirectoryListing> {
-  const maxEntries = session.server.config.limits.listing_max_entries;
-  const listing = await session.store.list(path, { maxEntries });
-  if (listing.truncated) session.logger.warn({ path, maxEntries }, 'listing truncated at limits.listing_max_entries');
+async function readDirectory({ site, state, logger }: CommandContext, path: string): Promise<DirectoryListing> {
+  const maxEntries = site.config.limits.listing_max_entries;
+  const listing = await state.storage.list(path, { maxEntries });
+  if (listing.truncated) logger.warn({ path, maxEntries }, 'listing truncated at limits.listing_max_entries');
   return listing;
 }
 
 /** The pattern, compiled, once it is within the configured caps (refused before any matching). */
-function compileLimitedGlob(session: Session, pattern: string): CompiledGlob {
-  const { glob_max_length: maxLength, glob_max_wildcards: maxWildcards } = session.server.config.limits;
+function compileLimitedGlob({ site, logger }: CommandContext, pattern: string): CompiledGlob {
+  const { glob_max_length: maxLength, glob_max_wildcards: maxWildcards } = site.config.limits;
   const glob = pattern.length > maxLength ? null : compileGlob(pattern);
   if (glob && glob.wildcards <= maxWildcards) return glob;
   const reason = glob ? `more than ${maxWildcards} wildcards` : `longer than ${maxLength} characters`;
-  session.logger.info({ length: pattern.length, wildcards: glob?.wildcards }, `wildcard pattern refused: ${reason}`);
+  logger.info({ length: pattern.length, wildcards: glob?.wildcards }, `wildcard pattern refused: ${reason}`);
   throw new FtpError('FERRY_ERR_GLOB_TOO_COMPLEX', `Wildcard pattern refused: ${reason}.`);
 }
 
@@ -54,24 +52,25 @@ function listingOrder(options: ListOptions): (a: FileStat, b: FileStat) => numbe
 }
 
 /** What LIST/NLST/STAT show for an argument: a directory's entries, one file, or a glob's matches. */
-async function gather(session: Session, arg: string): Promise<Listing> {
+async function gather(context: CommandContext, arg: string): Promise<Listing> {
+  const { state } = context;
   const { options, path: target } = parseListArguments(arg);
   if (options.recursive) throw new FtpError('FERRY_ERR_UNSUPPORTED', 'Recursive listings (-R) are not supported; list each directory.');
-  const path = target === '' ? session.cwd : session.resolvePath(target);
-  const literal = await session.store.stat(path).catch((error: unknown) => {
+  const path = target === '' ? state.cwd : state.resolvePath(target);
+  const literal = await state.storage.stat(path).catch((error: unknown) => {
     if (hasWildcard(baseName(path))) return null;
     throw error;
   });
   let entries: FileStat[];
   let truncated = false;
   if (literal === null) {
-    const glob = compileLimitedGlob(session, baseName(path));
-    const listing = await readDirectory(session, parentPath(path));
+    const glob = compileLimitedGlob(context, baseName(path));
+    const listing = await readDirectory(context, parentPath(path));
     // Matched in time slices: a directory of up to limits.listing_max_entries must not stall other sessions.
     entries = await filterInTimeSlices(listing, (entry) => matchCompiledGlob(glob, entry.name));
     truncated = listing.truncated === true;
   } else if (literal.type === 'directory') {
-    const listing = await readDirectory(session, path);
+    const listing = await readDirectory(context, path);
     entries = listing;
     truncated = listing.truncated === true;
   } else {
@@ -82,8 +81,8 @@ async function gather(session: Session, arg: string): Promise<Listing> {
 }
 
 /** The note that ends a truncated listing's reply. */
-function truncationNote(session: Session): string {
-  return `output truncated: only the first ${session.server.config.limits.listing_max_entries} directory entries were read`;
+function truncationNote({ site }: CommandContext): string {
+  return `output truncated: only the first ${site.config.limits.listing_max_entries} directory entries were read`;
 }
 
 /** A name with CR or LF would break the line-based listing (and no FTP command can name it). */
@@ -91,8 +90,8 @@ function listable(entry: FileStat): boolean {
   return !/[\r\n]/.test(entry.name);
 }
 
-function permissionsOf(session: Session): EntryPermissions {
-  const has = (permission: Permission) => session.user?.permissions.has(permission) ?? false;
+function permissionsOf({ state }: CommandContext): EntryPermissions {
+  const has = (permission: Permission) => state.user?.permissions.has(permission) ?? false;
   return { read: has('read'), write: has('write'), delete: has('delete'), rename: has('rename'), mkdir: has('mkdir'), list: has('list') };
 }
 
@@ -122,18 +121,20 @@ function* listingChunks(lines: Iterable<string>): Generator<Buffer> {
  * text is made as the connection takes it: a client that never reads holds the socket
  * buffers and one piece, not the whole listing (up to limits.listing_max_entries lines).
  */
-async function sendListing(context: CommandContext, path: string, lines: Iterable<string>, truncated: boolean): Promise<void> {
-  await runTransfer(context.session, {
-    verb: context.verb,
-    path,
-    opening: 'Here comes the directory listing.',
-    completion: truncated ? `Directory send OK (${truncationNote(context.session)}).` : 'Directory send OK.',
-    work: async (socket, options) => {
-      const text = Readable.from(listingChunks(lines), { objectMode: false, highWaterMark: LISTING_CHUNK_BYTES });
-      // Listings are already CRLF; TYPE A conversion must not run twice.
-      return { bytes: await sendData(text, socket, { ...options, ascii: false }) };
+function sendListing(context: CommandContext, path: string, lines: Iterable<string>, truncated: boolean): Outcome {
+  return {
+    transfer: {
+      verb: context.verb,
+      path,
+      opening: 'Here comes the directory listing.',
+      completion: truncated ? `Directory send OK (${truncationNote(context)}).` : 'Directory send OK.',
+      work: async (socket, options) => {
+        const text = Readable.from(listingChunks(lines), { objectMode: false, highWaterMark: LISTING_CHUNK_BYTES });
+        // Listings are already CRLF; TYPE A conversion must not run twice.
+        return { bytes: await sendData(text, socket, { ...options, ascii: false }) };
+      },
     },
-  });
+  };
 }
 
 /** What one continuation line of a multi-line reply adds to it: " ", the text, CRLF. */
@@ -146,10 +147,10 @@ function continuationBytes(line: string): number {
  * limits.max_pending_output: past it the session would stop reading the client's
  * commands anyway, and a listing is what LIST and MLSD are for.
  */
-function statListingLines(session: Session, path: string, entries: readonly FileStat[], truncated: boolean): string[] {
-  const cap = session.server.config.limits.max_pending_output;
+function statListingLines(context: CommandContext, path: string, entries: readonly FileStat[], truncated: boolean): string[] {
+  const cap = context.site.config.limits.max_pending_output;
   const header = `Status of ${quotePath(path)}:`;
-  const footer = [...(truncated ? [`(${truncationNote(session)})`] : []), 'End of status'];
+  const footer = [...(truncated ? [`(${truncationNote(context)})`] : []), 'End of status'];
   const cutNote = `... output truncated at ${cap} bytes (limits.max_pending_output); use LIST or MLSD over a data connection`;
   const frame = Buffer.byteLength(formatReply(Reply.FileStatus, [header, ...footer]), 'utf8');
   const now = new Date();
@@ -160,7 +161,7 @@ function statListingLines(session: Session, path: string, entries: readonly File
   for (const line of formatted(entries, (entry) => formatListLine(entry, now))) {
     bytes += continuationBytes(line);
     if (bytes > cap) {
-      session.logger.warn({ path, cap, lines: fitWithNote, entries: entries.length }, 'STAT reply truncated at limits.max_pending_output');
+      context.logger.warn({ path, cap, lines: fitWithNote, entries: entries.length }, 'STAT reply truncated at limits.max_pending_output');
       return [header, ...lines.slice(0, fitWithNote), cutNote, ...footer];
     }
     lines.push(line);
@@ -169,14 +170,13 @@ function statListingLines(session: Session, path: string, entries: readonly File
   return [header, ...lines, ...footer];
 }
 
-function statusLines(session: Session): string[] {
-  const transfer = session.transfer;
+function statusLines({ state, connection, transfer, data }: CommandContext): string[] {
   return [
     'Ferry FTP server status:',
-    `Connected from ${session.remoteAddress}`,
-    session.user ? `Logged in as ${session.user.name}` : 'Not logged in',
-    `TYPE: ${session.transferType === 'A' ? 'ASCII' : 'BINARY'}, STRUcture: File, MODE: Stream`,
-    transfer ? `Transferring ${transfer.verb} ${transfer.path}: ${transfer.bytes()} bytes so far` : `Data connection: ${session.data.describe()}`,
+    `Connected from ${connection.remoteAddress}`,
+    state.user ? `Logged in as ${state.user.name}` : 'Not logged in',
+    `TYPE: ${state.transferType === 'A' ? 'ASCII' : 'BINARY'}, STRUcture: File, MODE: Stream`,
+    transfer ? `Transferring ${transfer.verb} ${transfer.path}: ${transfer.bytes()} bytes so far` : `Data connection: ${data.describe()}`,
     'End of status',
   ];
 }
@@ -189,9 +189,9 @@ export const listingCommands: CommandSpec[] = [
     needsLogin: true,
     permission: 'list',
     async handle(context) {
-      const { path, entries, truncated } = await gather(context.session, context.arg);
+      const { path, entries, truncated } = await gather(context, context.arg);
       const now = new Date();
-      await sendListing(context, path, formatted(entries, (entry) => formatListLine(entry, now)), truncated);
+      return sendListing(context, path, formatted(entries, (entry) => formatListLine(entry, now)), truncated);
     },
   },
   {
@@ -201,10 +201,10 @@ export const listingCommands: CommandSpec[] = [
     needsLogin: true,
     permission: 'list',
     async handle(context) {
-      const { path, entries, truncated, options } = await gather(context.session, context.arg);
+      const { path, entries, truncated, options } = await gather(context, context.arg);
       const now = new Date();
       const line = options.long ? (entry: FileStat) => formatListLine(entry, now) : (entry: FileStat) => entry.name;
-      await sendListing(context, path, formatted(entries, line), truncated);
+      return sendListing(context, path, formatted(entries, line), truncated);
     },
   },
   {
@@ -214,17 +214,15 @@ export const listingCommands: CommandSpec[] = [
     needsLogin: true,
     permission: 'list',
     async handle(context) {
-      const { session, arg } = context;
-      const path = arg.trim() === '' ? session.cwd : session.resolvePath(arg);
-      const stat = await session.store.stat(path);
-      if (stat.type !== 'directory') {
-        session.reply(Reply.ArgumentSyntaxError, `${quotePath(path)} is not a directory.`);
-        return;
-      }
-      const listing = await readDirectory(session, path);
-      const can = permissionsOf(session);
-      const lines = formatted(listing.filter(listable), (entry) => formatMlsxLine(entry, entry.name, session.mlstFacts, can));
-      await sendListing(context, path, lines, listing.truncated === true);
+      const { state, arg } = context;
+      const path = arg.trim() === '' ? state.cwd : state.resolvePath(arg);
+      const stat = await state.storage.stat(path);
+      if (stat.type !== 'directory') return reply(Reply.ArgumentSyntaxError, `${quotePath(path)} is not a directory.`);
+      const listing = await readDirectory(context, path);
+      const can = permissionsOf(context);
+      const facts = state.mlstFacts;
+      const lines = formatted(listing.filter(listable), (entry) => formatMlsxLine(entry, entry.name, facts, can));
+      return sendListing(context, path, lines, listing.truncated === true);
     },
   },
   {
@@ -232,12 +230,13 @@ export const listingCommands: CommandSpec[] = [
     syntax: 'MLST [<sp> pathname]',
     needsLogin: true,
     permission: 'list',
-    feat: (session) => [mlstFeatLine(session.mlstFacts)],
-    async handle({ session, arg }) {
-      const path = arg.trim() === '' ? session.cwd : session.resolvePath(arg);
-      const stat = await session.store.stat(path);
-      const line = formatMlsxLine(stat, path, session.mlstFacts, permissionsOf(session), stat.type === 'directory' && path === session.cwd ? 'cdir' : undefined);
-      session.reply(Reply.FileActionOk, [`Listing ${path}`, line, 'End']);
+    feat: ({ state }) => [mlstFeatLine(state.mlstFacts)],
+    async handle(context) {
+      const { state, arg } = context;
+      const path = arg.trim() === '' ? state.cwd : state.resolvePath(arg);
+      const stat = await state.storage.stat(path);
+      const line = formatMlsxLine(stat, path, state.mlstFacts, permissionsOf(context), stat.type === 'directory' && path === state.cwd ? 'cdir' : undefined);
+      return reply(Reply.FileActionOk, [`Listing ${path}`, line, 'End']);
     },
   },
   {
@@ -245,14 +244,12 @@ export const listingCommands: CommandSpec[] = [
     syntax: 'STAT [<sp> pathname]',
     needsLogin: true,
     duringTransfer: true,
-    async handle({ session, arg }) {
-      if (arg.trim() === '' || session.transfer) {
-        session.reply(Reply.SystemStatus, statusLines(session));
-        return;
-      }
-      if (!session.user?.permissions.has('list')) throw new FtpError('FERRY_ERR_PERMISSION');
-      const { path, entries, truncated } = await gather(session, arg);
-      session.reply(Reply.FileStatus, statListingLines(session, path, entries, truncated));
+    async handle(context) {
+      const { state, transfer, arg } = context;
+      if (arg.trim() === '' || transfer) return reply(Reply.SystemStatus, statusLines(context));
+      if (!state.user?.permissions.has('list')) throw new FtpError('FERRY_ERR_PERMISSION');
+      const { path, entries, truncated } = await gather(context, arg);
+      return reply(Reply.FileStatus, statListingLines(context, path, entries, truncated));
     },
   },
 ];

@@ -2,14 +2,14 @@
 import { FtpError } from '../../errors.js';
 import { parentPath } from '../../protocol/paths.js';
 import { quotePath, Reply } from '../../protocol/replies.js';
-import type { Session } from '../session.js';
-import type { CommandSpec } from './types.js';
+import type { SessionState } from '../session-state.js';
+import { reply, type CommandReply, type CommandSpec } from './types.js';
 
-async function changeDirectory(session: Session, path: string): Promise<void> {
-  const stat = await session.store.stat(path);
+async function changeDirectory(state: SessionState, path: string): Promise<CommandReply> {
+  const stat = await state.storage.stat(path);
   if (stat.type !== 'directory') throw new FtpError('FERRY_ERR_NOT_A_DIRECTORY', 'Failed to change directory: not a directory.');
-  session.cwd = path;
-  session.reply(Reply.FileActionOk, `Directory successfully changed to ${quotePath(path)}.`);
+  state.changedDirectory(path);
+  return reply(Reply.FileActionOk, `Directory successfully changed to ${quotePath(path)}.`);
 }
 
 export const navigationCommands: CommandSpec[] = [
@@ -19,23 +19,21 @@ export const navigationCommands: CommandSpec[] = [
     syntax: 'CWD <sp> pathname',
     needsLogin: true,
     needsArgument: true,
-    handle: ({ session, arg }) => changeDirectory(session, session.resolvePath(arg)),
+    handle: ({ state, arg }) => changeDirectory(state, state.resolvePath(arg)),
   },
   {
     verb: 'CDUP',
     aliases: ['XCUP'],
     syntax: 'CDUP (change to parent directory)',
     needsLogin: true,
-    handle: ({ session }) => changeDirectory(session, parentPath(session.cwd)),
+    handle: ({ state }) => changeDirectory(state, parentPath(state.cwd)),
   },
   {
     verb: 'PWD',
     aliases: ['XPWD'],
     syntax: 'PWD (print working directory)',
     needsLogin: true,
-    handle({ session }) {
-      session.reply(Reply.PathCreated, `${quotePath(session.cwd)} is the current directory.`);
-    },
+    handle: ({ state }) => reply(Reply.PathCreated, `${quotePath(state.cwd)} is the current directory.`),
   },
   {
     verb: 'MKD',
@@ -44,10 +42,10 @@ export const navigationCommands: CommandSpec[] = [
     needsLogin: true,
     needsArgument: true,
     permission: 'mkdir',
-    async handle({ session, arg }) {
-      const path = session.resolvePath(arg);
-      await session.store.mkdir(path);
-      session.reply(Reply.PathCreated, `${quotePath(path)} created.`);
+    async handle({ state, arg }) {
+      const path = state.resolvePath(arg);
+      await state.storage.mkdir(path);
+      return reply(Reply.PathCreated, `${quotePath(path)} created.`);
     },
   },
   {
@@ -57,13 +55,13 @@ export const navigationCommands: CommandSpec[] = [
     needsLogin: true,
     needsArgument: true,
     permission: 'delete',
-    async handle({ session, arg }) {
-      const path = session.resolvePath(arg);
-      if (path === '/' || session.cwd === path || session.cwd.startsWith(path + '/')) {
+    async handle({ state, arg }) {
+      const path = state.resolvePath(arg);
+      if (path === '/' || state.cwd === path || state.cwd.startsWith(path + '/')) {
         throw new FtpError('FERRY_ERR_PERMISSION', 'Cannot remove the current directory or one of its parents.');
       }
-      await session.store.rmdir(path);
-      session.reply(Reply.FileActionOk, 'Directory removed.');
+      await state.storage.rmdir(path);
+      return reply(Reply.FileActionOk, 'Directory removed.');
     },
   },
 ];

@@ -1,6 +1,6 @@
 /** Transfer parameters: TYPE (A, I, L 8), MODE (S only), STRU (F only). */
 import { Reply } from '../../protocol/replies.js';
-import type { CommandSpec } from './types.js';
+import { reply, type CommandSpec } from './types.js';
 
 export const parameterCommands: CommandSpec[] = [
   {
@@ -9,19 +9,18 @@ export const parameterCommands: CommandSpec[] = [
     syntax: 'TYPE <sp> A [N] | I | L 8',
     needsLogin: true,
     needsArgument: true,
-    handle({ session, arg }) {
+    handle({ state, arg }) {
       const type = arg.trim().toUpperCase().replace(/\s+/g, ' ');
       if (type === 'A' || type === 'A N') {
-        session.transferType = 'A';
-        session.reply(Reply.CommandOk, 'Switching to ASCII mode.');
-      } else if (type === 'I' || type === 'L 8' || type === 'L8') {
-        session.transferType = 'I';
-        session.reply(Reply.CommandOk, 'Switching to Binary mode.');
-      } else if (/^(A [TC]|E( [NTC])?|L \d+)$/.test(type)) {
-        session.reply(Reply.ParameterNotImplemented, `TYPE ${type} is not supported; use A or I.`);
-      } else {
-        session.reply(Reply.ArgumentSyntaxError, 'Unrecognised TYPE command.');
+        state.typeSet('A');
+        return reply(Reply.CommandOk, 'Switching to ASCII mode.');
       }
+      if (type === 'I' || type === 'L 8' || type === 'L8') {
+        state.typeSet('I');
+        return reply(Reply.CommandOk, 'Switching to Binary mode.');
+      }
+      if (/^(A [TC]|E( [NTC])?|L \d+)$/.test(type)) return reply(Reply.ParameterNotImplemented, `TYPE ${type} is not supported; use A or I.`);
+      return reply(Reply.ArgumentSyntaxError, 'Unrecognised TYPE command.');
     },
   },
   {
@@ -30,11 +29,11 @@ export const parameterCommands: CommandSpec[] = [
     syntax: 'MODE <sp> S',
     needsLogin: true,
     needsArgument: true,
-    handle({ session, arg }) {
+    handle({ arg }) {
       const mode = arg.trim().toUpperCase();
-      if (mode === 'S') session.reply(Reply.CommandOk, 'Mode set to S.');
-      else if (mode === 'B' || mode === 'C') session.reply(Reply.ParameterNotImplemented, 'Only stream mode (S) is supported.');
-      else session.reply(Reply.ArgumentSyntaxError, 'Unrecognised MODE command.');
+      if (mode === 'S') return reply(Reply.CommandOk, 'Mode set to S.');
+      if (mode === 'B' || mode === 'C') return reply(Reply.ParameterNotImplemented, 'Only stream mode (S) is supported.');
+      return reply(Reply.ArgumentSyntaxError, 'Unrecognised MODE command.');
     },
   },
   {
@@ -43,11 +42,11 @@ export const parameterCommands: CommandSpec[] = [
     syntax: 'STRU <sp> F',
     needsLogin: true,
     needsArgument: true,
-    handle({ session, arg }) {
+    handle({ arg }) {
       const structure = arg.trim().toUpperCase();
-      if (structure === 'F') session.reply(Reply.CommandOk, 'Structure set to F.');
-      else if (structure === 'R' || structure === 'P') session.reply(Reply.ParameterNotImplemented, 'Only file structure (F) is supported.');
-      else session.reply(Reply.ArgumentSyntaxError, 'Unrecognised STRU command.');
+      if (structure === 'F') return reply(Reply.CommandOk, 'Structure set to F.');
+      if (structure === 'R' || structure === 'P') return reply(Reply.ParameterNotImplemented, 'Only file structure (F) is supported.');
+      return reply(Reply.ArgumentSyntaxError, 'Unrecognised STRU command.');
     },
   },
 ];

@@ -2,7 +2,6 @@
  * The single command table: verb (and alias) -> spec. FEAT and HELP are generated from
  * it, so they can never list something the server does not do.
  */
-import type { Session } from '../session.js';
 import { authCommands } from './auth.js';
 import { dataChannelCommands } from './data-channel.js';
 import { fileCommands } from './files.js';
@@ -12,12 +11,12 @@ import { navigationCommands } from './navigation.js';
 import { parameterCommands } from './parameters.js';
 import { tlsCommands } from './tls.js';
 import { transferCommands } from './transfer.js';
-import type { CommandSpec } from './types.js';
+import type { CommandCatalog, CommandSpec, FeatureContext } from './types.js';
 
 /** Extensions that are properties of the whole server rather than of one command. */
 const SERVER_FEATURES = ['TVFS'];
 
-export class CommandTable {
+export class CommandTable implements CommandCatalog {
   private readonly byVerb = new Map<string, CommandSpec>();
 
   constructor(private readonly specs: readonly CommandSpec[]) {
@@ -41,8 +40,8 @@ export class CommandTable {
     return rows;
   }
 
-  featLines(session: Session): string[] {
-    const lines = this.specs.flatMap((spec) => spec.feat?.(session) ?? []);
+  featLines(context: FeatureContext): string[] {
+    const lines = this.specs.flatMap((spec) => spec.feat?.(context) ?? []);
     return [...lines, ...SERVER_FEATURES].sort();
   }
 }

@@ -5,55 +5,58 @@ import { baseName, joinPath, parentPath } from '../../protocol/paths.js';
 import { Reply } from '../../protocol/replies.js';
 import type { WriteOptions } from '../../storage/backend.js';
 import { receiveUpload, sendDownload } from '../data/transfer.js';
-import type { Session } from '../session.js';
-import { runTransfer } from '../transfer-runner.js';
-import type { CommandContext, CommandSpec } from './types.js';
+import type { SessionState } from '../session-state.js';
+import { reply, type CommandContext, type CommandSpec, type Outcome } from './types.js';
 
-function modeName(session: Session): string {
-  return session.transferType === 'A' ? 'ASCII' : 'BINARY';
+function modeName(state: SessionState): string {
+  return state.transferType === 'A' ? 'ASCII' : 'BINARY';
 }
 
-async function retrieve({ session, arg, verb, restOffset }: CommandContext): Promise<void> {
-  const path = session.resolvePath(arg);
-  const store = session.store;
+async function retrieve({ state, arg, verb, restOffset }: CommandContext): Promise<Outcome> {
+  const path = state.resolvePath(arg);
+  const store = state.storage;
   if (restOffset > 0 && !store.capabilities.resumeRead) throw new FtpError('FERRY_ERR_UNSUPPORTED', 'Resumed downloads are not supported here.');
   const download = await store.read(path, { start: restOffset });
-  await runTransfer(session, {
-    verb,
-    path,
-    opening: `Opening ${modeName(session)} mode data connection for ${baseName(path)} (${download.size} bytes).`,
-    work: (socket, options) => sendDownload(download, socket, options),
-  });
-  download.stream.destroy(); // closes the file (also when the data connection never opened)
+  return {
+    transfer: {
+      verb,
+      path,
+      opening: `Opening ${modeName(state)} mode data connection for ${baseName(path)} (${download.size} bytes).`,
+      work: (socket, options) => sendDownload(download, socket, options),
+      release: () => download.stream.destroy(), // closes the file (also when the data connection never opened)
+    },
+  };
 }
 
 /** STOR, APPE and STOU all upload; they differ in where and how the bytes land. */
-async function upload(session: Session, verb: string, path: string, options: WriteOptions, opening: string, completion?: string): Promise<void> {
-  const store = session.store;
+async function upload(state: SessionState, verb: string, path: string, options: WriteOptions, opening: string, completion?: string): Promise<Outcome> {
+  const store = state.storage;
   if (options.append && !store.capabilities.append) throw new FtpError('FERRY_ERR_UNSUPPORTED', 'APPE is not supported here.');
   if ((options.start ?? 0) > 0 && !store.capabilities.resumeWrite) throw new FtpError('FERRY_ERR_UNSUPPORTED', 'Resumed uploads are not supported here.');
   const sink = await store.write(path, options);
-  await runTransfer(session, {
-    verb,
-    path,
-    upload: true,
-    opening,
-    completion,
-    work: async (socket, transferOptions) => {
-      const result = await receiveUpload(socket, sink, transferOptions);
-      await sink.commit();
-      return result;
+  return {
+    transfer: {
+      verb,
+      path,
+      upload: true,
+      opening,
+      completion,
+      work: async (socket, transferOptions) => {
+        const result = await receiveUpload(socket, sink, transferOptions);
+        await sink.commit();
+        return result;
+      },
+      onFailure: () => sink.abort(),
     },
-    onFailure: () => sink.abort(),
-  });
+  };
 }
 
-async function uniqueName(session: Session, arg: string): Promise<string> {
-  const base = arg.trim() === '' ? session.cwd : session.resolvePath(arg);
+async function uniqueName(state: SessionState, arg: string): Promise<string> {
+  const base = arg.trim() === '' ? state.cwd : state.resolvePath(arg);
   const [dir, stem] = arg.trim() === '' ? [base, 'ferry'] : [parentPath(base), baseName(base)];
   for (let attempt = 0; attempt < 100; attempt++) {
     const candidate = joinPath(dir, attempt === 0 && arg.trim() !== '' ? stem : `${stem}.${randomBytes(4).toString('hex')}`);
-    const exists = await session.store.stat(candidate).then(
+    const exists = await state.storage.stat(candidate).then(
       () => true,
       () => false,
     );
@@ -79,9 +82,9 @@ export const transferCommands: CommandSpec[] = [
     needsLogin: true,
     needsArgument: true,
     permission: 'write',
-    handle({ session, arg, verb, restOffset }) {
-      const path = session.resolvePath(arg);
-      return upload(session, verb, path, { start: restOffset }, `Ok to send data for ${baseName(path)}.`);
+    handle({ state, arg, verb, restOffset }) {
+      const path = state.resolvePath(arg);
+      return upload(state, verb, path, { start: restOffset }, `Ok to send data for ${baseName(path)}.`);
     },
   },
   {
@@ -91,9 +94,9 @@ export const transferCommands: CommandSpec[] = [
     needsLogin: true,
     needsArgument: true,
     permission: 'write',
-    handle({ session, arg, verb }) {
-      const path = session.resolvePath(arg);
-      return upload(session, verb, path, { append: true }, `Ok to append data to ${baseName(path)}.`);
+    handle({ state, arg, verb }) {
+      const path = state.resolvePath(arg);
+      return upload(state, verb, path, { append: true }, `Ok to append data to ${baseName(path)}.`);
     },
   },
   {
@@ -102,11 +105,11 @@ export const transferCommands: CommandSpec[] = [
     syntax: 'STOU [<sp> pathname] (store under a unique name)',
     needsLogin: true,
     permission: 'write',
-    async handle({ session, arg, verb }) {
-      const path = await uniqueName(session, arg);
+    async handle({ state, arg, verb }) {
+      const path = await uniqueName(state, arg);
       const name = baseName(path);
       // RFC 1123 4.1.2.9: the 150 reply names the file as "FILE: name".
-      return upload(session, verb, path, {}, `FILE: ${name}`, `Transfer complete (unique file name: ${name}).`);
+      return upload(state, verb, path, {}, `FILE: ${name}`, `Transfer complete (unique file name: ${name}).`);
     },
   },
   {
@@ -115,13 +118,11 @@ export const transferCommands: CommandSpec[] = [
     needsLogin: true,
     needsArgument: true,
     feat: () => ['REST STREAM'],
-    handle({ session, arg }) {
-      if (!/^\d{1,15}$/.test(arg.trim())) {
-        session.reply(Reply.ArgumentSyntaxError, 'REST needs a byte offset (a whole number).');
-        return;
-      }
-      session.restOffset = Number(arg.trim());
-      session.reply(Reply.PendingFurtherInfo, `Restarting at ${session.restOffset}. Send STOR or RETR to resume.`);
+    handle({ state, arg }) {
+      if (!/^\d{1,15}$/.test(arg.trim())) return reply(Reply.ArgumentSyntaxError, 'REST needs a byte offset (a whole number).');
+      const offset = Number(arg.trim());
+      state.restartAt(offset);
+      return reply(Reply.PendingFurtherInfo, `Restarting at ${offset}. Send STOR or RETR to resume.`);
     },
   },
   {
@@ -129,24 +130,20 @@ export const transferCommands: CommandSpec[] = [
     syntax: 'ABOR (abort the transfer in progress)',
     needsLogin: true,
     duringTransfer: true,
-    async handle({ session }) {
-      const transfer = session.transfer;
+    async handle({ transfer, data }) {
       if (!transfer) {
-        session.data.reset();
-        session.reply(Reply.DataOpenNoTransfer, 'No transfer to abort.');
-        return;
+        data.reset();
+        return reply(Reply.DataOpenNoTransfer, 'No transfer to abort.');
       }
       transfer.abort();
       await transfer.done;
-      session.reply(Reply.ClosingData, 'Abort successful.');
+      return reply(Reply.ClosingData, 'Abort successful.');
     },
   },
   {
     verb: 'ALLO',
     syntax: 'ALLO <sp> bytes (accepted; space is not reserved)',
     needsLogin: true,
-    handle({ session }) {
-      session.reply(Reply.CommandSuperfluous, 'ALLO command ignored.');
-    },
+    handle: () => reply(Reply.CommandSuperfluous, 'ALLO command ignored.'),
   },
 ];

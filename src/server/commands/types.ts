@@ -1,18 +1,88 @@
 /**
  * A command is one table entry: its handler and the metadata the policy chain, FEAT
  * and HELP are built from. Adding a command touches one file and no switch statement.
+ *
+ * A handler sees a narrow context (the session's protocol state, its connection, its
+ * site, its data-connection setup) and returns what should happen: a reply, a transfer
+ * to run, or a reply with a consequence for the connection. It never writes to a socket,
+ * so handlers are tested without one.
  */
+import type { Logger } from 'pino';
 import type { Permission } from '../../auth/permissions.js';
-import type { Session } from '../session.js';
+import type { SessionSummary } from '../../observability/events.js';
+import type { HostPort } from '../../protocol/address.js';
+import type { ConnectionInfo } from '../connection-info.js';
+import type { Defender } from '../defender.js';
+import type { SessionState } from '../session-state.js';
+import type { SiteSettings } from '../site-settings.js';
+import type { RunningTransfer, TransferJob } from '../transfer-runner.js';
+
+/** What commands may do to the session's data connection (DataChannel implements it). */
+export interface DataSetup {
+  /** Opens a passive listener and returns its port; `advertised` is the address the 227 names. */
+  preparePassive(advertised?: string): Promise<number>;
+  prepareActive(target: HostPort): void;
+  /** One line for STAT. */
+  describe(): string;
+  /** Drops whatever was prepared. */
+  reset(): void;
+}
 
 export interface CommandContext {
-  session: Session;
-  verb: string;
-  arg: string;
+  readonly verb: string;
+  readonly arg: string;
   /** REST offset given by the command just before this one (0 when none). */
-  restOffset: number;
+  readonly restOffset: number;
   /** RNFR path given by the command just before this one. */
-  renameFrom: string | null;
+  readonly renameFrom: string | null;
+  readonly state: SessionState;
+  readonly connection: ConnectionInfo;
+  readonly site: SiteSettings;
+  /** The site's commands, for HELP and FEAT. */
+  readonly commands: CommandCatalog;
+  /** Scores failed logins per address and bans abusers (shared by all sessions). */
+  readonly defender: Defender;
+  readonly logger: Logger;
+  readonly data: DataSetup;
+  /** The transfer running on this session (for ABOR and STAT), or null. */
+  readonly transfer: RunningTransfer | null;
+  /** The session as observability events describe it. */
+  readonly summary: SessionSummary;
+}
+
+/** What FEAT lines may depend on. */
+export interface FeatureContext {
+  readonly site: SiteSettings;
+  readonly state: SessionState;
+}
+
+/** The command table as handlers see it (CommandTable implements it). */
+export interface CommandCatalog {
+  get(verb: string): CommandSpec | undefined;
+  /** Every verb, for HELP. */
+  helpRows(): string[];
+  featLines(context: FeatureContext): string[];
+}
+
+export interface CommandReply {
+  readonly code: number;
+  readonly text: string | readonly string[];
+}
+
+/** What a handler asks the session to do. */
+export type Outcome =
+  | CommandReply
+  /** Run a transfer over the data connection: it sends its own 150, 226 or 4xx. */
+  | { readonly transfer: TransferJob }
+  /** Reply, then close the control connection (QUIT, refused logins). */
+  | { readonly close: CommandReply }
+  /** Reply 234, then the TLS handshake on the control connection (AUTH TLS). */
+  | { readonly startTls: CommandReply }
+  /** Reply after resetting the session to a fresh connection's state (REIN). */
+  | { readonly reinitialize: CommandReply };
+
+export function reply(code: number, text: string | readonly string[]): CommandReply {
+  return { code, text };
 }
 
 export interface CommandSpec {
@@ -36,6 +106,6 @@ export interface CommandSpec {
   /** May run while a transfer is in progress (ABOR, STAT); others wait their turn. */
   duringTransfer?: boolean;
   /** FEAT line(s) this command contributes. */
-  feat?: (session: Session) => string[];
-  handle(context: CommandContext): Promise<void> | void;
+  feat?: (context: FeatureContext) => string[];
+  handle(context: CommandContext): Outcome | Promise<Outcome>;
 }

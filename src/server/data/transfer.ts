@@ -7,23 +7,19 @@ import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FtpError } from '../../errors.js';
-import type { Download, Upload } from '../../storage/backend.js';
+import type { Download, SocketTransferOptions, Upload } from '../../storage/backend.js';
 import { CrlfToLf, LfToCrlf } from './ascii.js';
 import { resetByPeer } from './peer-reset.js';
-import { receiveFileZeroCopy, sendFileZeroCopy } from './zero-copy.js';
 
-export interface TransferOptions {
+/** What an open file needs to move itself (idle timeout, ABOR, zero-copy threads), and what only the stream path needs. */
+export interface TransferOptions extends SocketTransferOptions {
   ascii: boolean;
-  idleTimeoutMs: number;
-  signal: AbortSignal;
   /**
    * Uploads: judges, when the data connection emits 'end', whether the client closed it
    * cleanly (TLS data connections pass the close_notify policy here). Without it: a TCP
    * FIN, not a reset.
    */
   endedCleanly?: () => boolean;
-  /** limits.zero_copy_threads: native transfers at once, past which files take the stream path. */
-  zeroCopyThreads: number;
 }
 
 /** Makes a stalled data connection fail instead of hanging the session forever. */
@@ -44,14 +40,15 @@ export async function sendData(readable: Readable, socket: Socket, options: Tran
 }
 
 /**
- * Server to client for a file: sendfile(2) when the addon is built and the connection is
- * plain TCP in TYPE I, else the stream path. Resolves with the bytes sent and the path.
+ * Server to client for a file: the open file sends itself when it can (the local backend's
+ * sendfile(2) over plain TCP), else the stream path; TYPE A always streams, as it converts
+ * line ends. Resolves with the bytes sent and which path carried them.
  */
 export async function sendDownload(download: Download, socket: Socket, options: TransferOptions): Promise<{ bytes: number; zeroCopy: boolean }> {
-  if (!options.ascii && download.fd !== undefined) {
+  if (!options.ascii && download.sendTo) {
     // No socket timeout here: destroying the socket would close its descriptor under the
-    // native thread. The native loop has its own idle timeout.
-    const sent = await sendFileZeroCopy(socket, download.fd, download.start, download.size - download.start, options);
+    // backend's transfer, which keeps its own idle timeout.
+    const sent = await download.sendTo(socket, options);
     if (sent !== null) {
       await new Promise<void>((resolve) => socket.end(resolve));
       return { bytes: sent, zeroCopy: true };
@@ -61,16 +58,14 @@ export async function sendDownload(download: Download, socket: Socket, options: 
 }
 
 /**
- * Client to server into an upload: splice(2) straight into a fresh file when the addon is
- * built and the connection is plain TCP in TYPE I, else the stream path.
+ * Client to server into an upload: the upload receives the socket itself when it can (the
+ * local backend's splice(2) into a fresh file over plain TCP), else the stream path; TYPE A
+ * always streams.
  */
 export async function receiveUpload(socket: Socket, upload: Upload, options: TransferOptions): Promise<{ bytes: number; zeroCopy: boolean }> {
-  if (!options.ascii && upload.directFd !== undefined) {
-    const received = await receiveFileZeroCopy(socket, upload.directFd, options);
-    if (received !== null) {
-      await new Promise<void>((resolve) => upload.stream.end(resolve));
-      return { bytes: received, zeroCopy: true };
-    }
+  if (!options.ascii && upload.receiveFrom) {
+    const received = await upload.receiveFrom(socket, options);
+    if (received !== null) return { bytes: received, zeroCopy: true };
   }
   return { bytes: await receiveData(socket, upload.stream, options), zeroCopy: false };
 }

@@ -1,8 +1,9 @@
 /**
- * The optional zero-copy paths: sendfile(2) for downloads and splice(2) for uploads,
- * through a small N-API addon (native/sendfile.c, built by `npm install` with node-gyp).
- * When the addon is missing, or FERRY_ZERO_COPY=0, transfers use the JavaScript stream
- * path; both are tested.
+ * The optional zero-copy paths of local files: sendfile(2) for downloads and splice(2) for
+ * uploads, through a small N-API addon (native/sendfile.c, built by `npm install` with
+ * node-gyp). LocalStorage offers them as its open files' `sendTo`/`receiveFrom`
+ * (backend.ts), so no descriptor leaves the storage layer. When the addon is missing, or
+ * FERRY_ZERO_COPY=0, transfers use the JavaScript stream path; both are tested.
  *
  * Each native transfer holds one of the addon's own threads (never libuv's shared pool)
  * until it ends, even while its peer is stalled. The addon reuses idle threads and lets
@@ -13,6 +14,7 @@
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import type { SocketTransferOptions } from './backend.js';
 
 /** One transfer on a native thread; the addon's cancel(id) wakes that thread at once. */
 interface NativeTransfer {
@@ -36,7 +38,7 @@ let addon: SendfileAddon | null | undefined;
 function loadAddon(): SendfileAddon | null {
   if (addon === undefined) {
     try {
-      addon = createRequire(import.meta.url)('../../../../build/Release/ferry_sendfile.node') as SendfileAddon;
+      addon = createRequire(import.meta.url)('../../../build/Release/ferry_sendfile.node') as SendfileAddon;
     } catch {
       addon = null;
     }
@@ -56,13 +58,6 @@ function descriptorOf(socket: Socket): number | null {
   return typeof fd === 'number' && fd >= 0 ? fd : null;
 }
 
-interface NativeOptions {
-  idleTimeoutMs: number;
-  signal: AbortSignal;
-  /** Most native transfers (threads) at once in this process; 0 disables zero-copy. */
-  zeroCopyThreads: number;
-}
-
 /** Native transfers running now, each holding one of the addon's threads. */
 let runningThreads = 0;
 
@@ -73,7 +68,7 @@ let runningThreads = 0;
  */
 async function runNative(
   socket: Socket,
-  options: NativeOptions,
+  options: SocketTransferOptions,
   start: (native: SendfileAddon, socketFd: number) => NativeTransfer | null,
 ): Promise<number | null> {
   const native = zeroCopyAvailable() ? loadAddon() : null;
@@ -100,11 +95,11 @@ export function setZeroCopyThreadIdleTimeout(ms: number): void {
 }
 
 /** Sends `count` bytes of the file `fileFd` from `offset` with sendfile(2). */
-export function sendFileZeroCopy(socket: Socket, fileFd: number, offset: number, count: number, options: NativeOptions): Promise<number | null> {
+export function sendFileZeroCopy(socket: Socket, fileFd: number, offset: number, count: number, options: SocketTransferOptions): Promise<number | null> {
   return runNative(socket, options, (native, socketFd) => native.sendfile(socketFd, fileFd, offset, count, options.idleTimeoutMs));
 }
 
 /** Writes what the client sends, until its end of file, into `fileFd` from offset 0 with splice(2). */
-export function receiveFileZeroCopy(socket: Socket, fileFd: number, options: NativeOptions): Promise<number | null> {
+export function receiveFileZeroCopy(socket: Socket, fileFd: number, options: SocketTransferOptions): Promise<number | null> {
   return runNative(socket, options, (native, socketFd) => native.receive(socketFd, fileFd, 0, options.idleTimeoutMs));
 }

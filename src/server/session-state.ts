@@ -1,0 +1,176 @@
+/**
+ * The protocol state of one FTP session: who is logged in, where they are, and what the
+ * last commands set up (TYPE, REST, RNFR, EPSV ALL, MLST facts, PBSZ/PROT). It changes
+ * only through the named transitions below, so every change is a protocol event that
+ * can be found and tested; handlers read it and call these.
+ */
+import type { UserContext } from '../auth/authenticator.js';
+import { FtpError } from '../errors.js';
+import { MLST_FACTS, type MlstFact } from '../protocol/listing.js';
+import { resolveVirtualPath } from '../protocol/paths.js';
+import type { StorageBackend } from '../storage/backend.js';
+
+export type TransferType = 'A' | 'I';
+export type ProtectionLevel = 'C' | 'P';
+
+/** What a command may need from the commands just before it: REST's offset, RNFR's path. */
+export interface CarriedArguments {
+  restOffset: number;
+  renameFrom: string | null;
+}
+
+export class SessionState {
+  private currentUser: UserContext | null = null;
+  private currentStorage: StorageBackend | null = null;
+  private namedUser: string | null = null;
+  private directory = '/';
+  private type: TransferType = 'A';
+  private offset = 0;
+  private renameSource: string | null = null;
+  private extendedPassiveOnly = false;
+  private facts: ReadonlySet<MlstFact> = new Set(MLST_FACTS);
+  private failures = 0;
+  private bufferSizeSet = false;
+  private level: ProtectionLevel = 'C';
+
+  get user(): UserContext | null {
+    return this.currentUser;
+  }
+
+  /** The name given by USER, waiting for PASS. */
+  get pendingUser(): string | null {
+    return this.namedUser;
+  }
+
+  get cwd(): string {
+    return this.directory;
+  }
+
+  get transferType(): TransferType {
+    return this.type;
+  }
+
+  /** EPSV ALL was sent: PASV, PORT and EPRT are refused from now on (RFC 2428). */
+  get epsvAll(): boolean {
+    return this.extendedPassiveOnly;
+  }
+
+  get mlstFacts(): ReadonlySet<MlstFact> {
+    return this.facts;
+  }
+
+  get loginFailures(): number {
+    return this.failures;
+  }
+
+  get pbszDone(): boolean {
+    return this.bufferSizeSet;
+  }
+
+  /** PROT level for data connections: C (clear) or P (private, TLS). */
+  get protection(): ProtectionLevel {
+    return this.level;
+  }
+
+  /** The logged-in user's storage (the login policy guarantees there is one). */
+  get storage(): StorageBackend {
+    if (!this.currentStorage) throw new FtpError('FERRY_ERR_STORAGE', 'Not logged in.');
+    return this.currentStorage;
+  }
+
+  /** Resolves a client path against the current directory (553 for an impossible name). */
+  resolvePath(arg: string): string {
+    const path = resolveVirtualPath(this.directory, arg);
+    if (path === null) throw new FtpError('FERRY_ERR_BAD_NAME');
+    return path;
+  }
+
+  userNamed(name: string): void {
+    this.namedUser = name;
+  }
+
+  /** PASS was read: the pending name is used up, whatever the outcome. */
+  passwordGiven(): void {
+    this.namedUser = null;
+  }
+
+  loggedIn(user: UserContext, storage: StorageBackend): void {
+    this.currentUser = user;
+    this.currentStorage = storage;
+    this.directory = '/';
+  }
+
+  /** A wrong password; returns how many this session has had. */
+  loginFailed(): number {
+    return ++this.failures;
+  }
+
+  changedDirectory(path: string): void {
+    this.directory = path;
+  }
+
+  typeSet(type: TransferType): void {
+    this.type = type;
+  }
+
+  restartAt(offset: number): void {
+    this.offset = offset;
+  }
+
+  renameFromSet(path: string): void {
+    this.renameSource = path;
+  }
+
+  epsvAllEntered(): void {
+    this.extendedPassiveOnly = true;
+  }
+
+  mlstFactsSet(facts: ReadonlySet<MlstFact>): void {
+    this.facts = facts;
+  }
+
+  bufferSizeNegotiated(): void {
+    this.bufferSizeSet = true;
+  }
+
+  protectionSet(level: ProtectionLevel): void {
+    this.level = level;
+  }
+
+  /** Implicit FTPS: the data connections are protected from the start (PBSZ 0, PROT P implied). */
+  implicitTlsDefaults(): void {
+    this.bufferSizeSet = true;
+    this.level = 'P';
+  }
+
+  /**
+   * REST and RNFR apply only to the command right after them; REST also survives the
+   * data-connection setup clients send between it and RETR/STOR (`keepsRestart`).
+   * Returns what the command about to run may use; commands that run during a transfer
+   * (ABOR, STAT) leave both alone.
+   */
+  carryArguments(command: { duringTransfer: boolean; keepsRestart: boolean }): CarriedArguments {
+    const carried = { restOffset: this.offset, renameFrom: this.renameSource };
+    if (!command.duringTransfer) {
+      if (!command.keepsRestart) this.offset = 0;
+      this.renameSource = null;
+    }
+    return carried;
+  }
+
+  /**
+   * Back to the state of a fresh connection (REIN); the TLS protection of the control
+   * connection and the data protection level stay. Returns whether a user was logged in.
+   */
+  reinitialized(): boolean {
+    const wasLoggedIn = this.currentUser !== null;
+    this.currentUser = null;
+    this.currentStorage = null;
+    this.namedUser = null;
+    this.directory = '/';
+    this.type = 'A';
+    this.extendedPassiveOnly = false;
+    this.facts = new Set(MLST_FACTS);
+    return wasLoggedIn;
+  }
+}

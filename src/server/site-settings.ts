@@ -1,0 +1,31 @@
+/**
+ * What a command handler may know about its site: its settings (banner, limits,
+ * timeouts, passive and active rules, TLS), who may log in, where their files live, the
+ * TLS material and the passive address rule. The command table and policies are the
+ * rest of a Site (site.ts); handlers see the table only through CommandCatalog.
+ */
+import type { Authenticator, UserContext } from '../auth/authenticator.js';
+import type { FerryConfig, TlsMode } from '../config/schema.js';
+import type { StorageBackend } from '../storage/backend.js';
+import type { PassiveAddressResolver } from './passive-address.js';
+import type { TlsProvider } from './tls/tls-provider.js';
+
+export interface SiteSettings {
+  readonly name: string;
+  readonly config: FerryConfig;
+  readonly authenticator: Authenticator;
+  /** Storage for a logged-in user. */
+  openStorage(user: UserContext): Promise<StorageBackend>;
+  /** Certificate and contexts when TLS is configured, else null. */
+  readonly tls: TlsProvider | null;
+  readonly tlsMode: TlsMode;
+  /** The address 227 replies give this client, or null for the control connection's local address. */
+  readonly passiveAddress: PassiveAddressResolver;
+}
+
+/** The TLS policy for a user name: the user's own, else the site's; anonymous users are exempt. */
+export function tlsModeFor(site: Pick<SiteSettings, 'authenticator' | 'tlsMode'>, name: string): TlsMode {
+  const { authenticator, tlsMode } = site;
+  if (authenticator.isAnonymousName(name)) return tlsMode === 'off' ? 'off' : 'optional';
+  return authenticator.tlsModeFor?.(name) ?? tlsMode;
+}
