@@ -3,7 +3,7 @@
  * the control dialogue ("> CMD", "< NNN text"); tests assert on the commands curl chose
  * and the replies it got.
  */
-import { findBinary, runProcess, type DialogueRun, type RunOptions } from './run-process.js';
+import { findBinary, runProcess, type DialogueRun, type ProcessResult, type RunOptions } from './run-process.js';
 import { PASSWORD, USER } from './server.js';
 
 export const CURL = findBinary('curl');
@@ -25,12 +25,14 @@ export interface CurlOptions extends RunOptions {
   insecure?: boolean;
   /** --max-time (default 30). */
   maxTimeSeconds?: number;
+  /** How to run curl (default runProcess), e.g. inside a network namespace (Topology.exec). */
+  run?: (file: string, args: readonly string[], options: RunOptions) => Promise<ProcessResult>;
 }
 
 /** curl with --verbose, no config files, no proxies, and bounded times. */
 export async function runCurl(args: readonly string[], options: CurlOptions = {}): Promise<CurlRun> {
   const user = options.user === undefined ? `${USER}:${PASSWORD}` : options.user;
-  const result = await runProcess(
+  const result = await (options.run ?? runProcess)(
     CURL!,
     [
       '-q', // ignore any .curlrc (must come first)

@@ -2,9 +2,9 @@
 import type { ChildProcess } from 'node:child_process';
 
 /**
- * Resolves with the control port from "Ferry FTP server ready on 127.0.0.1:PORT" on the
- * child's stdout; rejects if the process exits first or prints nothing in time.
- * `output()` returns everything printed so far.
+ * Resolves with the control port from "Ferry FTP server ready on HOST:PORT" on the
+ * child's stdout (HOST as listened on: 127.0.0.1, 0.0.0.0, [::], ...); rejects if the
+ * process exits first or prints nothing in time. `output()` returns everything printed so far.
  */
 export function waitForReady(child: ChildProcess, timeoutMs = 15_000): { port: Promise<number>; output: () => string } {
   let out = '';
@@ -13,7 +13,7 @@ export function waitForReady(child: ChildProcess, timeoutMs = 15_000): { port: P
     const timer = setTimeout(() => reject(new Error(`ferry printed no ready line: ${out}`)), timeoutMs);
     child.stdout!.on('data', (text: string) => {
       out += text;
-      const match = /ready on 127\.0\.0\.1:(\d+)/.exec(out);
+      const match = /ready on (?:\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)/.exec(out);
       if (match) {
         clearTimeout(timer);
         resolve(Number(match[1]));
