@@ -1,18 +1,15 @@
 /** `ferry serve`: builds the server from config + flags and runs it until a signal. */
-import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { FileAuthenticator } from '../auth/file-authenticator.js';
-import { hashPassword } from '../auth/password.js';
-import { readUsersFile, UsersFileWatcher, type UserRecord } from '../auth/users-file.js';
+import type { Logger } from 'pino';
 import { CONFIG_ERROR_EXIT_CODE, ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
 import { createLogger } from '../observability/logger.js';
 import { FtpServer } from '../server/server.js';
+import { createSite } from '../server/site.js';
 import { checkServerConfig, type Finding } from '../server/startup-checks.js';
 import { startTempSweeper } from '../storage/temp-sweeper.js';
+import { GENERATED_USER, SiteUserSource, userHomes } from './site-users.js';
 
 export interface ServeFlags {
   config?: string;
@@ -58,18 +55,6 @@ function flagsToConfig(flags: ServeFlags): Record<string, unknown> {
   };
 }
 
-const GENERATED_USER = 'ferry';
-
-/** The homes named in the users file (read afresh, so new users are included). */
-function userHomes(usersFile: string | undefined): string[] {
-  if (!usersFile) return [];
-  try {
-    return [...readUsersFile(usersFile).values()].flatMap((user) => (user.home ? [user.home] : []));
-  } catch {
-    return []; // a broken users file is reported by the watcher
-  }
-}
-
 const LEVEL_LABELS: Record<Finding['level'], string> = { ok: 'ok   ', warn: 'warn ', error: 'error' };
 
 /** `ferry serve --check`: one line per check, then a count; exit 2 on an error. */
@@ -85,7 +70,7 @@ function printChecks(findings: Finding[], source: string): void {
 /** Warnings are logged; an error stops the start (a config error: exit 2, naming the key). */
 function applyChecks(findings: Finding[], logger: Logger, flags: ServeFlags): void {
   for (const finding of findings) {
-    const tolerated = finding.level === 'error' && finding.key === 'passive.address' && flags.allowUnresolvedPassiveAddress;
+    const tolerated = finding.level === 'error' && finding.key.endsWith('passive.address') && flags.allowUnresolvedPassiveAddress;
     if (finding.level === 'error' && !tolerated) throw new ConfigError(`${finding.key}: ${finding.message}`, finding.key);
     if (finding.level !== 'ok') logger.warn({ key: finding.key }, finding.message);
   }
@@ -97,44 +82,36 @@ export async function serve(flags: ServeFlags): Promise<void> {
   if (flags.check) return printChecks(findings, flags.config ? `config ${flags.config}` : 'embedded defaults and flags');
   const logger = createLogger({ format: config.log.format, level: config.log.level });
   applyChecks(findings, logger, flags);
-  const root = resolve(config.root);
-  mkdirSync(root, { recursive: true });
-  const anonymousRoot = config.anonymous.enabled ? resolve(config.anonymous.root ?? root) : undefined;
-  if (anonymousRoot) mkdirSync(anonymousRoot, { recursive: true });
-
-  let lookup: (name: string) => UserRecord | undefined;
-  let generatedPassword: string | null = null;
-  if (config.users_file) {
-    const watcher = new UsersFileWatcher(config.users_file, (error) => logger.error({ err: error.message }, 'users file reload failed; keeping the previous users'));
-    lookup = (name) => watcher.lookup(name);
-  } else {
-    // No users file: one user with a password generated for this run, printed below.
-    generatedPassword = randomBytes(9).toString('base64url');
-    const generated: UserRecord = { passwordHash: await hashPassword(generatedPassword) };
-    lookup = (name) => (name === GENERATED_USER ? generated : undefined);
-  }
-  const authenticator = new FileAuthenticator({ lookup, defaultHome: root, anonymousRoot });
+  const users = new SiteUserSource(logger);
+  const main = await users.forSite(config);
+  const named = await Promise.all(config.sites.map(async (definition) => ({ definition, users: await users.forSite(definition.config) })));
+  const sites = named.map(({ definition, users: siteUsers }) =>
+    createSite({ name: definition.name, hosts: definition.hosts, config: definition.config, authenticator: siteUsers.authenticator, logger }),
+  );
+  const everySite = [{ config, users: main }, ...named.map(({ definition, users: siteUsers }) => ({ config: definition.config, users: siteUsers }))];
   // Before listening: temp files of a crashed run go before any new upload starts.
   const sweeper = await startTempSweeper({
-    roots: () => [root, ...(anonymousRoot ? [anonymousRoot] : []), ...userHomes(config.users_file)],
+    roots: () => everySite.flatMap((site) => [site.users.root, ...(site.users.anonymousRoot ? [site.users.anonymousRoot] : []), ...userHomes(site.config.users_file)]),
     maxAgeMs: 2 * config.timeouts.data_idle * 1000,
     logger,
   });
-  const server = new FtpServer({ config, authenticator, logger });
+  const server = new FtpServer({ config, authenticator: main.authenticator, logger, sites });
   const bound = await server.listen();
   const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address;
   // One write, so a reader that sees the ready line also sees how to log in.
-  const lines = [`Ferry FTP server ready on ${host}:${bound.port} (root ${root})`];
+  const lines = [`Ferry FTP server ready on ${host}:${bound.port} (root ${main.root})`];
   const tlsMode = effectiveTlsMode(config);
   if (tlsMode !== 'off') {
     lines.push(`  FTPS: explicit AUTH TLS on port ${bound.port} (tls mode "${tlsMode}")${bound.implicitPort !== null ? `, implicit TLS on port ${bound.implicitPort}` : ''}`);
   } else {
     lines.push('  TLS is off: passwords and files travel in clear text (see --tls-cert/--tls-key)');
   }
+  const generatedPassword = users.generatedPassword;
   if (generatedPassword) {
     lines.push(`  login: user "${GENERATED_USER}", password "${generatedPassword}" (generated for this run; add permanent users with \`ferry user add\`)`);
   }
-  if (anonymousRoot) lines.push(`  anonymous read-only login: user "anonymous", any password (root ${anonymousRoot})`);
+  if (main.anonymousRoot) lines.push(`  anonymous read-only login: user "anonymous", any password (root ${main.anonymousRoot})`);
+  for (const { definition, users: siteUsers } of named) lines.push(`  site "${definition.name}": ${definition.hosts.join(', ')} (root ${siteUsers.root}), chosen by HOST or the TLS server name`);
   const range = config.passive.ports;
   lines.push(`  passive ports ${range ? `${range.min}-${range.max}` : 'any free port'}${config.passive.address ? `, advertised address ${config.passive.address}` : ''}`);
   process.stdout.write(lines.join('\n') + '\n');

@@ -27,16 +27,23 @@ export function describeConfig(schema: z.ZodObject = configSchema): ConfigTableD
   const tables: ConfigTableDoc[] = [];
   for (const [key, field] of Object.entries(schema.shape)) {
     const table = tableOf(field);
-    if (table) tables.push({ name: key, description: field.meta()?.description, keys: Object.entries(table.shape).map(([name, inner]) => describeKey(name, inner, key)) });
-    else top.keys.push(describeKey(key, field, null));
+    if (!table) {
+      top.keys.push(describeKey(key, field, null));
+      continue;
+    }
+    // A record of tables ([sites.NAME]) is shown as one such table, NAME standing for any name.
+    const name = table.named ? `${key}.NAME` : key;
+    tables.push({ name, description: field.meta()?.description, keys: Object.entries(table.object.shape).map(([inner, innerField]) => describeKey(inner, innerField, name)) });
   }
   return [top, ...tables];
 }
 
-/** The object inside a table key (`z.strictObject(...).prefault({})`), or null for a plain key. */
-function tableOf(field: z.ZodType): z.ZodObject | null {
+/** The object inside a table key (`z.strictObject(...).prefault({})`, or a record of them), or null for a plain key. */
+function tableOf(field: z.ZodType): { object: z.ZodObject; named: boolean } | null {
   const inner = field instanceof z.ZodPrefault || field instanceof z.ZodDefault ? field.unwrap() : field;
-  return inner instanceof z.ZodObject ? inner : null;
+  if (inner instanceof z.ZodObject) return { object: inner, named: false };
+  if (inner instanceof z.ZodRecord && inner.valueType instanceof z.ZodObject) return { object: inner.valueType, named: true };
+  return null;
 }
 
 function describeKey(key: string, field: z.ZodType, table: string | null): ConfigKeyDoc {

@@ -176,9 +176,14 @@ export const configSchema = z.strictObject({
    * the defaults and is itself the default site. Checked key by key in load.ts.
    */
   sites: z
-    .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a site name is letters, digits, "-" and "_"'), z.looseObject({ hosts: z.array(hostname).min(1) }))
+    .record(
+      z.string().regex(/^[A-Za-z0-9_-]+$/, 'a site name is letters, digits, "-" and "_"'),
+      z.looseObject({
+        hosts: z.array(hostname).min(1).meta({ description: 'names HOST and the TLS server name (SNI) choose this site by', examples: [['ftp.example.org']] }),
+      }),
+    )
     .default({})
-    .meta({ description: 'virtual hosts: [sites.NAME] tables with hosts = ["ftp.example.org"] and other top-level keys (see "Virtual hosts")' }),
+    .meta({ description: 'a virtual host: hosts, plus any top-level key or table but host, port, max_clients, max_per_ip, shutdown_grace, [log], [defender], passive.ports, tls.implicit, tls.implicit_port; the top level gives the defaults' }),
 }).superRefine((config, context) => {
   const mode = config.tls.mode ?? (config.tls.cert ? 'required' : 'off');
   if (mode === 'off') return;

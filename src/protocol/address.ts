@@ -171,3 +171,8 @@ export function isUnroutable(ipv4: string): boolean {
   const [a = 0, b = 0] = ipv4.split('.').map(Number);
   return a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
 }
+
+/** "FTP.Example.com." and "ftp.example.com" are one name; "[2001:db8::1]" is "2001:db8::1". */
+export function normalizeHostName(name: string): string {
+  return name.trim().toLowerCase().replace(/\.$/, '').replace(/^\[(.*)\]$/, '$1');
+}

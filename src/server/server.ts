@@ -19,6 +19,7 @@ import { DescriptorBudget } from './descriptor-budget.js';
 import { ConnectionRateLimiter } from './rate-limiter.js';
 import { Session, type ServerServices } from './session.js';
 import { createSite, type Site } from './site.js';
+import { SiteDirectory } from './site-directory.js';
 
 /** How long a refused connection may take to receive its 421 before it is destroyed. */
 const REFUSAL_GRACE_MS = 1000;
@@ -31,6 +32,8 @@ export interface FtpServerOptions {
   openStorage?: (user: UserContext) => Promise<StorageBackend>;
   /** The default site; built from config, authenticator and openStorage when not given. */
   site?: Site;
+  /** Virtual hosts ([sites.NAME]) besides the default site, chosen by HOST or the TLS server name. */
+  sites?: readonly Site[];
 }
 
 export interface BoundAddresses {
@@ -46,7 +49,6 @@ export class FtpServer {
   private readonly implicitListener: Server | null;
   private readonly sessions = new Set<Session>();
   private readonly perAddress = new Map<string, number>();
-  private readonly site: Site;
   private readonly services: ServerServices;
   private readonly descriptors: DescriptorBudget;
   private readonly connectionRate: ConnectionRateLimiter;
@@ -60,9 +62,10 @@ export class FtpServer {
     this.descriptors = new DescriptorBudget({ reserve: limits.reserved_descriptors, logger });
     this.connectionRate = new ConnectionRateLimiter({ rate: limits.connection_rate, burst: limits.connection_burst });
     this.refusalLog = new LogThrottle(logger);
-    this.site = options.site ?? createSite({ config, authenticator: options.authenticator, logger, openStorage: options.openStorage });
+    const site = options.site ?? createSite({ config, authenticator: options.authenticator, logger, openStorage: options.openStorage });
     this.services = {
       logger,
+      sites: new SiteDirectory(site, options.sites),
       portPool: new PassivePortPool(config.passive.ports),
       isShuttingDown: () => this.shuttingDown,
       defender: new Defender({
@@ -75,12 +78,12 @@ export class FtpServer {
       }),
     };
     this.listener = createServer((socket) => this.accept(socket, false));
-    this.implicitListener = this.site.tls && config.tls.implicit ? createServer((socket) => this.accept(socket, true)) : null;
+    this.implicitListener = site.tls && config.tls.implicit ? createServer((socket) => this.accept(socket, true)) : null;
   }
 
   /** Re-reads the TLS certificate and key (SIGHUP); sessions keep running. */
   reloadTls(): void {
-    this.site.tls?.reload();
+    for (const site of this.services.sites.all) site.tls?.reload();
   }
 
   get sessionCount(): number {
@@ -112,7 +115,7 @@ export class FtpServer {
       return;
     }
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
-    const session = new Session(socket, connection, this.site, this.services);
+    const session = new Session(socket, connection, this.services);
     this.sessions.add(session);
     socket.once('close', () => {
       this.sessions.delete(session);

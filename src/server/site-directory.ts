@@ -3,13 +3,9 @@
  * (SNI) choose from. A name no site claims gets the default site, as a web server's
  * default virtual host answers unknown Host headers.
  */
+import { normalizeHostName } from '../protocol/address.js';
 import type { SiteLookup } from './commands/types.js';
 import type { Site } from './site.js';
-
-/** "FTP.Example.com." and "ftp.example.com" are one name; "[2001:db8::1]" is "2001:db8::1". */
-export function normalizeHostName(name: string): string {
-  return name.trim().toLowerCase().replace(/\.$/, '').replace(/^\[(.*)\]$/, '$1');
-}
 
 export class SiteDirectory implements SiteLookup {
   private readonly byHost = new Map<string, Site>();

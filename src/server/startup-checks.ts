@@ -8,7 +8,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, isIPv4 } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
+import { effectiveTlsMode, type FerryConfig, type SiteDefinition } from '../config/schema.js';
 import { isUnroutable } from '../protocol/address.js';
 
 export interface Finding {
@@ -105,7 +105,20 @@ function checkTls(config: FerryConfig): Finding {
   return { level: 'ok', key: 'tls.mode', message: `TLS "${mode}"` };
 }
 
+/** A site's own passive address (a site with the top level's adds nothing to say). */
+async function checkSitePassiveAddress(site: SiteDefinition, top: FerryConfig, env: CheckEnvironment): Promise<Finding | null> {
+  if (!site.config.passive.enabled || site.config.passive.address === top.passive.address) return null;
+  const finding = await checkPassiveAddress(site.config, env);
+  return { ...finding, key: `sites.${site.name}.${finding.key}` };
+}
+
 export async function checkServerConfig(config: FerryConfig, env: CheckEnvironment = SYSTEM): Promise<Finding[]> {
-  const findings = [config.passive.enabled ? await checkPassiveAddress(config, env) : null, checkPassiveRange(config), checkActive(config), checkTls(config)];
+  const findings = [
+    config.passive.enabled ? await checkPassiveAddress(config, env) : null,
+    ...(await Promise.all(config.sites.map((site) => checkSitePassiveAddress(site, config, env)))),
+    checkPassiveRange(config),
+    checkActive(config),
+    checkTls(config),
+  ];
   return findings.filter((finding): finding is Finding => finding !== null);
 }

@@ -143,9 +143,10 @@ export class FtpConnection {
   }
 
   /** Implicit FTPS: TLS straight away, then the greeting arrives over TLS. */
-  static async connectImplicit<T extends FtpConnection>(this: new (socket: Socket) => T, host: string, port: number): Promise<T> {
-    const socket = tlsConnect({ host, port, rejectUnauthorized: false });
+  static async connectImplicit<T extends FtpConnection>(this: new (socket: Socket) => T, host: string, port: number, tlsOptions: ConnectionOptions = {}): Promise<T> {
+    const socket = tlsConnect({ ...tlsOptions, host, port, rejectUnauthorized: false });
     const connection = new this(socket);
+    connection.tlsOptions = tlsOptions;
     socket.on('session', (session: Buffer) => (connection.session = session));
     await secureConnected(socket, 'implicit TLS handshake');
     await connection.waitForSession(socket);

@@ -3,13 +3,13 @@
  * server namespace with its JSON log collected, and the `ferry` client commands (and other
  * programs) in the client namespace with a clean HOME and the password in FERRY_PASSWORD.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { runCurl, type CurlRun } from '../helpers/curl.js';
 import { waitForReady } from '../helpers/ferry-ready.js';
+import { addUser } from '../helpers/users-file.js';
 import type { Topology } from '../helpers/netns.js';
 import { clientEnv, stopChild, type ProcessResult } from '../helpers/run-process.js';
 import { ServerLog, type LogEntry } from '../helpers/server-log.js';
@@ -27,10 +27,7 @@ export const CLIENT_TIMEOUT_SECONDS = 3;
 
 /** A users file with USER/PASSWORD, made with `ferry user add` (password on stdin). */
 export function writeUsersFile(dir: string): string {
-  const users = join(dir, 'users.toml');
-  const add = spawnSync(process.execPath, [FERRY_BIN, 'user', 'add', USER, '--users', users], { input: `${PASSWORD}\n`, encoding: 'utf8', timeout: 20_000 });
-  if (add.status !== 0) throw new Error(`ferry user add failed: ${add.stderr}`);
-  return users;
+  return addUser(join(dir, 'users.toml'), USER, PASSWORD);
 }
 
 export interface NamespacedFerry {

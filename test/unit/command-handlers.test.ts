@@ -19,6 +19,7 @@ import { Defender } from '../../src/server/defender.js';
 import { DEFAULT_POLICIES, type Policy } from '../../src/server/policies.js';
 import { SessionState } from '../../src/server/session-state.js';
 import { createSite, type Site } from '../../src/server/site.js';
+import { SiteDirectory } from '../../src/server/site-directory.js';
 import { LocalStorage } from '../../src/storage/local.js';
 
 const logger = pino({ level: 'silent' });
@@ -80,6 +81,7 @@ function harness(config: Record<string, unknown> = {}, options: { remote?: strin
       connection,
       site,
       commands: site.commands,
+      sites: new SiteDirectory(site),
       defender,
       logger,
       data,

@@ -9,8 +9,14 @@ import { README, withConfigReference } from '../../scripts/docs-config.js';
 
 /** Every key path of the schema, found independently of reference.ts (through its JSON Schema). */
 function schemaKeyPaths(): string[] {
-  const json = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, { properties?: Record<string, unknown> }> };
-  return Object.entries(json.properties).flatMap(([key, value]) => (value.properties ? Object.keys(value.properties).map((inner) => `${key}.${inner}`) : [key]));
+  type Node = { properties?: Record<string, unknown>; additionalProperties?: Node };
+  const json = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, Node> };
+  return Object.entries(json.properties).flatMap(([key, value]) => {
+    if (value.properties) return Object.keys(value.properties).map((inner) => `${key}.${inner}`);
+    // A record of tables ([sites.NAME]): its entries' keys, NAME standing for any name.
+    if (value.additionalProperties?.properties) return Object.keys(value.additionalProperties.properties).map((inner) => `${key}.NAME.${inner}`);
+    return [key];
+  });
 }
 
 function referencePaths(): string[] {

@@ -68,4 +68,11 @@ describe('start-up checks', () => {
     assert.equal(result.has('passive.address'), false);
     assert.equal(result.has('passive.ports'), false);
   });
+
+  test('a site with its own passive.address is checked under its own key; one that inherits it is not repeated', async () => {
+    const env = machine(['203.0.113.7'], { 'ftp.b.test': '198.51.100.2' });
+    const result = await findings({ sites: { b: { hosts: ['ftp.b.test'], passive: { address: 'nowhere.b.test' } }, c: { hosts: ['ftp.c.test'] } } }, env);
+    assert.equal(result.get('sites.b.passive.address')!.level, 'error');
+    assert.equal(result.has('sites.c.passive.address'), false);
+  });
 });

@@ -5,6 +5,7 @@
 import { authCommands } from './auth.js';
 import { dataChannelCommands } from './data-channel.js';
 import { fileCommands } from './files.js';
+import { hostCommands } from './host.js';
 import { infoCommands } from './info.js';
 import { listingCommands } from './listing.js';
 import { navigationCommands } from './navigation.js';
@@ -49,6 +50,7 @@ export class CommandTable implements CommandCatalog {
 export function defaultCommandTable(): CommandTable {
   return new CommandTable([
     ...authCommands,
+    ...hostCommands,
     ...navigationCommands,
     ...fileCommands,
     ...transferCommands,

@@ -1,0 +1,72 @@
+/**
+ * Who may log in to a site and where their files are: the site's users file (watched,
+ * one watcher per file however many sites share it) or, without one, a user "ferry"
+ * with a password generated for this run (one for all such sites); its root and its
+ * anonymous root, created if missing.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { FileAuthenticator } from '../auth/file-authenticator.js';
+import { hashPassword } from '../auth/password.js';
+import { readUsersFile, UsersFileWatcher, type UserRecord } from '../auth/users-file.js';
+import type { FerryConfig } from '../config/schema.js';
+
+export const GENERATED_USER = 'ferry';
+
+export interface SiteUsers {
+  authenticator: FileAuthenticator;
+  root: string;
+  anonymousRoot?: string;
+}
+
+export class SiteUserSource {
+  private readonly watchers = new Map<string, UsersFileWatcher>();
+  private generated: { password: string; record: Promise<UserRecord> } | null = null;
+
+  constructor(private readonly logger: Logger) {}
+
+  /** The password of the generated user, when a site without a users file asked for it. */
+  get generatedPassword(): string | null {
+    return this.generated?.password ?? null;
+  }
+
+  async forSite(config: FerryConfig): Promise<SiteUsers> {
+    const root = resolve(config.root);
+    mkdirSync(root, { recursive: true });
+    const anonymousRoot = config.anonymous.enabled ? resolve(config.anonymous.root ?? root) : undefined;
+    if (anonymousRoot) mkdirSync(anonymousRoot, { recursive: true });
+    const lookup = config.users_file ? this.fileLookup(config.users_file) : await this.generatedLookup();
+    return { authenticator: new FileAuthenticator({ lookup, defaultHome: root, anonymousRoot }), root, anonymousRoot };
+  }
+
+  private fileLookup(path: string): (name: string) => UserRecord | undefined {
+    let watcher = this.watchers.get(path);
+    if (!watcher) {
+      watcher = new UsersFileWatcher(path, (error) => this.logger.error({ err: error.message, file: path }, 'users file reload failed; keeping the previous users'));
+      this.watchers.set(path, watcher);
+    }
+    const found = watcher;
+    return (name) => found.lookup(name);
+  }
+
+  private async generatedLookup(): Promise<(name: string) => UserRecord | undefined> {
+    if (!this.generated) {
+      const password = randomBytes(9).toString('base64url');
+      this.generated = { password, record: hashPassword(password).then((passwordHash) => ({ passwordHash })) };
+    }
+    const record = await this.generated.record;
+    return (name) => (name === GENERATED_USER ? record : undefined);
+  }
+}
+
+/** The homes named in a users file (read afresh, so new users are included). */
+export function userHomes(usersFile: string | undefined): string[] {
+  if (!usersFile) return [];
+  try {
+    return [...readUsersFile(usersFile).values()].flatMap((user) => (user.home ? [user.home] : []));
+  } catch {
+    return []; // a broken users file is reported by the watcher
+  }
+}
