@@ -376,7 +376,8 @@ describe('session: REIN, QUIT', () => {
 });
 
 describe('before login', () => {
-  const ALLOWED = new Set(['USER', 'PASS', 'FEAT', 'SYST', 'HELP', 'NOOP', 'OPTS', 'QUIT']);
+  /** HOST (RFC 7151) must come before USER; it is tested in test/cli/virtual-hosts.test.ts. */
+  const ALLOWED = new Set(['USER', 'PASS', 'FEAT', 'SYST', 'HELP', 'NOOP', 'OPTS', 'QUIT', 'HOST']);
   /** RFC 2228 security negotiation happens before login; checked separately. */
   const SECURITY = new Set(['AUTH', 'PBSZ', 'PROT', 'ADAT', 'MIC', 'CONF', 'ENC']);
   const RFC_VERBS = [
