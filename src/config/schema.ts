@@ -62,6 +62,18 @@ export const configSchema = z.strictObject({
         description: 'advertised in 227 replies (vsftpd pasv_address, ProFTPD MasqueradeAddress): an IP, or a host name resolved at start and on each PASV',
         examples: ['ftp.example.com'],
       }),
+      address_rules: z
+        .array(
+          z.strictObject({
+            networks: z.array(z.string().refine((text) => parseAddressRange(text) !== null, { message: 'expected an IP address or a CIDR range, e.g. "10.0.0.0/8"' })).min(1),
+            address: z.union([z.literal('local'), hostname]),
+          }),
+        )
+        .default([])
+        .meta({
+          description:
+            'per client network, first match wins: [[passive.address_rules]] networks = ["10.0.0.0/8"], address = "10.0.0.5" (or "local"); without a match, clients on private networks get the local address and others passive.address',
+        }),
       promiscuous: z.boolean().default(false).meta({ description: 'accept data connections from any address (vsftpd pasv_promiscuous)' }),
     })
     .prefault({}),

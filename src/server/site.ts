@@ -10,7 +10,7 @@ import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
 import type { StorageBackend } from '../storage/backend.js';
 import { LocalStorage } from '../storage/local.js';
 import { defaultCommandTable, type CommandTable } from './commands/table.js';
-import { masqueradeResolver } from './passive-address.js';
+import { passiveAddressResolver } from './passive-address.js';
 import { DEFAULT_POLICIES, type Policy } from './policies.js';
 import type { SiteSettings } from './site-settings.js';
 import { TlsProvider } from './tls/tls-provider.js';
@@ -44,7 +44,7 @@ export function createSite(options: SiteOptions): Site {
     openStorage: options.openStorage ?? (async (user) => new LocalStorage(user.home)),
     tls: tlsMode !== 'off' && config.tls.cert && config.tls.key ? new TlsProvider({ cert: config.tls.cert, key: config.tls.key }) : null,
     tlsMode,
-    passiveAddress: masqueradeResolver(config.passive.address, options.logger),
+    passiveAddress: passiveAddressResolver({ address: config.passive.address, rules: config.passive.address_rules, logger: options.logger }),
     commands: options.commands ?? defaultCommandTable(),
     policies: options.policies ?? DEFAULT_POLICIES,
   };

@@ -180,7 +180,7 @@ describe('data-connection handlers', () => {
   test('PASV advertises passive.address when set, else the local address; after EPSV ALL it is 503', async () => {
     const masqueraded = harness({ passive: { address: '192.0.2.9' } });
     await loggedIn(masqueraded);
-    assert.deepEqual(await masqueraded.run('PASV'), { code: 227, text: 'Entering Passive Mode (192,0,2,9,195,81).' });
+    assert.deepEqual(await masqueraded.run('PASV'), { code: 227, text: 'Entering Passive Mode (192,0,2,9,195,81). Address from passive.address.' });
     const plain = harness();
     await loggedIn(plain);
     assert.deepEqual(await plain.run('PASV'), { code: 227, text: 'Entering Passive Mode (198,51,100,1,195,81).' });

@@ -55,10 +55,14 @@ export const dataChannelCommands: CommandSpec[] = [
       const disabled = passiveDisabled(context);
       if (disabled) return disabled;
       if (state.epsvAll) return reply(Reply.BadSequence, 'PASV not allowed after EPSV ALL.');
-      const advertised = (await site.passiveAddress(connection)) ?? asIPv4(connection.localAddress);
+      const choice = await site.passiveAddress(connection);
+      const advertised = choice.address ?? asIPv4(connection.localAddress);
       if (advertised === null) return reply(Reply.CannotOpenData, 'PASV cannot describe an IPv6 address; use EPSV.');
       const port = await data.preparePassive(advertised);
-      return reply(Reply.EnteringPassive, `Entering Passive Mode (${encodeHostPort(advertised, port)}).`);
+      context.logger.debug({ advertised, port, rule: choice.rule }, 'passive address chosen');
+      // The rule goes after the numbers, without parentheses: clients take the first (h1,...,p2) group.
+      const chosenBy = choice.address === null ? '' : ` Address from ${choice.rule.replace(/[()]/g, '')}.`;
+      return reply(Reply.EnteringPassive, `Entering Passive Mode (${encodeHostPort(advertised, port)}).${chosenBy}`);
     },
   },
   {
