@@ -32,7 +32,7 @@ describe('config schema: defaults', () => {
     assert.equal(config.max_login_failures, 3);
     assert.equal(config.shutdown_grace, 30);
     assert.deepEqual(config.anonymous, { enabled: false });
-    assert.deepEqual(config.passive, { enabled: true, ports: { min: 50000, max: 50999 }, promiscuous: false });
+    assert.deepEqual(config.passive, { enabled: true, ports: { min: 50000, max: 50999 }, address_rules: [], promiscuous: false });
     assert.deepEqual(config.active, { enabled: true, connect_from_port_20: true, promiscuous: false });
     assert.deepEqual(config.timeouts, { idle: 300, data_connect: 30, data_idle: 300, login: 60 });
     assert.equal(config.tls.strict_upload_eof, true);
@@ -52,7 +52,7 @@ describe('config schema: defaults', () => {
 
   test('a partly given section keeps the defaults of its other keys', () => {
     const config = validateConfig({ passive: { promiscuous: true }, timeouts: { idle: 60 } }, 'test');
-    assert.deepEqual(config.passive, { enabled: true, ports: { min: 50000, max: 50999 }, promiscuous: true });
+    assert.deepEqual(config.passive, { enabled: true, ports: { min: 50000, max: 50999 }, address_rules: [], promiscuous: true });
     assert.deepEqual(config.timeouts, { idle: 60, data_connect: 30, data_idle: 300, login: 60 });
   });
 
@@ -115,6 +115,11 @@ describe('config schema: errors name their key', () => {
     assert.equal(validateConfig({ passive: { address: 'ftp.example.com' } }, 'test').passive.address, 'ftp.example.com');
     rejectsKey({ passive: { address: 'bad host!' } }, 'passive.address');
     rejectsKey({ passive: { address: '-leading.dash' } }, 'passive.address');
+    rejectsKey({ passive: { address_rules: [{ networks: ['10.0.0.0/33'], address: '10.0.0.1' }] } }, 'passive.address_rules.0.networks.0');
+    rejectsKey({ passive: { address_rules: [{ networks: [], address: '10.0.0.1' }] } }, 'passive.address_rules.0.networks');
+    rejectsKey({ passive: { address_rules: [{ networks: ['10.0.0.0/8'], address: 'bad host!' }] } }, 'passive.address_rules.0.address');
+    const rules = validateConfig({ passive: { address_rules: [{ networks: ['10.0.0.0/8', '::1'], address: 'local' }] } }, 'test').passive.address_rules;
+    assert.deepEqual(rules, [{ networks: ['10.0.0.0/8', '::1'], address: 'local' }]);
   });
 
   test('unknown keys are named with their full path', () => {
