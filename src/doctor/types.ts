@@ -58,21 +58,27 @@ export interface TransferOutcome {
   message?: string;
 }
 
-/** The control connection as far as it got. */
-export interface ControlObservation {
+/** What the control connection showed, as observed and as reported. */
+export interface ControlFacts {
   host: string;
   port: number;
+  /** The IP connected to. */
   address: string;
   addresses: string[];
+  /** This machine's address on the control connection. */
   localAddress: string;
   dnsMs: number | null;
   connectMs: number | null;
   greeting: string;
   features: string[];
   user: string;
+  system: string | null;
+}
+
+/** The control connection as far as it got. */
+export interface ControlObservation extends ControlFacts {
   /** The reply that ended the login (230, or the refusal). */
   loginReply?: ServerReply;
-  system: string | null;
   /** Where the control connection stopped, when it did. */
   failure?: { stage: 'dns' | 'connect' | 'greeting' | 'tls' | 'login' | 'dialogue'; message: string };
 }
@@ -170,22 +176,9 @@ export interface ModeReport {
   reply?: string;
 }
 
-export interface ControlReport {
-  host: string;
-  port: number;
-  /** The IP connected to. */
-  address: string;
-  addresses: string[];
-  /** This machine's address on the control connection. */
-  localAddress: string;
-  dnsMs: number | null;
-  connectMs: number | null;
-  greeting: string;
-  features: string[];
-  user: string;
+export interface ControlReport extends ControlFacts {
   login: 'ok' | 'failed';
   loginReply: string;
-  system: string | null;
   /** The step that failed: dns, connect, greeting, tls, login, dialogue; null when all went well. */
   failedAt: NonNullable<ControlObservation['failure']>['stage'] | null;
   verdict: 'ok' | 'broken';

@@ -111,10 +111,6 @@ function describeTransfer(transfer: TransferOutcome): string {
   return `LIST failed: ${transfer.message ?? 'unknown'}${reply}`;
 }
 
-function failureText(outcome: ConnectOutcome): string {
-  return outcome.ok ? `connected in ${outcome.ms} ms` : outcome.message;
-}
-
 interface Judged {
   cause: Cause;
   detail: string;

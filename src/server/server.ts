@@ -4,13 +4,9 @@
  * transfers finish within a grace period).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from 'pino';
-import type { Authenticator, UserContext } from '../auth/authenticator.js';
-import type { FerryConfig } from '../config/schema.js';
 import { ERRORS, type ErrorCode } from '../errors.js';
 import { LogThrottle } from '../observability/log-throttle.js';
 import { formatReply, Reply } from '../protocol/replies.js';
-import type { StorageBackend } from '../storage/backend.js';
 import { warnIfConfinementRacy } from '../storage/jail.js';
 import { ConnectionInfo } from './connection-info.js';
 import { PassivePortPool } from './data/port-pool.js';
@@ -18,18 +14,14 @@ import { Defender } from './defender.js';
 import { DescriptorBudget } from './descriptor-budget.js';
 import { ConnectionRateLimiter } from './rate-limiter.js';
 import { Session, type ServerServices } from './session.js';
-import { createSite, type Site } from './site.js';
+import { createSite, type Site, type SiteOptions } from './site.js';
 import { SiteDirectory } from './site-directory.js';
 
 /** How long a refused connection may take to receive its 421 before it is destroyed. */
 const REFUSAL_GRACE_MS = 1000;
 
-export interface FtpServerOptions {
-  config: FerryConfig;
-  authenticator: Authenticator;
-  logger: Logger;
-  /** Storage for a logged-in user; local folder storage of the user's home by default. */
-  openStorage?: (user: UserContext) => Promise<StorageBackend>;
+/** The server-wide settings, and the default site's authenticator and storage (as for createSite). */
+export interface FtpServerOptions extends Pick<SiteOptions, 'config' | 'authenticator' | 'logger' | 'openStorage'> {
   /** The default site; built from config, authenticator and openStorage when not given. */
   site?: Site;
   /** Virtual hosts ([sites.NAME]) besides the default site, chosen by HOST or the TLS server name. */
