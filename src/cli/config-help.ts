@@ -53,6 +53,8 @@ Config file (TOML, --config FILE); flags override it. Paths are relative to the 
   observation_time = 600        seconds a failure counts
   ban_time = 900                seconds a ban lasts
   allow = ["192.0.2.0/24"]      addresses or CIDR ranges never banned
+  [extensions]
+  site_symlink = false          SITE SYMLINK: users may create links (relative, inside their root only)
   [log]
   format = "text"               text | json (to stderr)
   level = "info"                fatal | error | warn | info | debug (debug shows the command dialogue) | trace | silent

@@ -144,6 +144,12 @@ export const configSchema = z.strictObject({
         .default([]),
     })
     .prefault({}),
+  extensions: z
+    .strictObject({
+      /** SITE SYMLINK: users may create symbolic links (relative, inside their root only). */
+      site_symlink: z.boolean().default(false),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       format: z.enum(['text', 'json']).default('text'),
