@@ -97,8 +97,18 @@ async function readEntries(path: string, max: number): Promise<{ entries: Dirent
   return { entries, truncated: false };
 }
 
+/** Everything the local backend can do (also what a site of local storage announces before login). */
+export const LOCAL_CAPABILITIES: Readonly<StorageCapabilities> = Object.freeze({
+  resumeRead: true,
+  resumeWrite: true,
+  append: true,
+  setModifiedTime: true,
+  setMode: true,
+  symlink: true,
+});
+
 export class LocalStorage implements StorageBackend {
-  readonly capabilities: StorageCapabilities = { resumeRead: true, resumeWrite: true, append: true, setModifiedTime: true, setMode: true, symlink: true };
+  readonly capabilities: StorageCapabilities = LOCAL_CAPABILITIES;
   private readonly jail: Jail;
 
   constructor(root: string) {

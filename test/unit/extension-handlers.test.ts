@@ -208,12 +208,17 @@ describe('MFMT and MFCT', () => {
     assert.deepEqual((await replyTo(h, 'SITE HELP')).text, ['SITE commands recognized:', 'HELP', 'Help OK.']);
   });
 
-  test('before login nothing storage-dependent is listed', async () => {
+  test('before login FEAT announces what the site says its storage can (lftp reads FEAT only then)', async () => {
     const { home } = freshRoot();
-    const h = commandHarness({ home });
-    const feat = await featLines(h);
-    assert.ok(!feat.includes('MFMT'));
-    assert.ok(feat.some((line) => line.startsWith('HASH ')));
+    const local = await featLines(commandHarness({ home }));
+    assert.ok(local.includes('MFMT') && local.includes('SITE UTIME') && local.includes('SITE CHMOD'), local.join(' | '));
+    // A custom storage that declares nothing: nothing storage-dependent until login.
+    const custom = commandHarness({ home, openStorage: async () => new LocalStorage(home) });
+    const before = await featLines(custom);
+    assert.ok(!before.includes('MFMT') && !before.some((line) => line.startsWith('SITE ')), before.join(' | '));
+    assert.ok(before.some((line) => line.startsWith('HASH ')));
+    await loggedIn(custom);
+    assert.ok((await featLines(custom)).includes('MFMT'), 'after login its own capabilities count');
   });
 });
 

@@ -8,10 +8,10 @@ import { Reply } from '../../protocol/replies.js';
 import { supports, type OptionalOperation } from '../../storage/backend.js';
 import { reply, type CommandSpec, type FeatureContext } from './types.js';
 
-/** Whether the logged-in user's storage can do `operation` (nothing is known before login). */
-export function storageSupports({ state }: FeatureContext, operation: OptionalOperation): boolean {
+/** Whether the logged-in user's storage can do `operation`; before login, what the site says its storage can. */
+export function storageSupports({ state, site }: FeatureContext, operation: OptionalOperation): boolean {
   const storage = state.storageIfLoggedIn;
-  return storage !== null && supports(storage, operation);
+  return storage ? supports(storage, operation) : (site.storageCapabilities?.[operation] ?? false);
 }
 
 export const timeCommands: CommandSpec[] = [
