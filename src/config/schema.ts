@@ -173,6 +173,11 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .meta({ description: "SFTPGo's defender, vsftpd's delay_failed_login" }),
+  extensions: z
+    .strictObject({
+      site_symlink: z.boolean().default(false).meta({ description: 'SITE SYMLINK: users may create symbolic links (relative, inside their root only)' }),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       format: z.enum(['text', 'json']).default('text').meta({ description: 'text | json, on stderr' }),

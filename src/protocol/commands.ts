@@ -107,7 +107,8 @@ export interface ParsedCommand {
   arg: string;
 }
 
-const VERB = /^[A-Za-z]{3,4}$/;
+/** RFC 959 verbs are 3-4 letters; the digest extensions XMD5, XSHA1 and XSHA256 are the only others clients send. */
+const VERB = /^(?:[A-Za-z]{3,4}|XMD5|XSHA1|XSHA256)$/i;
 
 /** Splits "VERB arg" into its parts; null when the verb is not 3-4 letters (a 500 reply). */
 export function parseCommand(line: string): ParsedCommand | null {

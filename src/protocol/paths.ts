@@ -23,6 +23,22 @@ export function resolveVirtualPath(cwd: string, input: string): string | null {
   return '/' + parts.join('/');
 }
 
+/**
+ * Where a relative link text leads from a virtual directory, or null when it is
+ * absolute, contains NUL, or climbs above "/" at any step (unlike resolveVirtualPath,
+ * which keeps ".." at the root: a link text is read by the kernel, which would not).
+ */
+export function resolveLinkTarget(dir: string, target: string): string | null {
+  if (target === '' || target.startsWith('/') || target.includes('\0')) return null;
+  const parts = dir.split('/').filter((segment) => segment !== '');
+  for (const segment of target.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment !== '..') parts.push(segment);
+    else if (parts.pop() === undefined) return null;
+  }
+  return '/' + parts.join('/');
+}
+
 /** "/a/b" -> "/a"; "/" -> "/". */
 export function parentPath(path: string): string {
   return posix.dirname(path);

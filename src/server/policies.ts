@@ -5,7 +5,7 @@
  * asks a quota service, say). A site's policies are injectable; these are the default.
  */
 import { Reply } from '../protocol/replies.js';
-import type { CommandContext, CommandReply, CommandSpec } from './commands/types.js';
+import { isAvailable, type CommandContext, type CommandReply, type CommandSpec } from './commands/types.js';
 import { tlsModeFor } from './site-settings.js';
 
 export type Refusal = CommandReply;
@@ -17,6 +17,10 @@ const requireLogin: Policy = (spec, { state }) =>
 
 const requireArgument: Policy = (spec, { arg }) =>
   spec.needsArgument && arg.trim() === '' ? { code: Reply.ArgumentSyntaxError, text: `Syntax: ${spec.syntax}` } : null;
+
+/** A command this session cannot use (its storage lacks the operation, an extension is off) is 502, as if absent. */
+const requireAvailable: Policy = (spec, context) =>
+  isAvailable(spec, context) ? null : { code: Reply.NotImplemented, text: `${spec.verb} is not available here.` };
 
 const requirePermission: Policy = (spec, { state }) =>
   spec.permission && !state.user?.permissions.has(spec.permission) ? { code: Reply.FileNotFound, text: 'Permission denied.' } : null;
@@ -39,4 +43,4 @@ const requireProtectedData: Policy = (spec, { state, site }) =>
     : null;
 
 /** In order: the first refusal wins. */
-export const DEFAULT_POLICIES: readonly Policy[] = [requireLogin, requireArgument, requireTlsForLogin, requirePermission, requireProtectedData];
+export const DEFAULT_POLICIES: readonly Policy[] = [requireLogin, requireAvailable, requireArgument, requireTlsForLogin, requirePermission, requireProtectedData];

@@ -21,7 +21,7 @@ import { SiteDirectory } from './site-directory.js';
 const REFUSAL_GRACE_MS = 1000;
 
 /** The server-wide settings, and the default site's authenticator and storage (as for createSite). */
-export interface FtpServerOptions extends Pick<SiteOptions, 'config' | 'authenticator' | 'logger' | 'openStorage'> {
+export interface FtpServerOptions extends Pick<SiteOptions, 'config' | 'authenticator' | 'logger' | 'openStorage' | 'storageCapabilities'> {
   /** The default site; built from config, authenticator and openStorage when not given. */
   site?: Site;
   /** Virtual hosts ([sites.NAME]) besides the default site, chosen by HOST or the TLS server name. */
@@ -54,7 +54,7 @@ export class FtpServer {
     this.descriptors = new DescriptorBudget({ reserve: limits.reserved_descriptors, logger });
     this.connectionRate = new ConnectionRateLimiter({ rate: limits.connection_rate, burst: limits.connection_burst });
     this.refusalLog = new LogThrottle(logger);
-    const site = options.site ?? createSite({ config, authenticator: options.authenticator, logger, openStorage: options.openStorage });
+    const site = options.site ?? createSite({ config, authenticator: options.authenticator, logger, openStorage: options.openStorage, storageCapabilities: options.storageCapabilities });
     this.services = {
       logger,
       sites: new SiteDirectory(site, options.sites),

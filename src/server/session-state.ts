@@ -6,9 +6,11 @@
  */
 import type { UserContext } from '../auth/authenticator.js';
 import { FtpError } from '../errors.js';
+import type { ByteRange } from '../protocol/extension-args.js';
 import { MLST_FACTS, type MlstFact } from '../protocol/listing.js';
 import { resolveVirtualPath } from '../protocol/paths.js';
 import type { StorageBackend } from '../storage/backend.js';
+import { DEFAULT_HASH_ALGORITHM, type HashAlgorithm } from './digest.js';
 
 export type TransferType = 'A' | 'I';
 export type ProtectionLevel = 'C' | 'P';
@@ -33,6 +35,8 @@ export class SessionState {
   private bufferSizeSet = false;
   private level: ProtectionLevel = 'C';
   private host: string | null = null;
+  private algorithm: HashAlgorithm = DEFAULT_HASH_ALGORITHM;
+  private byteRange: ByteRange | null = null;
 
   get user(): UserContext | null {
     return this.currentUser;
@@ -76,6 +80,21 @@ export class SessionState {
   /** The host name a HOST command gave (RFC 7151), until REIN. */
   get hostName(): string | null {
     return this.host;
+  }
+
+  /** The algorithm HASH uses (OPTS HASH selects it). */
+  get hashAlgorithm(): HashAlgorithm {
+    return this.algorithm;
+  }
+
+  /** The byte range RANG set for the next HASH, or null for the whole file. */
+  get range(): ByteRange | null {
+    return this.byteRange;
+  }
+
+  /** The logged-in user's storage, or null before login (FEAT and HELP depend on what it can do). */
+  get storageIfLoggedIn(): StorageBackend | null {
+    return this.currentStorage;
   }
 
   /** The logged-in user's storage (the login policy guarantees there is one). */
@@ -147,6 +166,22 @@ export class SessionState {
     this.level = level;
   }
 
+  hashAlgorithmSelected(algorithm: HashAlgorithm): void {
+    this.algorithm = algorithm;
+  }
+
+  /** RANG: a range for the next HASH; null ("RANG 1 0", or a refused RANG) means the whole file again. */
+  rangeSet(range: ByteRange | null): void {
+    this.byteRange = range;
+  }
+
+  /** HASH used the range: the one after it hashes the whole file unless RANG comes again. */
+  rangeUsed(): ByteRange | null {
+    const range = this.byteRange;
+    this.byteRange = null;
+    return range;
+  }
+
   /** Implicit FTPS: the data connections are protected from the start (PBSZ 0, PROT P implied). */
   implicitTlsDefaults(): void {
     this.bufferSizeSet = true;
@@ -182,6 +217,8 @@ export class SessionState {
     this.extendedPassiveOnly = false;
     this.facts = new Set(MLST_FACTS);
     this.host = null;
+    this.algorithm = DEFAULT_HASH_ALGORITHM;
+    this.byteRange = null;
     return wasLoggedIn;
   }
 }

@@ -74,6 +74,8 @@ export class Session implements TransferHost, SessionSummary {
   private outputStalled: NodeJS.Timeout | null = null;
   /** Armed until the client logs in (timeouts.login); one timer per session. */
   private loginTimer: NodeJS.Timeout | null = null;
+  /** Aborted when the session closes: long handlers (HASH) stop with it. */
+  private readonly lifetime = new AbortController();
 
   constructor(
     readonly socket: Socket,
@@ -378,6 +380,7 @@ export class Session implements TransferHost, SessionSummary {
       data: this.data,
       transfer: this.transfer,
       summary: this,
+      signal: this.lifetime.signal,
     };
   }
 
@@ -442,6 +445,7 @@ export class Session implements TransferHost, SessionSummary {
     this.closedEventSent = true;
     this.closed = true;
     this.transfer?.abort();
+    this.lifetime.abort();
     this.data.reset();
     clearTimeout(this.loginTimer ?? undefined);
     clearTimeout(this.outputStalled ?? undefined);

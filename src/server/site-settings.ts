@@ -6,7 +6,7 @@
  */
 import type { Authenticator, UserContext } from '../auth/authenticator.js';
 import type { FerryConfig, TlsMode } from '../config/schema.js';
-import type { StorageBackend } from '../storage/backend.js';
+import type { StorageBackend, StorageCapabilities } from '../storage/backend.js';
 import type { PassiveAddressResolver } from './passive-address.js';
 import type { TlsProvider } from './tls/tls-provider.js';
 
@@ -18,6 +18,12 @@ export interface SiteSettings {
   readonly authenticator: Authenticator;
   /** Storage for a logged-in user. */
   openStorage(user: UserContext): Promise<StorageBackend>;
+  /**
+   * What that storage can do, for FEAT and HELP before login (clients such as lftp read
+   * FEAT only then); null when unknown, and then nothing storage-dependent is announced
+   * until a user is logged in. After login the user's own storage decides.
+   */
+  readonly storageCapabilities: Readonly<StorageCapabilities> | null;
   /** Certificate and contexts when TLS is configured, else null. */
   readonly tls: TlsProvider | null;
   readonly tlsMode: TlsMode;

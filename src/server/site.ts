@@ -7,8 +7,8 @@
 import type { Logger } from 'pino';
 import type { Authenticator, UserContext } from '../auth/authenticator.js';
 import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
-import type { StorageBackend } from '../storage/backend.js';
-import { LocalStorage } from '../storage/local.js';
+import type { StorageBackend, StorageCapabilities } from '../storage/backend.js';
+import { LOCAL_CAPABILITIES, LocalStorage } from '../storage/local.js';
 import { defaultCommandTable, type CommandTable } from './commands/table.js';
 import { passiveAddressResolver } from './passive-address.js';
 import { DEFAULT_POLICIES, type Policy } from './policies.js';
@@ -29,6 +29,8 @@ export interface SiteOptions {
   logger: Logger;
   /** Default: local folder storage of the user's home. */
   openStorage?: (user: UserContext) => Promise<StorageBackend>;
+  /** What `openStorage`'s backends can do, announced before login; default: local storage's, or unknown with a custom `openStorage`. */
+  storageCapabilities?: Readonly<StorageCapabilities> | null;
   commands?: CommandTable;
   policies?: readonly Policy[];
 }
@@ -42,6 +44,7 @@ export function createSite(options: SiteOptions): Site {
     config,
     authenticator: options.authenticator,
     openStorage: options.openStorage ?? (async (user) => new LocalStorage(user.home)),
+    storageCapabilities: options.storageCapabilities !== undefined ? options.storageCapabilities : options.openStorage ? null : LOCAL_CAPABILITIES,
     tls: tlsMode !== 'off' && config.tls.cert && config.tls.key ? new TlsProvider({ cert: config.tls.cert, key: config.tls.key }) : null,
     tlsMode,
     passiveAddress: passiveAddressResolver({ address: config.passive.address, rules: config.passive.address_rules, logger: options.logger }),

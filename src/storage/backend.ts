@@ -17,6 +17,12 @@ export interface StorageCapabilities {
   resumeWrite: boolean;
   /** APPE. */
   append: boolean;
+  /** MFMT, SITE UTIME: `setModifiedTime`. */
+  setModifiedTime: boolean;
+  /** SITE CHMOD: `setMode`. */
+  setMode: boolean;
+  /** SITE SYMLINK: `symlink`. */
+  symlink: boolean;
 }
 
 export interface WriteOptions {
@@ -112,4 +118,30 @@ export interface StorageBackend {
   rmdir(path: string): Promise<void>;
   delete(path: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
+  /**
+   * Optional (capabilities.setModifiedTime): sets the modification time of a file or
+   * directory (links followed, inside the root only), and its access time when given
+   * (else the access time stays).
+   */
+  setModifiedTime?(path: string, modified: Date, accessed?: Date): Promise<void>;
+  /**
+   * Optional (capabilities.setMode): sets the permission bits of a file or directory
+   * (links followed, inside the root only). Only 0o777 is honoured: setuid, setgid and
+   * sticky bits are never set for a client.
+   */
+  setMode?(path: string, mode: number): Promise<void>;
+  /**
+   * Optional (capabilities.symlink): creates a symbolic link at `path` whose text is
+   * `target`, a relative path read from the link's directory. A target that is absolute
+   * or leads out of the root is refused (FERRY_ERR_PERMISSION).
+   */
+  symlink?(target: string, path: string): Promise<void>;
+}
+
+/** The optional operations, each with its capability flag. */
+export type OptionalOperation = 'setModifiedTime' | 'setMode' | 'symlink';
+
+/** Whether a backend both declares an optional operation and has it. */
+export function supports(storage: StorageBackend, operation: OptionalOperation): boolean {
+  return storage.capabilities[operation] && typeof storage[operation] === 'function';
 }

@@ -74,6 +74,14 @@ function closePathDescriptor(fd: number): void {
   }
 }
 
+async function mapSystemErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw fromSystemError(error);
+  }
+}
+
 /** Suffix the kernel adds to the link of a descriptor whose file was removed. */
 const DELETED_SUFFIX = ' (deleted)';
 
@@ -211,14 +219,26 @@ export class Jail {
   }
 
   /** Stats what a host path finally names (links followed), only if that is inside the root. */
-  async statInside(hostPath: string): Promise<Stats> {
-    if (!CAN_VERIFY_DESCRIPTORS) return fs.stat(await this.resolveExisting(hostPath));
+  statInside(hostPath: string): Promise<Stats> {
+    return this.onInodeInside(hostPath, async (_path, stats) => stats);
+  }
+
+  /**
+   * Runs `work` on what a host path finally names (links followed), once that is
+   * verified to be inside the root. `work` gets a path that reaches that very inode
+   * (the O_PATH descriptor's magic link, whatever the host path meanwhile names) and its
+   * stats, so chmod(2) or utimes(2) on it cannot be redirected out of the root. The
+   * fallback without /proc passes the checked real path (racy: see the top of this file).
+   */
+  async onInodeInside<T>(hostPath: string, work: (path: string, stats: Stats) => Promise<T>): Promise<T> {
+    if (!CAN_VERIFY_DESCRIPTORS) {
+      const real = await this.resolveExisting(hostPath);
+      return mapSystemErrors(async () => work(real, await fs.stat(real)));
+    }
     const fd = await this.openPathInside(hostPath);
     if (fd === null) throw new FtpError('FERRY_ERR_NOT_FOUND');
     try {
-      return await fstatFd(fd);
-    } catch (error) {
-      throw fromSystemError(error);
+      return await mapSystemErrors(async () => work(descriptorPath(fd), await fstatFd(fd)));
     } finally {
       closePathDescriptor(fd);
     }

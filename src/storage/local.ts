@@ -97,8 +97,18 @@ async function readEntries(path: string, max: number): Promise<{ entries: Dirent
   return { entries, truncated: false };
 }
 
+/** Everything the local backend can do (also what a site of local storage announces before login). */
+export const LOCAL_CAPABILITIES: Readonly<StorageCapabilities> = Object.freeze({
+  resumeRead: true,
+  resumeWrite: true,
+  append: true,
+  setModifiedTime: true,
+  setMode: true,
+  symlink: true,
+});
+
 export class LocalStorage implements StorageBackend {
-  readonly capabilities: StorageCapabilities = { resumeRead: true, resumeWrite: true, append: true };
+  readonly capabilities: StorageCapabilities = LOCAL_CAPABILITIES;
   private readonly jail: Jail;
 
   constructor(root: string) {
@@ -332,6 +342,42 @@ export class LocalStorage implements StorageBackend {
         await fs.unlink(path);
       }),
     );
+  }
+
+  /**
+   * A file or directory, located and verified like `stat` (links followed, inside the
+   * root only), changed through its O_PATH descriptor (jail.ts onInodeInside).
+   */
+  private onFileOrDirectory(virtual: string, work: (path: string, stats: Stats) => Promise<void>): Promise<void> {
+    assertNotReserved(virtual);
+    return this.jail.onInodeInside(this.jail.hostPath(virtual), async (path, stats) => {
+      if (!stats.isFile() && !stats.isDirectory()) throw new FtpError('FERRY_ERR_NOT_FOUND');
+      await work(path, stats);
+    });
+  }
+
+  setModifiedTime(virtual: string, modified: Date, accessed?: Date): Promise<void> {
+    return this.onFileOrDirectory(virtual, (path, stats) => fs.utimes(path, accessed ?? stats.atime, modified));
+  }
+
+  setMode(virtual: string, mode: number): Promise<void> {
+    return this.onFileOrDirectory(virtual, (path) => fs.chmod(path, mode & 0o777));
+  }
+
+  /**
+   * The link is created by name in its verified directory; its text is judged from that
+   * directory's real location, so it cannot point out of the root (and following any
+   * link still goes through the jail).
+   */
+  async symlink(target: string, virtual: string): Promise<void> {
+    const { parent, name } = this.entry(virtual);
+    if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new FtpError('FERRY_ERR_BAD_NAME', 'File name too long.');
+    if (target === '' || target.includes('\0') || posix.isAbsolute(target)) throw new FtpError('FERRY_ERR_PERMISSION', 'A link target must be a relative path inside the root.');
+    if (target.split('/').some(isReservedName)) throw new FtpError('FERRY_ERR_BAD_NAME');
+    await this.jail.inDirectory(parent, async (dir) => {
+      if (!(await this.jail.linkTargetInside(target, dir.real))) throw new FtpError('FERRY_ERR_PERMISSION', 'A link pointing outside the root cannot be created.');
+      await mapErrors(() => fs.symlink(target, posix.join(dir.path, name)));
+    });
   }
 
   /**

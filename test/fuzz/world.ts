@@ -39,10 +39,7 @@ export class FuzzWorld {
     private readonly trap: Server,
     readonly trapPort: number,
   ) {
-    this.verbs = defaultCommandTable()
-      .helpRows()
-      .flatMap((row) => row.split(/\s+/))
-      .filter((verb) => verb !== '');
+    this.verbs = defaultCommandTable().verbs();
   }
 
   static async create(): Promise<FuzzWorld> {

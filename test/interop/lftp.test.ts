@@ -1,7 +1,8 @@
 /**
  * Interoperability with lftp: get/put in passive (PASV and EPSV) and active (PORT)
  * mode, listings (ls, cls), mirror in both directions (and an idempotent re-run),
- * mget/mput, ASCII mode, file management, resume both ways, the read-only user, IPv6.
+ * mget/mput, ASCII mode, file management, resume both ways, the read-only user, IPv6,
+ * and modification times kept on upload (MFMT).
  *
  * lftp runs with -d, so its stderr carries the control dialogue ("---> CMD",
  * "<--- NNN text"); `cmd:fail-exit` makes any failing command end the run non-zero.
@@ -278,6 +279,31 @@ describe('lftp', { skip: SKIP_LFTP }, () => {
       }
       assert.ok(!existsSync(join(server.root, 'new.bin')));
       assert.deepEqual(treeHashes(server.root), { 'data.bin': sha256(ALL_BYTES) });
+    }));
+
+  // lftp sets upload times with MFMT when FEAT (which it reads before login) lists it,
+  // else with SITE UTIME.
+  test('mirror -R keeps modification times through MFMT', () =>
+    withServer({}, async (context) => {
+      const { server, local } = context;
+      const source = join(local, 'times');
+      makeTree(source, 'times');
+      // Times an upload alone would not give: years back, odd seconds.
+      const stamped = ['old.txt', 'all-bytes.bin', SPACED_NAME, 'sub dir/a.txt', 'sub dir/子目录/deep.bin'];
+      stamped.forEach((name, i) => {
+        const time = new Date(Date.UTC(2019, i, 3, 4, 5, 7 + i));
+        utimesSync(join(source, name), time, time);
+      });
+
+      const run = await lftp(context, PASSIVE, [`mirror -R ${q(source)} /up`]);
+      assertExitOk('lftp mirror -R', run);
+      const mfmt = run.sent.filter((line) => /^MFMT \d{14} /.test(line));
+      assert.ok(mfmt.length >= stamped.length, `lftp set times with MFMT:\n${describeRun('mirror -R', run)}`);
+      assert.ok(run.received.some((line) => line.startsWith('213 Modify=')), run.received.join(' | '));
+      for (const name of stamped) {
+        const expected = Math.floor(statSync(join(source, name)).mtimeMs / 1000);
+        assert.equal(Math.floor(statSync(join(server.root, 'up', name)).mtimeMs / 1000), expected, `mtime of ${name}`);
+      }
     }));
 });
 

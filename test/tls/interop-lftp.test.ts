@@ -19,9 +19,7 @@ import { assertFtpsDialogue, runFtpsLftp, withTlsServer, type TlsTestServer } fr
 const MODES: readonly LftpMode[] = [LFTP_EPSV, LFTP_PASV, LFTP_PORT];
 
 function lftp(server: TlsTestServer, mode: LftpMode, local: string, commands: readonly string[]): Promise<DialogueRun> {
-  // SITE UTIME (lftp sets upload times with it) is not a Ferry command: keep it out of the dialogue.
-  const settings = ['set ftp:use-site-utime no', 'set ftp:use-site-utime2 no', ...mode.settings];
-  return runFtpsLftp(`ftp://${server.host}:${server.port}`, commands, { cwd: local, env: clientEnv(server.scratch), settings });
+  return runFtpsLftp(`ftp://${server.host}:${server.port}`, commands, { cwd: local, env: clientEnv(server.scratch), settings: mode.settings });
 }
 
 /** Explicit FTPS was really used, only in the mode asked for, and nothing was refused. */
@@ -32,8 +30,7 @@ function assertLftpFtps(what: string, run: DialogueRun, mode: LftpMode): void {
   const data = sent.filter((line) => /^(EPSV|PASV|EPRT|PORT)\b/.test(line));
   assert.ok(data.length > 0, `${what}: no data connection`);
   for (const line of data) assert.match(line, mode.command, `${what}: lftp sent ${line} in ${mode.name}`);
-  // SITE extensions lftp tries (UTIME, CHMOD) are not Ferry commands: their 504 is expected.
-  const refusals = received.filter((line) => /^[45]\d\d /.test(line) && !line.startsWith('504 Unknown SITE command'));
+  const refusals = received.filter((line) => /^[45]\d\d /.test(line));
   assert.deepEqual(refusals, [], `${what}: refused (e.g. 522 = no session reuse)\n${describeRun(what, run)}`);
 }
 

@@ -1,110 +1,22 @@
 /**
  * Command handlers and policies without sockets: a handler gets a CommandContext built
- * here (a real SessionState, ConnectionInfo and site, a recording data-connection setup)
- * and its Outcome is checked directly.
+ * by test/helpers/command-harness.ts (a real SessionState, ConnectionInfo and site, a
+ * recording data-connection setup) and its Outcome is checked directly.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import type { Authenticator, UserContext } from '../../src/auth/authenticator.js';
-import { READ_WRITE } from '../../src/auth/permissions.js';
-import { validateConfig } from '../../src/config/load.js';
-import type { HostPort } from '../../src/protocol/address.js';
-import type { CommandContext, CommandReply, CommandSpec, DataSetup, Outcome } from '../../src/server/commands/types.js';
-import { ConnectionInfo } from '../../src/server/connection-info.js';
-import { Defender } from '../../src/server/defender.js';
 import { DEFAULT_POLICIES, type Policy } from '../../src/server/policies.js';
-import { SessionState } from '../../src/server/session-state.js';
-import { createSite, type Site } from '../../src/server/site.js';
-import { SiteDirectory } from '../../src/server/site-directory.js';
 import { LocalStorage } from '../../src/storage/local.js';
+import { asReply, commandHarness, loggedIn, type Harness } from '../helpers/command-harness.js';
 
-const logger = pino({ level: 'silent' });
 const home = mkdtempSync(join(tmpdir(), 'ferry-handlers-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 
-const ALICE: UserContext = { name: 'alice', home, permissions: READ_WRITE, anonymous: false };
-
-const authenticator: Authenticator = {
-  isAnonymousName: (name) => name === 'anonymous',
-  authenticate: async (name, password) => (name === 'alice' && password === 'secret' ? ALICE : null),
-};
-
-class RecordingData implements DataSetup {
-  readonly active: HostPort[] = [];
-  passive = 0;
-  resets = 0;
-  async preparePassive(): Promise<number> {
-    this.passive++;
-    return 50_000 + this.passive;
-  }
-  prepareActive(target: HostPort): void {
-    this.active.push(target);
-  }
-  describe(): string {
-    return 'no data connection prepared';
-  }
-  reset(): void {
-    this.resets++;
-  }
-}
-
-interface Harness {
-  site: Site;
-  state: SessionState;
-  connection: ConnectionInfo;
-  data: RecordingData;
-  defender: Defender;
-  /** Runs one command: the site's policies, then the handler, as the session does. */
-  run(line: string): Promise<Outcome>;
-}
-
 function harness(config: Record<string, unknown> = {}, options: { remote?: string; policies?: readonly Policy[] } = {}): Harness {
-  const site = createSite({ config: validateConfig({ defender: { failed_login_delay: 0 }, ...config }, 'test'), authenticator, logger, policies: options.policies });
-  const state = new SessionState();
-  const connection = new ConnectionInfo('198.51.100.1', 21, options.remote ?? '203.0.113.5', 40_000, false);
-  const data = new RecordingData();
-  const defender = new Defender({ enabled: true, threshold: 10, observationMs: 60_000, banMs: 60_000, allow: [], logger });
-  const run = async (line: string): Promise<Outcome> => {
-    const [verb = '', ...rest] = line.split(' ');
-    const spec = site.commands.get(verb) as CommandSpec;
-    assert.ok(spec, `no command ${verb}`);
-    const carried = state.carryArguments({ duringTransfer: spec.duringTransfer === true, keepsRestart: spec.preparesTransfer === true });
-    const context: CommandContext = {
-      verb,
-      arg: rest.join(' '),
-      ...carried,
-      state,
-      connection,
-      site,
-      commands: site.commands,
-      sites: new SiteDirectory(site),
-      defender,
-      logger,
-      data,
-      transfer: null,
-      summary: { id: 1, remoteAddress: connection.remoteAddress, user: state.user },
-    };
-    for (const policy of site.policies) {
-      const refusal = await policy(spec, context);
-      if (refusal) return refusal;
-    }
-    return spec.handle(context);
-  };
-  return { site, state, connection, data, defender, run };
-}
-
-function asReply(outcome: Outcome): CommandReply {
-  assert.ok('code' in outcome, `expected a plain reply, got ${JSON.stringify(outcome)}`);
-  return outcome;
-}
-
-async function loggedIn(h: Harness): Promise<void> {
-  asReply(await h.run('USER alice'));
-  assert.equal(asReply(await h.run('PASS secret')).code, 230);
+  return commandHarness({ home, config, ...options });
 }
 
 describe('login handlers', () => {

@@ -233,8 +233,8 @@ describe('parseCommand', () => {
     assert.deepEqual(parseCommand('RETR 中文文件名.txt'), { verb: 'RETR', arg: '中文文件名.txt' });
   });
 
-  test('verbs that are not 3-4 ASCII letters are rejected', () => {
-    for (const bad of ['', ' USER x', 'US x', 'USERS x', 'US3R x', 'RETR\tx', 'ÜSER x', '1234', 'A-B', '\u0000NOOP']) {
+  test('verbs that are not 3-4 ASCII letters (or XMD5, XSHA1, XSHA256) are rejected', () => {
+    for (const bad of ['', ' USER x', 'US x', 'USERS x', 'US3R x', 'RETR\tx', 'ÜSER x', '1234', 'A-B', '\u0000NOOP', 'XSHA2 x', 'XSHA2561 x']) {
       assert.equal(parseCommand(bad), null, JSON.stringify(bad));
     }
   });
@@ -242,6 +242,9 @@ describe('parseCommand', () => {
   test('three- and four-letter verbs are accepted', () => {
     assert.deepEqual(parseCommand('mkd x'), { verb: 'MKD', arg: 'x' });
     assert.deepEqual(parseCommand('xmkd x'), { verb: 'XMKD', arg: 'x' });
+    assert.deepEqual(parseCommand('xsha256 x'), { verb: 'XSHA256', arg: 'x' });
+    assert.deepEqual(parseCommand('XSHA1 x'), { verb: 'XSHA1', arg: 'x' });
+    assert.deepEqual(parseCommand('xmd5 x'), { verb: 'XMD5', arg: 'x' });
   });
 });
 

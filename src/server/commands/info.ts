@@ -1,9 +1,8 @@
-/** Information and options: SYST, NOOP, HELP, FEAT, OPTS, SITE. */
+/** Information and options: SYST, NOOP, HELP, FEAT, OPTS (SITE is in site.ts). */
 import { parseMlstOpts } from '../../protocol/listing.js';
 import { Reply } from '../../protocol/replies.js';
+import { optsHash } from './digest.js';
 import { reply, type CommandSpec } from './types.js';
-
-const SITE_COMMANDS = ['HELP'];
 
 export const infoCommands: CommandSpec[] = [
   {
@@ -22,9 +21,9 @@ export const infoCommands: CommandSpec[] = [
     verb: 'HELP',
     syntax: 'HELP [<sp> command]',
     needsLogin: false,
-    handle({ commands, arg }) {
+    handle({ commands, arg, site, state }) {
       const verb = arg.trim().toUpperCase();
-      if (verb === '') return reply(Reply.HelpMessage, ['The following commands are recognized:', ...commands.helpRows(), 'Help OK.']);
+      if (verb === '') return reply(Reply.HelpMessage, ['The following commands are recognized:', ...commands.helpRows({ site, state }), 'Help OK.']);
       const spec = commands.get(verb);
       return spec ? reply(Reply.HelpMessage, `Syntax: ${spec.syntax}`) : reply(Reply.ArgumentSyntaxError, `Unknown command "${verb}".`);
     },
@@ -37,7 +36,7 @@ export const infoCommands: CommandSpec[] = [
   },
   {
     verb: 'OPTS',
-    syntax: 'OPTS <sp> UTF8 ON | MLST facts',
+    syntax: 'OPTS <sp> UTF8 ON | MLST facts | HASH [algorithm]',
     needsLogin: false,
     needsArgument: true,
     feat: () => ['UTF8'],
@@ -52,21 +51,11 @@ export const infoCommands: CommandSpec[] = [
         case 'MLST':
           state.mlstFactsSet(parseMlstOpts(value));
           return reply(Reply.CommandOk, `MLST OPTS ${[...state.mlstFacts].map((f) => `${f};`).join('')}`);
+        case 'HASH':
+          return optsHash(state, value);
         default:
           return reply(Reply.ArgumentSyntaxError, 'Option not understood.');
       }
-    },
-  },
-  {
-    verb: 'SITE',
-    syntax: 'SITE <sp> HELP',
-    needsLogin: true,
-    needsArgument: true,
-    handle({ arg }) {
-      const sub = arg.trim().split(/\s+/)[0]!.toUpperCase();
-      return sub === 'HELP'
-        ? reply(Reply.HelpMessage, ['SITE commands recognized:', SITE_COMMANDS.join(' '), 'Help OK.'])
-        : reply(Reply.ParameterNotImplemented, `Unknown SITE command "${sub}".`);
     },
   },
 ];

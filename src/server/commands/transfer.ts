@@ -12,7 +12,13 @@ function modeName(state: SessionState): string {
   return state.transferType === 'A' ? 'ASCII' : 'BINARY';
 }
 
+/** RANG ranges apply to HASH only: a transfer must not silently ignore one and move the whole file. */
+function refusePendingRange(state: SessionState): void {
+  if (state.range) throw new FtpError('FERRY_ERR_UNSUPPORTED', 'RANG applies to HASH only here; send RANG 1 0 before transferring.');
+}
+
 async function retrieve({ state, arg, verb, restOffset }: CommandContext): Promise<Outcome> {
+  refusePendingRange(state);
   const path = state.resolvePath(arg);
   const store = state.storage;
   if (restOffset > 0 && !store.capabilities.resumeRead) throw new FtpError('FERRY_ERR_UNSUPPORTED', 'Resumed downloads are not supported here.');
@@ -30,6 +36,7 @@ async function retrieve({ state, arg, verb, restOffset }: CommandContext): Promi
 
 /** STOR, APPE and STOU all upload; they differ in where and how the bytes land. */
 async function upload(state: SessionState, verb: string, path: string, options: WriteOptions, opening: string, completion?: string): Promise<Outcome> {
+  refusePendingRange(state);
   const store = state.storage;
   if (options.append && !store.capabilities.append) throw new FtpError('FERRY_ERR_UNSUPPORTED', 'APPE is not supported here.');
   if ((options.start ?? 0) > 0 && !store.capabilities.resumeWrite) throw new FtpError('FERRY_ERR_UNSUPPORTED', 'Resumed uploads are not supported here.');

@@ -50,6 +50,8 @@ export interface CommandContext {
   readonly transfer: RunningTransfer | null;
   /** The session as observability events describe it. */
   readonly summary: SessionSummary;
+  /** Aborted when the session closes: work that may take long (HASH of a big file) stops with it. */
+  readonly signal: AbortSignal;
 }
 
 /** The server's sites by host name, for HOST (SiteDirectory implements it). */
@@ -58,7 +60,7 @@ export interface SiteLookup {
   forHost(name: string): SiteSettings;
 }
 
-/** What FEAT lines may depend on. */
+/** What FEAT lines, HELP rows and a command's availability may depend on. */
 export interface FeatureContext {
   readonly site: SiteSettings;
   readonly state: SessionState;
@@ -67,8 +69,8 @@ export interface FeatureContext {
 /** The command table as handlers see it (CommandTable implements it). */
 export interface CommandCatalog {
   get(verb: string): CommandSpec | undefined;
-  /** Every verb, for HELP. */
-  helpRows(): string[];
+  /** Every verb available here, for HELP. */
+  helpRows(context: FeatureContext): string[];
   featLines(context: FeatureContext): string[];
 }
 
@@ -115,7 +117,17 @@ export interface CommandSpec {
   preparesTransfer?: boolean;
   /** May run while a transfer is in progress (ABOR, STAT); others wait their turn. */
   duringTransfer?: boolean;
-  /** FEAT line(s) this command contributes. */
+  /**
+   * Whether this session can use the command (e.g. the user's storage can set times):
+   * when false it is left out of FEAT and HELP and refused with 502. Default: always.
+   */
+  available?: (context: FeatureContext) => boolean;
+  /** FEAT line(s) this command contributes (only asked when it is available). */
   feat?: (context: FeatureContext) => string[];
   handle(context: CommandContext): Outcome | Promise<Outcome>;
+}
+
+/** Whether a command can be used in this session (see CommandSpec.available). */
+export function isAvailable(spec: CommandSpec, context: FeatureContext): boolean {
+  return spec.available?.(context) ?? true;
 }
