@@ -47,6 +47,8 @@ export interface ServeOptions {
   dir: string;
   masquerade?: string;
   tls?: { cert: string; key: string };
+  /** More `ferry serve` flags. */
+  flags?: readonly string[];
 }
 
 /**
@@ -61,6 +63,7 @@ export async function serveInNamespace(topology: Topology, options: ServeOptions
     '--passive-ports', PASSIVE_PORTS, '--log-format', 'json',
     ...(options.masquerade ? ['--masquerade', options.masquerade] : []),
     ...(options.tls ? ['--tls-cert', options.tls.cert, '--tls-key', options.tls.key, '--implicit-port', '0'] : []),
+    ...(options.flags ?? []),
   ];
   const child = topology.spawn(topology.server, process.execPath, args);
   const log = new ServerLog();

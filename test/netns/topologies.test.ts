@@ -14,6 +14,7 @@ import { randomData, sha256, sha256File } from '../helpers/data.js';
 import { inboundFirewall, masquerade, portForward } from '../helpers/nft-rules.js';
 import { createTopology, netnsUnavailable, type Layout, type Topology } from '../helpers/netns.js';
 import { describeRun, skipUnlessInstalled, type ProcessResult } from '../helpers/run-process.js';
+import { FERRY_BIN } from '../client/support.js';
 import { scratchDirForFile } from '../helpers/scratch-dir.js';
 import type { LogEntry } from '../helpers/server-log.js';
 import type { DoctorReport, ModeName, Verdict } from '../../src/doctor/types.js';
@@ -279,5 +280,18 @@ test('simulated networks: active and passive mode behind firewalls and NAT (issu
       assert.equal(report.tls.cause, 'tls-certificate-untrusted', JSON.stringify(report.tls));
       assert.equal(run.code, 6, describeRun('ferry doctor', run));
     });
+  });
+
+  await t.test('7. a passive.address that does not resolve (no DNS in the namespace): the start is refused, exit 2, unless allowed', async (t) => {
+    const net = createTopology('direct');
+    t.after(() => net.destroy());
+    const { root, users } = files();
+    const args = [FERRY_BIN, 'serve', '--port', '0', '--root', root, '--users', users, '--masquerade', 'ftp.nowhere.invalid'];
+    const refused = await net.exec(net.server, process.execPath, args, { timeoutMs: 20_000 });
+    assert.equal(refused.code, 2, describeRun('ferry serve with an unresolvable passive.address', refused));
+    assert.match(refused.stderr, /passive\.address: ftp\.nowhere\.invalid does not resolve .*--allow-unresolved-passive-address/);
+    const ferry = await serveInNamespace(net, { ...files(), masquerade: 'ftp.nowhere.invalid', flags: ['--allow-unresolved-passive-address'] });
+    assert.ok(ferry.stderr.some((line) => line.includes('does not resolve')), `no start-up warning:\n${ferry.stderr.join('\n')}`);
+    await assertDownloads(net, ferry.port, 'passive');
   });
 });
