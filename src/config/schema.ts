@@ -173,6 +173,23 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .meta({ description: "SFTPGo's defender, vsftpd's delay_failed_login" }),
+  proxy_protocol: z
+    .strictObject({
+      trusted: z
+        .array(
+          z.string().refine((text) => parseAddressRange(text) !== null, {
+            message: 'expected an IP address or a CIDR range (IPv4 or IPv6), e.g. "10.0.0.0/8", "::1"',
+          }),
+        )
+        .default([])
+        .meta({
+          description:
+            'load balancers that send a PROXY header (v1 or v2) on control and passive data connections: they must send one, nobody else may (empty = PROXY protocol off)',
+          examples: [['127.0.0.1/32']],
+        }),
+    })
+    .prefault({})
+    .meta({ description: "HAProxy's PROXY protocol: the client's real address for limits, bans, logs and the passive checks" }),
   extensions: z
     .strictObject({
       site_symlink: z.boolean().default(false).meta({ description: 'SITE SYMLINK: users may create symbolic links (relative, inside their root only)' }),
@@ -200,7 +217,7 @@ export const configSchema = z.strictObject({
       }),
     )
     .default({})
-    .meta({ description: 'a virtual host: hosts, plus any top-level key or table but host, port, max_clients, max_per_ip, shutdown_grace, [log], [defender], passive.ports, tls.implicit, tls.implicit_port; the top level gives the defaults' }),
+    .meta({ description: 'a virtual host: hosts, plus any top-level key or table but host, port, max_clients, max_per_ip, shutdown_grace, [log], [defender], [proxy_protocol], passive.ports, tls.implicit, tls.implicit_port; the top level gives the defaults' }),
 }).superRefine((config, context) => {
   const mode = config.tls.mode ?? (config.tls.cert ? 'required' : 'off');
   if (mode === 'off') return;
@@ -210,7 +227,7 @@ export const configSchema = z.strictObject({
 });
 
 /** Keys that belong to the whole server (its listeners, its log, its shared limits), never to one site. */
-export const SERVER_ONLY_KEYS = ['host', 'port', 'max_clients', 'max_per_ip', 'shutdown_grace', 'log', 'defender', 'sites', 'passive.ports', 'tls.implicit', 'tls.implicit_port'] as const;
+export const SERVER_ONLY_KEYS = ['host', 'port', 'max_clients', 'max_per_ip', 'shutdown_grace', 'log', 'defender', 'sites', 'passive.ports', 'tls.implicit', 'tls.implicit_port', 'proxy_protocol'] as const;
 
 /** One virtual host: its names and its settings (the top level's, with the site's own keys over them). */
 export interface SiteDefinition {

@@ -9,23 +9,39 @@ import { canonicalAddress } from '../protocol/address.js';
 
 export type AddressSource = 'socket' | 'proxy';
 
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
 export class ConnectionInfo {
   private tlsProtocol: string | null = null;
   private tlsServerName: string | null = null;
+  /** The address the client connected to: the socket's local one, or the proxy's from its header. */
+  readonly serverAddress: string;
 
   constructor(
-    /** Canonical form: IPv4-mapped IPv6 addresses as plain IPv4, no zone. */
+    /** This machine's end of the socket (passive listeners bind here). Canonical form: IPv4-mapped IPv6 as plain IPv4, no zone. */
     readonly localAddress: string,
     readonly localPort: number,
+    /** The client: the socket's peer, or the one a trusted PROXY header names. */
     readonly remoteAddress: string,
     readonly remotePort: number,
     /** Accepted on the implicit FTPS listener (TLS before the greeting). */
     readonly implicitTls: boolean,
     readonly source: AddressSource = 'socket',
-  ) {}
+    serverAddress?: string,
+  ) {
+    this.serverAddress = serverAddress ?? localAddress;
+  }
 
   static fromSocket(socket: Socket, implicitTls: boolean): ConnectionInfo {
     return new ConnectionInfo(canonicalAddress(socket.localAddress ?? ''), socket.localPort ?? 0, canonicalAddress(socket.remoteAddress ?? ''), socket.remotePort ?? 0, implicitTls);
+  }
+
+  /** A connection through a trusted proxy: the client and the address it reached come from the PROXY header. */
+  static proxied(socket: Socket, implicitTls: boolean, client: Endpoint, reached: Endpoint): ConnectionInfo {
+    return new ConnectionInfo(canonicalAddress(socket.localAddress ?? ''), socket.localPort ?? 0, client.address, client.port, implicitTls, 'proxy', reached.address);
   }
 
   /** "203.0.113.7:51234" or "[2001:db8::1]:51234", for logs. */

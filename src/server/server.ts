@@ -12,6 +12,7 @@ import { ConnectionInfo } from './connection-info.js';
 import { PassivePortPool } from './data/port-pool.js';
 import { Defender } from './defender.js';
 import { DescriptorBudget } from './descriptor-budget.js';
+import { ProxyTrust, readProxyHeader } from './proxy-protocol.js';
 import { ConnectionRateLimiter } from './rate-limiter.js';
 import { Session, type ServerServices } from './session.js';
 import { createSite, type Site, type SiteOptions } from './site.js';
@@ -58,6 +59,7 @@ export class FtpServer {
     this.services = {
       logger,
       sites: new SiteDirectory(site, options.sites),
+      proxyTrust: new ProxyTrust(config.proxy_protocol.trusted),
       portPool: new PassivePortPool(config.passive.ports),
       isShuttingDown: () => this.shuttingDown,
       defender: new Defender({
@@ -99,7 +101,32 @@ export class FtpServer {
   }
 
   private accept(socket: Socket, implicitTls: boolean): void {
-    const connection = ConnectionInfo.fromSocket(socket, implicitTls);
+    if (this.services.proxyTrust.trusts(socket.remoteAddress ?? '')) void this.acceptProxied(socket, implicitTls);
+    else this.admit(socket, ConnectionInfo.fromSocket(socket, implicitTls));
+  }
+
+  /**
+   * A connection from a trusted proxy: its PROXY header says who the client is, and the
+   * limits, bans and logs then apply to that client. Without a valid header the
+   * connection is closed unanswered (the proxy is misconfigured, or it is not the proxy).
+   */
+  private async acceptProxied(socket: Socket, implicitTls: boolean): Promise<void> {
+    socket.pause();
+    const proxy = `${socket.remoteAddress}:${socket.remotePort}`;
+    let connection: ConnectionInfo;
+    try {
+      const { source, destination } = await readProxyHeader(socket);
+      connection = source && destination ? ConnectionInfo.proxied(socket, implicitTls, source, destination) : ConnectionInfo.fromSocket(socket, implicitTls);
+    } catch (error) {
+      this.refusalLog.warn('FERRY_ERR_PROXY_HEADER', { proxy, code: 'FERRY_ERR_PROXY_HEADER', reason: (error as Error).message }, 'connection from a trusted proxy closed: no valid PROXY header');
+      socket.destroy();
+      return;
+    }
+    if (socket.destroyed) return;
+    this.admit(socket, connection);
+  }
+
+  private admit(socket: Socket, connection: ConnectionInfo): void {
     const address = connection.remoteAddress;
     const refusal = this.refusalFor(address);
     if (refusal) {

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { FtpError } from '../errors.js';
 import { events, type SessionSummary } from '../observability/events.js';
 import { CommandLineReader, parseCommand, redactArgument, type ParsedCommand } from '../protocol/commands.js';
+import { looksLikeProxyHeader } from '../protocol/proxy-header.js';
 import { formatReply, Reply } from '../protocol/replies.js';
 import { TLS_MECHANISMS, tlsAvailable } from './commands/tls.js';
 import type { CommandContext, CommandSpec, Outcome } from './commands/types.js';
@@ -27,6 +28,7 @@ import type { Defender } from './defender.js';
 import { SessionState } from './session-state.js';
 import type { Site } from './site.js';
 import type { SiteDirectory } from './site-directory.js';
+import type { ProxyTrust } from './proxy-protocol.js';
 import { handshake, wrapServerSocket } from './tls/secure-socket.js';
 import type { TlsSessionScope } from './tls/session-scope.js';
 import { runTransfer, type RunningTransfer, type TransferHost } from './transfer-runner.js';
@@ -42,6 +44,8 @@ export interface ServerServices {
   logger: Logger;
   /** Every site, for HOST and the TLS server name. */
   sites: SiteDirectory;
+  /** Proxies trusted to send PROXY headers (on control and passive data connections). */
+  proxyTrust: ProxyTrust;
   portPool: PassivePortPool;
   /** Scores failed logins per address and bans abusers. */
   defender: Defender;
@@ -74,6 +78,8 @@ export class Session implements TransferHost, SessionSummary {
   private outputStalled: NodeJS.Timeout | null = null;
   /** Armed until the client logs in (timeouts.login); one timer per session. */
   private loginTimer: NodeJS.Timeout | null = null;
+  /** Nothing has been read from the client yet (a PROXY header from an untrusted peer would be here). */
+  private firstInput = true;
   /** Aborted when the session closes: long handlers (HASH) stop with it. */
   private readonly lifetime = new AbortController();
 
@@ -115,6 +121,7 @@ export class Session implements TransferHost, SessionSummary {
       connectTimeoutMs: config.timeouts.data_connect * 1000,
       onRefusedPassivePeer: (address) => this.logger.warn({ address }, 'refused a passive data connection from a foreign address'),
       onPassiveSilence: (silence) => warnPassiveSilence(this.logger, config, silence, connection.localAddress),
+      proxyTrust: this.services.proxyTrust,
     });
   }
 
@@ -177,6 +184,7 @@ export class Session implements TransferHost, SessionSummary {
     this.logger.info({ implicitTls: this.connection.implicitTls }, 'session opened');
     if (!this.connection.implicitTls) {
       this.reply(Reply.ServiceReady, this.site.config.banner);
+      this.socket.resume(); // paused while a trusted proxy's PROXY header was read
       return;
     }
     this.state.implicitTlsDefaults();
@@ -295,6 +303,16 @@ export class Session implements TransferHost, SessionSummary {
     // Plain-text bytes after AUTH TLS (before the handshake) are never commands: an
     // attacker could inject them (CVE-2011-0411 class).
     if (this.awaitingTls) return;
+    if (this.firstInput) {
+      this.firstInput = false;
+      // Only a trusted proxy may say who the client is: anyone else's header is a forgery.
+      if (this.services.proxyTrust.enabled && looksLikeProxyHeader(chunk)) {
+        this.logger.warn({ code: 'FERRY_ERR_PROXY_HEADER', reason: 'a PROXY header from an address not in proxy_protocol.trusted' }, 'connection closed: untrusted PROXY header');
+        this.closed = true;
+        this.socket.destroy();
+        return;
+      }
+    }
     for (const result of this.reader.feed(chunk)) {
       if (this.closed || this.awaitingTls) return;
       if (result.kind === 'too-long') {

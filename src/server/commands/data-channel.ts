@@ -56,7 +56,7 @@ export const dataChannelCommands: CommandSpec[] = [
       if (disabled) return disabled;
       if (state.epsvAll) return reply(Reply.BadSequence, 'PASV not allowed after EPSV ALL.');
       const choice = await site.passiveAddress(connection);
-      const advertised = choice.address ?? asIPv4(connection.localAddress);
+      const advertised = choice.address ?? asIPv4(connection.serverAddress);
       if (advertised === null) return reply(Reply.CannotOpenData, 'PASV cannot describe an IPv6 address; use EPSV.');
       const port = await data.preparePassive(advertised);
       context.logger.debug({ advertised, port, rule: choice.rule }, 'passive address chosen');
@@ -80,7 +80,7 @@ export const dataChannelCommands: CommandSpec[] = [
         state.epsvAllEntered();
         return reply(Reply.CommandOk, 'EPSV ALL ok: only EPSV will be accepted from now on.');
       }
-      const family = asIPv4(connection.localAddress) === null ? '2' : '1';
+      const family = asIPv4(connection.serverAddress) === null ? '2' : '1';
       if (protocol !== '' && protocol !== family) return reply(Reply.UnsupportedNetworkProtocol, `Network protocol not supported on this connection, use (${family}).`);
       const port = await data.preparePassive();
       return reply(Reply.EnteringExtendedPassive, `Entering Extended Passive Mode ${formatEpsvPort(port)}.`);

@@ -8,6 +8,7 @@ import { canonicalAddress } from '../../protocol/address.js';
 import { connectActive, type ActiveTarget } from './active-connector.js';
 import { EXPIRED_MESSAGE, PassiveListener, type PassiveSilence } from './passive-listener.js';
 import type { PassivePortPool } from './port-pool.js';
+import type { ProxyTrust } from '../proxy-protocol.js';
 
 export interface DataChannelOptions {
   pool: PassivePortPool;
@@ -21,6 +22,8 @@ export interface DataChannelOptions {
   onRefusedPassivePeer: (address: string) => void;
   /** A passive port was never connected to (a firewall or a wrong advertised address, most likely). */
   onPassiveSilence: (silence: PassiveSilence) => void;
+  /** Proxies whose passive data connections start with a PROXY header naming the client. */
+  proxyTrust: ProxyTrust;
 }
 
 export class DataChannel {
@@ -46,6 +49,7 @@ export class DataChannel {
       lifetimeMs: this.options.connectTimeoutMs,
       advertised,
       onSilent: this.options.onPassiveSilence,
+      proxyTrust: this.options.proxyTrust,
     });
     if (generation !== this.generation) {
       // The session ended (or was reset) while the port was being bound.

@@ -13,6 +13,7 @@ import { FtpError } from '../../errors.js';
 import { sameAddress } from '../../protocol/address.js';
 import { withDeadline } from '../../util/deadline.js';
 import { DataConnectError } from './data-connect-error.js';
+import { readProxyHeader, type ProxyTrust } from '../proxy-protocol.js';
 import type { BoundListener, PassivePortPool } from './port-pool.js';
 
 export interface PassiveListenerOptions {
@@ -26,6 +27,8 @@ export interface PassiveListenerOptions {
   advertised?: string;
   /** The listener closed without the client ever connecting, when that looks like a blocked port. */
   onSilent?: (silence: PassiveSilence) => void;
+  /** A connection from one of these proxies names its client in a PROXY header, read before the theft check. */
+  proxyTrust?: ProxyTrust;
 }
 
 /** A passive port the client asked for and never connected to. */
@@ -59,7 +62,10 @@ export class PassiveListener {
     private readonly bound: BoundListener,
     private readonly options: PassiveListenerOptions,
   ) {
-    bound.server.on('connection', (socket) => this.onConnection(socket));
+    bound.server.on('connection', (socket) => {
+      if (this.options.proxyTrust?.trusts(socket.remoteAddress ?? '')) void this.onProxiedConnection(socket);
+      else this.onConnection(socket, socket.remoteAddress ?? '');
+    });
     this.armLifetime();
   }
 
@@ -98,8 +104,18 @@ export class PassiveListener {
     return this.bound.port;
   }
 
-  private onConnection(socket: Socket): void {
-    const peer = socket.remoteAddress ?? '';
+  /** Through a trusted proxy: the client is the one its PROXY header names (a LOCAL header names nobody: refused). */
+  private async onProxiedConnection(socket: Socket): Promise<void> {
+    socket.on('error', () => undefined);
+    const addresses = await readProxyHeader(socket).catch(() => null);
+    if (!addresses?.source || this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.onConnection(socket, addresses.source.address);
+  }
+
+  private onConnection(socket: Socket, peer: string): void {
     if (this.accepted || this.closed || (this.options.allowedPeer !== null && !sameAddress(peer, this.options.allowedPeer))) {
       if (!this.accepted && !this.closed) this.options.onRefused(peer);
       socket.destroy();

@@ -1,0 +1,78 @@
+/**
+ * PROXY protocol on Ferry's listeners (HAProxy's `send-proxy` / `send-proxy-v2`): which
+ * peers are trusted to send a header (`[proxy_protocol] trusted`), and reading that header
+ * off a fresh connection. A trusted peer must send one before anything else; what follows
+ * it is left in the socket (paused) for the session, TLS or the data transfer.
+ */
+import { BlockList, type Socket } from 'node:net';
+import { canonicalAddress, parseAddressRange } from '../protocol/address.js';
+import { parseProxyHeader, type ProxyEndpoint } from '../protocol/proxy-header.js';
+import { withDeadline } from '../util/deadline.js';
+
+/** A trusted proxy sends its header at once; one that does not within this long is not working. */
+export const PROXY_HEADER_TIMEOUT_MS = 5000;
+
+export class ProxyTrust {
+  private readonly list = new BlockList();
+
+  /** `trusted`: addresses and CIDR ranges (validated by the config schema). */
+  constructor(private readonly trusted: readonly string[]) {
+    for (const entry of trusted) {
+      const range = parseAddressRange(entry)!;
+      this.list.addSubnet(range.address, range.prefix, range.family);
+    }
+  }
+
+  /** PROXY protocol is on: some peer is trusted to send headers. */
+  get enabled(): boolean {
+    return this.trusted.length > 0;
+  }
+
+  trusts(address: string): boolean {
+    const canonical = canonicalAddress(address);
+    return this.enabled && this.list.check(canonical, canonical.includes(':') ? 'ipv6' : 'ipv4');
+  }
+}
+
+/** The client and the address it connected to, or null for both when the proxy speaks for itself (LOCAL, UNKNOWN). */
+export interface ProxiedAddresses {
+  source: ProxyEndpoint | null;
+  destination: ProxyEndpoint | null;
+}
+
+/**
+ * Reads one PROXY header (v1 or v2) from a paused socket without reading past it: the
+ * bytes after it go back into the socket, which stays paused. Rejects on a malformed or
+ * missing header, on close, or after `timeoutMs`.
+ */
+export function readProxyHeader(socket: Socket, timeoutMs = PROXY_HEADER_TIMEOUT_MS): Promise<ProxiedAddresses> {
+  return withDeadline<ProxiedAddresses>(
+    (resolve, reject) => {
+      let pending = Buffer.alloc(0);
+      const onReadable = () => {
+        let chunk: Buffer | null;
+        while ((chunk = socket.read() as Buffer | null) !== null) {
+          pending = Buffer.concat([pending, chunk]);
+          const result = parseProxyHeader(pending);
+          if (result.kind === 'incomplete') continue;
+          if (result.kind === 'invalid') return reject(new Error(`bad PROXY header: ${result.reason}`));
+          const rest = pending.subarray(result.length);
+          if (rest.length > 0) socket.unshift(rest);
+          return resolve({ source: result.source, destination: result.destination });
+        }
+      };
+      const onEnd = () => reject(new Error('the connection ended before a PROXY header'));
+      socket.on('readable', onReadable);
+      socket.once('end', onEnd);
+      socket.once('close', onEnd);
+      socket.once('error', onEnd);
+      return () => {
+        socket.off('readable', onReadable);
+        socket.off('end', onEnd);
+        socket.off('close', onEnd);
+        socket.off('error', onEnd);
+      };
+    },
+    { timeoutMs, onTimeout: () => new Error(`no PROXY header within ${timeoutMs / 1000} s`) },
+  );
+}
