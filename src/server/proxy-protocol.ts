@@ -8,6 +8,7 @@ import { BlockList, type Socket } from 'node:net';
 import { canonicalAddress, parseAddressRange } from '../protocol/address.js';
 import { parseProxyHeader, type ProxyEndpoint } from '../protocol/proxy-header.js';
 import { withDeadline } from '../util/deadline.js';
+import { markReadByJavaScript } from './data/read-by-javascript.js';
 
 /** A trusted proxy sends its header at once; one that does not within this long is not working. */
 export const PROXY_HEADER_TIMEOUT_MS = 5000;
@@ -58,6 +59,7 @@ export function readProxyHeader(socket: Socket, timeoutMs = PROXY_HEADER_TIMEOUT
           if (result.kind === 'invalid') return reject(new Error(`bad PROXY header: ${result.reason}`));
           const rest = pending.subarray(result.length);
           if (rest.length > 0) socket.unshift(rest);
+          markReadByJavaScript(socket);
           return resolve({ source: result.source, destination: result.destination });
         }
       };

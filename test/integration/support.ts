@@ -74,18 +74,21 @@ function tryListen(host: string, port: number): Promise<Server | null> {
  * A range of `count` consecutive ports that are free on `host` right now, below the
  * Linux ephemeral range so the OS does not hand them to other sockets meanwhile.
  */
-export async function findFreePortRange(count: number, host = '127.0.0.1'): Promise<{ min: number; max: number; spec: string }> {
+export async function findFreePortRange(count: number, host: string | readonly string[] = '127.0.0.1'): Promise<{ min: number; max: number; spec: string }> {
+  const hosts = typeof host === 'string' ? [host] : host;
   for (let attempt = 0; attempt < 50; attempt++) {
     const min = 20000 + Math.floor(Math.random() * (12000 - count));
     const held: Server[] = [];
     let ok = true;
-    for (let port = min; port < min + count; port++) {
-      const server = await tryListen(host, port);
-      if (!server) {
-        ok = false;
-        break;
+    for (let port = min; port < min + count && ok; port++) {
+      for (const address of hosts) {
+        const server = await tryListen(address, port);
+        if (!server) {
+          ok = false;
+          break;
+        }
+        held.push(server);
       }
-      held.push(server);
     }
     await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
     if (ok) return { min, max: min + count - 1, spec: `${min}-${min + count - 1}` };

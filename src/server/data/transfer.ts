@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { FtpError } from '../../errors.js';
 import type { Download, SocketTransferOptions, Upload } from '../../storage/backend.js';
 import { CrlfToLf, LfToCrlf } from './ascii.js';
+import { wasReadByJavaScript } from './read-by-javascript.js';
 import { resetByPeer } from './peer-reset.js';
 
 /** What an open file needs to move itself (idle timeout, ABOR, zero-copy threads), and what only the stream path needs. */
@@ -63,7 +64,7 @@ export async function sendDownload(download: Download, socket: Socket, options: 
  * always streams.
  */
 export async function receiveUpload(socket: Socket, upload: Upload, options: TransferOptions): Promise<{ bytes: number; zeroCopy: boolean }> {
-  if (!options.ascii && upload.receiveFrom) {
+  if (!options.ascii && upload.receiveFrom && !wasReadByJavaScript(socket)) {
     const received = await upload.receiveFrom(socket, options);
     if (received !== null) return { bytes: received, zeroCopy: true };
   }
