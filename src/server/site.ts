@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Authenticator, UserContext } from '../auth/authenticator.js';
 import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
+import { createNameCodec } from '../protocol/charset.js';
 import type { StorageBackend } from '../storage/backend.js';
 import { LocalStorage } from '../storage/local.js';
 import { defaultCommandTable, type CommandTable } from './commands/table.js';
@@ -44,6 +45,7 @@ export function createSite(options: SiteOptions): Site {
     openStorage: options.openStorage ?? (async (user) => new LocalStorage(user.home)),
     tls: tlsMode !== 'off' && config.tls.cert && config.tls.key ? new TlsProvider({ cert: config.tls.cert, key: config.tls.key }) : null,
     tlsMode,
+    nameCodec: createNameCodec(config.charset),
     passiveAddress: passiveAddressResolver({ address: config.passive.address, rules: config.passive.address_rules, logger: options.logger }),
     commands: options.commands ?? defaultCommandTable(),
     policies: options.policies ?? DEFAULT_POLICIES,
