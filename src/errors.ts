@@ -14,6 +14,8 @@ export const ERRORS = {
   FERRY_ERR_NOT_EMPTY: { reply: Reply.FileNotFound, message: 'Directory not empty.' },
   FERRY_ERR_NO_SPACE: { reply: Reply.InsufficientStorage, message: 'Insufficient storage space.' },
   FERRY_ERR_BAD_NAME: { reply: Reply.FileNameNotAllowed, message: 'File name not allowed.' },
+  /** The argument's bytes are not text in the session's charset (see charset.ts). */
+  FERRY_ERR_NAME_CHARSET: { reply: Reply.FileNameNotAllowed, message: 'File name cannot be represented in the current charset.' },
   FERRY_ERR_STORAGE: { reply: Reply.LocalError, message: 'Local error in processing.' },
   FERRY_ERR_BAD_RESTART: { reply: Reply.InvalidRestartPosition, message: 'Restart position is beyond the end of the file.' },
   FERRY_ERR_GLOB_TOO_COMPLEX: { reply: Reply.ArgumentSyntaxError, message: 'Wildcard pattern too long or with too many wildcards.' },

@@ -11,6 +11,8 @@ export interface UserContext {
   home: string;
   permissions: ReadonlySet<Permission>;
   anonymous: boolean;
+  /** The charset this user's names travel in (see charset.ts), overriding the site's; undefined: the site's. */
+  charset?: string;
 }
 
 export interface AuthContext {

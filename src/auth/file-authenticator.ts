@@ -55,6 +55,7 @@ export class FileAuthenticator implements Authenticator {
       home: record.home ?? this.options.defaultHome,
       permissions: record.permissions ?? READ_WRITE,
       anonymous: false,
+      charset: record.charset,
     };
   }
 }

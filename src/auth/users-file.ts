@@ -7,7 +7,8 @@
  *   permissions = ["list", "read", "write", "delete", "rename", "mkdir"]  # optional; default all
  *
  * `read_only = true` is shorthand for permissions = ["list", "read"]; `tls = "required"`
- * (off | optional | login | required) overrides the server's tls.mode for this user.
+ * (off | optional | login | required) overrides the server's tls.mode for this user, and
+ * `charset = "gbk"` the server's charset (file names on the wire) once the user has logged in.
  */
 import { promises as fs, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -15,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
-import { TLS_MODES, type TlsMode } from '../config/schema.js';
+import { charsetName, TLS_MODES, type TlsMode } from '../config/schema.js';
 import { isPasswordHash } from './password.js';
 import { PERMISSIONS, READ_ONLY, type Permission } from './permissions.js';
 
@@ -26,6 +27,8 @@ const userSchema = z.strictObject({
   permissions: z.array(z.enum(PERMISSIONS)).optional(),
   /** Overrides the server's tls.mode for this user. */
   tls: z.enum(TLS_MODES).optional(),
+  /** Overrides the server's charset for this user, after login. */
+  charset: charsetName.optional(),
 });
 
 const usersFileSchema = z.strictObject({
@@ -38,6 +41,7 @@ export interface UserRecord {
   home?: string;
   permissions?: ReadonlySet<Permission>;
   tls?: TlsMode;
+  charset?: string;
 }
 
 type RawUsers = z.output<typeof usersFileSchema>['users'];
@@ -50,6 +54,7 @@ function toRecords(users: RawUsers, base: string): Map<string, UserRecord> {
       home: raw.home === undefined ? undefined : resolve(base, raw.home),
       permissions: raw.permissions ? new Set(raw.permissions) : raw.read_only ? READ_ONLY : undefined,
       tls: raw.tls,
+      charset: raw.charset,
     });
   }
   return records;

@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseAddressRange, parsePortRange } from '../protocol/address.js';
+import { isUsableCharset } from '../protocol/charset.js';
 
 /** TLS policies, weakest first (vsftpd force_local_logins_ssl / force_local_data_ssl). */
 export const TLS_MODES = ['off', 'optional', 'login', 'required'] as const;
@@ -21,6 +22,11 @@ const portRange = z
     message: 'expected "MIN-MAX" with 1 <= MIN <= MAX <= 65535, or "0" for any free port',
   })
   .transform((text) => (text.trim() === '0' ? null : parsePortRange(text)));
+
+/** A charset for file names on the wire (iconv-lite's names); the users file uses it too. */
+export const charsetName = z.string().refine(isUsableCharset, {
+  message: 'expected a charset that keeps ASCII as is, e.g. "utf8", "gbk", "cp936", "gb18030", "big5", "shift_jis", "latin1"',
+});
 
 const hostname = z
   .string()
@@ -42,6 +48,9 @@ export const configSchema = z.strictObject({
     .min(1)
     .optional()
     .meta({ description: 'made with `ferry user add`; re-read when it changes', examples: ['users.toml'] }),
+  charset: charsetName
+    .default('utf8')
+    .meta({ description: 'names on the wire until OPTS UTF8 ON, e.g. "gbk" for Chinese Windows Explorer; names on disk stay UTF-8; users may override' }),
   max_clients: z.number().int().min(0).default(0).meta({ description: 'most concurrent sessions (0 = no limit), then 421' }),
   max_per_ip: z.number().int().min(0).default(0).meta({ description: 'most sessions from one address (0 = no limit)' }),
   max_login_failures: z.number().int().min(1).default(3).meta({ description: 'failed PASS on one connection before 421 and close' }),

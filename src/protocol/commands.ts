@@ -16,7 +16,8 @@ const TELNET_COMMAND_FIRST = 0xf0;
 const CR = 0x0d;
 const LF = 0x0a;
 
-export type ReadResult = { kind: 'line'; text: string } | { kind: 'too-long' };
+/** A line's bytes, without its line end: the session decodes them in the charset it uses (see charset.ts). */
+export type ReadResult = { kind: 'line'; bytes: Buffer } | { kind: 'too-long' };
 
 /** Telnet parser states; the stream may split an IAC sequence across chunks. */
 const enum TelnetState {
@@ -26,7 +27,8 @@ const enum TelnetState {
 }
 
 /**
- * Turns the control connection's bytes into command lines.
+ * Turns the control connection's bytes into command lines (as bytes: which charset
+ * they are in is the session's choice, and may change between two lines).
  *
  * Clients send "ABOR" preceded by Telnet IP and Synch (IAC IP, IAC DM), possibly as
  * urgent data; those bytes are stripped here so the verb parses cleanly. Lines end at
@@ -93,29 +95,38 @@ export class CommandLineReader {
   private takeLine(): ReadResult {
     const end = this.length;
     const overflowed = this.overflowed;
-    const text = overflowed ? '' : this.buffer.toString('utf8', 0, end);
+    // A copy: the buffer is reused for the next line.
+    const bytes = overflowed ? null : Buffer.from(this.buffer.subarray(0, end));
     this.length = 0;
     this.overflowed = false;
-    return overflowed ? { kind: 'too-long' } : { kind: 'line', text };
+    return bytes ? { kind: 'line', bytes } : { kind: 'too-long' };
   }
 }
 
 export interface ParsedCommand {
   /** Upper-case verb, e.g. "RETR". */
   verb: string;
-  /** Everything after the first space, verbatim (file names may have spaces, quotes, leading blanks). */
-  arg: string;
+  /**
+   * Everything after the first space, verbatim (file names may have spaces, quotes,
+   * leading blanks), as bytes: the session decodes it in its charset when it runs.
+   */
+  arg: Buffer;
 }
 
 /** RFC 959 verbs are 3-4 letters; the digest extensions XMD5, XSHA1 and XSHA256 are the only others clients send. */
 const VERB = /^(?:[A-Za-z]{3,4}|XMD5|XSHA1|XSHA256)$/i;
+const SPACE = 0x20;
 
-/** Splits "VERB arg" into its parts; null when the verb is not 3-4 letters (a 500 reply). */
-export function parseCommand(line: string): ParsedCommand | null {
-  const space = line.indexOf(' ');
-  const verb = space === -1 ? line : line.slice(0, space);
+/**
+ * Splits "VERB arg" into its parts; null when the verb is not 3-4 letters (a 500 reply).
+ * Works on bytes for every charset a session may use: they all keep ASCII as it is, and
+ * none has 0x20 inside a multi-byte character (see charset.ts).
+ */
+export function parseCommand(line: Buffer): ParsedCommand | null {
+  const space = line.indexOf(SPACE);
+  const verb = (space === -1 ? line : line.subarray(0, space)).toString('latin1');
   if (!VERB.test(verb)) return null;
-  return { verb: verb.toUpperCase(), arg: space === -1 ? '' : line.slice(space + 1) };
+  return { verb: verb.toUpperCase(), arg: space === -1 ? Buffer.alloc(0) : line.subarray(space + 1) };
 }
 
 /** Verbs whose argument is a secret: it never appears in a log, a trace or an error message. */

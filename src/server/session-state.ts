@@ -1,12 +1,14 @@
 /**
  * The protocol state of one FTP session: who is logged in, where they are, and what the
- * last commands set up (TYPE, REST, RNFR, EPSV ALL, MLST facts, PBSZ/PROT). It changes
+ * last commands set up (TYPE, REST, RNFR, EPSV ALL, MLST facts, PBSZ/PROT), and the
+ * charset names travel in on the control and data connections. It changes
  * only through the named transitions below, so every change is a protocol event that
  * can be found and tested; handlers read it and call these.
  */
 import type { UserContext } from '../auth/authenticator.js';
 import { FtpError } from '../errors.js';
 import type { ByteRange } from '../protocol/extension-args.js';
+import { createNameCodec, UTF8_CODEC, type NameCodec } from '../protocol/charset.js';
 import { MLST_FACTS, type MlstFact } from '../protocol/listing.js';
 import { resolveVirtualPath } from '../protocol/paths.js';
 import type { StorageBackend } from '../storage/backend.js';
@@ -37,6 +39,9 @@ export class SessionState {
   private host: string | null = null;
   private algorithm: HashAlgorithm = DEFAULT_HASH_ALGORITHM;
   private byteRange: ByteRange | null = null;
+  private siteCodec: NameCodec = UTF8_CODEC;
+  private userCodec: NameCodec | null = null;
+  private utf8Chosen = false;
 
   get user(): UserContext | null {
     return this.currentUser;
@@ -97,6 +102,15 @@ export class SessionState {
     return this.currentStorage;
   }
 
+  /**
+   * How names are written on the wire (commands, replies, listings): UTF-8 once the
+   * client asked for it (OPTS UTF8 ON), else the logged-in user's charset, else the site's.
+   */
+  get nameCodec(): NameCodec {
+    if (this.utf8Chosen) return UTF8_CODEC;
+    return this.userCodec ?? this.siteCodec;
+  }
+
   /** The logged-in user's storage (the login policy guarantees there is one). */
   get storage(): StorageBackend {
     if (!this.currentStorage) throw new FtpError('FERRY_ERR_STORAGE', 'Not logged in.');
@@ -114,6 +128,16 @@ export class SessionState {
     this.host = name;
   }
 
+  /** At connection, and whenever HOST, the TLS server name or REIN choose a site. */
+  siteCharsetSet(codec: NameCodec): void {
+    this.siteCodec = codec;
+  }
+
+  /** OPTS UTF8 ON: UTF-8 for the rest of the session, whatever the site or user say (RFC 2640). */
+  utf8Requested(): void {
+    this.utf8Chosen = true;
+  }
+
   userNamed(name: string): void {
     this.namedUser = name;
   }
@@ -127,6 +151,7 @@ export class SessionState {
     this.currentUser = user;
     this.currentStorage = storage;
     this.directory = '/';
+    this.userCodec = user.charset ? createNameCodec(user.charset) : null;
   }
 
   /** A wrong password; returns how many this session has had. */
@@ -205,12 +230,13 @@ export class SessionState {
 
   /**
    * Back to the state of a fresh connection (REIN); the TLS protection of the control
-   * connection and the data protection level stay. Returns whether a user was logged in.
+   * connection, the data protection level and a client's choice of UTF-8 stay. Returns whether a user was logged in.
    */
   reinitialized(): boolean {
     const wasLoggedIn = this.currentUser !== null;
     this.currentUser = null;
     this.currentStorage = null;
+    this.userCodec = null;
     this.namedUser = null;
     this.directory = '/';
     this.type = 'A';

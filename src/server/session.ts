@@ -36,8 +36,8 @@ import { runTransfer, type RunningTransfer, type TransferHost } from './transfer
 /** Pipelined commands held while one runs; more than this is a flood (421). */
 const MAX_QUEUED_COMMANDS = 64;
 
-/** A line waiting its turn, parsed once when it arrived. */
-type QueuedLine = { kind: 'too-long' } | { kind: 'line'; text: string; command: ParsedCommand | null };
+/** A line waiting its turn, split once when it arrived; its argument is decoded when it runs, in the charset in force then. */
+type QueuedLine = { kind: 'too-long' } | { kind: 'line'; bytes: Buffer; command: ParsedCommand | null };
 
 /** What sessions share across the whole server, whatever their site. */
 export interface ServerServices {
@@ -90,6 +90,7 @@ export class Session implements TransferHost, SessionSummary {
   ) {
     this.logger = services.logger.child({ session: this.id, remote: connection.remoteLabel });
     this.current = services.sites.defaultSite;
+    this.state.siteCharsetSet(this.current.nameCodec);
     this.channel = this.createDataChannel();
     socket.setNoDelay(true);
     socket.setTimeout(this.current.config.timeouts.idle * 1000, () => this.onIdle());
@@ -133,6 +134,7 @@ export class Session implements TransferHost, SessionSummary {
     if (site === this.current) return;
     this.channel.reset();
     this.current = site;
+    this.state.siteCharsetSet(site.nameCodec);
     this.channel = this.createDataChannel();
     this.socket.setTimeout(site.config.timeouts.idle * 1000);
     this.armLoginTimer();
@@ -230,8 +232,17 @@ export class Session implements TransferHost, SessionSummary {
     if (this.closed || this.io.writableEnded) return;
     const formatted = formatReply(code, text);
     this.logger.debug(`<-- ${formatted.trimEnd()}`);
-    this.io.write(formatted, this.onOutputFlushed);
+    this.io.write(this.encodeReply(code, formatted), this.onOutputFlushed);
     if (!this.outputStalled && this.pendingOutput > this.site.config.limits.max_pending_output) this.stallOutput();
+  }
+
+  /** A reply in the session's charset; one it cannot represent keeps its code and says so, rather than carry a mangled name. */
+  private encodeReply(code: number, formatted: string): Buffer {
+    const codec = this.state.nameCodec;
+    const bytes = codec.encode(formatted);
+    if (bytes) return bytes;
+    this.logger.debug({ code, charset: codec.name }, 'reply text cannot be represented in the charset');
+    return Buffer.from(formatReply(code, `(reply text cannot be represented in ${codec.name})`), 'latin1');
   }
 
   /** Reply bytes written but not yet taken by the client (they live in this process's memory). */
@@ -319,9 +330,9 @@ export class Session implements TransferHost, SessionSummary {
         this.enqueue(result);
         continue;
       }
-      const line: QueuedLine = { kind: 'line', text: result.text, command: parseCommand(result.text) };
+      const line: QueuedLine = { kind: 'line', bytes: result.bytes, command: parseCommand(result.bytes) };
       const spec = line.command && this.site.commands.get(line.command.verb);
-      if (line.command?.verb === 'AUTH' && tlsAvailable(this.site) && !this.connection.secure && TLS_MECHANISMS.has(line.command.arg.trim().toUpperCase())) this.awaitingTls = true;
+      if (line.command?.verb === 'AUTH' && tlsAvailable(this.site) && !this.connection.secure && TLS_MECHANISMS.has(line.command.arg.toString('latin1').trim().toUpperCase())) this.awaitingTls = true;
       if (this.transfer && spec?.duringTransfer) {
         void this.execute(line);
         continue;
@@ -362,16 +373,21 @@ export class Session implements TransferHost, SessionSummary {
     }
     const parsed = line.command;
     if (!parsed) {
-      this.logger.debug(`--> ${line.text.slice(0, 80)}`);
+      this.logger.debug(`--> ${line.bytes.toString('utf8').slice(0, 80)}`);
       this.reply(Reply.SyntaxError, 'Syntax error, command unrecognized.');
       return;
     }
-    const { verb, arg } = parsed;
-    this.logger.debug(`--> ${verb}${arg ? ' ' + redactArgument(verb, arg) : ''}`);
+    const { verb } = parsed;
+    const arg = this.state.nameCodec.decode(parsed.arg);
+    this.logger.debug(`--> ${verb}${parsed.arg.length > 0 ? ' ' + redactArgument(verb, arg ?? `(not ${this.state.nameCodec.name})`) : ''}`);
     const spec = this.site.commands.get(verb);
     const carried = this.state.carryArguments({ duringTransfer: spec?.duringTransfer === true, keepsRestart: spec?.preparesTransfer === true });
     if (!spec) {
       this.reply(Reply.SyntaxError, `Unknown command "${verb}".`);
+      return;
+    }
+    if (arg === null) {
+      this.replyError(new FtpError('FERRY_ERR_NAME_CHARSET', `File name cannot be represented in ${this.state.nameCodec.name}.`));
       return;
     }
     try {

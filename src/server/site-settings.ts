@@ -6,6 +6,7 @@
  */
 import type { Authenticator, UserContext } from '../auth/authenticator.js';
 import type { FerryConfig, TlsMode } from '../config/schema.js';
+import type { NameCodec } from '../protocol/charset.js';
 import type { StorageBackend, StorageCapabilities } from '../storage/backend.js';
 import type { PassiveAddressResolver } from './passive-address.js';
 import type { TlsProvider } from './tls/tls-provider.js';
@@ -27,6 +28,8 @@ export interface SiteSettings {
   /** Certificate and contexts when TLS is configured, else null. */
   readonly tls: TlsProvider | null;
   readonly tlsMode: TlsMode;
+  /** The charset (config `charset`) names travel in until a user with their own logs in or the client sends OPTS UTF8 ON. */
+  readonly nameCodec: NameCodec;
   /** The address 227 replies give this client, or null for the control connection's local address. */
   readonly passiveAddress: PassiveAddressResolver;
 }

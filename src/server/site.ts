@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Authenticator, UserContext } from '../auth/authenticator.js';
 import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
+import { createNameCodec } from '../protocol/charset.js';
 import type { StorageBackend, StorageCapabilities } from '../storage/backend.js';
 import { LOCAL_CAPABILITIES, LocalStorage } from '../storage/local.js';
 import { defaultCommandTable, type CommandTable } from './commands/table.js';
@@ -47,6 +48,7 @@ export function createSite(options: SiteOptions): Site {
     storageCapabilities: options.storageCapabilities !== undefined ? options.storageCapabilities : options.openStorage ? null : LOCAL_CAPABILITIES,
     tls: tlsMode !== 'off' && config.tls.cert && config.tls.key ? new TlsProvider({ cert: config.tls.cert, key: config.tls.key }) : null,
     tlsMode,
+    nameCodec: createNameCodec(config.charset),
     passiveAddress: passiveAddressResolver({ address: config.passive.address, rules: config.passive.address_rules, logger: options.logger }),
     commands: options.commands ?? defaultCommandTable(),
     policies: options.policies ?? DEFAULT_POLICIES,

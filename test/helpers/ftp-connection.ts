@@ -7,10 +7,12 @@
  * after a 234 (and `authTls()` sends the AUTH first), `connectImplicit()` starts with
  * TLS, and each transfer can secure its data connection by resuming the control
  * connection's TLS session, with a fresh handshake, or not at all (see `DataTls`).
+ *
+ * Commands may be Buffers and replies keep their bytes (`raw`), for the charset tests
+ * (a GBK client sends and reads names that are not UTF-8).
  */
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { StringDecoder } from 'node:string_decoder';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { parseEpsvReply, parsePasvReply, encodeHostPort, encodeEprt } from '../../src/protocol/address.js';
 import { redactCommand } from '../../src/protocol/commands.js';
@@ -20,8 +22,10 @@ export interface FtpReply {
   code: number;
   /** Text of the last line (after "NNN "). */
   text: string;
-  /** Every raw line, without CRLF. */
+  /** Every line, without CRLF, read as UTF-8. */
   lines: string[];
+  /** Every line's bytes, without CRLF. */
+  raw: Buffer[];
 }
 
 export type DataMode = 'PASV' | 'EPSV' | 'PORT' | 'EPRT';
@@ -52,6 +56,7 @@ export interface UploadResult {
 }
 
 const REPLY_TIMEOUT_MS = 10_000;
+const CRLF = Buffer.from('\r\n');
 const SOCKET_TIMEOUT_MS = 15_000;
 
 /** Resolves once a client TLS socket is secure; rejects on error, close or timeout. */
@@ -81,11 +86,10 @@ function secureConnected(socket: TLSSocket, what: string): Promise<TLSSocket> {
 }
 
 export class FtpConnection {
-  private readonly decoder = new StringDecoder('utf8');
-  private buffer = '';
+  private buffer = Buffer.alloc(0);
   private readonly replies: FtpReply[] = [];
   private readonly waiters: Array<(reply: FtpReply | Error) => void> = [];
-  private pending: string[] = [];
+  private pending: Buffer[] = [];
   private ended: Error | null = null;
   /** Told when the control connection ends (closed or broken). */
   private readonly endWatchers = new Set<() => void>();
@@ -233,18 +237,21 @@ export class FtpConnection {
   }
 
   private onData(chunk: Buffer): void {
-    this.buffer += this.decoder.write(chunk);
+    // Split on bytes: LF is never inside a character of UTF-8 or of the legacy charsets.
+    this.buffer = Buffer.concat([this.buffer, chunk]);
     let newline: number;
-    while ((newline = this.buffer.indexOf('\n')) !== -1) {
-      const line = this.buffer.slice(0, newline).replace(/\r$/, '');
-      this.buffer = this.buffer.slice(newline + 1);
-      this.pending.push(line);
-      const first = this.pending[0]!;
+    while ((newline = this.buffer.indexOf(0x0a)) !== -1) {
+      const end = newline > 0 && this.buffer[newline - 1] === 0x0d ? newline - 1 : newline;
+      const raw = this.buffer.subarray(0, end);
+      this.buffer = this.buffer.subarray(newline + 1);
+      this.pending.push(raw);
+      const line = raw.toString('utf8');
+      const first = this.pending[0]!.toString('utf8');
       const code = first.slice(0, 3);
       const multi = first[3] === '-';
       if (!multi || (line.startsWith(code + ' ') && this.pending.length > 1)) {
-        const last = this.pending[this.pending.length - 1]!;
-        this.deliver({ code: Number(code), text: last.slice(4), lines: this.pending });
+        const lines = this.pending.map((bytes) => bytes.toString('utf8'));
+        this.deliver({ code: Number(code), text: lines[lines.length - 1]!.slice(4), lines, raw: this.pending });
         this.pending = [];
       }
     }
@@ -301,16 +308,16 @@ export class FtpConnection {
     this.io.write(data);
   }
 
-  /** Sends one command line and returns its reply. */
-  async send(line: string): Promise<FtpReply> {
-    this.io.write(line + '\r\n');
+  /** Sends one command line (text goes as UTF-8, a Buffer as it is) and returns its reply. */
+  async send(line: string | Buffer): Promise<FtpReply> {
+    this.io.write(Buffer.concat([Buffer.from(line), CRLF]));
     return this.read();
   }
 
   /** Sends a command and throws unless the reply has the expected code. */
-  async expect(line: string, code: number): Promise<FtpReply> {
+  async expect(line: string | Buffer, code: number): Promise<FtpReply> {
     const reply = await this.send(line);
-    if (reply.code !== code) throw new Error(`${redactCommand(line)}: expected ${code}, got ${reply.lines.join(' | ')}`);
+    if (reply.code !== code) throw new Error(`${redactCommand(String(line))}: expected ${code}, got ${reply.lines.join(' | ')}`);
     return reply;
   }
 
@@ -360,14 +367,14 @@ export class FtpConnection {
   }
 
   /** Runs a download-type command (RETR, LIST, NLST, MLSD) and returns the bytes and replies. */
-  async download(command: string, mode: DataMode = 'EPSV', how: DataTls = this.defaultDataTls): Promise<DownloadResult> {
+  async download(command: string | Buffer, mode: DataMode = 'EPSV', how: DataTls = this.defaultDataTls): Promise<DownloadResult> {
     const chunks: Buffer[] = [];
     const result = await this.transfer(command, mode, how, (socket) => socket.on('data', (chunk: Buffer) => chunks.push(chunk)));
     return { data: Buffer.concat(chunks), ...result };
   }
 
   /** Runs an upload-type command (STOR, APPE, STOU) sending `data`. */
-  async upload(command: string, data: Buffer, mode: DataMode = 'EPSV', how: DataTls = this.defaultDataTls): Promise<UploadResult> {
+  async upload(command: string | Buffer, data: Buffer, mode: DataMode = 'EPSV', how: DataTls = this.defaultDataTls): Promise<UploadResult> {
     return this.transfer(command, mode, how, (socket) => {
       socket.on('data', () => undefined);
       socket.end(data);
@@ -379,7 +386,7 @@ export class FtpConnection {
    * data connection as `how` says, hands it to `use`, waits for it to close, and reads
    * the final reply.
    */
-  private async transfer(command: string, mode: DataMode, how: DataTls, use: (socket: Socket) => void): Promise<UploadResult> {
+  private async transfer(command: string | Buffer, mode: DataMode, how: DataTls, use: (socket: Socket) => void): Promise<UploadResult> {
     const dataSocket = await this.prepareData(mode);
     const preliminary = await this.send(command);
     if (preliminary.code !== 150 && preliminary.code !== 125) {
@@ -404,7 +411,7 @@ export class FtpConnection {
   }
 
   /** Waits for a data connection to close (bounded when data errors are kept). */
-  private async dataClosed(socket: Socket, command: string): Promise<void> {
+  private async dataClosed(socket: Socket, command: string | Buffer): Promise<void> {
     const closed = once(socket, 'close');
     if (this.keepDataErrors) await withTimeout(closed, SOCKET_TIMEOUT_MS, `${command}: data connection close`);
     else await closed;

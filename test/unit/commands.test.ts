@@ -18,7 +18,13 @@ const DO = 0xfd;
 const NOP = 0xf1;
 
 function line(text: string): ReadResult {
-  return { kind: 'line', text };
+  return { kind: 'line', bytes: Buffer.from(text, 'utf8') };
+}
+
+/** parseCommand of a UTF-8 line, with the argument shown as text. */
+function parse(text: string): { verb: string; arg: string } | null {
+  const command = parseCommand(Buffer.from(text, 'utf8'));
+  return command && { verb: command.verb, arg: command.arg.toString('utf8') };
 }
 
 /** Feeds chunks one after another and collects everything the reader reports. */
@@ -116,8 +122,7 @@ describe('CommandLineReader: Telnet', () => {
 
   test('IAC IAC is an escaped 0xFF data byte, unlike IAC NOP which is dropped', () => {
     const escaped = new CommandLineReader().feed(Buffer.from([0x41, IAC, IAC, 0x42, 0x0a]));
-    // The lone 0xFF byte is not valid UTF-8, so it decodes to U+FFFD -- but it is there.
-    assert.deepEqual(escaped, [line('A\uFFFDB')]);
+    assert.deepEqual(escaped, [{ kind: 'line', bytes: Buffer.from([0x41, IAC, 0x42]) }]);
     const command = new CommandLineReader().feed(Buffer.from([0x41, IAC, NOP, 0x42, 0x0a]));
     assert.deepEqual(command, [line('AB')]);
   });
@@ -125,7 +130,7 @@ describe('CommandLineReader: Telnet', () => {
   test('IAC IAC split between chunks is still one data byte', () => {
     const reader = new CommandLineReader();
     assert.deepEqual(reader.feed(Buffer.from([0x41, IAC])), []);
-    assert.deepEqual(reader.feed(Buffer.from([IAC, 0x42, 0x0a])), [line('A\uFFFDB')]);
+    assert.deepEqual(reader.feed(Buffer.from([IAC, 0x42, 0x0a])), [{ kind: 'line', bytes: Buffer.from([0x41, IAC, 0x42]) }]);
   });
 
   test('IAC WILL <option> and IAC DO <option> are dropped with their option byte', () => {
@@ -216,35 +221,40 @@ describe('CommandLineReader: property', () => {
 
 describe('parseCommand', () => {
   test('the verb is upper-cased and the argument follows the first space', () => {
-    assert.deepEqual(parseCommand('retr file.txt'), { verb: 'RETR', arg: 'file.txt' });
-    assert.deepEqual(parseCommand('Cwd /a'), { verb: 'CWD', arg: '/a' });
+    assert.deepEqual(parse('retr file.txt'), { verb: 'RETR', arg: 'file.txt' });
+    assert.deepEqual(parse('Cwd /a'), { verb: 'CWD', arg: '/a' });
   });
 
   test('a verb alone has an empty argument', () => {
-    assert.deepEqual(parseCommand('PWD'), { verb: 'PWD', arg: '' });
-    assert.deepEqual(parseCommand('NOOP '), { verb: 'NOOP', arg: '' });
+    assert.deepEqual(parse('PWD'), { verb: 'PWD', arg: '' });
+    assert.deepEqual(parse('NOOP '), { verb: 'NOOP', arg: '' });
   });
 
   test('the argument is kept verbatim: leading and trailing spaces, quotes, inner spaces', () => {
-    assert.deepEqual(parseCommand('STOR  leading.txt'), { verb: 'STOR', arg: ' leading.txt' });
-    assert.deepEqual(parseCommand('STOR trailing.txt  '), { verb: 'STOR', arg: 'trailing.txt  ' });
-    assert.deepEqual(parseCommand('MKD "quoted dir"'), { verb: 'MKD', arg: '"quoted dir"' });
-    assert.deepEqual(parseCommand('RETR a  b\tc'), { verb: 'RETR', arg: 'a  b\tc' });
-    assert.deepEqual(parseCommand('RETR 中文文件名.txt'), { verb: 'RETR', arg: '中文文件名.txt' });
+    assert.deepEqual(parse('STOR  leading.txt'), { verb: 'STOR', arg: ' leading.txt' });
+    assert.deepEqual(parse('STOR trailing.txt  '), { verb: 'STOR', arg: 'trailing.txt  ' });
+    assert.deepEqual(parse('MKD "quoted dir"'), { verb: 'MKD', arg: '"quoted dir"' });
+    assert.deepEqual(parse('RETR a  b\tc'), { verb: 'RETR', arg: 'a  b\tc' });
+    assert.deepEqual(parse('RETR 中文文件名.txt'), { verb: 'RETR', arg: '中文文件名.txt' });
+  });
+
+  test('the argument stays bytes, whatever charset they are in (here GBK 中文)', () => {
+    const gbk = Buffer.from([0xd6, 0xd0, 0xce, 0xc4]);
+    assert.deepEqual(parseCommand(Buffer.concat([Buffer.from('RETR '), gbk])), { verb: 'RETR', arg: gbk });
   });
 
   test('verbs that are not 3-4 ASCII letters (or XMD5, XSHA1, XSHA256) are rejected', () => {
     for (const bad of ['', ' USER x', 'US x', 'USERS x', 'US3R x', 'RETR\tx', 'ÜSER x', '1234', 'A-B', '\u0000NOOP', 'XSHA2 x', 'XSHA2561 x']) {
-      assert.equal(parseCommand(bad), null, JSON.stringify(bad));
+      assert.equal(parse(bad), null, JSON.stringify(bad));
     }
   });
 
   test('three- and four-letter verbs are accepted', () => {
-    assert.deepEqual(parseCommand('mkd x'), { verb: 'MKD', arg: 'x' });
-    assert.deepEqual(parseCommand('xmkd x'), { verb: 'XMKD', arg: 'x' });
-    assert.deepEqual(parseCommand('xsha256 x'), { verb: 'XSHA256', arg: 'x' });
-    assert.deepEqual(parseCommand('XSHA1 x'), { verb: 'XSHA1', arg: 'x' });
-    assert.deepEqual(parseCommand('xmd5 x'), { verb: 'XMD5', arg: 'x' });
+    assert.deepEqual(parse('mkd x'), { verb: 'MKD', arg: 'x' });
+    assert.deepEqual(parse('xmkd x'), { verb: 'XMKD', arg: 'x' });
+    assert.deepEqual(parse('xsha256 x'), { verb: 'XSHA256', arg: 'x' });
+    assert.deepEqual(parse('XSHA1 x'), { verb: 'XSHA1', arg: 'x' });
+    assert.deepEqual(parse('xmd5 x'), { verb: 'XMD5', arg: 'x' });
   });
 });
 

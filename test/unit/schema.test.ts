@@ -27,6 +27,7 @@ describe('config schema: defaults', () => {
     assert.equal(config.root, './ftp-root');
     assert.equal(config.banner, 'Ferry FTP server ready.');
     assert.equal(config.users_file, undefined);
+    assert.equal(config.charset, 'utf8');
     assert.equal(config.max_clients, 0);
     assert.equal(config.max_per_ip, 0);
     assert.equal(config.max_login_failures, 3);
@@ -130,5 +131,19 @@ describe('config schema: errors name their key', () => {
 
   test('the message names where the config came from', () => {
     assert.throws(() => validateConfig({ port: 'x' }, 'ferry.toml and flags'), /invalid configuration \(ferry\.toml and flags\)/);
+  });
+});
+
+describe('config schema: charset', () => {
+  test('a legacy charset is accepted, at the top level and per site', () => {
+    const config = validateConfig({ charset: 'gbk', sites: { b: { hosts: ['ftp.b.test'], charset: 'big5' } } }, 'test');
+    assert.equal(config.charset, 'gbk');
+    assert.equal(config.sites[0]!.config.charset, 'big5');
+  });
+
+  test('an unknown charset, or one that changes ASCII, names its key', () => {
+    assert.match(rejectsKey({ charset: 'klingon' }, 'charset'), /charset: expected a charset/);
+    rejectsKey({ charset: 'utf16le' }, 'charset');
+    rejectsKey({ sites: { b: { hosts: ['ftp.b.test'], charset: 'base64' } } }, 'sites.b.charset');
   });
 });

@@ -138,6 +138,16 @@ describe('readUsersFile: validation', () => {
     }
   });
 
+  test('a charset is read, and an unknown one is rejected and named', () => {
+    const path = usersPath();
+    writeFileSync(path, `[users.alice]\npassword = "${hashA}"\ncharset = "big5"\n`);
+    assert.equal(readUsersFile(path).get('alice')?.charset, 'big5');
+    writeFileSync(path, `[users.alice]\npassword = "${hashA}"\ncharset = "klingon"\n`);
+    const error = configError(() => readUsersFile(path));
+    assert.equal(error.key, 'users.alice.charset');
+    assert.match(error.message, /charset/);
+  });
+
   test('a TOML syntax error is a ConfigError', () => {
     const path = usersPath();
     writeFileSync(path, '[users.alice\npassword = 1\n');

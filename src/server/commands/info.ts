@@ -46,8 +46,11 @@ export const infoCommands: CommandSpec[] = [
       switch (option.toUpperCase()) {
         case 'UTF8':
         case 'UTF-8':
-          // Paths are always UTF-8 (RFC 2640); OFF cannot be honoured.
-          return value.toUpperCase() === 'OFF' ? reply(Reply.ParameterNotImplemented, 'UTF8 cannot be turned off.') : reply(Reply.CommandOk, 'Always in UTF8 mode.');
+          // UTF-8 from now on, whatever the site's or user's legacy charset (RFC 2640);
+          // OFF cannot be honoured: the client's names would have no agreed charset.
+          if (value.toUpperCase() === 'OFF') return reply(Reply.ParameterNotImplemented, 'UTF8 cannot be turned off.');
+          state.utf8Requested();
+          return reply(Reply.CommandOk, 'UTF8 mode on.');
         case 'MLST':
           state.mlstFactsSet(parseMlstOpts(value));
           return reply(Reply.CommandOk, `MLST OPTS ${[...state.mlstFacts].map((f) => `${f};`).join('')}`);

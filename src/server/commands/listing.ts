@@ -10,6 +10,7 @@ import {
   type EntryPermissions,
   type ListOptions,
 } from '../../protocol/listing.js';
+import type { NameCodec } from '../../protocol/charset.js';
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from '../../protocol/glob.js';
 import { baseName, hasWildcard, parentPath } from '../../protocol/paths.js';
 import { formatReply, quotePath, Reply } from '../../protocol/replies.js';
@@ -103,17 +104,35 @@ function* formatted(entries: readonly FileStat[], format: (entry: FileStat) => s
 /** Listing text is handed to the data connection in pieces of about this size. */
 const LISTING_CHUNK_BYTES = 16 * 1024;
 
-/** The lines as CRLF-ended text, in pieces of about LISTING_CHUNK_BYTES. */
-function* listingChunks(lines: Iterable<string>): Generator<Buffer> {
-  let pending = '';
+/** Entries skipped because the session's charset cannot write their names: never sent mangled, only counted. */
+function logSkipped({ logger, state }: CommandContext, path: string, skipped: number): void {
+  if (skipped > 0) logger.debug({ path, skipped, charset: state.nameCodec.name }, 'listing skipped names the charset cannot represent');
+}
+
+/**
+ * The lines as CRLF-ended bytes in the session's charset, in pieces of about
+ * LISTING_CHUNK_BYTES; a line the charset cannot represent is left out.
+ */
+function* listingChunks(lines: Iterable<string>, codec: NameCodec, onSkipped: (count: number) => void): Generator<Buffer> {
+  const pending: Buffer[] = [];
+  let size = 0;
+  let skipped = 0;
   for (const line of lines) {
-    pending += line + '\r\n';
-    if (pending.length >= LISTING_CHUNK_BYTES) {
-      yield Buffer.from(pending, 'utf8');
-      pending = '';
+    const bytes = codec.encode(line + '\r\n');
+    if (!bytes) {
+      skipped++;
+      continue;
+    }
+    pending.push(bytes);
+    size += bytes.length;
+    if (size >= LISTING_CHUNK_BYTES) {
+      yield Buffer.concat(pending);
+      pending.length = 0;
+      size = 0;
     }
   }
-  if (pending !== '') yield Buffer.from(pending, 'utf8');
+  if (size > 0) yield Buffer.concat(pending);
+  onSkipped(skipped);
 }
 
 /**
@@ -129,7 +148,8 @@ function sendListing(context: CommandContext, path: string, lines: Iterable<stri
       opening: 'Here comes the directory listing.',
       completion: truncated ? `Directory send OK (${truncationNote(context)}).` : 'Directory send OK.',
       work: async (socket, options) => {
-        const text = Readable.from(listingChunks(lines), { objectMode: false, highWaterMark: LISTING_CHUNK_BYTES });
+        const chunks = listingChunks(lines, context.state.nameCodec, (skipped) => logSkipped(context, path, skipped));
+        const text = Readable.from(chunks, { objectMode: false, highWaterMark: LISTING_CHUNK_BYTES });
         // Listings are already CRLF; TYPE A conversion must not run twice.
         return { bytes: await sendData(text, socket, { ...options, ascii: false }) };
       },
@@ -137,9 +157,10 @@ function sendListing(context: CommandContext, path: string, lines: Iterable<stri
   };
 }
 
-/** What one continuation line of a multi-line reply adds to it: " ", the text, CRLF. */
-function continuationBytes(line: string): number {
-  return Buffer.byteLength(line, 'utf8') + 3;
+/** What one continuation line of a multi-line reply adds to it: " ", the text, CRLF (null: not representable in the charset). */
+function continuationBytes(line: string, codec: NameCodec): number | null {
+  const bytes = codec.encode(line);
+  return bytes && bytes.length + 3;
 }
 
 /**
@@ -153,20 +174,29 @@ function statListingLines(context: CommandContext, path: string, entries: readon
   const footer = [...(truncated ? [`(${truncationNote(context)})`] : []), 'End of status'];
   const cutNote = `... output truncated at ${cap} bytes (limits.max_pending_output); use LIST or MLSD over a data connection`;
   const frame = Buffer.byteLength(formatReply(Reply.FileStatus, [header, ...footer]), 'utf8');
+  const codec = context.state.nameCodec;
+  const cutNoteBytes = continuationBytes(cutNote, codec)!;
   const now = new Date();
   const lines: string[] = [];
   let bytes = frame;
+  let skipped = 0;
   /** How many lines still fit once the cut note is added. */
   let fitWithNote = 0;
   for (const line of formatted(entries, (entry) => formatListLine(entry, now))) {
-    bytes += continuationBytes(line);
+    const lineBytes = continuationBytes(line, codec);
+    if (lineBytes === null) {
+      skipped++;
+      continue;
+    }
+    bytes += lineBytes;
     if (bytes > cap) {
       context.logger.warn({ path, cap, lines: fitWithNote, entries: entries.length }, 'STAT reply truncated at limits.max_pending_output');
       return [header, ...lines.slice(0, fitWithNote), cutNote, ...footer];
     }
     lines.push(line);
-    if (bytes + continuationBytes(cutNote) <= cap) fitWithNote = lines.length;
+    if (bytes + cutNoteBytes <= cap) fitWithNote = lines.length;
   }
+  logSkipped(context, path, skipped);
   return [header, ...lines, ...footer];
 }
 
