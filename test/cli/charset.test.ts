@@ -5,13 +5,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
-import { waitForReady } from '../helpers/ferry-ready.js';
+import { serveWithConfig, siteRoots } from '../helpers/ferry-ready.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { stopChild } from '../helpers/run-process.js';
 import { addUser } from '../helpers/users-file.js';
@@ -46,17 +46,13 @@ describe('charset in the config, per site and per user, through ferry serve', ()
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ferry-charset-'));
-    for (const site of ['a', 'b']) {
-      mkdirSync(join(dir, site, 'root'), { recursive: true });
-      writeFileSync(join(dir, site, 'root', NAME), site);
-    }
+    siteRoots(dir, ['a', 'b'], () => NAME);
     const usersA = addUser(join(dir, 'a', 'users.toml'), 'alice', PASSWORD);
     addUser(usersA, 'carol', PASSWORD);
     setUserKey(usersA, 'carol', 'charset', 'big5');
     addUser(join(dir, 'b', 'users.toml'), 'bob', PASSWORD);
-    const config = join(dir, 'ferry.toml');
-    writeFileSync(
-      config,
+    const served = await serveWithConfig(
+      dir,
       [
         'host = "127.0.0.1"',
         'port = 0',
@@ -70,11 +66,10 @@ describe('charset in the config, per site and per user, through ferry serve', ()
         'root = "b/root"',
         'users_file = "b/users.toml"',
         'charset = "big5"',
-      ].join('\n'),
+      ],
     );
-    child = spawn(process.execPath, [FERRY_BIN, 'serve', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stderr!.resume();
-    port = await waitForReady(child).port;
+    child = served.child;
+    port = served.port;
   });
 
   after(async () => {

@@ -6,13 +6,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { generateCertificate } from '../helpers/certificate.js';
-import { waitForReady } from '../helpers/ferry-ready.js';
+import { serveWithConfig, siteRoots } from '../helpers/ferry-ready.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { stopChild } from '../helpers/run-process.js';
 import { addUser } from '../helpers/users-file.js';
@@ -33,17 +33,13 @@ describe('virtual hosts: [sites.NAME] chosen by HOST and by SNI', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ferry-vhost-'));
-    for (const site of ['a', 'b']) {
-      mkdirSync(join(dir, site, 'root'), { recursive: true });
-      writeFileSync(join(dir, site, 'root', `only-on-${site}.txt`), site);
-    }
+    siteRoots(dir, ['a', 'b'], (site) => `only-on-${site}.txt`);
     addUser(join(dir, 'a', 'users.toml'), 'alice', PASSWORD);
     addUser(join(dir, 'b', 'users.toml'), 'bob', PASSWORD);
     generateCertificate(join(dir, 'a', 'tls'), 'ftp.a.test');
     generateCertificate(join(dir, 'b', 'tls'), 'ftp.b.test');
-    const config = join(dir, 'ferry.toml');
-    writeFileSync(
-      config,
+    const served = await serveWithConfig(
+      dir,
       [
         'host = "127.0.0.1"',
         'port = 0',
@@ -65,14 +61,12 @@ describe('virtual hosts: [sites.NAME] chosen by HOST and by SNI', () => {
         '[sites.b.tls]',
         'cert = "b/tls/cert.pem"',
         'key = "b/tls/key.pem"',
-      ].join('\n'),
+      ],
     );
-    child = spawn(process.execPath, [FERRY_BIN, 'serve', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stderr!.resume();
-    const ready = waitForReady(child);
-    port = await ready.port;
-    implicitPort = Number(/implicit TLS on port (\d+)/.exec(ready.output())?.[1]);
-    assert.match(ready.output(), /site "b": ftp\.b\.test, FTP\.B\.example \(root .*b[/\\]root\)/);
+    child = served.child;
+    port = served.port;
+    implicitPort = Number(/implicit TLS on port (\d+)/.exec(served.output())?.[1]);
+    assert.match(served.output(), /site "b": ftp\.b\.test, FTP\.B\.example \(root .*b[/\\]root\)/);
   });
 
   after(async () => {

@@ -1,5 +1,8 @@
 /** Waiting for a `ferry serve` child process to print its ready line. */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FERRY_BIN } from '../client/support.js';
 
 /**
  * Resolves with the control port from "Ferry FTP server ready on HOST:PORT" on the
@@ -25,4 +28,25 @@ export function waitForReady(child: ChildProcess, timeoutMs = 15_000): { port: P
     });
   });
   return { port, output: () => out };
+}
+
+/**
+ * `ferry serve --config FILE` with `lines` as the config file, written into `dir` (its
+ * relative paths are relative to `dir`), once it is ready; stop the child with stopChild.
+ */
+export async function serveWithConfig(dir: string, lines: readonly string[]): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+  const config = join(dir, 'ferry.toml');
+  writeFileSync(config, lines.join('\n'));
+  const child = spawn(process.execPath, [FERRY_BIN, 'serve', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr!.resume();
+  const ready = waitForReady(child);
+  return { child, port: await ready.port, output: ready.output };
+}
+
+/** `dir/NAME/root` for each site name, holding one file `file(site)` whose content is the site's name. */
+export function siteRoots(dir: string, sites: readonly string[], file: (site: string) => string): void {
+  for (const site of sites) {
+    mkdirSync(join(dir, site, 'root'), { recursive: true });
+    writeFileSync(join(dir, site, 'root', file(site)), site);
+  }
 }
