@@ -6,7 +6,8 @@ import { channel } from 'node:diagnostics_channel';
 
 /** A session as the events describe it (the Session object itself is what is published). */
 export interface SessionSummary {
-  readonly id: number;
+  /** Unique across processes and nodes ("3f2a9c1b-17"). */
+  readonly id: string;
   readonly remoteAddress: string;
   readonly user: { readonly name: string } | null;
 }

@@ -11,6 +11,7 @@
  * The protocol state lives in SessionState, the addresses in ConnectionInfo; handlers
  * get a narrow CommandContext and return an Outcome, which is applied here.
  */
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { FtpError } from '../errors.js';
@@ -52,10 +53,15 @@ export interface ServerServices {
   isShuttingDown(): boolean;
 }
 
-let nextSessionId = 1;
+/**
+ * Session ids are unique across processes and nodes (several Ferry nodes behind one load
+ * balancer log into one place): a random prefix per process, then a counter.
+ */
+const PROCESS_ID = randomBytes(4).toString('hex');
+let sessionCounter = 0;
 
 export class Session implements TransferHost, SessionSummary {
-  readonly id = nextSessionId++;
+  readonly id = `${PROCESS_ID}-${++sessionCounter}`;
   readonly logger: Logger;
   readonly state = new SessionState();
   transfer: RunningTransfer | null = null;

@@ -101,7 +101,7 @@ export function commandHarness(options: HarnessOptions): Harness {
       logger,
       data,
       transfer: null,
-      summary: { id: 1, remoteAddress: connection.remoteAddress, user: state.user },
+      summary: { id: 'test-1', remoteAddress: connection.remoteAddress, user: state.user },
       signal: lifetime.signal,
     };
     for (const policy of site.policies) {

@@ -8,13 +8,13 @@
 export interface LogEntry {
   msg: string;
   /** The control connection's id, on every line a session logs. */
-  session?: number;
+  session?: string;
   [field: string]: unknown;
 }
 
 /** One data connection's transfer, as the server logs it when it ends. */
 export interface TransferEntry {
-  session: number;
+  session: string;
   verb: string;
   path: string;
   bytes: number;
