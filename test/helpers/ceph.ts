@@ -49,8 +49,8 @@ export interface CephGateway {
   client(keys?: S3Keys): S3Client;
   /** Another S3 user (who owns nothing yet). */
   createUser(): Promise<S3Keys>;
-  /** Creates a bucket with a fresh name and returns the name. */
-  createBucket(): Promise<string>;
+  /** Creates a bucket (default: with a fresh name) and returns the name. */
+  createBucket(name?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -169,11 +169,11 @@ function createS3User(cluster: Cluster, keys: S3Keys): Promise<ProcessResult> {
   return cluster.run('radosgw-admin', ['user', 'create', `--uid=${uid}`, `--display-name=${uid}`, `--access-key=${keys.accessKeyId}`, `--secret-key=${keys.secretAccessKey}`]);
 }
 
-async function startCluster(cluster: Cluster, keys: S3Keys): Promise<number> {
+async function startCluster(cluster: Cluster, keys: S3Keys, gatewayPort: number | undefined): Promise<number> {
   const { dir } = cluster;
   for (const sub of ['mon', 'osd', 'rgw', 'run', 'log']) mkdirSync(join(dir, sub));
   // Bound, then closed: free now; a clash with another process is reported, not hidden.
-  const [monV2, monV1, rgwPort] = [await closedPort(), await closedPort(), await closedPort()];
+  const [monV2, monV1, rgwPort] = [await closedPort(), await closedPort(), gatewayPort ?? (await closedPort())];
   const monitor = `[v2:127.0.0.1:${monV2},v1:127.0.0.1:${monV1}]`;
   writeFileSync(cluster.conf, cephConf(dir, monitor, rgwPort));
   const fsid = /fsid = (\S+)/.exec(readFileSync(cluster.conf, 'utf8'))![1]!;
@@ -200,17 +200,24 @@ async function startCluster(cluster: Cluster, keys: S3Keys): Promise<number> {
   return rgwPort;
 }
 
+export interface GatewayOptions {
+  /** The S3 port (default: a free one); the monitor always gets free ports. */
+  port?: number;
+  /** The gateway user's keys (default: fresh random ones). */
+  keys?: S3Keys;
+}
+
 /** Starts a gateway, or resolves with the reason it cannot (missing binaries, a failed start). */
-export async function startCephGateway(): Promise<CephGateway | { skip: string }> {
+export async function startCephGateway(options: GatewayOptions = {}): Promise<CephGateway | { skip: string }> {
   const missing = missingBinary();
   if (missing) return { skip: missing };
   const dir = mkdtempSync(join(tmpdir(), 'ferry-ceph-'));
   const cluster = new Cluster(dir);
-  const keys = newKeys();
+  const keys = options.keys ?? newKeys();
   const started = Date.now();
   let port: number;
   try {
-    port = await startCluster(cluster, keys);
+    port = await startCluster(cluster, keys, options.port);
   } catch (error) {
     const logs = ['mon.a', 'osd.0', 'client.rgw.a'].map((name) => `--- ${name}.log ---\n${tail(join(dir, 'log', `${name}.log`))}`).join('\n');
     await cluster.stop();
@@ -243,8 +250,7 @@ export async function startCephGateway(): Promise<CephGateway | { skip: string }
       await createS3User(cluster, other);
       return other;
     },
-    async createBucket() {
-      const bucket = `ferry-${randomBytes(6).toString('hex')}`;
+    async createBucket(bucket = `ferry-${randomBytes(6).toString('hex')}`) {
       await gateway.client().send(new CreateBucketCommand({ Bucket: bucket }));
       return bucket;
     },
