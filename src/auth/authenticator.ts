@@ -7,7 +7,7 @@ import type { Permission } from './permissions.js';
 
 export interface UserContext {
   name: string;
-  /** Host directory that is "/" for this user. */
+  /** What is "/" for this user: a host folder, or with S3 storage a key prefix in the bucket. */
   home: string;
   permissions: ReadonlySet<Permission>;
   anonymous: boolean;

@@ -14,6 +14,8 @@ export interface FileAuthenticatorOptions {
   lookup: (name: string) => UserRecord | undefined;
   /** Home for users without one of their own. */
   defaultHome: string;
+  /** A user's own home from their record; default `record.home` (a folder). */
+  homeOf?: (record: UserRecord) => string | undefined;
   /** Anonymous read-only access rooted here; off when undefined. */
   anonymousRoot?: string;
 }
@@ -52,7 +54,7 @@ export class FileAuthenticator implements Authenticator {
     }
     return {
       name,
-      home: record.home ?? this.options.defaultHome,
+      home: (this.options.homeOf ? this.options.homeOf(record) : record.home) ?? this.options.defaultHome,
       permissions: record.permissions ?? READ_WRITE,
       anonymous: false,
       charset: record.charset,

@@ -3,7 +3,7 @@
  *
  *   [users.alice]
  *   password = "scrypt$16384$8$1$<salt>$<hash>"   # from `ferry user add`, never clear text
- *   home = "/srv/ftp/alice"                         # optional; defaults to the server root
+ *   home = "/srv/ftp/alice"                         # optional; defaults to the server root (a key prefix with S3 storage)
  *   permissions = ["list", "read", "write", "delete", "rename", "mkdir"]  # optional; default all
  *
  * `read_only = true` is shorthand for permissions = ["list", "read"]; `tls = "required"`
@@ -39,6 +39,8 @@ export interface UserRecord {
   passwordHash: string;
   /** Absolute host path, or undefined for the server root. */
   home?: string;
+  /** The home as the file gives it: with S3 storage a key prefix, not a path. */
+  homeAsWritten?: string;
   permissions?: ReadonlySet<Permission>;
   tls?: TlsMode;
   charset?: string;
@@ -52,6 +54,7 @@ function toRecords(users: RawUsers, base: string): Map<string, UserRecord> {
     records.set(name, {
       passwordHash: raw.password,
       home: raw.home === undefined ? undefined : resolve(base, raw.home),
+      homeAsWritten: raw.home,
       permissions: raw.permissions ? new Set(raw.permissions) : raw.read_only ? READ_ONLY : undefined,
       tls: raw.tls,
       charset: raw.charset,

@@ -86,20 +86,23 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const main = await users.forSite(config);
   const named = await Promise.all(config.sites.map(async (definition) => ({ definition, users: await users.forSite(definition.config) })));
   const sites = named.map(({ definition, users: siteUsers }) =>
-    createSite({ name: definition.name, hosts: definition.hosts, config: definition.config, authenticator: siteUsers.authenticator, logger }),
+    createSite({ name: definition.name, hosts: definition.hosts, config: definition.config, authenticator: siteUsers.authenticator, logger, ...siteUsers.storage }),
   );
   const everySite = [{ config, users: main }, ...named.map(({ definition, users: siteUsers }) => ({ config: definition.config, users: siteUsers }))];
   // Before listening: temp files of a crashed run go before any new upload starts.
   const sweeper = await startTempSweeper({
-    roots: () => everySite.flatMap((site) => [site.users.root, ...(site.users.anonymousRoot ? [site.users.anonymousRoot] : []), ...userHomes(site.config.users_file)]),
+    roots: () =>
+      everySite
+        .filter((site) => site.config.storage.type === 'local')
+        .flatMap((site) => [site.users.root, ...(site.users.anonymousRoot ? [site.users.anonymousRoot] : []), ...userHomes(site.config.users_file)]),
     maxAgeMs: 2 * config.timeouts.data_idle * 1000,
     logger,
   });
-  const server = new FtpServer({ config, authenticator: main.authenticator, logger, sites });
+  const server = new FtpServer({ config, authenticator: main.authenticator, logger, sites, ...main.storage });
   const bound = await server.listen();
   const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address;
   // One write, so a reader that sees the ready line also sees how to log in.
-  const lines = [`Ferry FTP server ready on ${host}:${bound.port} (root ${main.root})`];
+  const lines = [`Ferry FTP server ready on ${host}:${bound.port} (root ${main.storage.describe(main.root)})`];
   const tlsMode = effectiveTlsMode(config);
   if (tlsMode !== 'off') {
     lines.push(`  FTPS: explicit AUTH TLS on port ${bound.port} (tls mode "${tlsMode}")${bound.implicitPort !== null ? `, implicit TLS on port ${bound.implicitPort}` : ''}`);
@@ -110,8 +113,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
   if (generatedPassword) {
     lines.push(`  login: user "${GENERATED_USER}", password "${generatedPassword}" (generated for this run; add permanent users with \`ferry user add\`)`);
   }
-  if (main.anonymousRoot) lines.push(`  anonymous read-only login: user "anonymous", any password (root ${main.anonymousRoot})`);
-  for (const { definition, users: siteUsers } of named) lines.push(`  site "${definition.name}": ${definition.hosts.join(', ')} (root ${siteUsers.root}), chosen by HOST or the TLS server name`);
+  if (main.anonymousRoot) lines.push(`  anonymous read-only login: user "anonymous", any password (root ${main.storage.describe(main.anonymousRoot)})`);
+  for (const { definition, users: siteUsers } of named) lines.push(`  site "${definition.name}": ${definition.hosts.join(', ')} (root ${siteUsers.storage.describe(siteUsers.root)}), chosen by HOST or the TLS server name`);
   const range = config.passive.ports;
   lines.push(`  passive ports ${range ? `${range.min}-${range.max}` : 'any free port'}${config.passive.address ? `, advertised address ${config.passive.address}` : ''}`);
   process.stdout.write(lines.join('\n') + '\n');

@@ -2,7 +2,7 @@
  * Who may log in to a site and where their files are: the site's users file (watched,
  * one watcher per file however many sites share it) or, without one, a user "ferry"
  * with a password generated for this run (one for all such sites); its root and its
- * anonymous root, created if missing.
+ * anonymous root, folders created if missing, or with S3 storage key prefixes.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -12,13 +12,16 @@ import { FileAuthenticator } from '../auth/file-authenticator.js';
 import { hashPassword } from '../auth/password.js';
 import { readUsersFile, UsersFileWatcher, type UserRecord } from '../auth/users-file.js';
 import type { FerryConfig } from '../config/schema.js';
+import { siteStorage, type SiteStorage } from '../storage/site-storage.js';
 
 export const GENERATED_USER = 'ferry';
 
 export interface SiteUsers {
   authenticator: FileAuthenticator;
+  /** A folder, or with S3 storage a key prefix (as are anonymousRoot and the homes). */
   root: string;
   anonymousRoot?: string;
+  storage: SiteStorage;
 }
 
 export class SiteUserSource {
@@ -33,12 +36,14 @@ export class SiteUserSource {
   }
 
   async forSite(config: FerryConfig): Promise<SiteUsers> {
-    const root = resolve(config.root);
-    mkdirSync(root, { recursive: true });
-    const anonymousRoot = config.anonymous.enabled ? resolve(config.anonymous.root ?? root) : undefined;
-    if (anonymousRoot) mkdirSync(anonymousRoot, { recursive: true });
+    const local = config.storage.type === 'local';
+    const root = local ? resolve(config.root) : config.root;
+    const anonymousRoot = config.anonymous.enabled ? (local ? resolve(config.anonymous.root ?? root) : (config.anonymous.root ?? root)) : undefined;
+    if (local) for (const folder of [root, ...(anonymousRoot ? [anonymousRoot] : [])]) mkdirSync(folder, { recursive: true });
     const lookup = config.users_file ? this.fileLookup(config.users_file) : await this.generatedLookup();
-    return { authenticator: new FileAuthenticator({ lookup, defaultHome: root, anonymousRoot }), root, anonymousRoot };
+    // A home in the users file is a path relative to that file, or with S3 a key prefix as written.
+    const homeOf = local ? undefined : (record: UserRecord) => record.homeAsWritten;
+    return { authenticator: new FileAuthenticator({ lookup, defaultHome: root, anonymousRoot, homeOf }), root, anonymousRoot, storage: siteStorage(config, this.logger) };
   }
 
   private fileLookup(path: string): (name: string) => UserRecord | undefined {

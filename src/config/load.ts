@@ -41,16 +41,26 @@ export function readConfigFile(path: string): Tree {
     const first = (error as Error).message.split('\n')[0];
     throw new ConfigError(`config file ${path}: TOML syntax error${where}: ${first}`);
   }
-  return resolveFilePaths(tree, dirname(resolve(path)));
+  return resolveFilePaths(tree, dirname(resolve(path)), false);
 }
 
-/** Makes the file's relative paths relative to the file's folder. */
-function resolveFilePaths(tree: Tree, base: string): Tree {
+/** Whether a config table keeps its files in S3 (its own storage.type, else the one it inherits). */
+function usesS3(tree: Tree, inherited: boolean): boolean {
+  const type = isTree(tree.storage) ? tree.storage.type : undefined;
+  return type === undefined ? inherited : type === 's3';
+}
+
+/**
+ * Makes the file's relative paths relative to the file's folder. With S3 storage, root
+ * and anonymous.root are key prefixes, not paths, and stay as written.
+ */
+function resolveFilePaths(tree: Tree, base: string, inheritedS3: boolean): Tree {
   const out: Tree = { ...tree };
-  for (const key of ['root', 'users_file'] as const) {
+  const s3 = usesS3(tree, inheritedS3);
+  for (const key of s3 ? (['users_file'] as const) : (['root', 'users_file'] as const)) {
     if (typeof out[key] === 'string' && out[key] !== '') out[key] = resolve(base, out[key] as string);
   }
-  if (isTree(out.anonymous) && typeof out.anonymous.root === 'string' && out.anonymous.root !== '') {
+  if (!s3 && isTree(out.anonymous) && typeof out.anonymous.root === 'string' && out.anonymous.root !== '') {
     out.anonymous = { ...out.anonymous, root: resolve(base, out.anonymous.root) };
   }
   if (isTree(out.tls)) {
@@ -59,9 +69,14 @@ function resolveFilePaths(tree: Tree, base: string): Tree {
     out.tls = tls;
   }
   if (isTree(out.sites)) {
-    out.sites = Object.fromEntries(Object.entries(out.sites).map(([name, table]) => [name, isTree(table) ? resolveFilePaths(table, base) : table]));
+    out.sites = Object.fromEntries(Object.entries(out.sites).map(([name, table]) => [name, isTree(table) ? resolveFilePaths(table, base, s3) : table]));
   }
   return out;
+}
+
+/** With S3 storage, a config without a root keeps its files at the bucket prefix itself, not under "ftp-root". */
+function withStorageDefaults(tree: Tree): Tree {
+  return usesS3(tree, false) && tree.root === undefined ? { ...tree, root: '/' } : tree;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): { key: string; text: string } {
@@ -96,7 +111,7 @@ function siteDefinition(name: string, table: Tree, top: Tree, source: string): S
   }
   const { hosts, ...settings } = table;
   const { sites: _sites, ...defaults } = top;
-  const result = configSchema.safeParse(mergeConfig(defaults, settings));
+  const result = configSchema.safeParse(withStorageDefaults(mergeConfig(defaults, settings)));
   if (!result.success) {
     throw invalid(source, result.error.issues.map(describeIssue).map((issue) => ({ key: `${prefix}.${issue.key}`, text: `${prefix}.${issue.text}` })));
   }
@@ -105,7 +120,7 @@ function siteDefinition(name: string, table: Tree, top: Tree, source: string): S
 
 /** Validates a merged config tree; throws ConfigError naming the first bad key. */
 export function validateConfig(tree: Tree, source: string): FerryConfig {
-  const result = configSchema.safeParse(tree);
+  const result = configSchema.safeParse(withStorageDefaults(tree));
   if (!result.success) throw invalid(source, result.error.issues.map(describeIssue));
   const sites = Object.entries(result.data.sites).map(([name]) => siteDefinition(name, (tree.sites as Record<string, Tree>)[name]!, tree, source));
   const seen = new Map<string, string>();

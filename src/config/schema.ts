@@ -12,6 +12,14 @@ import { isUsableCharset } from '../protocol/charset.js';
 export const TLS_MODES = ['off', 'optional', 'login', 'required'] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
 
+/** Where files live: folders, or keys in an S3-compatible bucket. */
+export const STORAGE_TYPES = ['local', 's3'] as const;
+
+const MIB = 1024 * 1024;
+/** S3's limits on a multipart-upload part (the last one may be smaller). */
+const MIN_PART_SIZE = 5 * MIB;
+const MAX_PART_SIZE = 5 * 1024 * MIB;
+
 const seconds = z.number().positive().max(86_400 * 7);
 const tcpPort = z.number().int().min(0).max(65535);
 
@@ -41,7 +49,11 @@ export const configSchema = z.strictObject({
     .default('0.0.0.0')
     .meta({ description: 'listen address; "::" for IPv6 and IPv4' }),
   port: tcpPort.default(2121).meta({ description: 'control port' }),
-  root: z.string().min(1).default('./ftp-root').meta({ description: 'folder for users without their own home (created if missing)' }),
+  root: z
+    .string()
+    .min(1)
+    .default('./ftp-root')
+    .meta({ description: 'folder for users without their own home (created if missing); with S3 storage a key prefix in the bucket (default: the bucket prefix itself)' }),
   banner: z.string().max(512).default('Ferry FTP server ready.').meta({ description: 'the 220 greeting' }),
   users_file: z
     .string()
@@ -199,6 +211,33 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .meta({ description: "HAProxy's PROXY protocol: the client's real address for limits, bans, logs and the passive checks" }),
+  storage: z
+    .strictObject({
+      type: z.enum(STORAGE_TYPES).default('local').meta({ description: 'local (folders) | s3 (any S3-compatible object store: AWS, Ceph RGW, MinIO)' }),
+      endpoint: z
+        .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+        .optional()
+        .meta({ description: 'S3 endpoint; default: AWS for storage.region', examples: ['http://127.0.0.1:7480'] }),
+      bucket: z.string().min(1).optional().meta({ description: 'the bucket (required for s3)', examples: ['ferry'] }),
+      prefix: z.string().default('').meta({ description: 'key prefix of everything Ferry stores; root, anonymous.root and homes are prefixes under it' }),
+      region: z.string().min(1).default('us-east-1').meta({ description: 'signing region' }),
+      path_style: z.boolean().default(false).meta({ description: 'endpoint/bucket/key URLs instead of bucket.endpoint/key (Ceph RGW, MinIO)' }),
+      part_size: z
+        .number()
+        .int()
+        .min(MIN_PART_SIZE)
+        .max(MAX_PART_SIZE)
+        .default(8 * MIB)
+        .meta({ description: 'bytes per multipart-upload part (min 5 MiB); an upload holds up to about 6 parts in memory' }),
+      access_key_id: z
+        .string()
+        .min(1)
+        .optional()
+        .meta({ description: 'default: AWS_ACCESS_KEY_ID and the rest of the AWS SDK\'s default credential chain', examples: ['ferry'] }),
+      secret_access_key: z.string().min(1).optional().meta({ description: 'with access_key_id; default: AWS_SECRET_ACCESS_KEY', examples: ['change-me'] }),
+    })
+    .prefault({})
+    .meta({ description: 'where files live; with s3, APPE and REST+STOR are refused (504)' }),
   extensions: z
     .strictObject({
       site_symlink: z.boolean().default(false).meta({ description: 'SITE SYMLINK: users may create symbolic links (relative, inside their root only)' }),
@@ -228,6 +267,13 @@ export const configSchema = z.strictObject({
     .default({})
     .meta({ description: 'a virtual host: hosts, plus any top-level key or table but host, port, max_clients, max_per_ip, shutdown_grace, [log], [defender], [proxy_protocol], passive.ports, tls.implicit, tls.implicit_port; the top level gives the defaults' }),
 }).superRefine((config, context) => {
+  if (config.storage.type === 's3') {
+    if (!config.storage.bucket) context.addIssue({ code: 'custom', path: ['storage', 'bucket'], message: 'required when storage.type is "s3"' });
+    if (Boolean(config.storage.access_key_id) !== Boolean(config.storage.secret_access_key)) {
+      const missing = config.storage.access_key_id ? 'secret_access_key' : 'access_key_id';
+      context.addIssue({ code: 'custom', path: ['storage', missing], message: 'access_key_id and secret_access_key are set together' });
+    }
+  }
   const mode = config.tls.mode ?? (config.tls.cert ? 'required' : 'off');
   if (mode === 'off') return;
   for (const key of ['cert', 'key'] as const) {

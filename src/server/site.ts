@@ -9,7 +9,7 @@ import type { Authenticator, UserContext } from '../auth/authenticator.js';
 import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
 import { createNameCodec } from '../protocol/charset.js';
 import type { StorageBackend, StorageCapabilities } from '../storage/backend.js';
-import { LOCAL_CAPABILITIES, LocalStorage } from '../storage/local.js';
+import { LOCAL_CAPABILITIES, openLocalHome } from '../storage/local.js';
 import { defaultCommandTable, type CommandTable } from './commands/table.js';
 import { passiveAddressResolver } from './passive-address.js';
 import { DEFAULT_POLICIES, type Policy } from './policies.js';
@@ -28,7 +28,7 @@ export interface SiteOptions {
   config: FerryConfig;
   authenticator: Authenticator;
   logger: Logger;
-  /** Default: local folder storage of the user's home. */
+  /** Default: local folder storage of the user's home (created if missing). */
   openStorage?: (user: UserContext) => Promise<StorageBackend>;
   /** What `openStorage`'s backends can do, announced before login; default: local storage's, or unknown with a custom `openStorage`. */
   storageCapabilities?: Readonly<StorageCapabilities> | null;
@@ -44,7 +44,7 @@ export function createSite(options: SiteOptions): Site {
     hosts: options.hosts ?? [],
     config,
     authenticator: options.authenticator,
-    openStorage: options.openStorage ?? (async (user) => new LocalStorage(user.home)),
+    openStorage: options.openStorage ?? ((user) => openLocalHome(user.home)),
     storageCapabilities: options.storageCapabilities !== undefined ? options.storageCapabilities : options.openStorage ? null : LOCAL_CAPABILITIES,
     tls: tlsMode !== 'off' && config.tls.cert && config.tls.key ? new TlsProvider({ cert: config.tls.cert, key: config.tls.key }) : null,
     tlsMode,

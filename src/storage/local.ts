@@ -404,3 +404,9 @@ export class LocalStorage implements StorageBackend {
     );
   }
 }
+
+/** Local storage of a user's home folder, created if missing (a new user's first login). */
+export async function openLocalHome(home: string): Promise<LocalStorage> {
+  await fs.mkdir(home, { recursive: true });
+  return new LocalStorage(home);
+}

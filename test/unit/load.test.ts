@@ -138,3 +138,35 @@ describe('readConfigFile', () => {
     assert.deepEqual(tree, { port: 21, root: join(path, '..', 'r'), log: { level: 'debug' } });
   });
 });
+
+describe('[storage]', () => {
+  const s3 = '[storage]\ntype = "s3"\nbucket = "files"\n';
+
+  test('local by default; s3 needs a bucket, and the error names the key', () => {
+    assert.equal(loadConfig({}).storage.type, 'local');
+    const error = configError(() => loadConfig({ file: configFile('[storage]\ntype = "s3"\n') }));
+    assert.equal(error.key, 'storage.bucket');
+    assert.match(error.message, /storage\.bucket: required when storage\.type is "s3"/);
+  });
+
+  test('keys in the table come in pairs; part_size is at least 5 MiB; endpoint is a URL', () => {
+    assert.equal(configError(() => loadConfig({ file: configFile(`${s3}access_key_id = "k"\n`) })).key, 'storage.secret_access_key');
+    assert.equal(configError(() => loadConfig({ file: configFile(`${s3}part_size = 1048576\n`) })).key, 'storage.part_size');
+    assert.equal(configError(() => loadConfig({ file: configFile(`${s3}endpoint = "127.0.0.1:7480"\n`) })).key, 'storage.endpoint');
+  });
+
+  test('with s3, root and anonymous.root are key prefixes kept as written, and root defaults to the bucket prefix', () => {
+    const plain = loadConfig({ file: configFile(s3) });
+    assert.deepEqual([plain.root, plain.storage.region, plain.storage.part_size, plain.storage.path_style], ['/', 'us-east-1', 8 * 1024 * 1024, false]);
+    const prefixed = loadConfig({ file: configFile(`root = "shared"\n[anonymous]\nenabled = true\nroot = "pub/"\n${s3}`) });
+    assert.deepEqual([prefixed.root, prefixed.anonymous.root], ['shared', 'pub/']);
+  });
+
+  test('a site inherits s3 from the top level, or turns it on for itself', () => {
+    const inherited = loadConfig({ file: configFile(`${s3}[sites.b]\nhosts = ["b.example"]\nroot = "b"\n`) });
+    assert.deepEqual([inherited.sites[0]!.config.storage.type, inherited.sites[0]!.config.root], ['s3', 'b']);
+    const own = loadConfig({ file: configFile(`root = "local"\n[sites.c]\nhosts = ["c.example"]\nroot = "c"\n[sites.c.storage]\ntype = "s3"\nbucket = "c"\n`) });
+    assert.equal(own.root, join(base, `case-${fileCount}`, 'local'));
+    assert.deepEqual([own.sites[0]!.config.storage.type, own.sites[0]!.config.root], ['s3', 'c']);
+  });
+});

@@ -1,5 +1,4 @@
 /** Login and session lifecycle: USER, PASS, ACCT, REIN, QUIT. */
-import { promises as fs } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { UserContext } from '../../auth/authenticator.js';
 import { ERRORS } from '../../errors.js';
@@ -46,7 +45,6 @@ async function checkPassword(context: CommandContext, name: string, password: st
     return reply(Reply.NotLoggedIn, 'Login incorrect.');
   }
   try {
-    await fs.mkdir(user.home, { recursive: true });
     state.loggedIn(user, await site.openStorage(user));
   } catch (error) {
     logger.error({ err: error, user: name }, 'cannot open the home directory');
