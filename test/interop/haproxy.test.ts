@@ -28,7 +28,7 @@ test('curl through HAProxy with PROXY v2: byte-exact transfers, and the server s
   const log = new ServerLog();
   const config = mergeConfig({ log: { level: 'info' } }, { proxy_protocol: { trusted: ['127.0.0.1/32'] }, passive: { ports: range.spec } });
   await withTestServer(config, async (server) => {
-    const haproxy = await startHaproxy({ dir: server.scratch, address: PUBLIC_ADDRESS, port: control.min, passive: range, backend: { host: server.host, port: server.port } });
+    const haproxy = await startHaproxy({ dir: server.scratch, address: PUBLIC_ADDRESS, port: control.min, nodes: [{ host: server.host, port: server.port, passive: range }] });
     try {
       const content = randomData().subarray(0, 700_000);
       writeFileSync(join(server.root, 'down.bin'), content);
