@@ -121,8 +121,9 @@ describe('S3 storage only', { skip }, () => {
     const [buffersMib, rssMib] = [peak.buffers / MIB, peak.rss / MIB];
     console.log(`# 64 MiB S3 upload, 5 MiB parts, 2 in flight: peak live buffers +${buffersMib.toFixed(1)} MiB, peak RSS +${rssMib.toFixed(1)} MiB, ${Date.now() - started} ms`);
     // Measured ~25-30 MiB of buffers whether the file is 16 or 128 MiB (the part being
-    // filled, its concatenation, two in flight); buffering the file would be 64 MiB.
-    assert.ok(buffersMib < 8 * 5, `live buffers grew ${buffersMib.toFixed(1)} MiB: more than 8 parts`);
+    // filled, its concatenation, two in flight), up to 41 MiB on a loaded machine;
+    // buffering the file would be 64 MiB or more.
+    assert.ok(buffersMib < 48, `live buffers grew ${buffersMib.toFixed(1)} MiB: near the whole file`);
     assert.ok(rssMib < 64, `RSS grew ${rssMib.toFixed(1)} MiB: as much as the file`);
     assert.equal((await storage.stat('/64mib.bin')).size, 64 * MIB);
     assert.equal(await sha256Of(storage, '/64mib.bin'), hash.digest('hex'));
