@@ -35,9 +35,16 @@ export interface DefenderOptions {
   /** Addresses or CIDR ranges never banned (validated by the config schema). */
   allow: readonly string[];
   logger: Logger;
+  /** Where the events are also counted for other nodes (`[cluster] redis`), if anywhere. */
+  shared?: AbuseLedger;
   /** Most addresses with a failure record, and most bans, kept at once. */
   maxEntries?: number;
   now?: () => number;
+}
+
+/** Abusive events counted across nodes: a ban reached there comes back through Defender.adoptBan. */
+export interface AbuseLedger {
+  report(group: string, event: AbuseEvent): void;
 }
 
 /** A password check in progress; end it exactly once, when the check has settled. */
@@ -113,6 +120,7 @@ export class Defender {
     const now = this.now();
     this.sweep(now);
     if (this.bans.has(address)) return true;
+    this.options.shared?.report(address, event);
     const record = this.records.get(address) ?? { times: [] };
     record.times = record.times.filter((time) => now - time < this.options.observationMs);
     record.times.push(now);
@@ -127,6 +135,16 @@ export class Defender {
     this.dropOldest(this.bans);
     this.options.logger.warn({ address, failures: record.times.length, event, until: new Date(until).toISOString() }, 'address banned');
     return true;
+  }
+
+  /** A ban another node reached (through the shared ledger): this node enforces it too, until `until`. */
+  adoptBan(group: string, until: number): void {
+    if (!this.options.enabled || this.isAllowed(group) || until <= this.now()) return;
+    if ((this.bans.get(group) ?? 0) >= until) return;
+    this.bans.delete(group);
+    this.bans.set(group, until);
+    this.dropOldest(this.bans);
+    this.options.logger.warn({ address: group, until: new Date(until).toISOString() }, 'address banned (by another node)');
   }
 
   /** Events of `group` still inside the observation window (0 when the defender is disabled). */

@@ -12,6 +12,7 @@ import { ConnectionInfo } from './connection-info.js';
 import { PassivePortPool } from './data/port-pool.js';
 import { Defender } from './defender.js';
 import { DescriptorBudget } from './descriptor-budget.js';
+import { RedisAbuseLedger } from './cluster/redis-ledger.js';
 import { ProxyTrust, readProxyHeader } from './proxy-protocol.js';
 import { ConnectionRateLimiter } from './rate-limiter.js';
 import { Session, type ServerServices } from './session.js';
@@ -43,6 +44,8 @@ export class FtpServer {
   private readonly sessions = new Set<Session>();
   private readonly perAddress = new Map<string, number>();
   private readonly services: ServerServices;
+  /** Bans shared with the other nodes ([cluster] redis), when configured. */
+  private readonly ledger: RedisAbuseLedger | null;
   private readonly descriptors: DescriptorBudget;
   private readonly connectionRate: ConnectionRateLimiter;
   /** Refused connections: logged once per interval, not per connection. */
@@ -52,6 +55,9 @@ export class FtpServer {
   constructor(private readonly options: FtpServerOptions) {
     const { config, logger } = options;
     const { limits, defender } = config;
+    this.ledger = config.cluster.redis && defender.enabled
+      ? new RedisAbuseLedger({ url: config.cluster.redis, threshold: defender.threshold, observationMs: defender.observation_time * 1000, banMs: defender.ban_time * 1000, logger })
+      : null;
     this.descriptors = new DescriptorBudget({ reserve: limits.reserved_descriptors, logger });
     this.connectionRate = new ConnectionRateLimiter({ rate: limits.connection_rate, burst: limits.connection_burst });
     this.refusalLog = new LogThrottle(logger);
@@ -69,6 +75,7 @@ export class FtpServer {
         banMs: defender.ban_time * 1000,
         allow: defender.allow,
         logger,
+        shared: this.ledger ?? undefined,
       }),
     };
     this.listener = createServer((socket) => this.accept(socket, false));
@@ -89,6 +96,10 @@ export class FtpServer {
     const { host, port, tls } = this.options.config;
     // Only the local storage relies on /proc for its confinement.
     if (!this.options.openStorage) warnIfConfinementRacy(this.options.logger);
+    // Before the first client: the bans other nodes have in force apply here from the start.
+    await this.ledger?.start(this.services.defender).catch((error: Error) => {
+      this.options.logger.warn({ err: error.message, url: this.options.config.cluster.redis }, 'cluster Redis unreachable at start; this node bans alone until it connects');
+    });
     const bound = await listenOn(this.listener, host, port);
     if (!this.implicitListener) return { ...bound, implicitPort: null };
     try {
@@ -203,6 +214,7 @@ export class FtpServer {
       session.socket.destroy();
     }
     await closed;
+    await this.ledger?.close();
   }
 }
 
