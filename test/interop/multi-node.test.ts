@@ -2,7 +2,8 @@
  * Two stateless Ferry nodes sharing one bucket on a real Ceph gateway, behind a real
  * HAProxy (control connections round-robin with send-proxy-v2, each node's passive range
  * forwarded to it): what curl uploads through one node it downloads through the other,
- * byte for byte, and each node logs the client's own address, not HAProxy's.
+ * byte for byte (then ftplib and lftp on the same files), and each node logs the client's
+ * own address, not HAProxy's.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,8 @@ import { cephGatewayForFile } from '../helpers/ceph.js';
 import { CURL, runCurl } from '../helpers/curl.js';
 import { waitForReady } from '../helpers/ferry-ready.js';
 import { HAPROXY, startHaproxy, type HaproxyFrontend } from '../helpers/haproxy.js';
+import { LFTP, lftpQuote, runLftp } from '../helpers/lftp.js';
+import { PYTHON, runPythonDriver } from '../helpers/python-driver.js';
 import { describeRun, killOnExit, stopChild } from '../helpers/run-process.js';
 import { scratchDirForFile } from '../helpers/scratch-dir.js';
 import type { LogEntry } from '../helpers/server-log.js';
@@ -26,7 +29,7 @@ const PASSWORD = 'multi-node-secret';
 const CLIENT_ADDRESS = '127.0.0.3';
 const PUBLIC_ADDRESS = '127.0.0.2';
 const { gateway, skip: noGateway } = await cephGatewayForFile();
-const skip = noGateway || (HAPROXY ? false : 'haproxy is not installed') || (CURL ? false : 'curl is not installed');
+const skip = noGateway || (HAPROXY ? false : 'haproxy is not installed') || (CURL && PYTHON && LFTP ? false : 'curl, python3 and lftp are needed');
 const scratch = scratchDirForFile('ferry-multi-node-');
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -92,7 +95,7 @@ describe('two Ferry nodes on one bucket behind HAProxy', { skip }, () => {
     await Promise.all(nodes.map((node) => stopChild(node.child)));
   });
 
-  test('curl uploads through one node and downloads through the other: same bytes; both log the client', async () => {
+  test('curl uploads through one node and downloads through the other, then ftplib and lftp: same bytes; both nodes log the client', async () => {
     const data = randomBytes(3 * 1024 * 1024 + 17);
     const local = join(scratch(), 'upload.bin');
     writeFileSync(local, data);
@@ -108,6 +111,34 @@ describe('two Ferry nodes on one bucket behind HAProxy', { skip }, () => {
     const transfers = nodes.map((node) => node.log.filter((entry) => entry.msg === 'transfer' && entry.outcome === 'complete').map((entry) => entry.verb));
     assert.deepEqual(transfers.flat().sort(), ['RETR', 'STOR'], JSON.stringify(transfers));
     assert.ok(transfers.every((verbs) => verbs.length === 1), `one transfer on each node: ${JSON.stringify(transfers)}`);
+
+    // ftplib (from the same client address) reads what curl stored, wherever it lands, and
+    // stores a file lftp then reads through its next connection.
+    const script = [
+      'import ftplib, hashlib, json, sys',
+      'cfg = json.loads(sys.argv[1])',
+      'ftp = ftplib.FTP(source_address=(cfg["client"], 0), timeout=20)',
+      'ftp.connect(cfg["host"], cfg["port"])',
+      'ftp.login("alice", cfg["password"])',
+      'chunks = []',
+      'ftp.retrbinary("RETR shared.bin", chunks.append)',
+      'with open(cfg["upload"], "rb") as f: ftp.storbinary("STOR from-ftplib.bin", f)',
+      'ftp.quit()',
+      'print(json.dumps({"sha256": hashlib.sha256(b"".join(chunks)).hexdigest()}))',
+    ].join('\n');
+    const fromFtplib = await runPythonDriver<{ sha256: string }>('ftplib through HAProxy', script, {
+      client: CLIENT_ADDRESS, host: PUBLIC_ADDRESS, port: haproxy!.port, password: PASSWORD, upload: local,
+    });
+    assert.equal(fromFtplib.sha256, sha256(data));
+    const lftpCopy = join(scratch(), 'from-ftplib.bin');
+    const lftp = await runLftp(`ftp://${PUBLIC_ADDRESS}:${haproxy!.port}`, [`get from-ftplib.bin -o ${lftpQuote(lftpCopy)}`], {
+      user: 'alice', password: PASSWORD, settings: ['set net:socket-bind-ipv4 ' + CLIENT_ADDRESS, 'set ftp:passive-mode on'], cwd: scratch(),
+    });
+    assert.equal(lftp.code, 0, describeRun('lftp get', lftp));
+    assert.equal(sha256(readFileSync(lftpCopy)), sha256(data));
+    const stores = nodes.map((node) => node.log.filter((entry) => entry.msg === 'transfer' && entry.verb === 'STOR').length);
+    const retrieves = nodes.map((node) => node.log.filter((entry) => entry.msg === 'transfer' && entry.verb === 'RETR').length);
+    assert.ok(stores.reduce((a, b) => a + b) === 2 && retrieves.reduce((a, b) => a + b) === 3, JSON.stringify({ stores, retrieves }));
     for (const node of nodes) {
       const logins = node.log.filter((entry) => entry.msg === 'logged in');
       assert.ok(logins.length >= 1 && logins.every((entry) => String(entry.remote).startsWith(`${CLIENT_ADDRESS}:`)), JSON.stringify(logins));
