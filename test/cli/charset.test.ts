@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
-import { serveWithConfig, siteRoots } from '../helpers/ferry-ready.js';
+import { serveWithConfig, siteRoots, twoSiteConfig } from '../helpers/ferry-ready.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { stopChild } from '../helpers/run-process.js';
 import { addUser } from '../helpers/users-file.js';
@@ -51,23 +51,7 @@ describe('charset in the config, per site and per user, through ferry serve', ()
     addUser(usersA, 'carol', PASSWORD);
     setUserKey(usersA, 'carol', 'charset', 'big5');
     addUser(join(dir, 'b', 'users.toml'), 'bob', PASSWORD);
-    const served = await serveWithConfig(
-      dir,
-      [
-        'host = "127.0.0.1"',
-        'port = 0',
-        'root = "a/root"',
-        'users_file = "a/users.toml"',
-        'charset = "gbk"',
-        '[passive]',
-        'ports = "0"',
-        '[sites.b]',
-        'hosts = ["ftp.b.test"]',
-        'root = "b/root"',
-        'users_file = "b/users.toml"',
-        'charset = "big5"',
-      ],
-    );
+    const served = await serveWithConfig(dir, twoSiteConfig({ a: ['charset = "gbk"'], bHosts: ['ftp.b.test'], b: ['charset = "big5"'] }));
     child = served.child;
     port = served.port;
   });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { generateCertificate } from '../helpers/certificate.js';
-import { serveWithConfig, siteRoots } from '../helpers/ferry-ready.js';
+import { serveWithConfig, siteRoots, twoSiteConfig } from '../helpers/ferry-ready.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { stopChild } from '../helpers/run-process.js';
 import { addUser } from '../helpers/users-file.js';
@@ -40,28 +40,13 @@ describe('virtual hosts: [sites.NAME] chosen by HOST and by SNI', () => {
     generateCertificate(join(dir, 'b', 'tls'), 'ftp.b.test');
     const served = await serveWithConfig(
       dir,
-      [
-        'host = "127.0.0.1"',
-        'port = 0',
-        'root = "a/root"',
-        'users_file = "a/users.toml"',
-        'banner = "Site A ready."',
-        '[passive]',
-        'ports = "0"',
-        '[tls]',
-        'mode = "optional"',
-        'cert = "a/tls/cert.pem"',
-        'key = "a/tls/key.pem"',
-        'implicit_port = 0',
-        '[sites.b]',
-        'hosts = ["ftp.b.test", "FTP.B.example"]',
-        'root = "b/root"',
-        'users_file = "b/users.toml"',
-        'banner = "Site B ready."',
-        '[sites.b.tls]',
-        'cert = "b/tls/cert.pem"',
-        'key = "b/tls/key.pem"',
-      ],
+      twoSiteConfig({
+        a: ['banner = "Site A ready."'],
+        aTables: ['[tls]', 'mode = "optional"', 'cert = "a/tls/cert.pem"', 'key = "a/tls/key.pem"', 'implicit_port = 0'],
+        bHosts: ['ftp.b.test', 'FTP.B.example'],
+        b: ['banner = "Site B ready."'],
+        bTables: ['[sites.b.tls]', 'cert = "b/tls/cert.pem"', 'key = "b/tls/key.pem"'],
+      }),
     );
     child = served.child;
     port = served.port;

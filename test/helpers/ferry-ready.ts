@@ -50,3 +50,27 @@ export function siteRoots(dir: string, sites: readonly string[], file: (site: st
     writeFileSync(join(dir, site, 'root', file(site)), site);
   }
 }
+
+/**
+ * Config lines for two sites on one port: the default site served from `dir/a` and
+ * [sites.b] (named by `bHosts`) from `dir/b`, each with its root and users file there;
+ * `a`/`b` add keys to each site, `aTables`/`bTables` add tables after them.
+ */
+export function twoSiteConfig(options: { bHosts: readonly string[]; a?: readonly string[]; aTables?: readonly string[]; b?: readonly string[]; bTables?: readonly string[] }): string[] {
+  return [
+    'host = "127.0.0.1"',
+    'port = 0',
+    'root = "a/root"',
+    'users_file = "a/users.toml"',
+    ...(options.a ?? []),
+    '[passive]',
+    'ports = "0"',
+    ...(options.aTables ?? []),
+    '[sites.b]',
+    `hosts = ${JSON.stringify(options.bHosts)}`,
+    'root = "b/root"',
+    'users_file = "b/users.toml"',
+    ...(options.b ?? []),
+    ...(options.bTables ?? []),
+  ];
+}
