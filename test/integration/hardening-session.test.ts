@@ -138,7 +138,10 @@ describe('a client that never reads its replies (limits.max_pending_output)', ()
   let server: TestServer;
   let sessions: Session[] = [];
   const onOpened = (message: unknown) => sessions.push((message as { session: Session }).session);
-  const sessionOf = (socket: Socket) => sessions.find((candidate) => candidate.socket.remotePort === socket.localPort);
+  // Both ends' ports: a client port alone is reused across server ports (the plain test's
+  // session and the implicit one's can share it), and the newest session is the one.
+  const sessionOf = (socket: Socket) =>
+    [...sessions].reverse().find((candidate) => candidate.socket.remotePort === socket.localPort && candidate.socket.localPort === socket.remotePort);
 
   before(async () => {
     server = await startServer({ limits: { max_pending_output: CAP }, timeouts: { idle: 2 }, tls: { mode: 'optional' } }, { tls: true });
