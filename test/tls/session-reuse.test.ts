@@ -44,6 +44,18 @@ async function session(server: TlsTestServer, tlsOptions: ConnectionOptions = {}
   }
 }
 
+/** Runs `fn` on a fresh server with one such session, which is closed afterwards. */
+function withSession(tlsOptions: ConnectionOptions, fn: (client: FtpsClient, server: TlsTestServer) => Promise<void>): Promise<void> {
+  return withTlsServer({}, async (server) => {
+    const client = await session(server, tlsOptions);
+    try {
+      await fn(client, server);
+    } finally {
+      client.close();
+    }
+  });
+}
+
 /** A resumed download of f.bin that must succeed byte-exact. */
 async function resumedDownload(client: FtpsClient, what: string): Promise<void> {
   const got = await client.download('RETR f.bin', 'EPSV', 'resume');
@@ -61,66 +73,46 @@ async function refusedDownload(client: FtpsClient, what: string): Promise<void> 
 
 describe('TLS 1.3 data-connection session reuse', () => {
   test('the control connection ticket resumes any number of data connections (Python, GnuTLS)', () =>
-    withTlsServer({}, async (server) => {
-      const client = await session(server);
-      try {
-        for (let round = 1; round <= 3; round++) await resumedDownload(client, `round ${round}`);
-        assert.equal((await client.upload('STOR up.bin', ALL_BYTES, 'EPSV', 'resume')).final.code, 226);
-        assert.equal(sha256File(join(server.root, 'up.bin')), sha256(ALL_BYTES));
-      } finally {
-        client.close();
-      }
+    withSession({}, async (client, server) => {
+      for (let round = 1; round <= 3; round++) await resumedDownload(client, `round ${round}`);
+      assert.equal((await client.upload('STOR up.bin', ALL_BYTES, 'EPSV', 'resume')).final.code, 226);
+      assert.equal(sha256File(join(server.root, 'up.bin')), sha256(ALL_BYTES));
     }));
 
   test('each resumed download or listing issues a fresh ticket that resumes the next one (curl uses a ticket once)', () =>
-    withTlsServer({}, async (server) => {
-      const client = await session(server);
-      try {
-        for (const command of ['RETR f.bin', 'LIST', 'NLST', 'MLSD', 'RETR f.bin']) {
-          client.dataSession = undefined;
-          const got = await client.download(command, 'EPSV', 'resume');
-          assert.equal(got.final.code, 226, `${command}: ${got.final.lines.join(' | ')}`);
-          assert.equal(got.reused, true, command);
-          await waitFor(() => client.dataSession !== undefined, 3000).catch(() => assert.fail(`${command}: no fresh ticket on the data connection`));
-          // Like curl: the next data connection resumes the newest ticket, never an older one.
-          client.session = client.dataSession;
-        }
-        await resumedDownload(client, 'after the chain');
-      } finally {
-        client.close();
+    withSession({}, async (client, server) => {
+      for (const command of ['RETR f.bin', 'LIST', 'NLST', 'MLSD', 'RETR f.bin']) {
+        client.dataSession = undefined;
+        const got = await client.download(command, 'EPSV', 'resume');
+        assert.equal(got.final.code, 226, `${command}: ${got.final.lines.join(' | ')}`);
+        assert.equal(got.reused, true, command);
+        await waitFor(() => client.dataSession !== undefined, 3000).catch(() => assert.fail(`${command}: no fresh ticket on the data connection`));
+        // Like curl: the next data connection resumes the newest ticket, never an older one.
+        client.session = client.dataSession;
       }
+      await resumedDownload(client, 'after the chain');
     }));
 
   test("an upload's data connection issues no ticket (its client never reads it; unread bytes turn its close into a reset)", () =>
-    withTlsServer({}, async (server) => {
-      const client = await session(server);
-      try {
-        client.dataSession = undefined;
-        const stored = await client.upload('STOR up.bin', ALL_BYTES, 'EPSV', 'resume');
-        assert.equal(stored.final.code, 226, stored.final.lines.join(' | '));
-        assert.equal(client.dataSession, undefined);
-        assert.equal(sha256File(join(server.root, 'up.bin')), sha256(ALL_BYTES));
-      } finally {
-        client.close();
-      }
+    withSession({}, async (client, server) => {
+      client.dataSession = undefined;
+      const stored = await client.upload('STOR up.bin', ALL_BYTES, 'EPSV', 'resume');
+      assert.equal(stored.final.code, 226, stored.final.lines.join(' | '));
+      assert.equal(client.dataSession, undefined);
+      assert.equal(sha256File(join(server.root, 'up.bin')), sha256(ALL_BYTES));
     }));
 
   test("the tickets a refused data connection receives resume nothing (a thief's full handshake gains no ticket)", () =>
-    withTlsServer({}, async (server) => {
-      const client = await session(server);
-      try {
-        client.dataSession = undefined;
-        const refused = await client.download('RETR f.bin', 'EPSV', 'fresh');
-        assert.equal(refused.final.code, 522, refused.final.lines.join(' | '));
-        await waitFor(() => client.dataSession !== undefined, 3000).catch(() => assert.fail('the full handshake delivered no ticket to try'));
-        const own = client.session;
-        client.session = client.dataSession;
-        await refusedDownload(client, "the refused connection's ticket");
-        client.session = own;
-        await resumedDownload(client, 'the control ticket, afterwards');
-      } finally {
-        client.close();
-      }
+    withSession({}, async (client) => {
+      client.dataSession = undefined;
+      const refused = await client.download('RETR f.bin', 'EPSV', 'fresh');
+      assert.equal(refused.final.code, 522, refused.final.lines.join(' | '));
+      await waitFor(() => client.dataSession !== undefined, 3000).catch(() => assert.fail('the full handshake delivered no ticket to try'));
+      const own = client.session;
+      client.session = client.dataSession;
+      await refusedDownload(client, "the refused connection's ticket");
+      client.session = own;
+      await resumedDownload(client, 'the control ticket, afterwards');
     }));
 });
 
@@ -131,18 +123,13 @@ describe('TLS 1.2 data-connection session reuse', () => {
   ] as const) {
     describe(name, () => {
       test('downloads and uploads resume the control connection session', () =>
-        withTlsServer({}, async (server) => {
-          const client = await session(server, tlsOptions);
-          try {
-            assert.equal((client.io as TLSSocket).getProtocol(), 'TLSv1.2');
-            for (let round = 1; round <= 3; round++) await resumedDownload(client, `round ${round}`);
-            const stored = await client.upload('STOR up.bin', ALL_BYTES, 'EPSV', 'resume');
-            assert.equal(stored.final.code, 226, stored.final.lines.join(' | '));
-            assert.equal(stored.reused, true);
-            assert.equal(sha256File(join(server.root, 'up.bin')), sha256(ALL_BYTES));
-          } finally {
-            client.close();
-          }
+        withSession(tlsOptions, async (client, server) => {
+          assert.equal((client.io as TLSSocket).getProtocol(), 'TLSv1.2');
+          for (let round = 1; round <= 3; round++) await resumedDownload(client, `round ${round}`);
+          const stored = await client.upload('STOR up.bin', ALL_BYTES, 'EPSV', 'resume');
+          assert.equal(stored.final.code, 226, stored.final.lines.join(' | '));
+          assert.equal(stored.reused, true);
+          assert.equal(sha256File(join(server.root, 'up.bin')), sha256(ALL_BYTES));
         }));
 
       test("another control connection's session gets 522", () =>
