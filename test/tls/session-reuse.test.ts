@@ -80,7 +80,7 @@ describe('TLS 1.3 data-connection session reuse', () => {
     }));
 
   test('each resumed download or listing issues a fresh ticket that resumes the next one (curl uses a ticket once)', () =>
-    withSession({}, async (client, server) => {
+    withSession({}, async (client) => {
       for (const command of ['RETR f.bin', 'LIST', 'NLST', 'MLSD', 'RETR f.bin']) {
         client.dataSession = undefined;
         const got = await client.download(command, 'EPSV', 'resume');
