@@ -81,3 +81,12 @@ export function fromSystemError(error: unknown): FtpError {
                     : 'FERRY_ERR_STORAGE';
   return new FtpError(mapped, undefined, { cause: error });
 }
+
+/** Runs `fn`, turning a Node.js system error it throws into its FtpError. */
+export async function mapSystemErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw fromSystemError(error);
+  }
+}

@@ -23,7 +23,7 @@
 import { close, closeSync, constants, existsSync, fstat, open, promises as fs, type Stats } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
-import { FtpError, fromSystemError } from '../errors.js';
+import { FtpError, fromSystemError, mapSystemErrors } from '../errors.js';
 
 export const openFd = promisify(open);
 export const fstatFd = promisify(fstat);
@@ -71,14 +71,6 @@ function closePathDescriptor(fd: number): void {
     closeSync(fd);
   } catch {
     // EBADF only: nothing left to release
-  }
-}
-
-async function mapSystemErrors<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw fromSystemError(error);
   }
 }
 

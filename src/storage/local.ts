@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { once } from 'node:events';
 import { posix } from 'node:path';
 import type { Writable } from 'node:stream';
-import { FtpError, fromSystemError } from '../errors.js';
+import { FtpError, fromSystemError, mapSystemErrors } from '../errors.js';
 import type { DirectoryListing, Download, FileStat, ListOptions, StorageBackend, StorageCapabilities, Upload, WriteOptions } from './backend.js';
 import { closeFd, Jail, openFd, type DirectoryHandle } from './jail.js';
 import { assertNotReserved, isReservedName, uploadTempName } from './upload-temp.js';
@@ -77,15 +77,6 @@ async function keepPermissions(fd: number, previous: Stats): Promise<void> {
   if (process.getuid?.() === 0) await fchownFd(fd, previous.uid, previous.gid);
 }
 
-/** Runs `fn`, turning system errors into catalogue errors. */
-async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw fromSystemError(error);
-  }
-}
-
 /** Up to `max` entries of a directory, read a few at a time so a huge one is never read whole. */
 async function readEntries(path: string, max: number): Promise<{ entries: Dirent[]; truncated: boolean }> {
   const entries: Dirent[] = [];
@@ -134,7 +125,7 @@ export class LocalStorage implements StorageBackend {
   async list(virtual: string, options: ListOptions = {}): Promise<DirectoryListing> {
     assertNotReserved(virtual);
     return this.jail.inDirectory(virtual, async (dir) => {
-      const read = await mapErrors(() => readEntries(dir.path, options.maxEntries ?? Infinity));
+      const read = await mapSystemErrors(() => readEntries(dir.path, options.maxEntries ?? Infinity));
       const entries = read.entries.filter((entry) => !isReservedName(entry.name));
       const describe = async (name: string, isLink: boolean): Promise<FileStat | null> => {
         const path = posix.join(dir.path, name);
@@ -208,7 +199,7 @@ export class LocalStorage implements StorageBackend {
     if (existing === null && start !== undefined) {
       throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (it does not exist).`);
     }
-    const openFdNumber = existing?.fd ?? (await mapErrors(() => openFd(path, flags | constants.O_CREAT | constants.O_EXCL, 0o644)));
+    const openFdNumber = existing?.fd ?? (await mapSystemErrors(() => openFd(path, flags | constants.O_CREAT | constants.O_EXCL, 0o644)));
     const previousSize = existing?.stats.size ?? 0;
     if (start !== undefined && start > previousSize) {
       await closeFd(openFdNumber).catch(() => undefined);
@@ -247,7 +238,7 @@ export class LocalStorage implements StorageBackend {
         await release();
       },
       abort: async () => {
-        if (!settled) await mapErrors(rollBack);
+        if (!settled) await mapSystemErrors(rollBack);
       },
     };
   }
@@ -269,7 +260,7 @@ export class LocalStorage implements StorageBackend {
     const previous = await this.replacedEntry(target);
     if (previous?.isDirectory()) throw new FtpError('FERRY_ERR_IS_A_DIRECTORY');
     const temp = posix.join(dir.path, uploadTempName());
-    const fd = await mapErrors(() => openFd(temp, WRITE_FLAGS | constants.O_CREAT | constants.O_EXCL, 0o644));
+    const fd = await mapSystemErrors(() => openFd(temp, WRITE_FLAGS | constants.O_CREAT | constants.O_EXCL, 0o644));
     if (previous?.isFile()) {
       await keepPermissions(fd, previous).catch(async (error: unknown) => {
         await closeFd(fd).catch(() => undefined);
@@ -312,20 +303,20 @@ export class LocalStorage implements StorageBackend {
         await dir.close();
       },
       abort: async () => {
-        if (!settled) await mapErrors(discard);
+        if (!settled) await mapSystemErrors(discard);
       },
     };
   }
 
   async mkdir(virtual: string): Promise<void> {
     const { parent, name } = this.entry(virtual);
-    await this.jail.inDirectory(parent, (dir) => mapErrors(() => fs.mkdir(posix.join(dir.path, name), 0o755)));
+    await this.jail.inDirectory(parent, (dir) => mapSystemErrors(() => fs.mkdir(posix.join(dir.path, name), 0o755)));
   }
 
   async rmdir(virtual: string): Promise<void> {
     const { parent, name } = this.entry(virtual);
     await this.jail.inDirectory(parent, (dir) =>
-      mapErrors(async () => {
+      mapSystemErrors(async () => {
         const path = posix.join(dir.path, name);
         if (!(await fs.lstat(path)).isDirectory()) throw new FtpError('FERRY_ERR_NOT_A_DIRECTORY');
         await fs.rmdir(path);
@@ -336,7 +327,7 @@ export class LocalStorage implements StorageBackend {
   async delete(virtual: string): Promise<void> {
     const { parent, name } = this.entry(virtual);
     await this.jail.inDirectory(parent, (dir) =>
-      mapErrors(async () => {
+      mapSystemErrors(async () => {
         const path = posix.join(dir.path, name);
         if ((await fs.lstat(path)).isDirectory()) throw new FtpError('FERRY_ERR_IS_A_DIRECTORY');
         await fs.unlink(path);
@@ -376,7 +367,7 @@ export class LocalStorage implements StorageBackend {
     if (target.split('/').some(isReservedName)) throw new FtpError('FERRY_ERR_BAD_NAME');
     await this.jail.inDirectory(parent, async (dir) => {
       if (!(await this.jail.linkTargetInside(target, dir.real))) throw new FtpError('FERRY_ERR_PERMISSION', 'A link pointing outside the root cannot be created.');
-      await mapErrors(() => fs.symlink(target, posix.join(dir.path, name)));
+      await mapSystemErrors(() => fs.symlink(target, posix.join(dir.path, name)));
     });
   }
 
@@ -390,7 +381,7 @@ export class LocalStorage implements StorageBackend {
     const destination = this.entry(to);
     await this.jail.inDirectory(source.parent, (sourceDir) =>
       this.jail.inDirectory(destination.parent, (destinationDir) =>
-        mapErrors(async () => {
+        mapSystemErrors(async () => {
           const sourcePath = posix.join(sourceDir.path, source.name);
           if ((await fs.lstat(sourcePath)).isSymbolicLink()) {
             const target = await fs.readlink(sourcePath);

@@ -18,7 +18,7 @@ import { copySource } from './s3-keys.js';
 
 const GIB = 1024 * 1024 * 1024;
 /** S3's CopyObject limit. */
-export const SINGLE_COPY_MAX_BYTES = 5 * GIB;
+const SINGLE_COPY_MAX_BYTES = 5 * GIB;
 const COPY_PART_BYTES = 512 * 1024 * 1024;
 const MAX_PARTS = 10_000;
 const PARTS_AT_ONCE = 4;

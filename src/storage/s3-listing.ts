@@ -10,8 +10,8 @@ import { s3Call } from './s3-errors.js';
 /** Most keys one ListObjectsV2 page returns (S3's own cap). */
 const PAGE_KEYS = 1000;
 
-export const FILE_MODE = 0o644;
-export const DIRECTORY_MODE = 0o755;
+const FILE_MODE = 0o644;
+const DIRECTORY_MODE = 0o755;
 
 /** A directory has no time of its own in S3: its marker's, else the epoch. */
 export function directoryStat(name: string, mtime = new Date(0)): FileStat {

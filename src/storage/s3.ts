@@ -33,7 +33,7 @@ export const S3_CAPABILITIES: Readonly<StorageCapabilities> = Object.freeze({
 const MIB = 1024 * 1024;
 export const DEFAULT_PART_SIZE = 8 * MIB;
 /** A directory rename copies every object under it: past this many it is refused. */
-export const DEFAULT_RENAME_MAX_OBJECTS = 1000;
+const DEFAULT_RENAME_MAX_OBJECTS = 1000;
 const REQUESTS_AT_ONCE = 8;
 
 export interface S3BackendOptions {
