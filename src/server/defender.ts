@@ -86,7 +86,7 @@ export class Defender {
   isBanned(rawAddress: string): boolean {
     if (!this.options.enabled) return false;
     this.sweep(this.now());
-    return this.bans.has(addressGroup(rawAddress)) && !this.isAllowed(rawAddress);
+    return this.banned(addressGroup(rawAddress), this.now()) && !this.isAllowed(rawAddress);
   }
 
   /**
@@ -119,7 +119,7 @@ export class Defender {
     const address = addressGroup(rawAddress);
     const now = this.now();
     this.sweep(now);
-    if (this.bans.has(address)) return true;
+    if (this.banned(address, now)) return true;
     this.options.shared?.report(address, event);
     const record = this.records.get(address) ?? { times: [] };
     record.times = record.times.filter((time) => now - time < this.options.observationMs);
@@ -135,6 +135,14 @@ export class Defender {
     this.dropOldest(this.bans);
     this.options.logger.warn({ address, failures: record.times.length, event, until: new Date(until).toISOString() }, 'address banned');
     return true;
+  }
+
+  /**
+   * Whether `group` is banned at `now`. By its own end time, not by presence: bans adopted
+   * from other nodes arrive out of end-time order, so sweep() may not have lifted them yet.
+   */
+  private banned(group: string, now: number): boolean {
+    return (this.bans.get(group) ?? 0) > now;
   }
 
   /** A ban another node reached (through the shared ledger): this node enforces it too, until `until`. */

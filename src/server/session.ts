@@ -143,7 +143,7 @@ export class Session implements TransferHost, SessionSummary {
     this.state.siteCharsetSet(site.nameCodec);
     this.channel = this.createDataChannel();
     this.socket.setTimeout(site.config.timeouts.idle * 1000);
-    this.armLoginTimer();
+    // The login window keeps running: switching sites (HOST, then REIN, ...) must not extend it.
     this.logger.info({ site: site.name, by }, 'site selected');
   }
 

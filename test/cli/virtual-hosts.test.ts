@@ -143,6 +143,38 @@ describe('virtual hosts: [sites.NAME] chosen by HOST and by SNI', () => {
   });
 });
 
+describe('switching sites does not extend the login window', () => {
+  test('HOST b, REIN, HOST b, ... still ends in 421 after timeouts.login', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-vhost-login-'));
+    siteRoots(dir, ['a', 'b'], (site) => `only-on-${site}.txt`);
+    addUser(join(dir, 'a', 'users.toml'), 'alice', PASSWORD);
+    addUser(join(dir, 'b', 'users.toml'), 'bob', PASSWORD);
+    const served = await serveWithConfig(dir, twoSiteConfig({ aTables: ['[timeouts]', 'login = 1'], bHosts: ['ftp.b.test'] }));
+    try {
+      const ftp = await FtpConnection.connect('127.0.0.1', served.port);
+      const started = Date.now();
+      let last = 0;
+      // Bounded: well past the 1 s window, the server must have closed the connection.
+      for (let round = 0; round < 20 && Date.now() - started < 4000; round++) {
+        const host = await ftp.send('HOST ftp.b.test');
+        last = host.code;
+        if (last === 421) break;
+        if ((await ftp.send('REIN')).code === 421) {
+          last = 421;
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.equal(last, 421, 'the login timeout never came');
+      assert.ok(Date.now() - started < 3000, `closed only after ${Date.now() - started} ms`);
+      ftp.close();
+    } finally {
+      await stopChild(served.child);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('virtual host config errors name the key and exit 2', () => {
   for (const [what, lines, key] of [
     ['a server-wide key inside a site', ['[sites.b]', 'hosts = ["b.test"]', 'port = 21'], /sites\.b\.port: set on the top level only/],

@@ -54,6 +54,17 @@ describe('defender', () => {
     assert.equal(d.bannedCount, 0);
   });
 
+  test('bans adopted from other nodes end at their own time, whatever order they arrived in', () => {
+    const { defender: d, clock } = defender();
+    d.adoptBan('192.0.2.1', 600_000);
+    d.adoptBan('192.0.2.2', 60_000);
+    assert.equal(d.isBanned('192.0.2.2'), true);
+    clock.now = 120_000;
+    assert.equal(d.isBanned('192.0.2.2'), false, 'the shorter ban, adopted after the longer one, has ended');
+    assert.equal(d.isBanned('192.0.2.1'), true);
+    assert.equal(d.record('192.0.2.2', 'login-failed'), false, 'a failure after the ban counts anew');
+  });
+
   test('failures older than the observation window do not count', () => {
     const { defender: d, clock } = defender();
     d.record('192.0.2.1', 'login-failed');
