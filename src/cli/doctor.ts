@@ -45,13 +45,22 @@ function parseModes(text: string): ModeName[] {
   return modes as ModeName[];
 }
 
+/** A --ca file that cannot be read is a usage error (exit 2), not a missing remote file. */
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--ca: cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
 async function doctor(url: string, flags: DoctorFlags): Promise<void> {
   try {
     const target = parseFtpUrl(url, { tls: flags.tls });
     const stepMs = positiveNumber(flags.timeout, '--timeout', false) * 1000;
     const samples = positiveNumber(flags.samples, '--samples', true);
     const modes = parseModes(flags.modes);
-    const ca = flags.ca === undefined ? undefined : readFileSync(flags.ca, 'utf8');
+    const ca = flags.ca === undefined ? undefined : readCa(flags.ca);
     const { user, password } = await resolveCredentials(target);
     const report = await runDoctor({
       host: target.host,

@@ -348,6 +348,10 @@ export class FtpClient {
         await this.abortUnlocked(finalReply);
         throw new FtpClientError('aborted', `${command}: aborted`, undefined, { cause: error });
       }
+      // The final reply is still owed (the server answers a broken data connection with 426):
+      // take it before the next command runs, or close the connection when it does not come,
+      // so it is never taken for the next command's reply.
+      if (finalReply) await this.control.within(finalReply).catch(() => undefined);
       throw error;
     }
   }

@@ -104,7 +104,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
         session = (await openSession(plan)).session;
         if (session) sessions.push(session);
       }
-      observations[mode] = session ? await probeMode(session, mode, options.samples) : { skipped: opened.session ? 'not tried: could not open a new session' : unusable };
+      // A mode that could not be probed after login worked is broken, not skipped: exit 1, never "all good".
+      if (session) observations[mode] = await probeMode(session, mode, options.samples);
+      else observations[mode] = opened.session ? { error: 'could not open a new session to probe it' } : { skipped: unusable };
     }
     const modes = judgeModes(observations);
     if (plan.tls !== 'none') {

@@ -39,11 +39,15 @@ export interface ProbeError {
 
 export type ModeObservation = PassiveObservation | ActiveObservation | NotTried | ProbeError;
 
-/** A refused plain login that means "use TLS" (vsftpd 530 "Non-anonymous sessions must use encryption", ProFTPD 550/534, 421). */
+/**
+ * A refused plain login that means "use TLS" (vsftpd 530 "Non-anonymous sessions must use
+ * encryption", ProFTPD 550/534, Pure-FTPd 421 "...cleartext..."). A 421 without such words
+ * is the usual "too many connections", not a TLS policy.
+ */
 export function isTlsRequiredRefusal(reply: ServerReply | undefined): boolean {
   if (!reply) return false;
-  if (reply.code === 534 || reply.code === 421) return true;
-  return (reply.code === 530 || reply.code === 550) && /\b(TLS|SSL|AUTH)\b|encrypt|secure/i.test(reply.text);
+  if (reply.code === 534) return true;
+  return (reply.code === 530 || reply.code === 550 || reply.code === 421) && /\b(TLS|SSL|AUTH)\b|encrypt|secure|cleartext/i.test(reply.text);
 }
 
 /** A private, loopback or link-local IPv4 address (unroutable on the Internet). */

@@ -247,7 +247,7 @@ describe('the client against a scripted fake server', () => {
         RETR: async (s) => {
           const data = await s.data();
           s.send('150 Opening data connection.');
-          data.write('a few bytes, then silence');
+          data.write('a few bytes, then silence'); // and no final reply, ever
         },
       },
     });
@@ -255,6 +255,9 @@ describe('the client against a scripted fake server', () => {
     try {
       const error = await rejectsWith(client.download('file.bin', memorySink().sink, { total: 100 }), 'timeout');
       assert.match(error.message, /^RETR file\.bin: the data connection stalled \(no bytes for 0\.4 s\)$/);
+      // The owed final reply never came: the connection was closed rather than left out of
+      // step (where PWD's 257 would have been taken for RETR's reply).
+      await rejectsWith(client.pwd(), 'network');
     } finally {
       client.close().catch(() => undefined);
     }

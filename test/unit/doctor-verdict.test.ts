@@ -231,6 +231,8 @@ describe('doctor verdict: TLS', () => {
     assert.ok(isTlsRequiredRefusal({ code: 530, text: 'Non-anonymous sessions must use encryption.' }));
     assert.ok(isTlsRequiredRefusal({ code: 534, text: 'Policy requires SSL.' }));
     assert.ok(!isTlsRequiredRefusal({ code: 530, text: 'Login incorrect.' }));
+    assert.ok(!isTlsRequiredRefusal({ code: 421, text: 'Too many users connected; try again later.' }));
+    assert.ok(isTlsRequiredRefusal({ code: 421, text: 'Sorry, cleartext sessions and weak ciphers are not accepted on this server.' }));
   });
 });
 
