@@ -15,7 +15,7 @@ import { FtpClient, type FtpClientOptions } from '../../src/client/client.js';
 import { FtpClientError } from '../../src/client/errors.js';
 import { ALL_BYTES, sha256 } from '../helpers/data.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
-import { sleep, withTimeout } from '../helpers/timing.js';
+import { sleep, waitFor, withTimeout } from '../helpers/timing.js';
 import { closedPort, hashTree, memorySink, recorder, rejectsWith, runFerry } from './support.js';
 
 // ---------------------------------------------------------------------------------------
@@ -255,9 +255,11 @@ describe('the client against a scripted fake server', () => {
     try {
       const error = await rejectsWith(client.download('file.bin', memorySink().sink, { total: 100 }), 'timeout');
       assert.match(error.message, /^RETR file\.bin: the data connection stalled \(no bytes for 0\.4 s\)$/);
-      // The owed final reply never came: the connection was closed rather than left out of
-      // step (where PWD's 257 would have been taken for RETR's reply).
-      await rejectsWith(client.pwd(), 'network');
+      // The owed final reply never came: the connection is closed rather than left out of
+      // step (where PWD's 257 would be taken for RETR's reply).
+      const control = fake.sessions[0]!.socket;
+      assert.ok(await waitFor(() => control.destroyed || control.readableEnded, 2000), 'the client kept a connection whose dialogue is out of step');
+      await rejectsWith(client.pwd(), 'timeout');
     } finally {
       client.close().catch(() => undefined);
     }
