@@ -274,7 +274,7 @@ export const configSchema = z.strictObject({
       }),
     )
     .default({})
-    .meta({ description: 'a virtual host: hosts, plus any top-level key or table but host, port, max_clients, max_per_ip, shutdown_grace, [log], [defender], [proxy_protocol], [cluster], passive.ports, tls.implicit, tls.implicit_port; the top level gives the defaults' }),
+    .meta({ description: 'a virtual host: hosts, plus any top-level key or table but host, port, max_clients, max_per_ip, shutdown_grace, [log], [defender], [proxy_protocol], [cluster], passive.ports, tls.implicit, tls.implicit_port and the accept-time limits (connection_rate, connection_burst, reserved_descriptors, zero_copy_threads); the top level gives the defaults' }),
 }).superRefine((config, context) => {
   if (config.storage.type === 's3') {
     if (!config.storage.bucket) context.addIssue({ code: 'custom', path: ['storage', 'bucket'], message: 'required when storage.type is "s3"' });
@@ -291,7 +291,7 @@ export const configSchema = z.strictObject({
 });
 
 /** Keys that belong to the whole server (its listeners, its log, its shared limits), never to one site. */
-export const SERVER_ONLY_KEYS = ['host', 'port', 'max_clients', 'max_per_ip', 'shutdown_grace', 'log', 'defender', 'sites', 'passive.ports', 'tls.implicit', 'tls.implicit_port', 'proxy_protocol', 'cluster'] as const;
+export const SERVER_ONLY_KEYS = ['host', 'port', 'max_clients', 'max_per_ip', 'shutdown_grace', 'log', 'defender', 'sites', 'passive.ports', 'tls.implicit', 'tls.implicit_port', 'proxy_protocol', 'cluster', 'limits.connection_rate', 'limits.connection_burst', 'limits.reserved_descriptors', 'limits.zero_copy_threads'] as const;
 
 /** One virtual host: its names and its settings (the top level's, with the site's own keys over them). */
 export interface SiteDefinition {

@@ -1,7 +1,7 @@
 /**
  * The PROXY protocol header (HAProxy's proxy-protocol.txt, versions 1 and 2): what a load
  * balancer in TCP mode sends first on each connection, so the server learns the client's
- * real address. Pure parsing; reading it off a socket is server/proxy-header-reader.ts.
+ * real address. Pure parsing; reading it off a socket is server/proxy-protocol.ts.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { canonicalAddress } from './address.js';

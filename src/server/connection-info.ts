@@ -1,13 +1,11 @@
 /**
  * Who is on the other end of a control connection and how it is protected: the one
  * source of addresses for limits, bans, logs, the passive address rule, the bounce check
- * and the passive-theft check. Today the addresses come from the socket; a trusted PROXY
- * protocol header will be the other source, so nothing else reads `socket.remoteAddress`.
+ * and the passive-theft check. The addresses come from the socket, or from a trusted
+ * proxy's PROXY header (proxied()), so nothing else reads `socket.remoteAddress`.
  */
 import type { Socket } from 'node:net';
 import { canonicalAddress } from '../protocol/address.js';
-
-export type AddressSource = 'socket' | 'proxy';
 
 export interface Endpoint {
   address: string;
@@ -29,7 +27,6 @@ export class ConnectionInfo {
     readonly remotePort: number,
     /** Accepted on the implicit FTPS listener (TLS before the greeting). */
     readonly implicitTls: boolean,
-    readonly source: AddressSource = 'socket',
     serverAddress?: string,
   ) {
     this.serverAddress = serverAddress ?? localAddress;
@@ -41,7 +38,7 @@ export class ConnectionInfo {
 
   /** A connection through a trusted proxy: the client and the address it reached come from the PROXY header. */
   static proxied(socket: Socket, implicitTls: boolean, client: Endpoint, reached: Endpoint): ConnectionInfo {
-    return new ConnectionInfo(canonicalAddress(socket.localAddress ?? ''), socket.localPort ?? 0, client.address, client.port, implicitTls, 'proxy', reached.address);
+    return new ConnectionInfo(canonicalAddress(socket.localAddress ?? ''), socket.localPort ?? 0, client.address, client.port, implicitTls, reached.address);
   }
 
   /** "203.0.113.7:51234" or "[2001:db8::1]:51234", for logs. */
@@ -52,11 +49,6 @@ export class ConnectionInfo {
   /** The control connection is TLS-protected (AUTH TLS, or the implicit listener). */
   get secure(): boolean {
     return this.tlsProtocol !== null;
-  }
-
-  /** The negotiated TLS version ("TLSv1.3"), once secure. */
-  get protocol(): string | null {
-    return this.tlsProtocol;
   }
 
   /** The host name the client asked for in its TLS handshake (SNI), lower-cased; null without one. */

@@ -178,6 +178,7 @@ describe('switching sites does not extend the login window', () => {
 describe('virtual host config errors name the key and exit 2', () => {
   for (const [what, lines, key] of [
     ['a server-wide key inside a site', ['[sites.b]', 'hosts = ["b.test"]', 'port = 21'], /sites\.b\.port: set on the top level only/],
+    ['a process-wide limit inside a site', ['[sites.b]', 'hosts = ["b.test"]', '[sites.b.limits]', 'zero_copy_threads = 500'], /sites\.b\.limits\.zero_copy_threads: set on the top level only/],
     ['a bad value inside a site', ['[sites.b]', 'hosts = ["b.test"]', 'banner = 5'], /sites\.b\.banner/],
     ['a site without hosts', ['[sites.b]', 'root = "x"'], /sites\.b\.hosts/],
     ['one host in two sites', ['[sites.b]', 'hosts = ["x.test"]', '[sites.c]', 'hosts = ["X.test"]'], /sites\.c\.hosts: "X\.test" is already a host of sites\.b/],

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectSocket } from '../integration/support.js';
-import { findBinary, stopChild } from './run-process.js';
+import { findBinary, killOnExit, stopChild } from './run-process.js';
 import { waitFor } from './timing.js';
 
 export const HAPROXY = findBinary('haproxy');
@@ -62,6 +62,7 @@ export async function startHaproxy(options: {
   });
   writeFileSync(config, [...lines, ''].join('\n'));
   const child: ChildProcess = spawn(HAPROXY!, ['-db', '-f', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit(child);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

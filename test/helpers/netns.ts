@@ -219,7 +219,16 @@ export function createTopology(layout: Layout): Topology {
 
   const destroy = async () => {
     await Promise.all([...children].map(stopChild));
-    for (const namespace of made.splice(0)) ip(['netns', 'delete', namespace]);
+    // Each one on its own: a namespace that fails to go must not keep the others.
+    const failures: string[] = [];
+    for (const namespace of made.splice(0)) {
+      try {
+        ip(['netns', 'delete', namespace]);
+      } catch (error) {
+        failures.push(`${namespace}: ${(error as Error).message}`);
+      }
+    }
+    if (failures.length > 0) throw new Error(`network namespaces left behind: ${failures.join('; ')}`);
   };
 
   try {

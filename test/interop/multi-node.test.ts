@@ -79,7 +79,9 @@ describe('two Ferry nodes on one bucket behind HAProxy', { skip }, () => {
       createInterface({ input: child.stderr! }).on('line', (line) => {
         if (line.startsWith('{')) log.push(JSON.parse(line) as LogEntry);
       });
-      nodes.push({ child, port: await waitForReady(child).port, log });
+      const node = { child, port: 0, log };
+      nodes.push(node); // before it is ready: after() stops it even when it never is
+      node.port = await waitForReady(child).port;
     }
     const control = await findFreePortRange(1, PUBLIC_ADDRESS);
     haproxy = await startHaproxy({
