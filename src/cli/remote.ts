@@ -4,6 +4,7 @@
  * mapping failures to exit codes scripts can rely on.
  */
 import { FtpClient, type FtpClientOptions } from '../client/client.js';
+import type { DataCommand } from '../client/data-connection.js';
 import { FtpClientError } from '../client/errors.js';
 import { findNetrc, readNetrc } from './netrc.js';
 import { promptHidden } from './prompt.js';
@@ -56,6 +57,10 @@ export function parseFtpUrl(text: string, options: { tls?: boolean } = {}): Remo
 export interface ConnectFlags {
   active?: boolean;
   passive?: boolean;
+  epsv?: boolean;
+  pasv?: boolean;
+  eprt?: boolean;
+  port?: boolean;
   trustPasvAddress?: boolean;
   tls?: boolean;
   insecure?: boolean;
@@ -75,7 +80,17 @@ export async function resolveCredentials(target: RemoteTarget): Promise<{ user: 
   throw new UsageError(`no password for ${user}@${target.host}: set FERRY_PASSWORD or add it to ~/.netrc`);
 }
 
+/** --passive/--active pick a mode with fallback; --epsv/--pasv/--eprt/--port one command alone. */
+export function dataModeOf(flags: ConnectFlags): Pick<FtpClientOptions, 'dataMode' | 'dataCommand'> {
+  const chosen = (['passive', 'active', 'epsv', 'pasv', 'eprt', 'port'] as const).filter((flag) => flags[flag]);
+  if (chosen.length > 1) throw new UsageError(`choose one data mode, not ${chosen.map((flag) => `--${flag}`).join(' and ')}`);
+  const flag = chosen[0] ?? 'passive';
+  if (flag === 'passive' || flag === 'active') return { dataMode: flag };
+  return { dataCommand: flag.toUpperCase() as DataCommand };
+}
+
 export async function connect(target: RemoteTarget, flags: ConnectFlags): Promise<FtpClient> {
+  const dataMode = dataModeOf(flags);
   const { user, password } = await resolveCredentials(target);
   const timeoutSeconds = flags.timeout === undefined ? 30 : Number(flags.timeout);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UsageError(`--timeout: not a number of seconds: ${flags.timeout}`);
@@ -86,7 +101,7 @@ export async function connect(target: RemoteTarget, flags: ConnectFlags): Promis
     password,
     secure: target.secure,
     rejectUnauthorized: !flags.insecure,
-    dataMode: flags.active ? 'active' : 'passive',
+    ...dataMode,
     trustPasvAddress: flags.trustPasvAddress,
     timeoutMs: timeoutSeconds * 1000,
     trace: flags.debug ? (line) => process.stderr.write(line + '\n') : undefined,

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ControlConnection, type TlsClientOptions, type Trace } from './control.js';
-import { prepareData, type DataMode, type PendingData } from './data-connection.js';
+import { prepareData, type DataCommand, type DataMode, type PendingData } from './data-connection.js';
 import { FtpClientError, replyError } from './errors.js';
 import { parseList, parseMlsd, type RemoteFile } from './list-parser.js';
 import type { FtpResponse } from './reply-parser.js';
@@ -27,7 +27,12 @@ export interface FtpClientOptions {
   ca?: TlsClientOptions['ca'];
   /** 'passive' (default: EPSV, then PASV) or 'active' (EPRT, then PORT). */
   dataMode?: DataMode;
-  /** Passive only: use PASV even when the server has EPSV. */
+  /**
+   * Exactly this data command, with no fallback: 'EPSV', 'PASV', 'EPRT' or 'PORT'
+   * (the mode follows from it). Overrides `dataMode`.
+   */
+  dataCommand?: DataCommand;
+  /** Same as `dataCommand: 'PASV'` (kept for existing callers). */
   forcePasv?: boolean;
   /**
    * Passive only: connect to the address in a 227 reply even when it is not the server's
@@ -303,7 +308,7 @@ export class FtpClient {
     let stream: Readable | Writable | undefined;
     const pending: PendingData = await prepareData(this.control, {
       mode: this.options.dataMode ?? 'passive',
-      forcePasv: this.options.forcePasv,
+      command: this.options.dataCommand ?? (this.options.forcePasv ? 'PASV' : undefined),
       trustPasvAddress: this.options.trustPasvAddress,
       activeHost: this.options.activeHost,
       timeoutMs: this.options.timeoutMs ?? 30_000,

@@ -14,10 +14,21 @@ import { withDeadline } from '../util/deadline.js';
 
 export type DataMode = 'passive' | 'active';
 
+/** One data command, used alone: no fallback to the other command of its mode. */
+export type DataCommand = 'EPSV' | 'PASV' | 'EPRT' | 'PORT';
+
+/** The mode a data command belongs to. */
+export function modeOf(command: DataCommand): DataMode {
+  return command === 'EPSV' || command === 'PASV' ? 'passive' : 'active';
+}
+
 export interface DataOptions {
   mode: DataMode;
-  /** Passive: skip EPSV and use PASV only (some old servers and NATs). */
-  forcePasv?: boolean;
+  /**
+   * This command only, with no fallback (EPSV without PASV, PORT without EPRT, ...);
+   * by default passive tries EPSV, then PASV, and active tries EPRT, then PORT.
+   */
+  command?: DataCommand;
   /**
    * Passive: connect to the address a 227 reply gives even when it is not the control
    * host. By default the control host is used instead, as curl and basic-ftp do: a server
@@ -99,13 +110,13 @@ async function preparePassive(control: ControlConnection, options: DataOptions):
   let host = controlHost;
   let port: number | null = null;
   let command = 'EPSV';
-  if (!options.forcePasv) {
+  if (options.command !== 'PASV') {
     const reply = await control.send('EPSV');
     if (reply.code === 229) {
       port = parseEpsvReply(reply.message);
       if (port === null) throw new FtpClientError('protocol', `cannot parse the EPSV reply: ${reply.message}`);
       options.trace?.(`EPSV: server listens on port ${port} of ${controlHost}`);
-    } else if (reply.code >= 500 || reply.code === 425) {
+    } else if (options.command !== 'EPSV' && (reply.code >= 500 || reply.code === 425)) {
       options.trace?.(`EPSV refused (${reply.code}); trying PASV`);
     } else throw replyError('EPSV', reply.code, reply.message);
   }
@@ -157,15 +168,16 @@ async function prepareActive(control: ControlConnection, options: DataOptions): 
     unclaimed?.destroy();
   };
   try {
-    const eprt = await control.send(`EPRT ${encodeEprt(localHost, port)}`);
-    if (eprt.code !== 200) {
-      if (!isIPv4(localHost) || eprt.code < 500) throw replyError('EPRT', eprt.code, eprt.message);
-      options.trace?.(`EPRT refused (${eprt.code}); trying PORT`);
+    const eprt = options.command === 'PORT' ? null : await control.send(`EPRT ${encodeEprt(localHost, port)}`);
+    if (eprt?.code === 200) {
+      options.trace?.(`EPRT: client listens on ${localHost} port ${port}`);
+    } else {
+      if (eprt && (options.command === 'EPRT' || !isIPv4(localHost) || eprt.code < 500)) throw replyError('EPRT', eprt.code, eprt.message);
+      if (!isIPv4(localHost)) throw new FtpClientError('usage', `PORT cannot name the IPv6 address ${localHost}; use EPRT`);
+      if (eprt) options.trace?.(`EPRT refused (${eprt.code}); trying PORT`);
       const argument = encodeHostPort(localHost, port);
       await control.expect(`PORT ${argument}`, (code) => code === 200);
       options.trace?.(`PORT: client listens on ${localHost} port ${Math.floor(port / 256)}*256+${port % 256} = ${port}`);
-    } else {
-      options.trace?.(`EPRT: client listens on ${localHost} port ${port}`);
     }
   } catch (error) {
     close();
@@ -194,5 +206,6 @@ async function prepareActive(control: ControlConnection, options: DataOptions): 
 }
 
 export function prepareData(control: ControlConnection, options: DataOptions): Promise<PendingData> {
-  return options.mode === 'active' ? prepareActive(control, options) : preparePassive(control, options);
+  const mode = options.command ? modeOf(options.command) : options.mode;
+  return mode === 'active' ? prepareActive(control, options) : preparePassive(control, options);
 }

@@ -5,4 +5,4 @@ export type { RemoteFile, RemoteFileType } from './list-parser.js';
 export { parseList, parseMlsd } from './list-parser.js';
 export type { FtpResponse } from './reply-parser.js';
 export type { Trace, TlsClientOptions } from './control.js';
-export type { DataMode } from './data-connection.js';
+export type { DataCommand, DataMode } from './data-connection.js';

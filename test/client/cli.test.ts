@@ -236,6 +236,28 @@ describe('ferry client commands against Ferry', () => {
     assert.equal(sha256File(localPath('debug', 'tls.bin')), sha256(ALL_BYTES));
   });
 
+  test('--pasv, --epsv, --port and --eprt each send that command alone, and the trace shows its arithmetic; two modes are a usage error', async () => {
+    const expected: Record<string, { sent: RegExp; note: RegExp; never: string }> = {
+      '--pasv': { sent: /^---> PASV$/m, note: /^PASV: server listens on 127\.0\.0\.1 port (\d+)\*256\+(\d+) = (\d+)$/m, never: '---> EPSV' },
+      '--epsv': { sent: /^---> EPSV$/m, note: /^EPSV: server listens on port \d+ of 127\.0\.0\.1$/m, never: '---> PASV' },
+      '--port': { sent: /^---> PORT 127,0,0,1,\d+,\d+$/m, note: /^PORT: client listens on 127\.0\.0\.1 port (\d+)\*256\+(\d+) = (\d+)$/m, never: '---> EPRT' },
+      '--eprt': { sent: /^---> EPRT \|1\|127\.0\.0\.1\|\d+\|$/m, note: /^EPRT: client listens on 127\.0\.0\.1 port \d+$/m, never: '---> PORT' },
+    };
+    for (const [flag, { sent, note, never }] of Object.entries(expected)) {
+      const target = localPath('modes', `${flag.slice(2)}.bin`);
+      const result = ok(await runFerry(['get', '-d', flag, url('all-bytes.bin'), target], { env }));
+      assert.match(result.stderr, sent, result.describe());
+      const arithmetic = note.exec(result.stderr);
+      assert.ok(arithmetic, result.describe());
+      if (arithmetic[3]) assert.equal(Number(arithmetic[1]) * 256 + Number(arithmetic[2]), Number(arithmetic[3]));
+      assert.ok(!result.stderr.includes(never), `${flag} sends no fallback: ${result.describe()}`);
+      assert.equal(sha256File(target), sha256(ALL_BYTES));
+    }
+    const both = await runFerry(['ls', '--pasv', '--active', url()], { env });
+    assert.equal(both.code, 2, both.describe());
+    assert.match(both.stderr, /choose one data mode, not --active and --pasv/, both.describe());
+  });
+
   test('implicit FTPS: ftps:// URLs with -k', async () => {
     assert.ok(ferry.implicitPort);
     const implicitUrl = `ftps://${USER}@127.0.0.1:${ferry.implicitPort}/all-bytes.bin`;

@@ -204,6 +204,19 @@ describe('the client against a scripted fake server', () => {
     assert.match(lines, /-> server 127\.0\.0\.1:\d+ \(passive/);
   });
 
+  test("dataCommand 'EPSV' does not fall back to PASV when the server refuses EPSV", async () => {
+    const fake = await fakeServer({ handlers: { RETR: retrDataFirst } });
+    const client = await FtpClient.connect(clientOptions(fake.port, { dataCommand: 'EPSV' }));
+    try {
+      const error = await rejectsWith(client.download('file.bin', memorySink().sink, { total: 1 }), 'reply', 500);
+      assert.match(error.message, /EPSV/);
+      assert.ok(!fake.sessions[0]!.commands.includes('PASV'), fake.sessions[0]!.commands.join(' '));
+      assert.equal(await client.pwd(), '/', 'the session is still in step');
+    } finally {
+      await client.close();
+    }
+  });
+
   test('a refused passive connection names the command, address and port, and suggests active mode', async () => {
     const closed = await closedPort();
     const fake = await fakeServer({
