@@ -7,6 +7,7 @@ import { addUser } from './user.js';
 import { createCertificate } from './cert.js';
 import { registerClientCommands } from './client-commands.js';
 import { registerDoctorCommand } from './doctor.js';
+import { packageVersion } from './version.js';
 
 function fail(error: unknown): never {
   if (error instanceof ConfigError) {
@@ -17,7 +18,13 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
-const program = new Command('ferry').description('Ferry: FTP/FTPS server and client').showHelpAfterError();
+const program = new Command('ferry').description('Ferry: FTP/FTPS server and client').version(packageVersion(), '-V, --version').showHelpAfterError();
+
+// Before any subcommand is added, so every one inherits it: a usage error (unknown
+// option, missing argument, too many arguments) exits 2, as the README promises.
+program.exitOverride((error) => {
+  process.exit(error.exitCode === 0 ? 0 : CONFIG_ERROR_EXIT_CODE);
+});
 
 program
   .command('serve')
@@ -60,9 +67,5 @@ user
 
 registerClientCommands(program);
 registerDoctorCommand(program);
-
-program.exitOverride((error) => {
-  process.exit(error.exitCode === 0 ? 0 : CONFIG_ERROR_EXIT_CODE);
-});
 
 program.parseAsync(process.argv).catch(fail);

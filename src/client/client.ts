@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { ControlConnection, type TlsClientOptions, type Trace } from './control.js';
 import { prepareData, type DataCommand, type DataMode, type PendingData } from './data-connection.js';
 import { FtpClientError, replyError } from './errors.js';
-import { parseList, parseMlsd, type RemoteFile } from './list-parser.js';
+import { parseList, parseMlsd, parseMlsxLine, type RemoteFile } from './list-parser.js';
 import type { FtpResponse } from './reply-parser.js';
 
 export interface FtpClientOptions {
@@ -178,6 +178,28 @@ export class FtpClient {
       const m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)/.exec(reply.message.trim());
       if (!m) throw new FtpClientError('protocol', `bad MDTM reply: ${reply.message}`);
       return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
+    });
+  }
+
+  /**
+   * One entry, file or directory: MLST when the server has it (RFC 3659), else SIZE
+   * (a file) or CWD (a directory). Rejects with kind 'not-found' when neither works.
+   */
+  stat(path: string): Promise<RemoteFile> {
+    return this.exclusive(async () => {
+      assertCommandSafe(path);
+      const name = path.replace(/\/+$/, '').split('/').pop() || path;
+      if (this.features.has('MLST')) {
+        const reply = await this.control.expect(`MLST ${path}`, (c) => c === 250);
+        // The facts come on the reply's second line (RFC 3659 7.2).
+        const entry = reply.lines.length >= 3 ? parseMlsxLine(reply.lines[1]!) : null;
+        if (!entry) throw new FtpClientError('protocol', `bad MLST reply: ${reply.lines.join(' | ')}`);
+        return { ...entry, name };
+      }
+      const size = await this.control.send(`SIZE ${path}`);
+      if (size.code === 213 && parseSize(size.message) !== undefined) return { name, type: 'file', size: parseSize(size.message), raw: size.message };
+      if (await this.isDirectoryUnlocked(path)) return { name, type: 'directory', raw: '' };
+      throw replyError(`SIZE ${path}`, size.code, size.message);
     });
   }
 
