@@ -82,7 +82,8 @@ export interface FtpClientOptions {
    * Milliseconds (default 30 000) allowed for connecting, for each reply, for a data
    * connection to open, and for silence on a data connection. A transfer may take any
    * time as long as bytes keep moving; its final reply is due within this time after the
-   * last byte. A timeout closes the connection (kind 'timeout').
+   * last byte. Kind 'timeout'; a reply that does not come in time closes the connection
+   * (a late one would be taken for the next command's).
    */
   timeoutMs?: number;
   /**

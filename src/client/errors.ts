@@ -13,7 +13,7 @@ export type FtpClientErrorKind =
   | 'reply'
   /** Cannot connect, the connection was lost or refused (control or data). */
   | 'network'
-  /** No reply, connection or data within `timeoutMs`; the control connection is closed. */
+  /** No reply, connection or data within `timeoutMs`; a reply that did not come in time closes the connection. */
   | 'timeout'
   /** TLS handshake or certificate failure, or the server refused AUTH TLS, PBSZ or PROT (`code` is its reply). */
   | 'tls'
