@@ -15,7 +15,7 @@ import type { FtpResponse } from './reply-parser.js';
 /** Commands some calls cannot do without (size(), lastModified(), a resume): those calls fail clearly. */
 export type NeededCommand = 'SIZE' | 'MDTM' | 'REST';
 
-/** Commands with a fallback: MLSD -> LIST, EPSV -> PASV, EPRT -> PORT. */
+/** Every command the server may lack: the needed ones, and those with a fallback (MLSD -> LIST, EPSV -> PASV, EPRT -> PORT). */
 export type OptionalCommand = NeededCommand | 'MLSD' | 'EPSV' | 'EPRT';
 
 /** What a call cannot do without the command (for the error message). */
