@@ -2,64 +2,134 @@
  * FtpClient: the library face of Ferry's client. One command at a time on the control
  * connection (calls queue), transfers that finish only when both the data stream has
  * ended and the server's final reply has arrived, cancellation with ABOR that leaves
- * the connection usable, and typed errors carrying the FTP reply code.
+ * the connection usable, typed errors carrying the FTP reply code, and fallbacks for
+ * servers without MLSD, SIZE, MDTM, REST, EPSV or EPRT (decided in capabilities.ts).
  */
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import type { Socket } from 'node:net';
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ServerCapabilities, type NeededCommand } from './capabilities.js';
 import { ControlConnection, type TlsClientOptions, type Trace } from './control.js';
 import { prepareData, type DataCommand, type DataMode, type PendingData } from './data-connection.js';
 import { FtpClientError, replyError } from './errors.js';
 import { parseList, parseMlsd, parseMlsxLine, type RemoteFile } from './list-parser.js';
 import type { FtpResponse } from './reply-parser.js';
 
+/** How `FtpClient.connect` reaches and logs in to a server. Only `host` is required. */
 export interface FtpClientOptions {
+  /**
+   * Host name or IP address of the server. A host name is also the TLS server name
+   * (SNI) and the name the certificate must carry; an IP address must be in the
+   * certificate's IP names.
+   */
   host: string;
+  /** Control port. Default 21, or 990 with `secure: 'implicit'`. */
   port?: number;
-  /** Default "anonymous" (with password "anonymous@"). */
+  /** User name. Default "anonymous". */
   user?: string;
+  /**
+   * Password, sent only when the server asks for one (331/332 to USER). Default
+   * "anonymous@" for the user "anonymous", else the empty string.
+   */
   password?: string;
-  /** false: plain FTP; 'explicit': AUTH TLS on the normal port; 'implicit': TLS from the first byte. */
+  /**
+   * Default false (plain FTP: passwords and data travel in clear text). 'explicit': AUTH
+   * TLS on the normal port before logging in (RFC 4217); 'implicit': TLS from the first
+   * byte (usually port 990). Either way PBSZ 0 and PROT P follow the login, so data
+   * connections are TLS too, resuming the control connection's TLS session. A server
+   * that refuses AUTH TLS, PBSZ or PROT fails the connect with kind 'tls' and its code.
+   */
   secure?: false | 'explicit' | 'implicit';
-  /** Verify the server certificate (default true). */
+  /**
+   * Verify the server's certificate chain and name (default true). false accepts any
+   * certificate, self-signed included: the link is encrypted but the server unproven.
+   */
   rejectUnauthorized?: boolean;
+  /**
+   * Certificates (PEM) to trust instead of Node's built-in CA list: a private CA, or a
+   * self-signed server certificate itself. Default: the built-in list.
+   */
   ca?: TlsClientOptions['ca'];
-  /** 'passive' (default: EPSV, then PASV) or 'active' (EPRT, then PORT). */
+  /**
+   * Who opens data connections (listings and transfers): 'passive' (default: EPSV, then
+   * PASV) or 'active' (EPRT, then PORT). A server that answers EPSV or EPRT with 500/502
+   * gets PASV or PORT directly for the rest of the connection. Ignored when
+   * `dataCommand` (or `forcePasv`) is given.
+   */
   dataMode?: DataMode;
   /**
-   * Exactly this data command, with no fallback: 'EPSV', 'PASV', 'EPRT' or 'PORT'
-   * (the mode follows from it). Overrides `dataMode`.
+   * Exactly this data command, with no fallback: 'EPSV', 'PASV', 'EPRT' or 'PORT' (the
+   * mode follows from it). A refusal fails the call (kind 'reply', the server's code),
+   * every time. Overrides `dataMode` and `forcePasv`. Default: none (see `dataMode`).
    */
   dataCommand?: DataCommand;
-  /** Same as `dataCommand: 'PASV'` (kept for existing callers). */
+  /** true is the same as `dataCommand: 'PASV'` (kept for existing callers). Default false. */
   forcePasv?: boolean;
   /**
-   * Passive only: connect to the address in a 227 reply even when it is not the server's
-   * (control connection) address. Off by default, as in curl and basic-ftp.
+   * Passive only: connect to the address in a 227 (PASV) reply even when it is not the
+   * server's control connection address. Default false: the control address is used with
+   * the 227's port, as curl and basic-ftp do, since a server behind NAT often advertises
+   * a private address nobody can reach (and a hostile one could point elsewhere).
    */
   trustPasvAddress?: boolean;
-  /** Active only: the local address to listen on. */
+  /**
+   * Active only: the local address to listen on and announce in EPRT/PORT. Default: the
+   * local address of the control connection. PORT can announce IPv4 addresses only.
+   */
   activeHost?: string;
-  /** Per reply / connection attempt, in ms (default 30 s). */
+  /**
+   * Milliseconds (default 30 000) allowed for connecting, for each reply, for a data
+   * connection to open, and for silence on a data connection. A transfer may take any
+   * time as long as bytes keep moving; its final reply is due within this time after the
+   * last byte. Kind 'timeout'; a reply that does not come in time closes the connection
+   * (a late one would be taken for the next command's).
+   */
   timeoutMs?: number;
+  /**
+   * Aborts `connect` while it runs (kind 'aborted'), and afterwards every transfer that
+   * has no `signal` of its own (ABOR; the connection stays usable).
+   */
   signal?: AbortSignal;
-  /** Receives the dialogue: "---> CMD", server replies, data connection notes. */
+  /**
+   * Receives the dialogue line by line, the way `ftp -d` shows it: "---> CMD" for each
+   * command (passwords masked), the server's reply lines, and notes on data connections,
+   * TLS and fallbacks. Default: none.
+   */
   trace?: Trace;
 }
 
+/** What `onProgress` receives, after each chunk of a transfer. */
 export interface Progress {
+  /** Bytes of the file so far: with `startAt`, counting from the start of the file (not of this transfer). */
   bytes: number;
-  /** Total bytes when known (SIZE before a download, a file's size before an upload). */
+  /**
+   * Size of the whole file when known: `TransferOptions.total`, else SIZE before a
+   * download or the local file's size before an upload; undefined when the server has
+   * no SIZE (or does not answer it) and no `total` was given.
+   */
   total?: number;
 }
 
+/** Options of one download, upload or append. */
 export interface TransferOptions {
-  /** Resume at this byte offset (REST). */
+  /**
+   * Resume at this byte offset (REST, then RETR or STOR). A download to a path writes
+   * into the existing local file from this offset (it must exist; it is not truncated); a
+   * stream receives the bytes from the offset on. A server that answered REST with
+   * 500/502 before fails the call with kind 'usage' before any data connection is opened
+   * or any local file touched; a REST refused now fails it before the transfer command.
+   * REST is tried even when FEAT does not list REST STREAM (many servers forget to). Default 0 (the whole file).
+   */
   startAt?: number;
-  /** Size of the whole file, for progress; a download asks the server (SIZE) when not given. */
+  /**
+   * Size of the whole file, for progress. Default: a download asks the server (SIZE;
+   * without an answer, progress has no total), an upload from a path uses the file's size.
+   */
   total?: number;
+  /** Called after each chunk with the bytes so far and the total when known. */
   onProgress?: (progress: Progress) => void;
+  /** Cancels the transfer: ABOR is sent, the call fails with kind 'aborted' and the connection stays usable. Default: the client's `signal`. */
   signal?: AbortSignal;
 }
 
@@ -71,9 +141,13 @@ function parseQuotedPath(message: string): string {
   return match ? match[1]!.replace(/""/g, '"') : message.trim();
 }
 
+/**
+ * One logged-in FTP or FTPS session (`FtpClient.connect`). Calls may be made at once:
+ * they run one at a time, in call order. Every failure is an `FtpClientError`.
+ */
 export class FtpClient {
-  /** FEAT lines, upper-cased keyword -> rest ("MLST" -> "type*;size*;..."). */
-  readonly features = new Map<string, string>();
+  /** What FEAT said and what the server refused: decides MLSD or LIST, EPSV or PASV, and the rest. */
+  private readonly capabilities = new ServerCapabilities();
   private queue: Promise<unknown> = Promise.resolve();
   private protectData = false;
 
@@ -82,6 +156,19 @@ export class FtpClient {
     private readonly options: FtpClientOptions,
   ) {}
 
+  /**
+   * The server's FEAT reply: upper-cased keyword -> the rest of its line ("MLST" ->
+   * "type*;size*;...", "REST" -> "STREAM"). Empty when the server has no FEAT.
+   */
+  get features(): ReadonlyMap<string, string> {
+    return this.capabilities.features;
+  }
+
+  /**
+   * Connects and logs in: greeting, AUTH TLS (explicit FTPS), USER/PASS, FEAT, PBSZ 0 and
+   * PROT P (FTPS), OPTS UTF8 ON (when FEAT lists UTF8), TYPE I. Fails with kind 'network',
+   * 'timeout', 'tls', 'login', 'reply' (e.g. a 421 greeting) or 'aborted'.
+   */
   static async connect(options: FtpClientOptions): Promise<FtpClient> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const tlsOptions: TlsClientOptions = { servername: options.host, rejectUnauthorized: options.rejectUnauthorized, ca: options.ca };
@@ -127,19 +214,15 @@ export class FtpClient {
     } else if (userReply.code !== 230) {
       throw replyError(`USER ${user}`, userReply.code, userReply.message);
     }
-    const feat = await control.send('FEAT');
-    if (feat.code === 211) {
-      for (const line of feat.lines.slice(1, -1)) {
-        const [keyword = '', ...rest] = line.trim().split(' ');
-        if (keyword) this.features.set(keyword.toUpperCase(), rest.join(' '));
-      }
-    }
+    this.capabilities.readFeat(await control.send('FEAT'));
     if (options.secure) {
-      await control.expect('PBSZ 0');
-      await control.expect('PROT P');
+      for (const command of ['PBSZ 0', 'PROT P']) {
+        const reply = await control.send(command);
+        if (reply.code >= 400) throw new FtpClientError('tls', `the server refused ${command}, so data connections cannot be protected: ${reply.code} ${reply.message}`, reply.code, { command });
+      }
       this.protectData = true;
     }
-    if (this.features.has('UTF8')) await control.send('OPTS UTF8 ON');
+    if (this.capabilities.utf8) await control.send('OPTS UTF8 ON');
     await control.expect('TYPE I');
   }
 
@@ -150,31 +233,47 @@ export class FtpClient {
     return run;
   }
 
-  /** Sends any command; returns the reply whatever its code. */
+  /**
+   * Sends any command line (in turn with the other calls) and returns the reply whatever
+   * its code; only a lost connection, a timeout or CR/LF in the line throw. Must not
+   * start a transfer: the client would not read its data connection.
+   */
   send(command: string): Promise<FtpResponse> {
     return this.exclusive(() => this.control.send(command));
   }
 
+  /** The current remote directory: the quoted path of PWD's 257 reply ("" inside it undone). */
   pwd(): Promise<string> {
     return this.exclusive(async () => parseQuotedPath((await this.control.expect('PWD', (c) => c === 257)).message));
   }
 
+  /** Changes the remote directory (CWD); a missing one is kind 'not-found'. */
   cd(path: string): Promise<void> {
     return this.exclusive(async () => void (await this.control.expect(`CWD ${path}`, (c) => c === 250)));
   }
 
+  /**
+   * A remote file's size in bytes (SIZE). A missing file is kind 'not-found'; a server
+   * without SIZE (500/502, remembered: not asked again) is kind 'usage' with its code.
+   */
   size(path: string): Promise<number> {
-    return this.exclusive(async () => {
-      const reply = await this.control.expect(`SIZE ${path}`, (c) => c === 213);
-      const size = Number(reply.message.trim());
-      if (!Number.isSafeInteger(size)) throw new FtpClientError('protocol', `bad SIZE reply: ${reply.message}`);
-      return size;
-    });
+    return this.exclusive(() => this.sizeUnlocked(path));
   }
 
+  private async sizeUnlocked(path: string): Promise<number> {
+    const reply = await this.sendNeeded('SIZE', `SIZE ${path}`, 213);
+    const size = parseSize(reply.message);
+    if (size === undefined) throw new FtpClientError('protocol', `bad SIZE reply: ${reply.message}`);
+    return size;
+  }
+
+  /**
+   * A remote file's modification time (MDTM, UTC). A missing file is kind 'not-found'; a
+   * server without MDTM (500/502, remembered: not asked again) is kind 'usage' with its code.
+   */
   lastModified(path: string): Promise<Date> {
     return this.exclusive(async () => {
-      const reply = await this.control.expect(`MDTM ${path}`, (c) => c === 213);
+      const reply = await this.sendNeeded('MDTM', `MDTM ${path}`, 213);
       const m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)/.exec(reply.message.trim());
       if (!m) throw new FtpClientError('protocol', `bad MDTM reply: ${reply.message}`);
       return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
@@ -203,6 +302,20 @@ export class FtpClient {
     });
   }
 
+  /**
+   * Sends a command that some servers lack and that the call cannot do without. A 500/502
+   * is remembered, and then (as on every later call needing it) the call fails with kind
+   * 'usage' without sending the command again; other negative replies are classified as usual.
+   */
+  private async sendNeeded(command: NeededCommand, line: string, expected: number): Promise<FtpResponse> {
+    this.capabilities.assertSupported(command, line);
+    const reply = await this.control.send(line);
+    if (reply.code === expected) return reply;
+    if (this.capabilities.noteRefusal(command, reply.code, reply.message)) this.capabilities.assertSupported(command, line);
+    throw replyError(line, reply.code, reply.message);
+  }
+
+  /** Renames or moves a remote file or directory (RNFR, RNTO). */
   rename(from: string, to: string): Promise<void> {
     return this.exclusive(async () => {
       await this.control.expect(`RNFR ${from}`, (c) => c === 350);
@@ -210,11 +323,12 @@ export class FtpClient {
     });
   }
 
+  /** Deletes a remote file (DELE). */
   remove(path: string): Promise<void> {
     return this.exclusive(async () => void (await this.control.expect(`DELE ${path}`, (c) => c === 250)));
   }
 
-  /** MKD; with `recursive`, creates missing parents and accepts an existing directory. */
+  /** Creates a remote directory (MKD); with `recursive`, creates missing parents and accepts an existing directory. */
   mkdir(path: string, options: { recursive?: boolean } = {}): Promise<void> {
     return this.exclusive(async () => {
       if (!options.recursive) {
@@ -241,7 +355,7 @@ export class FtpClient {
     return true;
   }
 
-  /** RMD; with `recursive`, empties the directory first. */
+  /** Removes a remote directory (RMD); with `recursive`, deletes its files and subdirectories first (safe names only). */
   removeDir(path: string, options: { recursive?: boolean } = {}): Promise<void> {
     return this.exclusive(() => this.removeDirUnlocked(path, options.recursive ?? false));
   }
@@ -258,15 +372,32 @@ export class FtpClient {
     await this.control.expect(`RMD ${path}`, (c) => c === 250);
   }
 
-  /** Directory entries: MLSD when the server has it, else LIST parsed (Unix and DOS forms). */
+  /**
+   * The entries of a remote directory (default: the current one). MLSD when FEAT lists
+   * MLST; otherwise, or once MLSD has been answered with 500/502 (then LIST at once and
+   * for the rest of the connection), LIST parsed in its Unix `ls -l` and DOS/IIS forms.
+   */
   list(path = ''): Promise<RemoteFile[]> {
     return this.exclusive(() => this.listUnlocked(path));
   }
 
   private async listUnlocked(path: string): Promise<RemoteFile[]> {
     assertCommandSafe(path);
-    const useMlsd = this.features.has('MLST');
-    const command = `${useMlsd ? 'MLSD' : 'LIST'}${path ? ` ${path}` : ''}`;
+    if (this.capabilities.mlsd) {
+      try {
+        return parseMlsd(await this.listingUnlocked('MLSD', path));
+      } catch (error) {
+        // Only MLSD's own 500/502 (not one to the data command before it) means "no MLSD".
+        if (!(error instanceof FtpClientError && error.command?.startsWith('MLSD') && this.capabilities.noteRefusal('MLSD', error.code, error.message))) throw error;
+        this.options.trace?.(`MLSD refused (${error.code}); listing with LIST from now on`);
+      }
+    }
+    return parseList(await this.listingUnlocked('LIST', path));
+  }
+
+  /** The text of one MLSD or LIST reply's data connection, bounded in size. */
+  private async listingUnlocked(verb: 'MLSD' | 'LIST', path: string): Promise<string> {
+    const command = `${verb}${path ? ` ${path}` : ''}`;
     const chunks: Buffer[] = [];
     let size = 0;
     const collector: Writable = new Transform({
@@ -278,18 +409,23 @@ export class FtpClient {
       },
     });
     await this.transferUnlocked(command, 'download', async () => collector, {});
-    const text = Buffer.concat(chunks).toString('utf8');
-    return useMlsd ? parseMlsd(text) : parseList(text);
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   /**
-   * Downloads to a local path or a writable stream. A local file is opened only once the
-   * server has accepted the RETR, so a refused download leaves an existing file alone.
+   * Downloads (RETR) to a local path or a writable stream. A local file is opened only
+   * once the server has accepted the RETR, so a refused download leaves an existing file
+   * alone; it is created or truncated, or with `startAt` written into from that offset.
+   * Resolves once the data has ended and the server's final reply is positive (226).
    */
   download(remotePath: string, destination: string | Writable, options: TransferOptions = {}): Promise<void> {
     return this.exclusive(async () => {
       assertCommandSafe(remotePath);
-      const total = options.total ?? (await this.control.send(`SIZE ${remotePath}`).then((r) => (r.code === 213 ? parseSize(r.message) : undefined)));
+      // Without an answer to SIZE the download goes on without a total; a lost connection still fails it.
+      const total = options.total ?? (await this.sizeUnlocked(remotePath).catch((error: unknown) => {
+        if (this.control.closed) throw error;
+        return undefined;
+      }));
       const sink: StreamSource<Writable> =
         typeof destination === 'string'
           ? async () => createWriteStream('', { fd: await fs.open(destination, options.startAt ? 'r+' : 'w'), start: options.startAt })
@@ -298,7 +434,11 @@ export class FtpClient {
     });
   }
 
-  /** Uploads from a local path or a readable stream (STOR, or APPE with `append`). */
+  /**
+   * Uploads from a local path or a readable stream (STOR, or APPE with `append`). With
+   * `startAt`, REST then STOR, reading the local file from that offset (a stream is sent
+   * as it is: it must start at the offset). Resolves once the server's final reply is positive.
+   */
   upload(source: string | Readable, remotePath: string, options: TransferOptions & { append?: boolean } = {}): Promise<void> {
     return this.exclusive(async () => {
       assertCommandSafe(remotePath);
@@ -314,7 +454,7 @@ export class FtpClient {
     });
   }
 
-  /** APPE: adds to the end of a remote file. */
+  /** Adds to the end of a remote file, creating it when missing (APPE). */
   append(source: string | Readable, remotePath: string, options: TransferOptions = {}): Promise<void> {
     return this.upload(source, remotePath, { ...options, append: true });
   }
@@ -327,6 +467,8 @@ export class FtpClient {
     const signal = options.signal ?? this.options.signal;
     if (signal?.aborted) throw new FtpClientError('aborted', `${command}: aborted`);
     assertCommandSafe(command);
+    // A server that cannot resume is known before any data connection: fail here.
+    if (options.startAt) this.capabilities.assertSupported('REST', `REST ${options.startAt}`);
     let stream: Readable | Writable | undefined;
     const pending: PendingData = await prepareData(this.control, {
       mode: this.options.dataMode ?? 'passive',
@@ -335,11 +477,12 @@ export class FtpClient {
       activeHost: this.options.activeHost,
       timeoutMs: this.options.timeoutMs ?? 30_000,
       trace: this.options.trace,
+      capabilities: this.capabilities,
     });
     let dataSocket: Socket | undefined;
     let finalReply: Promise<FtpResponse> | undefined;
     try {
-      if (options.startAt) await this.control.expect(`REST ${options.startAt}`, (c) => c === 350);
+      if (options.startAt) await this.sendNeeded('REST', `REST ${options.startAt}`, 350);
       const preliminary = await this.control.send(command);
       if (preliminary.code >= 400) throw replyError(command, preliminary.code, preliminary.message);
       // The final reply comes after the data, however long that takes; the reply timeout
@@ -410,7 +553,7 @@ export class FtpClient {
     }
   }
 
-  /** QUIT and close. */
+  /** Sends QUIT (after the calls already made) and closes the connection; never throws for a lost connection. */
   async close(): Promise<void> {
     await this.exclusive(async () => {
       if (!this.control.closed) await this.control.send('QUIT').catch(() => undefined);
@@ -432,7 +575,10 @@ function parseSize(message: string): number | undefined {
   return Number.isSafeInteger(size) && size >= 0 ? size : undefined;
 }
 
-/** A listing entry name that is safe to join to a path ("..", "a/b" and CR/LF are not). */
+/**
+ * Whether a listing entry's name is safe to join to a local or remote path: not empty,
+ * ".", "..", and without "/", "\", CR, LF or NUL (a hostile listing could name "../x").
+ */
 export function isSafeName(name: string): boolean {
   return name !== '' && name !== '.' && name !== '..' && !/[/\\\r\n\0]/.test(name);
 }

@@ -10,11 +10,16 @@ import { ReplyParser, type FtpResponse } from './reply-parser.js';
 import { redactCommand } from '../protocol/commands.js';
 import { withDeadline } from '../util/deadline.js';
 
+/** Receives one line of the dialogue at a time (see `FtpClientOptions.trace`). */
 export type Trace = (line: string) => void;
 
+/** TLS settings of the control and data connections (from `FtpClientOptions`). */
 export interface TlsClientOptions {
+  /** Name for SNI and the certificate check (an IP address is not sent as SNI). */
   servername?: string;
+  /** Verify the certificate (default true). */
   rejectUnauthorized?: boolean;
+  /** PEM certificates to trust instead of Node's CA list. */
   ca?: string | Buffer | Array<string | Buffer>;
 }
 

@@ -1,20 +1,33 @@
 /**
  * Client data connections: passive (EPSV first, PASV as fallback) or active (EPRT,
- * PORT for IPv4), optionally wrapped in TLS that resumes the control session. Each
- * opened connection is described in the trace: who connected, from where to where, and
- * the port arithmetic of a 227 reply.
+ * PORT for IPv4), optionally wrapped in TLS that resumes the control session. A server
+ * that refuses EPSV or EPRT as unknown (500/502) is sent PASV or PORT directly for the
+ * rest of the connection. Each opened connection is described in the trace: who
+ * connected, from where to where, and the port arithmetic of a 227 reply.
  */
 import { connect as connectTcp, createServer, isIPv4, type AddressInfo, type Server, type Socket } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { once } from 'node:events';
 import { canonicalAddress, encodeEprt, encodeHostPort, parseEpsvReply, parsePasvReply, sameAddress } from '../protocol/address.js';
+import type { ServerCapabilities } from './capabilities.js';
 import type { ControlConnection, TlsClientOptions, Trace } from './control.js';
 import { FtpClientError, networkError, replyError } from './errors.js';
 import { withDeadline } from '../util/deadline.js';
 
+/**
+ * Who opens the data connections. 'passive' (the default): the client connects to a port
+ * the server opens (EPSV, then PASV); works through NAT and firewalls on the client's
+ * side. 'active': the server connects back to a port the client opens (EPRT, then PORT);
+ * needs the client to be reachable from the server.
+ */
 export type DataMode = 'passive' | 'active';
 
-/** One data command, used alone: no fallback to the other command of its mode. */
+/**
+ * One data command, used alone with no fallback to the other command of its mode:
+ * 'EPSV' (RFC 2428 passive, IPv4 and IPv6), 'PASV' (RFC 959 passive, IPv4), 'EPRT'
+ * (RFC 2428 active, IPv4 and IPv6) or 'PORT' (RFC 959 active, IPv4 only). A refusal is
+ * an error of kind 'reply' with the server's code.
+ */
 export type DataCommand = 'EPSV' | 'PASV' | 'EPRT' | 'PORT';
 
 /** The mode a data command belongs to. */
@@ -39,6 +52,8 @@ export interface DataOptions {
   activeHost?: string;
   timeoutMs: number;
   trace?: Trace;
+  /** Where a 500/502 to EPSV or EPRT is remembered; without `command`, a remembered refusal skips the command. */
+  capabilities: ServerCapabilities;
 }
 
 /** A prepared data connection; `connected()` resolves once the TCP (and TLS) link is up. */
@@ -110,13 +125,16 @@ async function preparePassive(control: ControlConnection, options: DataOptions):
   let host = controlHost;
   let port: number | null = null;
   let command = 'EPSV';
-  if (options.command !== 'PASV') {
+  const refusedBefore = options.command === undefined ? options.capabilities.refusalCode('EPSV') : undefined;
+  if (refusedBefore !== undefined) options.trace?.(`EPSV was refused earlier on this connection (${refusedBefore}); sending PASV`);
+  else if (options.command !== 'PASV') {
     const reply = await control.send('EPSV');
     if (reply.code === 229) {
       port = parseEpsvReply(reply.message);
       if (port === null) throw new FtpClientError('protocol', `cannot parse the EPSV reply: ${reply.message}`);
       options.trace?.(`EPSV: server listens on port ${port} of ${controlHost}`);
     } else if (options.command !== 'EPSV' && (reply.code >= 500 || reply.code === 425)) {
+      options.capabilities.noteRefusal('EPSV', reply.code, reply.message);
       options.trace?.(`EPSV refused (${reply.code}); trying PASV`);
     } else throw replyError('EPSV', reply.code, reply.message);
   }
@@ -168,13 +186,18 @@ async function prepareActive(control: ControlConnection, options: DataOptions): 
     unclaimed?.destroy();
   };
   try {
-    const eprt = options.command === 'PORT' ? null : await control.send(`EPRT ${encodeEprt(localHost, port)}`);
+    const refusedBefore = options.command === undefined ? options.capabilities.refusalCode('EPRT') : undefined;
+    if (refusedBefore !== undefined) options.trace?.(`EPRT was refused earlier on this connection (${refusedBefore}); sending PORT`);
+    const eprt = options.command === 'PORT' || refusedBefore !== undefined ? null : await control.send(`EPRT ${encodeEprt(localHost, port)}`);
     if (eprt?.code === 200) {
       options.trace?.(`EPRT: client listens on ${localHost} port ${port}`);
     } else {
       if (eprt && (options.command === 'EPRT' || !isIPv4(localHost) || eprt.code < 500)) throw replyError('EPRT', eprt.code, eprt.message);
       if (!isIPv4(localHost)) throw new FtpClientError('usage', `PORT cannot name the IPv6 address ${localHost}; use EPRT`);
-      if (eprt) options.trace?.(`EPRT refused (${eprt.code}); trying PORT`);
+      if (eprt) {
+        options.capabilities.noteRefusal('EPRT', eprt.code, eprt.message);
+        options.trace?.(`EPRT refused (${eprt.code}); trying PORT`);
+      }
       const argument = encodeHostPort(localHost, port);
       await control.expect(`PORT ${argument}`, (code) => code === 200);
       options.trace?.(`PORT: client listens on ${localHost} port ${Math.floor(port / 256)}*256+${port % 256} = ${port}`);

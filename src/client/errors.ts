@@ -5,20 +5,37 @@
 import { redactCommand } from '../protocol/commands.js';
 
 export type FtpClientErrorKind =
-  | 'login' // 530 on USER/PASS, or a refused login
-  | 'not-found' // 550 and friends: the file or directory is not there / not allowed
-  | 'reply' // any other negative reply
-  | 'network' // cannot connect, connection lost
+  /** 530 to USER or PASS: wrong user or password, or logins refused. */
+  | 'login'
+  /** 550, 553 or 450: the file or directory is not there, or not allowed. */
+  | 'not-found'
+  /** Any other negative reply (a 421 greeting, 425/426 on a data connection, a refused data command, ...). */
+  | 'reply'
+  /** Cannot connect, the connection was lost or refused (control or data). */
+  | 'network'
+  /** No reply, connection or data within `timeoutMs`; a reply that did not come in time closes the connection. */
   | 'timeout'
-  | 'tls' // handshake or certificate failure
-  | 'protocol' // the server said something that is not FTP
-  | 'aborted' // cancelled through an AbortSignal
-  | 'usage'; // bad arguments (a path with CR/LF, ...)
+  /** TLS handshake or certificate failure, or the server refused AUTH TLS, PBSZ or PROT (`code` is its reply). */
+  | 'tls'
+  /** The server said something that is not FTP, or a reply that cannot be parsed (227, 229, SIZE, MDTM). */
+  | 'protocol'
+  /** Cancelled through an AbortSignal (a transfer sends ABOR first; the connection stays usable). */
+  | 'aborted'
+  /**
+   * The call cannot be made: bad arguments (a path with CR or LF, PORT with an IPv6
+   * address), or a server without what it needs: SIZE for size(), MDTM for
+   * lastModified(), REST for `startAt` (`code` is the server's 500/502, absent when its
+   * FEAT reply said so). Nothing that could change a file has been sent.
+   */
+  | 'usage';
 
+/** Every failure of the client library; `message` names the command and quotes the server's reply. */
 export class FtpClientError extends Error {
   constructor(
+    /** What went wrong, for scripts to switch on (see `FtpClientErrorKind`). */
     readonly kind: FtpClientErrorKind,
     message: string,
+    /** The FTP reply code when a server reply caused the error (530, 550, 502, ...). */
     readonly code?: number,
     options?: { cause?: unknown; command?: string },
   ) {

@@ -9,11 +9,15 @@
 
 export type RemoteFileType = 'file' | 'directory' | 'symlink' | 'unknown';
 
+/** One entry of a directory listing (`FtpClient.list`). */
 export interface RemoteFile {
+  /** The entry's name as listed (check it with `isSafeName` before joining it to a path). */
   name: string;
+  /** 'unknown' when the listing does not say (or says something else, such as a device). */
   type: RemoteFileType;
   /** Bytes, when the listing says. */
   size?: number;
+  /** When the listing says: exact (UTC) from MLSD; from LIST only as precise as its date column, in the server's time zone read as UTC. */
   modifiedAt?: Date;
   /** Unix permission string like "rwxr-xr-x" (LIST) or the MLSD perm fact. */
   permissions?: string;
