@@ -222,7 +222,6 @@ describe('servers without EPSV or EPRT', () => {
 });
 
 describe('servers without REST', () => {
-
   test('FEAT without REST STREAM: a resume still tries REST (servers forget to list it) and resumes byte-exact', () =>
     withFake({ FEAT: feat('SIZE', 'MDTM'), SIZE: (s) => s.send(`213 ${ALL_BYTES.length}`), ...resumableRetr() }, {}, async (client, session) => {
       const work = scratchDir('ferry-client-norest-');
