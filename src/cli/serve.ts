@@ -137,6 +137,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     } catch (error) {
       logger.error({ err: (error as Error).message }, 'TLS certificate reload failed; keeping the previous one');
     }
+    void server.reopenLogs();
   });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -68,6 +68,9 @@ function resolveFilePaths(tree: Tree, base: string, inheritedS3: boolean): Tree 
     for (const key of ['cert', 'key'] as const) if (typeof tls[key] === 'string' && tls[key] !== '') tls[key] = resolve(base, tls[key] as string);
     out.tls = tls;
   }
+  if (isTree(out.log) && typeof out.log.transfers === 'string' && out.log.transfers !== '') {
+    out.log = { ...out.log, transfers: resolve(base, out.log.transfers) };
+  }
   if (isTree(out.sites)) {
     out.sites = Object.fromEntries(Object.entries(out.sites).map(([name, table]) => [name, isTree(table) ? resolveFilePaths(table, base, s3) : table]));
   }

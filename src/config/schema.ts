@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseAddressRange, parsePortRange } from '../protocol/address.js';
 import { isUsableCharset } from '../protocol/charset.js';
+import { TRANSFER_LOG_FORMATS } from '../observability/xferlog-format.js';
 
 /** TLS policies, weakest first (vsftpd force_local_logins_ssl / force_local_data_ssl). */
 export const TLS_MODES = ['off', 'optional', 'login', 'required'] as const;
@@ -259,6 +260,18 @@ export const configSchema = z.strictObject({
         .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default('info')
         .meta({ description: 'fatal | error | warn | info | debug | trace | silent; debug prints every command and reply (PASS masked)' }),
+      transfers: z
+        .string()
+        .min(1)
+        .optional()
+        .meta({
+          description: 'transfer log: one line per finished, aborted or failed upload and download, appended (file created 0640), reopened on SIGHUP; default: none',
+          examples: ['/var/log/ferry/xferlog'],
+        }),
+      transfers_format: z
+        .enum(TRANSFER_LOG_FORMATS)
+        .default('xferlog')
+        .meta({ description: 'xferlog (the wu-ftpd/vsftpd xferlog_std_format line log analysers read) | json (one object per line, with the failure code and reason)' }),
     })
     .prefault({}),
   /**

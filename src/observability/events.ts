@@ -21,6 +21,22 @@ export interface TransferEvent {
   outcome: 'complete' | 'aborted' | 'failed';
   /** The bytes went through sendfile(2) rather than JavaScript. */
   zeroCopy: boolean;
+  /** download: server to client (RETR and listings); upload: client to server (STOR, APPE, STOU). */
+  direction: 'download' | 'upload';
+  /** A file (RETR, STOR, APPE, STOU) or a directory listing (LIST, NLST, MLSD), which transfer logs leave out. */
+  kind: 'file' | 'listing';
+  /** TYPE A (line ends converted) or TYPE I, as the transfer ran. */
+  mode: 'ascii' | 'binary';
+  /** The client's address (the PROXY header's source behind a trusted proxy). */
+  remoteAddress: string;
+  /** Who ran it, as when it ended (a later REIN or login does not change the event). */
+  user: { readonly name: string; readonly anonymous: boolean } | null;
+  /** The site (virtual host) of the session: "default" for the top level. */
+  site: string;
+  /** When it ended, in milliseconds since the epoch. */
+  endedAt: number;
+  /** For outcome "failed": the stable code and the reason in words. */
+  failure?: { readonly code: string; readonly reason: string };
 }
 
 export const events = {

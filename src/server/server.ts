@@ -5,7 +5,9 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { ERRORS, type ErrorCode } from '../errors.js';
+import type { SessionSummary } from '../observability/events.js';
 import { LogThrottle } from '../observability/log-throttle.js';
+import { TransferLog } from '../observability/transfer-log.js';
 import { formatReply, Reply } from '../protocol/replies.js';
 import { warnIfConfinementRacy } from '../storage/jail.js';
 import { ConnectionInfo } from './connection-info.js';
@@ -42,6 +44,10 @@ export class FtpServer {
   /** Implicit FTPS (TLS before the greeting), when TLS is on and tls.implicit is true. */
   private readonly implicitListener: Server | null;
   private readonly sessions = new Set<Session>();
+  /** Every session this server ever admitted: its transfer log takes their transfers only (a session's last one may end after it closed). */
+  private readonly ownSessions = new WeakSet<SessionSummary>();
+  /** [log] transfers, opened by listen(). */
+  private transferLog: TransferLog | null = null;
   private readonly perAddress = new Map<string, number>();
   private readonly services: ServerServices;
   /** Bans shared with the other nodes ([cluster] redis), when configured. */
@@ -87,19 +93,35 @@ export class FtpServer {
     for (const site of this.services.sites.all) site.tls?.reload();
   }
 
+  /** Re-opens the log files at their paths (SIGHUP, after logrotate moved them). */
+  async reopenLogs(): Promise<void> {
+    await this.transferLog?.reopen();
+  }
+
   get sessionCount(): number {
     return this.sessions.size;
   }
 
   /** Starts listening; resolves with the bound addresses (port 0 picks a free port). */
   async listen(): Promise<BoundAddresses> {
-    const { host, port, tls } = this.options.config;
     // Only the local storage relies on /proc for its confinement.
     if (!this.options.openStorage) warnIfConfinementRacy(this.options.logger);
+    await this.openTransferLog();
     // Before the first client: the bans other nodes have in force apply here from the start.
     await this.ledger?.start(this.services.defender).catch((error: Error) => {
       this.options.logger.warn({ err: error.message, url: this.options.config.cluster.redis }, 'cluster Redis unreachable at start; this node bans alone until it connects');
     });
+    try {
+      return await this.bind();
+    } catch (error) {
+      await this.transferLog?.close();
+      this.transferLog = null;
+      throw error;
+    }
+  }
+
+  private async bind(): Promise<BoundAddresses> {
+    const { host, port, tls } = this.options.config;
     const bound = await listenOn(this.listener, host, port);
     if (!this.implicitListener) return { ...bound, implicitPort: null };
     try {
@@ -109,6 +131,18 @@ export class FtpServer {
       this.listener.close();
       throw error;
     }
+  }
+
+  /** Before the first client, so a path that cannot be written stops the start (a config error naming log.transfers). */
+  private async openTransferLog(): Promise<void> {
+    const { transfers, transfers_format } = this.options.config.log;
+    if (!transfers) return;
+    this.transferLog = await TransferLog.open({
+      path: transfers,
+      format: transfers_format,
+      logger: this.options.logger,
+      accepts: (event) => this.ownSessions.has(event.session),
+    });
   }
 
   private accept(socket: Socket, implicitTls: boolean): void {
@@ -147,6 +181,7 @@ export class FtpServer {
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
     const session = new Session(socket, connection, this.services);
     this.sessions.add(session);
+    this.ownSessions.add(session);
     socket.once('close', () => {
       this.sessions.delete(session);
       const left = (this.perAddress.get(address) ?? 1) - 1;
@@ -215,6 +250,8 @@ export class FtpServer {
     }
     await closed;
     await this.ledger?.close();
+    // Last: the transfers cut short above are logged too.
+    await this.transferLog?.close();
   }
 }
 

@@ -35,6 +35,8 @@ export interface TransferJob {
   opening: string;
   /** The client sends the bytes (STOR, APPE, STOU): only a clean close completes it. */
   upload?: boolean;
+  /** A directory listing (LIST, NLST, MLSD) rather than a file: transfer logs leave it out. */
+  listing?: boolean;
   /** Text of the 226 reply. */
   completion?: string;
   /** Moves the bytes; resolves with how many (and whether sendfile carried them). */
@@ -112,6 +114,7 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
   let bytes = 0;
   let zeroCopy = false;
   let outcome: TransferEvent['outcome'] = 'failed';
+  const mode: TransferEvent['mode'] = session.state.transferType === 'A' ? 'ascii' : 'binary';
   let settle!: () => void;
   session.setTransfer({
     verb: job.verb,
@@ -121,6 +124,7 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
     done: new Promise<void>((resolve) => (settle = resolve)),
   });
   let failure: Record<string, unknown> = {};
+  let failureReason: TransferEvent['failure'];
   // Active mode connects back before 150, as vsftpd does: a failed connect is a plain 425,
   // so a client that waits for the connection after a 150 (ftplib) is never left hanging.
   const connectFirst = session.data.connectsBack;
@@ -147,7 +151,7 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
       }
     }
     ({ bytes, zeroCopy = false } = await job.work(socket, {
-      ascii: session.state.transferType === 'A',
+      ascii: mode === 'ascii',
       idleTimeoutMs: session.site.config.timeouts.data_idle * 1000,
       signal: controller.signal,
       endedCleanly,
@@ -165,6 +169,7 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
     } else {
       const reply = failureReply(error);
       failure = failureFields(reply);
+      failureReason = { code: reply.code, reason: reply.message };
       if (reply.code === 'FERRY_ERR_STORAGE') session.logger.error({ err: error }, 'transfer failed');
       else session.logger.warn({ verb: job.verb, path: job.path, ...failure }, 'transfer failed');
       session.reply(reply.reply, reply.message);
@@ -174,7 +179,25 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
     tcp?.destroy();
     job.release?.();
     session.setTransfer(null);
-    const event: TransferEvent = { session: session.summary, verb: job.verb, path: job.path, bytes, durationMs: Date.now() - started, outcome, zeroCopy };
+    const ended = Date.now();
+    const user = session.state.user;
+    const event: TransferEvent = {
+      session: session.summary,
+      verb: job.verb,
+      path: job.path,
+      bytes,
+      durationMs: ended - started,
+      outcome,
+      zeroCopy,
+      direction: job.upload ? 'upload' : 'download',
+      kind: job.listing ? 'listing' : 'file',
+      mode,
+      remoteAddress: session.summary.remoteAddress,
+      user: user && { name: user.name, anonymous: user.anonymous },
+      site: session.site.name,
+      endedAt: ended,
+      ...(failureReason && { failure: failureReason }),
+    };
     events.transfer.publish(event);
     session.logger.info({ verb: job.verb, path: job.path, bytes, ms: event.durationMs, outcome, zeroCopy, ...failure }, 'transfer');
     settle();

@@ -110,6 +110,15 @@ describe('loadConfig', () => {
     assert.equal(config.anonymous.root, join(dir, 'pub'));
   });
 
+  test("log.transfers in the file resolves against the file's folder; the format defaults to xferlog", () => {
+    const path = configFile('[log]\ntransfers = "logs/xferlog"\n');
+    const config = loadConfig({ file: path });
+    assert.equal(config.log.transfers, join(path, '..', 'logs', 'xferlog'));
+    assert.equal(config.log.transfers_format, 'xferlog');
+    assert.equal(loadConfig({}).log.transfers, undefined, 'off by default');
+    assert.equal(configError(() => loadConfig({ file: configFile('[log]\ntransfers_format = "clf"\n') })).key, 'log.transfers_format');
+  });
+
   test('absolute paths in the file are kept', () => {
     const config = loadConfig({ file: configFile('root = "/srv/ftp"\n') });
     assert.equal(config.root, '/srv/ftp');

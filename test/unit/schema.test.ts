@@ -48,7 +48,7 @@ describe('config schema: defaults', () => {
       zero_copy_threads: 64,
     });
     assert.deepEqual(config.defender, { enabled: true, failed_login_delay: 1, threshold: 10, observation_time: 600, ban_time: 900, allow: [] });
-    assert.deepEqual(config.log, { format: 'text', level: 'info' });
+    assert.deepEqual(config.log, { format: 'text', level: 'info', transfers_format: 'xferlog' });
   });
 
   test('a partly given section keeps the defaults of its other keys', () => {

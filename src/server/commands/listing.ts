@@ -145,6 +145,7 @@ function sendListing(context: CommandContext, path: string, lines: Iterable<stri
     transfer: {
       verb: context.verb,
       path,
+      listing: true,
       opening: 'Here comes the directory listing.',
       completion: truncated ? `Directory send OK (${truncationNote(context)}).` : 'Directory send OK.',
       work: async (socket, options) => {
