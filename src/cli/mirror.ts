@@ -3,6 +3,7 @@
  * turns its events into the per-file lines and bars of progress.ts, the lines of a dry
  * run and of deletions, warnings for refused names on stderr, and the summary line.
  */
+import { join } from 'node:path';
 import type { FtpClient } from '../client/client.js';
 import type { TreeEvent, TreeTransferOptions, TreeTransferResult } from '../client/tree-transfer.js';
 import { formatSummary } from './mirror-summary.js';
@@ -21,9 +22,14 @@ export interface MirrorSettings {
   excludes: string[];
 }
 
+/** What a deletion line names: the target's path, a local one as the user wrote the folder, "/" after a folder. */
+function deletedPath(event: TreeEvent, localDir: string, reverse: boolean): string {
+  return (reverse ? event.remotePath : join(localDir, ...event.path.split('/'))) + (event.directory ? '/' : '');
+}
+
 /** What a dry run prints for one event. */
-function dryRunLine(event: TreeEvent, reverse: boolean): string {
-  if (event.action === 'delete') return `would delete ${reverse ? event.remotePath : event.localPath}${event.directory ? '/' : ''}`;
+function dryRunLine(event: TreeEvent, localDir: string, reverse: boolean): string {
+  if (event.action === 'delete') return `would delete ${deletedPath(event, localDir, reverse)}`;
   if (event.action === 'skip') return `would skip ${event.remotePath} (${event.reason})`;
   return `would ${reverse ? 'upload' : 'download'} ${event.remotePath} (${event.bytes} bytes)`;
 }
@@ -42,8 +48,8 @@ export async function mirror(client: FtpClient, remoteDir: string, localDir: str
     onStart: (file) => files.set(file.path, { progress: progress.file(file.remotePath, settings.reverse ? 'uploaded' : 'downloaded'), size: file.size }),
     onProgress: ({ path, bytes, total }) => files.get(path)?.progress.update({ bytes, total }),
     onDone: (event) => {
-      if (event.dryRun) process.stdout.write(dryRunLine(event, settings.reverse) + '\n');
-      else if (event.action === 'delete') process.stdout.write(`deleted ${settings.reverse ? event.remotePath : event.localPath}${event.directory ? '/' : ''}\n`);
+      if (event.dryRun) process.stdout.write(dryRunLine(event, localDir, settings.reverse) + '\n');
+      else if (event.action === 'delete') process.stdout.write(`deleted ${deletedPath(event, localDir, settings.reverse)}\n`);
       else if (event.action === 'skip') progress.file(event.remotePath, 'skipped').finish(event.bytes);
       else {
         const file = files.get(event.path);
