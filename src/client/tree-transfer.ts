@@ -24,7 +24,9 @@ export type { TreeRefusal } from './tree-walk.js';
 export interface TreeFile {
   /** Relative to the transferred folder, "/"-separated. */
   path: string;
+  /** The remote folder joined with `path`, as sent to the server. */
   remotePath: string;
+  /** Absolute, inside the local folder. */
   localPath: string;
   /** Bytes, when known. */
   size?: number;
@@ -37,6 +39,7 @@ export interface TreeProgress {
   path: string;
   /** Bytes of that file so far (counting a resumed part). */
   bytes: number;
+  /** The file's size, when known. */
   total?: number;
 }
 
@@ -44,6 +47,7 @@ export interface TreeProgress {
 export interface TreeEvent {
   /** 'transfer': copied; 'skip': left as it is (see `reason`); 'delete': removed from the target. */
   action: 'transfer' | 'skip' | 'delete';
+  /** Relative to the transferred folder (as in TreeFile, with `remotePath` and `localPath`). */
   path: string;
   remotePath: string;
   localPath: string;
@@ -231,14 +235,22 @@ async function runTransfers(first: FtpClient, job: Job, files: PlannedFile[], pr
   try {
     for (let i = 1; i < workers; i++) clients.push(await job.connectMore());
     let next = 0;
+    // After a failure no worker starts another file, and all have stopped before the
+    // extra connections close and the error is thrown.
+    let failure: { error: unknown } | undefined;
     await Promise.all(
       clients.map(async (client) => {
-        while (next < files.length) {
+        while (!failure && next < files.length) {
           const file = files[next++]!;
-          done(file, await transferFile(client, job, file, preserveTimes));
+          try {
+            done(file, await transferFile(client, job, file, preserveTimes));
+          } catch (error) {
+            failure ??= { error };
+          }
         }
       }),
     );
+    if (failure) throw failure.error;
   } finally {
     await Promise.all(clients.slice(1).map((client) => client.close().catch(() => undefined)));
   }

@@ -15,7 +15,7 @@ import type { TreeEvent, TreeRefusal } from '../../src/client/tree-transfer.js';
 import { treeHashes, writeTestTree } from '../helpers/data.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
 import { PASSWORD, USER } from '../helpers/server.js';
-import { clientSessions, recorder, startFerry, type FerryFixture } from './support.js';
+import { clientSessions, recorder, rejectsWith, startFerry, type FerryFixture } from './support.js';
 
 let ferry: FerryFixture;
 let local: { dir: string; remove: () => void };
@@ -145,7 +145,7 @@ describe('downloadDir / uploadDir against Ferry', () => {
     assert.equal(replaced.deleted, 2);
   });
 
-  test('filter: a folder left out with all in it; dryRun: events, counts, and nothing changed on either side', async () => {
+  test('filter: a folder left out with all in it; dryRun: events, counts, and nothing changed on either side; a missing remote folder is not-found', async () => {
     const filtered = join(local.dir, 'filtered');
     const seen: Array<[string, boolean]> = [];
     await withClient({}, (client) =>
@@ -172,6 +172,13 @@ describe('downloadDir / uploadDir against Ferry', () => {
     assert.deepEqual(treeHashes(join(ferry.root, 'tree')), remoteBefore, 'the server is unchanged');
     assert.deepEqual(upEvents.filter((e) => e.action === 'delete').map((e) => e.path).sort(), ['random.bin', 'sub dir']);
     assert.equal(dryUp.deleted, 2);
+
+    const missing = join(local.dir, 'missing-target');
+    await withClient({}, async (client) => {
+      await rejectsWith(client.downloadDir('no-such-folder', missing), 'not-found', 550);
+      assert.ok(!existsSync(missing), 'no local folder for a missing remote one');
+      assert.ok((await client.list('tree')).length > 0, 'the connection still works');
+    });
   });
 
   test('a symbolic link swapped in after the walk is not followed: the file sink, setLocalTime and openNoFollow fail with ELOOP', async () => {
