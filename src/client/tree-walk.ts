@@ -43,7 +43,7 @@ export interface WalkOptions {
  * Deeper than this is refused: a hostile server can invent folders inside folders
  * forever, and a real tree this deep is almost certainly a loop.
  */
-export const MAX_DEPTH = 64;
+const MAX_DEPTH = 64;
 
 /** Joins a relative path to a remote folder ("" is the login directory). */
 export function joinRemote(root: string, path: string): string {
