@@ -1,112 +1,69 @@
 /**
- * `ferry mirror`: recursive download (or upload with --reverse) over several parallel
- * connections, resuming partial files with --continue. Remote names are checked before
- * they become local paths, so a hostile listing ("../x", "a/b") cannot write outside
- * the target folder.
+ * `ferry mirror` on top of the library's tree transfers (src/client/tree-transfer.ts):
+ * turns its events into the per-file lines and bars of progress.ts, the lines of a dry
+ * run and of deletions, warnings for refused names on stderr, and the summary line.
  */
-import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { FtpClient, isSafeName } from '../client/client.js';
-import type { ProgressReporter } from './progress.js';
+import type { FtpClient } from '../client/client.js';
+import type { TreeEvent, TreeTransferOptions, TreeTransferResult } from '../client/tree-transfer.js';
+import { formatSummary } from './mirror-summary.js';
+import { mirrorFilter } from './path-glob.js';
+import { createProgressReporter, type FileProgress } from './progress.js';
 
-export interface MirrorJob {
-  remote: string;
-  local: string;
-  size: number;
-}
-
-export interface MirrorOptions {
+export interface MirrorSettings {
+  /** Upload the local folder instead of downloading the remote one. */
   reverse: boolean;
   parallel: number;
   resume: boolean;
-  connect: () => Promise<FtpClient>;
-  progress: ProgressReporter;
+  onlyNewer: boolean;
+  delete: boolean;
+  dryRun: boolean;
+  includes: string[];
+  excludes: string[];
 }
 
-function joinRemote(dir: string, name: string): string {
-  return dir === '' ? name : `${dir.replace(/\/+$/, '')}/${name}`;
+/** What a deletion line names: the target's path, a local one as the user wrote the folder, "/" after a folder. */
+function deletedPath(event: TreeEvent, localDir: string, reverse: boolean): string {
+  return (reverse ? event.remotePath : join(localDir, ...event.path.split('/'))) + (event.directory ? '/' : '');
 }
 
-async function localSize(path: string): Promise<number | null> {
-  return fs.stat(path).then(
-    (s) => s.size,
-    () => null,
-  );
+/** What a dry run prints for one event. */
+function dryRunLine(event: TreeEvent, localDir: string, reverse: boolean): string {
+  if (event.action === 'delete') return `would delete ${deletedPath(event, localDir, reverse)}`;
+  if (event.action === 'skip') return `would skip ${event.remotePath} (${event.reason})`;
+  return `would ${reverse ? 'upload' : 'download'} ${event.remotePath} (${event.bytes} bytes)`;
 }
 
-/** Remote tree -> directories to create locally and files to fetch. */
-async function walkRemote(client: FtpClient, remote: string, local: string, dirs: string[], files: MirrorJob[]): Promise<void> {
-  dirs.push(local);
-  for (const entry of await client.list(remote)) {
-    if (!isSafeName(entry.name)) continue;
-    const childRemote = joinRemote(remote, entry.name);
-    const childLocal = join(local, entry.name);
-    if (entry.type === 'directory') await walkRemote(client, childRemote, childLocal, dirs, files);
-    else if (entry.type === 'file') files.push({ remote: childRemote, local: childLocal, size: entry.size ?? 0 });
-  }
-}
-
-/** Local tree -> directories to create remotely and files to send. */
-async function walkLocal(local: string, remote: string, dirs: string[], files: MirrorJob[]): Promise<void> {
-  dirs.push(remote);
-  for (const entry of await fs.readdir(local, { withFileTypes: true })) {
-    const childLocal = join(local, entry.name);
-    const childRemote = joinRemote(remote, entry.name);
-    if (entry.isDirectory()) await walkLocal(childLocal, childRemote, dirs, files);
-    else if (entry.isFile()) files.push({ remote: childRemote, local: childLocal, size: (await fs.stat(childLocal)).size });
-  }
-}
-
-async function downloadOne(client: FtpClient, job: MirrorJob, options: MirrorOptions): Promise<void> {
-  const have = options.resume ? await localSize(job.local) : null;
-  if (have !== null && have === job.size) {
-    options.progress.file(job.remote, 'skipped').finish(have);
-    return;
-  }
-  const startAt = have !== null && have < job.size ? have : undefined;
-  const file = options.progress.file(job.remote, 'downloaded');
-  await client.download(job.remote, job.local, { startAt, total: job.size, onProgress: (p) => file.update(p) });
-  file.finish(job.size);
-}
-
-async function uploadOne(client: FtpClient, job: MirrorJob, options: MirrorOptions): Promise<void> {
-  const have = options.resume ? await client.size(job.remote).catch(() => null) : null;
-  if (have !== null && have === job.size) {
-    options.progress.file(job.remote, 'skipped').finish(have);
-    return;
-  }
-  const startAt = have !== null && have < job.size ? have : undefined;
-  const file = options.progress.file(job.remote, 'uploaded');
-  await client.upload(job.local, job.remote, { startAt, total: job.size, onProgress: (p) => file.update(p) });
-  file.finish(job.size);
-}
-
-/** Runs the mirror; resolves with the number of files transferred or skipped. */
-export async function mirror(first: FtpClient, remoteRoot: string, localRoot: string, options: MirrorOptions): Promise<number> {
-  const dirs: string[] = [];
-  const files: MirrorJob[] = [];
-  if (options.reverse) {
-    await walkLocal(localRoot, remoteRoot, dirs, files);
-    for (const dir of dirs) if (dir !== '') await first.mkdir(dir, { recursive: true });
-  } else {
-    await walkRemote(first, remoteRoot, localRoot, dirs, files);
-    for (const dir of dirs) await fs.mkdir(dir, { recursive: true });
-  }
-  const workers = Math.max(1, Math.min(options.parallel, files.length));
-  const clients = [first];
+/** Runs the mirror and prints its summary. */
+export async function mirror(client: FtpClient, remoteDir: string, localDir: string, settings: MirrorSettings): Promise<void> {
+  const progress = createProgressReporter();
+  const files = new Map<string, { progress: FileProgress; size?: number }>();
+  const options: TreeTransferOptions = {
+    filter: mirrorFilter(settings.includes, settings.excludes),
+    onlyNewer: settings.onlyNewer,
+    resume: settings.resume,
+    delete: settings.delete,
+    dryRun: settings.dryRun,
+    parallel: settings.parallel,
+    onStart: (file) => files.set(file.path, { progress: progress.file(file.remotePath, settings.reverse ? 'uploaded' : 'downloaded'), size: file.size }),
+    onProgress: ({ path, bytes, total }) => files.get(path)?.progress.update({ bytes, total }),
+    onDone: (event) => {
+      if (event.dryRun) process.stdout.write(dryRunLine(event, localDir, settings.reverse) + '\n');
+      else if (event.action === 'delete') process.stdout.write(`deleted ${deletedPath(event, localDir, settings.reverse)}\n`);
+      else if (event.action === 'skip') progress.file(event.remotePath, 'skipped').finish(event.bytes);
+      else {
+        const file = files.get(event.path);
+        file?.progress.finish(file.size ?? event.bytes);
+        files.delete(event.path);
+      }
+    },
+    onRefused: ({ directory, name, reason }) => process.stderr.write(`ferry: not copied: ${JSON.stringify(name)} in ${JSON.stringify(directory || '.')}: ${reason}\n`),
+  };
+  let result: TreeTransferResult;
   try {
-    for (let i = 1; i < workers; i++) clients.push(await options.connect());
-    let next = 0;
-    await Promise.all(
-      clients.map(async (client) => {
-        while (next < files.length) {
-          const job = files[next++]!;
-          await (options.reverse ? uploadOne(client, job, options) : downloadOne(client, job, options));
-        }
-      }),
-    );
+    result = settings.reverse ? await client.uploadDir(localDir, remoteDir, options) : await client.downloadDir(remoteDir, localDir, options);
   } finally {
-    await Promise.all(clients.slice(1).map((client) => client.close().catch(() => undefined)));
+    progress.stop();
   }
-  return files.length;
+  process.stdout.write(formatSummary(result, settings.dryRun) + '\n');
 }

@@ -15,6 +15,7 @@ import { prepareData, type DataCommand, type DataMode, type PendingData } from '
 import { FtpClientError, replyError } from './errors.js';
 import { parseList, parseMlsd, parseMlsxLine, type RemoteFile } from './list-parser.js';
 import type { FtpResponse } from './reply-parser.js';
+import { downloadTree, uploadTree, type TreeTransferOptions, type TreeTransferResult } from './tree-transfer.js';
 
 /** How `FtpClient.connect` reaches and logs in to a server. Only `host` is required. */
 export interface FtpClientOptions {
@@ -559,6 +560,21 @@ export class FtpClient {
       if (!this.control.closed) await this.control.send('QUIT').catch(() => undefined);
       this.control.close();
     });
+  }
+
+  /**
+   * Downloads the remote folder `remoteDir` ("" for the login directory) and everything
+   * in it into `localDir` (created when missing). Remote names that could escape
+   * `localDir` are refused (`onRefused`), local symbolic links are never followed.
+   * See TreeTransferOptions for filters, resume, --only-newer, delete and dry runs.
+   */
+  downloadDir(remoteDir: string, localDir: string, options: TreeTransferOptions = {}): Promise<TreeTransferResult> {
+    return downloadTree(this, () => FtpClient.connect(this.options), remoteDir, localDir, options);
+  }
+
+  /** Uploads the local folder `localDir` into `remoteDir` (created when missing); symbolic links are not uploaded. */
+  uploadDir(localDir: string, remoteDir: string, options: TreeTransferOptions = {}): Promise<TreeTransferResult> {
+    return uploadTree(this, () => FtpClient.connect(this.options), localDir, remoteDir, options);
   }
 }
 

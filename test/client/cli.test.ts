@@ -1,17 +1,17 @@
 /**
  * The real `ferry` binary's client commands (node bin/ferry.js, spawned with a timeout,
  * no terminal, a clean HOME) against an in-process Ferry: ls, get (-c), put, cat, mkdir
- * -p, rm (-r), mv, mirror (down, -R up, -P 3, -c), the -d transcript, exit codes, and
- * credentials from FERRY_PASSWORD or a NETRC file.
+ * -p, rm (-r), mv, the -d transcript, exit codes, and credentials from FERRY_PASSWORD or
+ * a NETRC file. (mirror: mirror.test.ts.)
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_BYTES, sha256, sha256File } from '../helpers/data.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
 import { PASSWORD, USER } from '../helpers/server.js';
-import { closedPort, hashTree, randomData, runFerry, startFerry, type CliResult, type FerryFixture } from './support.js';
+import { closedPort, randomData, runFerry, startFerry, type CliResult, type FerryFixture } from './support.js';
 
 let ferry: FerryFixture;
 let local: { dir: string; remove: () => void };
@@ -42,19 +42,6 @@ function localPath(...parts: string[]): string {
   const path = join(local.dir, ...parts);
   mkdirSync(join(path, '..'), { recursive: true });
   return path;
-}
-
-/** A small tree with nested folders, an empty file, binary and a few MiB. */
-function makeTree(base: string): void {
-  mkdirSync(join(base, 'sub', 'deeper'), { recursive: true });
-  mkdirSync(join(base, 'empty-dir'), { recursive: true });
-  writeFileSync(join(base, 'top.txt'), 'top level\n');
-  writeFileSync(join(base, 'empty.bin'), '');
-  writeFileSync(join(base, 'all-bytes.bin'), ALL_BYTES);
-  writeFileSync(join(base, 'sub', 'random.bin'), randomData());
-  writeFileSync(join(base, 'sub', 'name with spaces.txt'), 'spaces\n');
-  writeFileSync(join(base, 'sub', 'deeper', 'leaf.txt'), 'leaf\n');
-  for (let i = 0; i < 6; i++) writeFileSync(join(base, 'sub', `small-${i}.txt`), `small ${i}\n`.repeat(i * 100 + 1));
 }
 
 describe('ferry client commands against Ferry', () => {
@@ -169,44 +156,6 @@ describe('ferry client commands against Ferry', () => {
     const mvInjected = await runFerry(['mv', url('made/renamed-dir'), 'x\r\nDELE all-bytes.bin'], { env });
     assert.equal(mvInjected.code, 2, mvInjected.describe());
     assert.ok(existsSync(join(ferry.root, 'all-bytes.bin')));
-  });
-
-  test('mirror down and mirror -R up with -P 3 (trees equal by hashes); -c skips complete files and resumes partial ones', async () => {
-    const source = join(ferry.root, 'tree');
-    makeTree(source);
-    const down = localPath('mirror-down', 'x').replace(/x$/, '');
-    const first = ok(await runFerry(['mirror', '-P', '3', url('tree'), down], { env }));
-    assert.deepEqual(hashTree(down), hashTree(source), first.describe());
-    assert.equal(first.stdout.toString().split('\n').filter((l) => l.startsWith('downloaded ')).length, 12, first.describe());
-    // Again with -c: nothing to do.
-    const again = ok(await runFerry(['mirror', '-c', '-P', '3', url('tree'), down], { env }));
-    const againLines = again.stdout.toString().split('\n').filter(Boolean);
-    assert.equal(againLines.length, 12, again.describe());
-    assert.ok(againLines.every((l) => l.startsWith('skipped ')), again.describe());
-    // A partial file and a missing file: resumed and fetched.
-    truncateSync(join(down, 'sub', 'random.bin'), 100_000);
-    rmSync(join(down, 'sub', 'deeper', 'leaf.txt'));
-    const resumed = ok(await runFerry(['mirror', '-c', '-P', '3', '-d', url('tree'), down], { env }));
-    assert.deepEqual(hashTree(down), hashTree(source), resumed.describe());
-    assert.match(resumed.stderr, /^---> REST 100000$/m, resumed.describe());
-    assert.equal(resumed.stdout.toString().split('\n').filter((l) => l.startsWith('downloaded ')).length, 2, resumed.describe());
-    // Parallel: three logins.
-    assert.equal(resumed.stderr.split('\n').filter((l) => l === `---> USER ${USER}`).length, 3, resumed.describe());
-
-    // Up: a local tree into a new remote folder.
-    const up = localPath('mirror-up', 'x').replace(/x$/, '');
-    makeTree(up);
-    writeFileSync(join(up, 'only-local.txt'), 'local\n');
-    const upload = ok(await runFerry(['mirror', '-R', '-P', '3', url('uploaded'), up], { env }));
-    assert.deepEqual(hashTree(join(ferry.root, 'uploaded')), hashTree(up), upload.describe());
-    const upAgain = ok(await runFerry(['mirror', '-R', '-c', '-P', '3', url('uploaded'), up], { env }));
-    assert.ok(upAgain.stdout.toString().split('\n').filter(Boolean).every((l) => l.startsWith('skipped ')), upAgain.describe());
-    truncateSync(join(ferry.root, 'uploaded', 'sub', 'random.bin'), 12_345);
-    const upResumed = ok(await runFerry(['mirror', '-R', '-c', '-P', '3', '-d', url('uploaded'), up], { env }));
-    assert.match(upResumed.stderr, /^---> REST 12345$/m, upResumed.describe());
-    assert.deepEqual(hashTree(join(ferry.root, 'uploaded')), hashTree(up));
-    const badParallel = await runFerry(['mirror', '-P', '0', url('tree'), down], { env });
-    assert.equal(badParallel.code, 2, badParallel.describe());
   });
 
   test('-d prints the dialogue: masked PASS, replies, EPSV/EPRT notes, data connections', async () => {

@@ -2,8 +2,8 @@
  * The client against a tiny scripted FTP server (fake-ftp-server.ts) that does what real servers
  * sometimes do: refuse EPSV, advertise a PASV address, send 150 only after the data,
  * wrap code-like lines in multi-line replies, greet with 120 first, stay silent, close
- * the connection, or answer something that is not FTP; `ferry mirror` against a hostile
- * listing.
+ * the connection, or answer something that is not FTP; downloadDir and `ferry mirror`
+ * against hostile listings (names that escape the target, folders nested forever).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -362,10 +362,98 @@ describe('the client against a scripted fake server', () => {
     }
   });
 
-  test('ferry mirror ignores hostile names in a listing ("..", "../x", "a/b")', async () => {
+  /** A fake server with MLSD: `listings` by path (the MLSD argument), `contents` for RETR. */
+  async function mlsdServer(listings: (path: string) => string[] | undefined, contents: Record<string, Buffer> = {}) {
+    const retrieved: string[] = [];
+    const fake = await fakeServer({
+      handlers: {
+        FEAT: (s) => s.send('211-Features:\r\n MLST type*;size*;modify*;\r\n SIZE\r\n211 End'),
+        MLSD: async (s, arg) => {
+          const listing = listings(arg);
+          if (listing === undefined) return s.send('550 No such directory.');
+          const data = await s.data();
+          s.send('150 Here it comes.');
+          await endData(data, listing.map((l) => `${l}\r\n`).join(''));
+          s.send('226 Done.');
+        },
+        RETR: async (s, arg) => {
+          retrieved.push(arg);
+          const body = contents[arg];
+          const data = await s.data();
+          if (!body) {
+            data.destroy();
+            return s.send('550 No.');
+          }
+          s.send('150 Sending.');
+          await endData(data, body);
+          s.send('226 Sent.');
+        },
+      },
+    });
+    return { ...fake, retrieved };
+  }
+
+  test('downloadDir refuses every name that could leave the target (.., ../x, a/b, C:x, x\\y, absolute, control characters) and writes nothing outside it', async () => {
+    const file = (name: string, size = 3) => `type=file;size=${size};modify=20200102030405; ${name}`;
+    const folder = (name: string) => `type=dir;modify=20200102030405; ${name}`;
+    const hostile = ['..', '../x', '../../escape.txt', 'a/b', 'C:x', 'c:', 'x\\y', '..\\up.txt', '/tmp/absolute.txt', 'C:\\Windows\\evil.txt', 'nul\0byte', 'esc\u001bname', 'del\u007f'];
+    const fake = await mlsdServer(
+      (path) =>
+        ({
+          '': [...hostile.map((name) => file(name)), folder('..'), folder('../up'), folder('C:'), file('ok.txt', ALL_BYTES.length), folder('sub'), file('split\r\nDELE ok.txt', 5)],
+          sub: [...hostile.map((name) => file(name)), file('inner.txt', 5), folder('.')],
+        })[path],
+      { 'ok.txt': ALL_BYTES, 'sub/inner.txt': Buffer.from('inner'), split: Buffer.from('split') },
+    );
+    const work = scratchDir('ferry-client-hostile-lib-');
+    try {
+      const target = join(work.dir, 'deep', 'target');
+      const refused: string[] = [];
+      const client = await FtpClient.connect(clientOptions(fake.port));
+      try {
+        const result = await client.downloadDir('', target, { onRefused: ({ directory, name }) => refused.push(`${directory}|${name}`) });
+        assert.equal(result.transferred, 3);
+      } finally {
+        await client.close();
+      }
+      assert.deepEqual([...hashTree(target).keys()].sort(), ['ok.txt', 'split', 'sub/', 'sub/inner.txt']);
+      assert.equal(hashTree(target).get('ok.txt'), sha256(ALL_BYTES));
+      assert.deepEqual(fake.retrieved.sort(), ['ok.txt', 'split', 'sub/inner.txt'], 'only safe names were requested');
+      assert.ok(!fake.sessions.some((s) => s.commands.some((c) => c.startsWith('DELE'))), 'a CR/LF in a listing line never becomes a command');
+      // The MLSD parser drops "." and ".." itself; every other bad name reaches the check and is refused there.
+      const checked = hostile.filter((n) => n !== '..');
+      const expectedRefusals = [...checked.map((n) => `|${n}`), '|../up', '|C:', ...checked.map((n) => `sub|${n}`)];
+      assert.deepEqual(refused.sort(), expectedRefusals.sort());
+      assert.deepEqual(readdirSync(join(work.dir, 'deep')), ['target'], 'nothing written beside the target');
+      assert.deepEqual(readdirSync(work.dir), ['deep'], 'nothing written above it');
+      assert.ok(!existsSync('/tmp/absolute.txt'));
+    } finally {
+      work.remove();
+    }
+  });
+
+  test('downloadDir stops at 64 nested folders: a server that invents folders forever cannot keep it walking', async () => {
+    const fake = await mlsdServer(() => ['type=dir; d']);
+    const client = await FtpClient.connect(clientOptions(fake.port));
+    try {
+      const refusals: string[] = [];
+      const work = scratchDir('ferry-client-deep-');
+      try {
+        await client.downloadDir('', join(work.dir, 'target'), { dryRun: true, onRefused: ({ reason }) => refusals.push(reason) });
+      } finally {
+        work.remove();
+      }
+      assert.deepEqual(refusals, ['nested deeper than 64 folders']);
+      assert.equal(fake.sessions[0]!.commands.filter((c) => c.startsWith('MLSD')).length, 65, 'the root and 64 folders');
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('ferry mirror ignores hostile names in a listing ("..", "../x", "a/b", "C:x", "x\\y", absolute) and warns about them', async () => {
     const line = (type: string, name: string, size = 3) => `${type}rw-r--r--    1 1000     1000 ${String(size).padStart(12)} Jan 02  2020 ${name}`;
     const listings: Record<string, string[]> = {
-      '': [line('d', '.'), line('d', '..'), line('-', '../escape.txt'), line('-', 'a/b.txt'), line('-', 'ok.txt', ALL_BYTES.length), line('d', 'sub')],
+      '': [line('d', '.'), line('d', '..'), line('-', '../escape.txt'), line('-', 'a/b.txt'), line('-', 'C:x'), line('-', 'x\\y'), line('-', '/tmp/abs.txt'), line('-', 'ok.txt', ALL_BYTES.length), line('d', 'sub')],
       sub: [line('-', '../../escape2.txt'), line('-', 'inner.txt', 5), line('d', '..')],
     };
     const contents: Record<string, Buffer> = { 'ok.txt': ALL_BYTES, 'sub/inner.txt': Buffer.from('inner') };
@@ -399,6 +487,8 @@ describe('the client against a scripted fake server', () => {
       const target = join(work.dir, 'deep', 'target');
       const result = await runFerry(['mirror', '-P', '1', `ftp://u@127.0.0.1:${fake.port}/`, target], { env: { FERRY_PASSWORD: 'p' } });
       assert.equal(result.code, 0, result.describe());
+      assert.match(result.stderr, /^ferry: not copied: "\.\.\/escape\.txt" in "\.": contains a path separator$/m, result.describe());
+      assert.match(result.stderr, /^ferry: not copied: "C:x" in "\.": starts with a drive letter$/m, result.describe());
       assert.deepEqual([...hashTree(target).keys()].sort(), ['ok.txt', 'sub/', 'sub/inner.txt']);
       assert.equal(hashTree(target).get('ok.txt'), sha256(ALL_BYTES));
       assert.deepEqual(retrieved.sort(), ['ok.txt', 'sub/inner.txt'], 'only safe names were requested');
