@@ -13,6 +13,7 @@ import { prepareData, type DataCommand, type DataMode, type PendingData } from '
 import { FtpClientError, replyError } from './errors.js';
 import { parseList, parseMlsd, type RemoteFile } from './list-parser.js';
 import type { FtpResponse } from './reply-parser.js';
+import { createThrottle } from './throttle.js';
 
 export interface FtpClientOptions {
   host: string;
@@ -61,6 +62,8 @@ export interface TransferOptions {
   total?: number;
   onProgress?: (progress: Progress) => void;
   signal?: AbortSignal;
+  /** At most this many bytes per second (a token bucket; bursts of at most 1/8 s of it). */
+  rateLimit?: number;
 }
 
 /** Listings larger than this are refused rather than buffered without bound. */
@@ -370,8 +373,10 @@ export class FtpClient {
         callback(null, chunk);
       },
     });
-    if (direction === 'download') await pipeline(socket, counter, stream as Writable, { signal });
-    else await pipeline(stream as Readable, counter, socket, { signal });
+    // The throttle sits before the counter, so progress counts bytes as they are let through.
+    const stages = options.rateLimit === undefined ? [counter] : [createThrottle(options.rateLimit), counter];
+    if (direction === 'download') await pipeline([socket, ...stages, stream as Writable], { signal });
+    else await pipeline([stream as Readable, ...stages, socket], { signal });
   }
 
   /**
