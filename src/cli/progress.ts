@@ -82,32 +82,44 @@ function jsonLine({ label, verb, details, bytes, ms, error }: Summary): string {
   });
 }
 
-/** Speed since the file started and the time left, for a bar's payload. */
-function barPayload(label: string, bytes: number, total: number | undefined, startBytes: number, ms: number): Record<string, string> {
-  const perSecond = (bytes - startBytes) / Math.max(ms / 1000, 0.001);
+/**
+ * A bar's payload: sizes, the speed since the first bytes arrived (`since`: bytes then,
+ * and how many ms ago) and the time left. Not "eta": cli-progress fills that token itself.
+ */
+function barPayload(label: string, bytes: number, total: number | undefined, since: { bytes: number; ms: number }): Record<string, string> {
+  const moved = bytes - since.bytes;
+  const perSecond = moved / Math.max(since.ms / 1000, 0.001);
   return {
     label,
     done: humanBytes(bytes),
     size: total === undefined ? '?' : humanBytes(total),
-    speed: humanRate(bytes - startBytes, ms),
-    eta: total === undefined || perSecond <= 0 ? '--' : humanDuration((total - bytes) / perSecond),
+    speed: humanRate(moved, since.ms),
+    left: total === undefined || perSecond <= 0 ? '--' : humanDuration((total - bytes) / perSecond),
   };
 }
 
 export function createProgressReporter(options: ReporterOptions = {}): ProgressReporter {
   const summaries = options.summaryToStderr ? process.stderr : process.stdout;
   const bars = process.stderr.isTTY
-    ? new MultiBar({ stream: process.stderr, format: ' {bar} {percentage}% | {done} / {size} | {speed} | ETA {eta} | {label}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic)
+    ? new MultiBar(
+        { stream: process.stderr, format: ' {bar} {percentage}% | {done} / {size} | {speed} | ETA {left} | {label}', barsize: 24, hideCursor: true, clearOnComplete: false },
+        Presets.shades_classic,
+      )
     : null;
   let files = 0;
   let filesDone = 0;
   let bytesDone = 0;
+  // The total bar's size: the planned bytes, or else the sizes of the files seen so far
+  // (exact once the last one has started).
+  let plannedBytes: number | undefined;
+  let seenBytes = 0;
   let totalBar: SingleBar | undefined;
+  const totalPayload = () => ({ files: `${filesDone}/${files}`, done: humanBytes(bytesDone), size: humanBytes(plannedBytes ?? seenBytes) });
 
   const report = (summary: Summary) => {
     filesDone++;
     bytesDone += summary.bytes;
-    totalBar?.update(filesDone, { files: `${filesDone}/${files}`, done: humanBytes(bytesDone) });
+    totalBar?.update(filesDone, totalPayload());
     const text = textLine(summary);
     if (summary.error === undefined) bars?.log(text + '\n');
     if (options.json) summaries.write(jsonLine(summary) + '\n');
@@ -117,23 +129,32 @@ export function createProgressReporter(options: ReporterOptions = {}): ProgressR
   return {
     plan(count, bytes) {
       files = count;
-      if (!bars || count < 2) return;
-      const payload = { files: `0/${count}`, done: humanBytes(0), size: bytes === undefined ? '?' : humanBytes(bytes) };
-      totalBar = bars.create(count, 0, payload, { format: ' {bar} {percentage}% | files {files} | {done} / {size} | total' });
+      plannedBytes = bytes;
+      if (bars && count > 1) totalBar = bars.create(count, 0, totalPayload(), { format: ' {bar} {percentage}% | files {files} | {done} / {size} | total' });
     },
     file(label, verb, details) {
       const started = performance.now();
       let bar: SingleBar | undefined;
-      let startBytes: number | undefined;
+      let first: { bytes: number; at: number } | undefined;
+      let seen = false;
+      const see = (total: number | undefined) => {
+        if (seen || total === undefined) return;
+        seen = true;
+        seenBytes += total;
+        totalBar?.update(filesDone, totalPayload());
+      };
       const end = (bytes: number, error?: unknown, finalVerb = verb) => {
         if (bar) bars!.remove(bar);
+        if (error === undefined) see(bytes);
         report({ label, verb: finalVerb, details, bytes, ms: performance.now() - started, error });
       };
       return {
         update: ({ bytes, total }) => {
           if (!bars) return;
-          startBytes ??= bytes;
-          const payload = barPayload(label, bytes, total, startBytes, performance.now() - started);
+          see(total);
+          const now = performance.now();
+          first ??= { bytes, at: now };
+          const payload = barPayload(label, bytes, total, { bytes: first.bytes, ms: now - first.at });
           bar ??= bars.create(1, 0, payload);
           bar.setTotal(Math.max(total ?? bytes, 1));
           bar.update(bytes, payload);
