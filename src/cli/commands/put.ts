@@ -102,6 +102,7 @@ async function planUploads(session: Session, args: string[], flags: PutFlags): P
   const url = args[args.length - 1]!;
   const sources = args.slice(0, -1);
   const target = parseFtpUrl(url, { tls: flags.tls });
+  if (flags.append && flags.continue) throw new UsageError('-c and --append do not go together (an append always adds the whole file)');
   const intoFolder = target.path === '' || target.path.endsWith('/');
   if (sources.includes('-')) {
     if (sources.length > 1) throw new UsageError('"-" (stdin) cannot be combined with other files');

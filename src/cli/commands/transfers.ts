@@ -50,7 +50,6 @@ export interface Session {
 }
 
 class TransferSession implements Session {
-  readonly failures = new Failures();
   readonly connections: Connections;
 
   constructor(
@@ -58,6 +57,7 @@ class TransferSession implements Session {
     readonly settings: TransferSettings,
     readonly signal: AbortSignal,
     readonly progress: ProgressReporter,
+    readonly failures: Failures,
   ) {
     this.connections = new Connections(flags, signal);
   }
@@ -99,14 +99,13 @@ const INTERRUPTED_EXIT_MS = 3000;
 export async function runTransfers(flags: ConnectFlags & TransferFlags, options: RunOptions, plan: (session: Session) => Promise<Job[]>): Promise<void> {
   const interrupt = onInterrupt();
   let session: TransferSession | undefined;
-  let failures = new Failures();
+  const failures = new Failures();
   let current: Job | undefined;
   const position: { bytes: number; total?: number } = { bytes: 0 };
   try {
     const settings = transferSettingsOf(flags);
     const progress = createProgressReporter({ json: settings.json, summaryToStderr: options.summaryToStderr });
-    session = new TransferSession(flags, settings, interrupt.signal, progress);
-    failures = session.failures;
+    session = new TransferSession(flags, settings, interrupt.signal, progress, failures);
     try {
       const jobs = await plan(session);
       const sizes = jobs.map((job) => job.size);
