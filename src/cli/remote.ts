@@ -43,7 +43,8 @@ export function parseFtpUrl(text: string, options: { tls?: boolean } = {}): Remo
   if (url.protocol !== 'ftp:' && url.protocol !== 'ftps:') throw new UsageError(`unsupported scheme ${url.protocol} (use ftp:// or ftps://)`);
   if (url.password) throw new UsageError('do not put the password in the URL: use FERRY_PASSWORD, ~/.netrc or the prompt');
   const implicit = url.protocol === 'ftps:';
-  const path = decodeURIComponent(url.pathname).replace(/^\//, '');
+  // FTP URLs have no query: a "?" belongs to the path (a wildcard, or a name).
+  const path = decodeURIComponent(url.pathname + url.search).replace(/^\//, '');
   if (/[\r\n\0]/.test(path)) throw new UsageError('the path must not contain CR, LF or NUL');
   return {
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
@@ -89,7 +90,8 @@ export function dataModeOf(flags: ConnectFlags): Pick<FtpClientOptions, 'dataMod
   return { dataCommand: flag.toUpperCase() as DataCommand };
 }
 
-export async function connect(target: RemoteTarget, flags: ConnectFlags): Promise<FtpClient> {
+/** Connects and logs in; `signal` (Ctrl-C) aborts the connect and, later, every transfer. */
+export async function connect(target: RemoteTarget, flags: ConnectFlags, signal?: AbortSignal): Promise<FtpClient> {
   const dataMode = dataModeOf(flags);
   const { user, password } = await resolveCredentials(target);
   const timeoutSeconds = flags.timeout === undefined ? 30 : Number(flags.timeout);
@@ -105,6 +107,7 @@ export async function connect(target: RemoteTarget, flags: ConnectFlags): Promis
     trustPasvAddress: flags.trustPasvAddress,
     timeoutMs: timeoutSeconds * 1000,
     trace: flags.debug ? (line) => process.stderr.write(line + '\n') : undefined,
+    signal,
   };
   return FtpClient.connect(options);
 }

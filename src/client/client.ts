@@ -16,6 +16,7 @@ import { FtpClientError, replyError } from './errors.js';
 import { parseList, parseMlsd, parseMlsxLine, type RemoteFile } from './list-parser.js';
 import type { FtpResponse } from './reply-parser.js';
 import { downloadTree, uploadTree, type TreeTransferOptions, type TreeTransferResult } from './tree-transfer.js';
+import { createThrottle } from './throttle.js';
 
 /** How `FtpClient.connect` reaches and logs in to a server. Only `host` is required. */
 export interface FtpClientOptions {
@@ -132,6 +133,8 @@ export interface TransferOptions {
   onProgress?: (progress: Progress) => void;
   /** Cancels the transfer: ABOR is sent, the call fails with kind 'aborted' and the connection stays usable. Default: the client's `signal`. */
   signal?: AbortSignal;
+  /** At most this many bytes per second (a token bucket; bursts of at most 1/8 s of it). */
+  rateLimit?: number;
 }
 
 /** Listings larger than this are refused rather than buffered without bound. */
@@ -536,8 +539,10 @@ export class FtpClient {
         callback(null, chunk);
       },
     });
-    if (direction === 'download') await pipeline(socket, counter, stream as Writable, { signal });
-    else await pipeline(stream as Readable, counter, socket, { signal });
+    // The throttle sits before the counter, so progress counts bytes as they are let through.
+    const stages = options.rateLimit === undefined ? [counter] : [createThrottle(options.rateLimit), counter];
+    if (direction === 'download') await pipeline([socket, ...stages, stream as Writable], { signal });
+    else await pipeline([stream as Readable, ...stages, socket], { signal });
   }
 
   /**

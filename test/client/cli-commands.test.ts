@@ -6,7 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PASSWORD, USER } from '../helpers/server.js';
 import { closedPort, REPO_ROOT, runFerry, startFerry, type CliResult, type FerryFixture } from './support.js';
@@ -46,7 +47,8 @@ describe('ferry: version and usage errors', () => {
 
   test('a usage error in any subcommand exits 2 and says what is wrong', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['put', 'a', 'b', 'ftp://127.0.0.1/'], /too many arguments/],
+      [['mv', 'ftp://127.0.0.1/a', 'b', 'c'], /too many arguments/],
+      [['put', 'a', 'b', 'ftp://127.0.0.1/file'], /several files need a URL that ends in "\/"/],
       [['user', 'add', 'x'], /required option '--users <file>'/],
       [['ls', '--no-such-flag', 'ftp://127.0.0.1/'], /unknown option/],
       [['get'], /missing required argument/],
@@ -89,6 +91,18 @@ describe('ferry ls and stat', () => {
     assert.equal(dir!.name, 'inner');
     const missing = await runFerry(['stat', url('nothing-here')], { env });
     assert.equal(missing.code, 4, missing.describe());
+  });
+});
+
+describe('ferry URLs', () => {
+  test('a "?" in a URL is part of the path (FTP URLs have no query): here a wildcard', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ferry-cli-q-'));
+    try {
+      ok(await runFerry(['get', url('dir/on?.txt'), out], { env }));
+      assert.deepEqual(readdirSync(out), ['one.txt']);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
 

@@ -14,7 +14,7 @@ import { FtpClientError } from '../../src/client/errors.js';
 import { ALL_BYTES, sha256 } from '../helpers/data.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
 import { sleep, waitFor } from '../helpers/timing.js';
-import { activeHandlers, clientOptions, endData, fakeServer, retrDataFirst } from './fake-ftp-server.js';
+import { activeHandlers, clientOptions, endData, fakeServer, retrDataFirst } from '../helpers/fake-ftp-server.js';
 import { closedPort, hashTree, memorySink, recorder, rejectsWith, runFerry } from './support.js';
 
 /** Connects to a fake server, downloads file.bin (it must be ALL_BYTES), and closes. */

@@ -12,7 +12,7 @@ import { FtpClient, type FtpClientOptions, type Progress } from '../../src/clien
 import { ALL_BYTES, sha256, sha256File } from '../helpers/data.js';
 import { sharedCertificate } from '../helpers/certificate.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
-import { activeHandlers, clientOptions, endData, fakeServer, retrDataFirst, type Handler, type Session } from './fake-ftp-server.js';
+import { activeHandlers, clientOptions, endData, fakeServer, retrDataFirst, type Handler, type Session } from '../helpers/fake-ftp-server.js';
 import { memorySink, recorder, rejectsWith } from './support.js';
 
 /** A FEAT handler listing exactly these features. */

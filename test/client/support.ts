@@ -14,7 +14,7 @@ import { FtpClient, type FtpClientOptions } from '../../src/client/client.js';
 import { FtpClientError } from '../../src/client/errors.js';
 import { mergeConfig } from '../../src/config/load.js';
 import { ALL_BYTES, randomData as randomDataOfSize, sha256File } from '../helpers/data.js';
-import { runProcess } from '../helpers/run-process.js';
+import { runProcess, type RunOptions } from '../helpers/run-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { withTimeout } from '../helpers/timing.js';
 
@@ -195,16 +195,20 @@ export const CLI_TIMEOUT_MS = 30_000;
 
 /**
  * Runs `node bin/ferry.js ARGS` with no terminal and a clean environment: HOME is an
- * empty scratch folder (no ~/.netrc), NETRC and FERRY_PASSWORD only when given.
+ * empty scratch folder (no ~/.netrc), NETRC and FERRY_PASSWORD only when given; stdin
+ * only with `input`; `onStart` gets the child (to send it a signal).
  */
-export async function runFerry(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export async function runFerry(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } & Pick<RunOptions, 'input' | 'onStart'> = {},
+): Promise<CliResult> {
   const home = mkdtempSync(join(tmpdir(), 'ferry-client-home-'));
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
   for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value;
   const timeoutMs = options.timeoutMs ?? CLI_TIMEOUT_MS;
   let result;
   try {
-    result = await runProcess(process.execPath, [FERRY_BIN, ...args], { cwd: options.cwd ?? home, env, timeoutMs });
+    result = await runProcess(process.execPath, [FERRY_BIN, ...args], { cwd: options.cwd ?? home, env, timeoutMs, input: options.input, onStart: options.onStart });
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

@@ -34,8 +34,8 @@ function write(path: string, data: Buffer | string): void {
 
 /**
  * The remote side, as the README's client examples name it: dir/ with file.iso (256 KiB
- * of random bytes) and more, notes.txt, a.txt, old/ (a tree to remove), site/ (a tree to
- * mirror), inbox/ (an upload target) and pub/.
+ * of random bytes) and more, notes.txt, a.txt, big.iso, logs/*.gz, old/ (a tree to
+ * remove), site/ (a tree to mirror), inbox/ and in/ (upload targets) and pub/.
  */
 export function writeServerTree(root: string): void {
   write(join(root, 'dir', 'file.iso'), randomData(256 * 1024));
@@ -48,12 +48,21 @@ export function writeServerTree(root: string): void {
   write(join(root, 'site', 'index.html'), '<h1>remote site</h1>\n');
   write(join(root, 'site', 'css', 'style.css'), 'h1 { color: teal }\n');
   write(join(root, 'pub', 'big.iso'), ALL_BYTES);
+  write(join(root, 'big.iso'), randomData(512 * 1024));
+  write(join(root, 'logs', 'monday.gz'), randomData(1000));
+  write(join(root, 'logs', 'tuesday.gz'), randomData(2000));
+  write(join(root, 'logs', 'readme.txt'), 'not a log\n');
   mkdirSync(join(root, 'inbox'), { recursive: true });
+  mkdirSync(join(root, 'in'), { recursive: true });
 }
 
-/** The local side: ./report.pdf and a ./site tree (to upload). */
+/** The local side: ./report.pdf, a.txt, b.txt, c1.bin, c2.bin and a ./site tree (to upload). */
 export function writeLocalFiles(cwd: string): void {
   write(join(cwd, 'report.pdf'), randomData(64 * 1024));
+  write(join(cwd, 'a.txt'), 'local a\n');
+  write(join(cwd, 'b.txt'), 'local b\n');
+  write(join(cwd, 'c1.bin'), randomData(3000));
+  write(join(cwd, 'c2.bin'), randomData(4000));
   write(join(cwd, 'site', 'index.html'), '<h1>local site</h1>\n');
   write(join(cwd, 'site', 'img', 'logo.png'), ALL_BYTES.subarray(0, 10_000));
 }

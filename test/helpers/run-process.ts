@@ -35,6 +35,10 @@ export interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** Written to the program's stdin, which is then closed (default: no stdin at all). */
+  input?: Buffer;
+  /** Called once the program runs (to send it a signal, say). */
+  onStart?: (child: ChildProcess) => void;
 }
 
 /**
@@ -43,12 +47,16 @@ export interface RunOptions {
  */
 export function runProcess(file: string, args: readonly string[], options: RunOptions = {}): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: [options.input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    if (options.input) {
+      child.stdin!.on('error', () => undefined); // a program that exits without reading it all
+      child.stdin!.end(options.input);
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
@@ -57,6 +65,7 @@ export function runProcess(file: string, args: readonly string[], options: RunOp
       clearTimeout(timer);
       reject(error);
     });
+    options.onStart?.(child);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, timedOut, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') });

@@ -1,13 +1,58 @@
-/** The small remote file commands: cat, mkdir, rm, mv. */
+/** The small remote file commands: cat, mkdir, rm (several URLs, wildcards), mv. */
 import type { Command } from 'commander';
-import { UsageError, type ConnectFlags } from '../remote.js';
+import { isSafeName, type FtpClient } from '../../client/client.js';
+import { FtpClientError } from '../../client/errors.js';
+import { parseFtpUrl, UsageError, type ConnectFlags } from '../remote.js';
+import { matchNames, splitPattern } from '../wildcards.js';
 import { connectionOptions } from './connection-options.js';
+import { Connections } from './connections.js';
+import { Failures } from './failures.js';
 import { withClient } from './with-client.js';
+
+type RmFlags = ConnectFlags & { recursive?: boolean; globoff?: boolean };
 
 /** Relative to the login directory like the URL path, or absolute with a leading "/". */
 function remotePathArgument(text: string): string {
   if (/[\r\n\0]/.test(text)) throw new UsageError('the path must not contain CR, LF or NUL');
   return text;
+}
+
+/** Removes what one URL names: a path, or the matches of a wildcard in its last segment. */
+async function removeTarget(client: FtpClient, path: string, flags: RmFlags): Promise<void> {
+  const split = flags.globoff ? null : splitPattern(path);
+  if (!split) {
+    await (flags.recursive ? client.removeDir(path, { recursive: true }) : client.remove(path));
+    return;
+  }
+  const entries = new Map((await client.list(split.dir)).filter((entry) => isSafeName(entry.name)).map((entry) => [entry.name, entry]));
+  const names = matchNames(split.pattern, entries.keys());
+  if (names.length === 0) throw new FtpClientError('not-found', `no remote file matches ${path}`);
+  for (const name of names) {
+    // Without -r a matching directory gets a DELE too, and the server's refusal says why.
+    if (flags.recursive && entries.get(name)!.type === 'directory') await client.removeDir(split.dir + name, { recursive: true });
+    else await client.remove(split.dir + name);
+  }
+}
+
+/** Each URL in turn over one connection per server; a failure is printed and the next URL still runs. */
+async function removeAll(urls: string[], flags: RmFlags): Promise<void> {
+  const failures = new Failures();
+  const connections = new Connections(flags);
+  try {
+    const targets = urls.map((url) => parseFtpUrl(url, { tls: flags.tls }));
+    for (const target of targets) {
+      try {
+        await removeTarget(await connections.get(target), target.path, flags);
+      } catch (error) {
+        failures.record(error);
+      }
+    }
+  } catch (error) {
+    failures.last(error);
+  } finally {
+    await connections.closeAll();
+    process.exitCode = failures.code;
+  }
 }
 
 export function registerFileCommands(program: Command): void {
@@ -21,11 +66,10 @@ export function registerFileCommands(program: Command): void {
       withClient(url, flags, (client, target) => client.mkdir(target.path, { recursive: flags.parents })),
     );
 
-  connectionOptions(program.command('rm <url>').description('remove a remote file (or, with -r, a directory tree)'))
-    .option('-r, --recursive', 'remove a directory and everything in it')
-    .action((url: string, flags: ConnectFlags & { recursive?: boolean }) =>
-      withClient(url, flags, (client, target) => (flags.recursive ? client.removeDir(target.path, { recursive: true }) : client.remove(target.path))),
-    );
+  connectionOptions(program.command('rm <url...>').description('remove remote files (a wildcard in the last segment removes the matches; -r: directory trees)'))
+    .option('-r, --recursive', 'remove directories and everything in them')
+    .option('-g, --globoff', 'no wildcards: *, ? and [ are plain characters of the name')
+    .action((urls: string[], flags: RmFlags) => removeAll(urls, flags));
 
   connectionOptions(program.command('mv <url> <new-path>').description('rename a remote file or directory')).action(
     (url: string, newPath: string, flags: ConnectFlags) => withClient(url, flags, (client, target) => client.rename(target.path, remotePathArgument(newPath))),

@@ -1,34 +1,134 @@
-/** `ferry get URL [local]`: download a file. */
+/**
+ * `ferry get URL... [LOCAL]`: download files. One URL goes to LOCAL (a file, or into a
+ * folder) or ./NAME; several URLs, or a wildcard in a URL's last segment ("dir/*.txt",
+ * matched against a listing), go into the folder LOCAL (made when missing) or ".";
+ * LOCAL "-" writes to stdout.
+ */
 import { promises as fs } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join, posix } from 'node:path';
 import type { Command } from 'commander';
-import { createProgressReporter } from '../progress.js';
-import { UsageError, type ConnectFlags } from '../remote.js';
+import { isSafeName, type FtpClient } from '../../client/client.js';
+import { FtpClientError } from '../../client/errors.js';
+import { parseFtpUrl, UsageError, type ConnectFlags, type RemoteTarget } from '../remote.js';
+import { matchNames, splitPattern } from '../wildcards.js';
 import { connectionOptions } from './connection-options.js';
 import { localFileSize } from './local-size.js';
-import { withClient } from './with-client.js';
+import { StdoutSink } from './stdout-sink.js';
+import { transferOptions, type TransferFlags } from './transfer-options.js';
+import { runTransfers, type Job, type Session } from './transfers.js';
+
+type GetFlags = ConnectFlags & TransferFlags;
+
+const isUrl = (text: string) => /^ftps?:\/\//i.test(text);
+
+/** The last argument is the local side when it is not a URL and something comes before it. */
+function localArgument(args: string[]): string | undefined {
+  const last = args[args.length - 1]!;
+  return args.length > 1 && !isUrl(last) ? last : undefined;
+}
+
+/** SIZE, or undefined when the server has no SIZE (a missing file and a lost connection still fail). */
+async function remoteSize(client: FtpClient, path: string): Promise<number | undefined> {
+  try {
+    return await client.size(path);
+  } catch (error) {
+    if (error instanceof FtpClientError && (error.code === 500 || error.code === 502 || error.code === 504)) return undefined;
+    throw error;
+  }
+}
+
+/** A folder to download several files into: made when missing, refused when it is something else. */
+async function localFolder(path: string): Promise<string> {
+  const stat = await fs.stat(path).catch(() => null);
+  if (stat && !stat.isDirectory()) throw new UsageError(`${path} is not a folder (several files go into a folder)`);
+  if (!stat) await fs.mkdir(path, { recursive: true });
+  return path;
+}
+
+/** Where one file given alone goes: LOCAL, into LOCAL when it is a folder (or ends in "/"), else ./NAME. */
+async function singleDestination(local: string | undefined, name: string): Promise<string> {
+  if (local === undefined) return name;
+  if (local === '-') return local;
+  if (local.endsWith('/')) return join(await localFolder(local), name);
+  return (await fs.stat(local).catch(() => null))?.isDirectory() ? join(local, name) : local;
+}
+
+/** The remote files a wildcard URL names: files and links of its folder whose names match. */
+async function matchRemote(session: Session, target: RemoteTarget, dir: string, pattern: string): Promise<Array<{ path: string; size?: number }>> {
+  const entries = await session.withRetries(target, (client) => client.list(dir));
+  // A name that is not a plain name ("../x", "a/b") would write outside the folder.
+  const files = new Map(entries.filter((entry) => entry.type !== 'directory' && isSafeName(entry.name)).map((entry) => [entry.name, entry]));
+  const names = matchNames(pattern, files.keys());
+  if (names.length === 0) throw new FtpClientError('not-found', `no remote file matches ${dir}${pattern}`);
+  return names.map((name) => ({ path: dir + name, size: files.get(name)!.size }));
+}
+
+function downloadJob(target: RemoteTarget, remote: string, local: string, knownSize: number | undefined, flags: GetFlags): Job {
+  const stdout = local === '-' ? new StdoutSink() : null;
+  return {
+    target,
+    direction: 'download',
+    remote,
+    local,
+    size: knownSize,
+    resumable: stdout === null,
+    retryable: () => true,
+    async run({ client, retry, signal, rateLimit, onProgress }) {
+      const total = knownSize ?? (await remoteSize(client, remote));
+      // A retry continues where the earlier try stopped when the server can (REST).
+      const rest = client.features.has('REST');
+      let startAt = 0;
+      if (stdout) {
+        if (stdout.written > 0 && !rest) throw new FtpClientError('reply', `cannot resume ${remote} on stdout: the server offers no REST`);
+        startAt = stdout.written;
+      } else if (flags.continue || (retry > 0 && rest)) {
+        const have = await localFileSize(local);
+        if (have !== null && have === total) return { bytes: have, skipped: retry === 0 };
+        if (have !== null && total !== undefined && have > total) {
+          if (retry === 0) throw new UsageError(`${local} is larger than the remote file; cannot resume`);
+        } else {
+          startAt = have ?? 0;
+        }
+      }
+      await client.download(remote, stdout ? stdout.stream() : local, { startAt: startAt || undefined, total, signal, rateLimit, onProgress });
+      return { bytes: total ?? (stdout ? stdout.written : ((await localFileSize(local)) ?? 0)) };
+    },
+  };
+}
+
+async function planDownloads(session: Session, args: string[], flags: GetFlags): Promise<Job[]> {
+  const local = localArgument(args);
+  const urls = local === undefined ? args : args.slice(0, -1);
+  if (local === '-' && flags.continue) throw new UsageError('-c cannot resume stdout');
+  const targets = urls.map((url) => parseFtpUrl(url, { tls: flags.tls }));
+  const patterns = targets.map((target) => (flags.globoff ? null : splitPattern(target.path)));
+  const several = targets.length > 1 || patterns.some((pattern) => pattern !== null);
+  const folder = several && local !== '-' ? await localFolder(local ?? '.') : null;
+  const jobs: Job[] = [];
+  for (const [i, target] of targets.entries()) {
+    try {
+      const pattern = patterns[i];
+      const files = pattern ? await matchRemote(session, target, pattern.dir, pattern.pattern) : [{ path: target.path, size: undefined }];
+      for (const file of files) {
+        const name = posix.basename(file.path);
+        if (!name) throw new UsageError(`the URL names no file: ${urls[i]}`);
+        const destination = local === '-' ? '-' : folder !== null ? join(folder, name) : await singleDestination(local, name);
+        jobs.push(downloadJob(target, file.path, destination, file.size, flags));
+      }
+    } catch (error) {
+      session.failures.record(error);
+    }
+  }
+  return jobs;
+}
 
 export function registerGet(program: Command): void {
-  connectionOptions(program.command('get <url> [local]').description('download a file (to [local] or ./NAME)'))
-    .option('-c, --continue', 'resume a partial local file')
-    .action((url: string, local: string | undefined, flags: ConnectFlags & { continue?: boolean }) =>
-      withClient(url, flags, async (client, target) => {
-        const name = basename(target.path);
-        if (!name) throw new UsageError('the URL names no file');
-        let destination = local ?? name;
-        if ((await fs.stat(destination).catch(() => null))?.isDirectory()) destination = join(destination, name);
-        const total = await client.size(target.path);
-        const have = flags.continue ? await localFileSize(destination) : null;
-        const progress = createProgressReporter();
-        if (have !== null && have === total) {
-          progress.file(target.path, 'skipped').finish(have);
-          return;
-        }
-        if (have !== null && have > total) throw new UsageError(`${destination} is larger than the remote file; cannot resume`);
-        const file = progress.file(target.path, 'downloaded');
-        await client.download(target.path, destination, { startAt: have ?? undefined, total, onProgress: (p) => file.update(p) });
-        file.finish(total);
-        progress.stop();
-      }),
-    );
+  transferOptions(
+    connectionOptions(
+      program
+        .command('get <url...>')
+        .usage('[options] <url...> [local]')
+        .description('download files: one URL to [local] (a file or folder) or ./NAME; several URLs, or a wildcard (*, ?, [abc]) in the last segment, into the folder [local] or "."; [local] "-" is stdout'),
+    ),
+  ).action((args: string[], flags: GetFlags) => runTransfers(flags, { summaryToStderr: localArgument(args) === '-' }, (session) => planDownloads(session, args, flags)));
 }

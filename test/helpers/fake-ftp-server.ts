@@ -10,8 +10,8 @@ import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { FtpClientOptions } from '../../src/client/client.js';
-import { ALL_BYTES } from '../helpers/data.js';
-import { sleep, withTimeout } from '../helpers/timing.js';
+import { ALL_BYTES } from './data.js';
+import { sleep, withTimeout } from './timing.js';
 
 export interface Session {
   /** The control connection (the TLS socket after AUTH TLS). */

@@ -1,0 +1,51 @@
+/** The transfer throttle (TransferOptions.rateLimit): bytes intact, pieces no larger than its bucket. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { FtpClientError } from '../../src/client/errors.js';
+import { createThrottle } from '../../src/client/throttle.js';
+import { randomData, sha256 } from '../helpers/data.js';
+
+async function throughThrottle(rate: number, chunks: Buffer[]): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      out.push(chunk);
+      callback();
+    },
+  });
+  await pipeline(Readable.from(chunks), createThrottle(rate), sink);
+  return out;
+}
+
+describe('createThrottle', () => {
+  test('every byte comes out, in order', async () => {
+    const data = randomData(1024 * 1024);
+    const chunks = [];
+    for (let i = 0; i < data.length; i += 50_000) chunks.push(data.subarray(i, i + 50_000));
+    const out = await throughThrottle(64 * 1024 * 1024, chunks);
+    assert.equal(sha256(Buffer.concat(out)), sha256(data));
+  });
+
+  test('a chunk larger than the bucket (1/8 s of the rate) leaves in pieces no larger than it', async () => {
+    // 80 000 B/s: a 10 000-byte bucket; 40 000 bytes take about 0.4 s.
+    const data = randomData(40_000);
+    const out = await throughThrottle(80_000, [data]);
+    assert.equal(sha256(Buffer.concat(out)), sha256(data));
+    assert.ok(out.length >= 4, `pieces: ${out.map((b) => b.length).join(', ')}`);
+    assert.ok(
+      out.every((piece) => piece.length <= 10_000),
+      `pieces: ${out.map((b) => b.length).join(', ')}`,
+    );
+  });
+
+  test('a rate that is not a positive number is a usage error', () => {
+    for (const bad of [0, -1, NaN, Infinity]) {
+      assert.throws(
+        () => createThrottle(bad),
+        (error: unknown) => error instanceof FtpClientError && error.kind === 'usage',
+      );
+    }
+  });
+});
