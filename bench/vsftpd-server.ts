@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { startVsftpd as startInstance, vsftpdSkipReason, VSFTPD_USER } from '../test/helpers/vsftpd.js';
+import { startVsftpd as startInstance, vsftpdSkipReason } from '../test/helpers/vsftpd.js';
 import type { BenchServer, ServerSetup } from './types.js';
 
 export function vsftpdVersion(): string {
@@ -19,9 +19,7 @@ export function vsftpdVersion(): string {
 }
 
 /** Gives the data folder to the vsftpd user (Ferry runs as root and reads it either way). */
-function shareRoot(root: string): void {
-  const uid = Number(execFileSync('id', ['-u', VSFTPD_USER], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', VSFTPD_USER], { encoding: 'utf8' }).trim());
+function shareRoot(root: string, uid: number, gid: number): void {
   chownSync(root, uid, gid);
   for (const name of readdirSync(root)) {
     chownSync(join(root, name), uid, gid);
@@ -42,6 +40,6 @@ export async function startVsftpd(setup: ServerSetup): Promise<BenchServer> {
       rsa_private_key_file: setup.key,
     },
   });
-  shareRoot(setup.root);
+  shareRoot(setup.root, instance.uid, instance.gid);
   return { name: 'vsftpd', port: instance.port, pid: instance.pid, user: instance.user, password: instance.password, stop: () => instance.stop() };
 }

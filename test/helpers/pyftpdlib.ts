@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCertificate } from './certificate.js';
+import { servedTree } from './ftp-daemon.js';
 import { killOnExit, stopChild } from './run-process.js';
 
 export const PYTHON = '/usr/bin/python3';
@@ -24,7 +25,13 @@ export interface PyftpdlibInstance {
   /** Host folder that is "/" for the user. */
   root: string;
   tls: boolean;
+  /** The self-signed certificate (PEM) when `tls`. */
+  certPem?: string;
   pid: number;
+  /** Writes a file under `root` (folders created). */
+  writeFile(relative: string, data: Buffer | string): string;
+  /** Creates a folder (and its parents) under `root`. */
+  mkdir(relative: string): string;
   output(): string;
   stop(): Promise<void>;
 }
@@ -78,10 +85,12 @@ export async function startPyftpdlib(options: { tls?: boolean } = {}): Promise<P
   const root = join(base, 'root');
   mkdirSync(root);
   let certfile = '';
+  let certPem: string | undefined;
   if (options.tls) {
     certfile = join(base, 'combined.pem');
     const { cert, key } = generateCertificate(base);
-    writeFileSync(certfile, readFileSync(cert, 'utf8') + readFileSync(key, 'utf8'));
+    certPem = readFileSync(cert, 'utf8');
+    writeFileSync(certfile, certPem + readFileSync(key, 'utf8'));
   }
   const child = spawn(PYTHON, ['-c', SERVER_SCRIPT, root, PYFTPDLIB_USER, PYFTPDLIB_PASSWORD, certfile], { stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
@@ -115,7 +124,10 @@ export async function startPyftpdlib(options: { tls?: boolean } = {}): Promise<P
       password: PYFTPDLIB_PASSWORD,
       root,
       tls: Boolean(options.tls),
+      certPem,
       pid: child.pid!,
+      // pyftpdlib runs as this process's user: the files are that user's too.
+      ...servedTree(root, process.getuid?.() ?? 0, process.getgid?.() ?? 0),
       output: () => output,
       stop,
     };
