@@ -43,6 +43,7 @@ program
   .option('--tls-cert <file>', 'PEM certificate chain (config: tls.cert)')
   .option('--tls-key <file>', 'PEM private key (config: tls.key)')
   .option('--implicit-port <n>', 'implicit FTPS port (config: tls.implicit_port)')
+  .option('--admin-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (config: admin.listen)')
   .option('--check', 'print the start-up checks (passive address, NAT, ports, bounce protection, TLS) and exit; status 2 on an error')
   .option('--allow-unresolved-passive-address', 'start even when passive.address names a host that does not resolve')
   .addHelpText('after', CONFIG_KEYS_HELP)

@@ -4,7 +4,9 @@ import type { Logger } from 'pino';
 import { CONFIG_ERROR_EXIT_CODE, ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
+import { METRICS_PATH } from '../observability/admin-server.js';
 import { createLogger } from '../observability/logger.js';
+import { formatListenAddress } from '../protocol/address.js';
 import { FtpServer } from '../server/server.js';
 import { createSite } from '../server/site.js';
 import { checkServerConfig, type Finding } from '../server/startup-checks.js';
@@ -26,6 +28,7 @@ export interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   implicitPort?: string;
+  adminListen?: string;
   /** Print the start-up checks and exit (status 2 when one is an error). */
   check?: boolean;
   /** Start even when passive.address names a host that does not resolve. */
@@ -46,6 +49,7 @@ function flagsToConfig(flags: ServeFlags): Record<string, unknown> {
     anonymous: flags.anonymous ? { enabled: true } : undefined,
     passive: { ports: flags.passivePorts, address: flags.masquerade },
     log: { format: flags.logFormat, level: flags.logLevel },
+    admin: { listen: flags.adminListen },
     tls: {
       mode: flags.tls,
       cert: flags.tlsCert === undefined ? undefined : resolve(flags.tlsCert),
@@ -100,9 +104,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
   });
   const server = new FtpServer({ config, authenticator: main.authenticator, logger, sites, ...main.storage });
   const bound = await server.listen();
-  const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address;
   // One write, so a reader that sees the ready line also sees how to log in.
-  const lines = [`Ferry FTP server ready on ${host}:${bound.port} (root ${main.storage.describe(main.root)})`];
+  const lines = [`Ferry FTP server ready on ${formatListenAddress({ host: bound.address, port: bound.port })} (root ${main.storage.describe(main.root)})`];
   const tlsMode = effectiveTlsMode(config);
   if (tlsMode !== 'off') {
     lines.push(`  FTPS: explicit AUTH TLS on port ${bound.port} (tls mode "${tlsMode}")${bound.implicitPort !== null ? `, implicit TLS on port ${bound.implicitPort}` : ''}`);
@@ -115,6 +118,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   }
   if (main.anonymousRoot) lines.push(`  anonymous read-only login: user "anonymous", any password (root ${main.storage.describe(main.anonymousRoot)})`);
   for (const { definition, users: siteUsers } of named) lines.push(`  site "${definition.name}": ${definition.hosts.join(', ')} (root ${siteUsers.storage.describe(siteUsers.root)}), chosen by HOST or the TLS server name`);
+  if (bound.admin) lines.push(`  metrics: http://${formatListenAddress(bound.admin)}${METRICS_PATH}`);
   const range = config.passive.ports;
   lines.push(`  passive ports ${range ? `${range.min}-${range.max}` : 'any free port'}${config.passive.address ? `, advertised address ${config.passive.address}` : ''}`);
   process.stdout.write(lines.join('\n') + '\n');

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseAddressRange, parsePortRange } from '../protocol/address.js';
+import { parseAddressRange, parseListenAddress, parsePortRange } from '../protocol/address.js';
 import { isUsableCharset } from '../protocol/charset.js';
 import { TRANSFER_LOG_FORMATS } from '../observability/xferlog-format.js';
 
@@ -274,6 +274,20 @@ export const configSchema = z.strictObject({
         .meta({ description: 'xferlog (the wu-ftpd/vsftpd xferlog_std_format line log analysers read) | json (one object per line, with the failure code and reason)' }),
     })
     .prefault({}),
+  admin: z
+    .strictObject({
+      listen: z
+        .string()
+        .refine((text) => parseListenAddress(text) !== null, { message: 'expected "HOST:PORT", e.g. "127.0.0.1:9464" or "[::1]:9464" (port 0 = any free port)' })
+        .transform((text) => parseListenAddress(text)!)
+        .optional()
+        .meta({
+          description: 'serve Prometheus metrics at http://HOST:PORT/metrics on a listener of its own ("[::1]:9464" for IPv6); default: off; it asks for no login, so keep it on loopback or a private network',
+          examples: ['127.0.0.1:9464'],
+        }),
+    })
+    .prefault({})
+    .meta({ description: 'the operations listener: metrics for Prometheus' }),
   /**
    * Virtual hosts ([sites.NAME]), chosen by HOST (RFC 7151) or the TLS server name (SNI):
    * `hosts` plus any top-level key but those in SERVER_ONLY_KEYS; the top level gives
@@ -287,7 +301,7 @@ export const configSchema = z.strictObject({
       }),
     )
     .default({})
-    .meta({ description: 'a virtual host: hosts, plus any top-level key or table but host, port, max_clients, max_per_ip, shutdown_grace, [log], [defender], [proxy_protocol], [cluster], passive.ports, tls.implicit, tls.implicit_port and the accept-time limits (connection_rate, connection_burst, reserved_descriptors, zero_copy_threads); the top level gives the defaults' }),
+    .meta({ description: 'a virtual host: hosts, plus any top-level key or table but host, port, max_clients, max_per_ip, shutdown_grace, [log], [admin], [defender], [proxy_protocol], [cluster], passive.ports, tls.implicit, tls.implicit_port and the accept-time limits (connection_rate, connection_burst, reserved_descriptors, zero_copy_threads); the top level gives the defaults' }),
 }).superRefine((config, context) => {
   if (config.storage.type === 's3') {
     if (!config.storage.bucket) context.addIssue({ code: 'custom', path: ['storage', 'bucket'], message: 'required when storage.type is "s3"' });
@@ -304,7 +318,7 @@ export const configSchema = z.strictObject({
 });
 
 /** Keys that belong to the whole server (its listeners, its log, its shared limits), never to one site. */
-export const SERVER_ONLY_KEYS = ['host', 'port', 'max_clients', 'max_per_ip', 'shutdown_grace', 'log', 'defender', 'sites', 'passive.ports', 'tls.implicit', 'tls.implicit_port', 'proxy_protocol', 'cluster', 'limits.connection_rate', 'limits.connection_burst', 'limits.reserved_descriptors', 'limits.zero_copy_threads'] as const;
+export const SERVER_ONLY_KEYS = ['host', 'port', 'max_clients', 'max_per_ip', 'shutdown_grace', 'log', 'admin', 'defender', 'sites', 'passive.ports', 'tls.implicit', 'tls.implicit_port', 'proxy_protocol', 'cluster', 'limits.connection_rate', 'limits.connection_burst', 'limits.reserved_descriptors', 'limits.zero_copy_threads'] as const;
 
 /** One virtual host: its names and its settings (the top level's, with the site's own keys over them). */
 export interface SiteDefinition {

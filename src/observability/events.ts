@@ -39,9 +39,56 @@ export interface TransferEvent {
   failure?: { readonly code: string; readonly reason: string };
 }
 
+/** One password check (ferry:login is published once per check). */
+export interface LoginEvent {
+  session: SessionSummary;
+  name: string;
+  success: boolean;
+}
+
+/** A PASS refused before its password was checked: the address is banned, or has too many checks in flight. */
+export interface LoginRefusedEvent {
+  session: SessionSummary;
+  name: string;
+  code: 'FERRY_ERR_BANNED' | 'FERRY_ERR_LOGIN_FLOOD';
+}
+
+/**
+ * A command has its final reply (1xx replies are not final: a transfer's is its 226 or
+ * 4xx). Published only while someone subscribes, as it fires for every command.
+ */
+export interface CommandEvent {
+  session: SessionSummary;
+  /** Upper case as the client sent it; null when the line had no readable verb (too long, not 3-4 letters). */
+  verb: string | null;
+  /** The site's command table has this verb (so the set of known verbs is bounded; the client chooses the others). */
+  known: boolean;
+  code: number;
+}
+
+export interface TlsHandshakeFailedEvent {
+  /** The control connection (AUTH TLS, implicit FTPS) or a data connection under PROT P. */
+  connection: 'control' | 'data';
+  reason: string;
+}
+
+export interface BanEvent {
+  /** The banned address (an IPv6 client's /64 prefix). */
+  address: string;
+  /** End of the ban (ms since the epoch). */
+  until: number;
+  /** Decided by another node and adopted through the shared ledger ([cluster] redis). */
+  adopted: boolean;
+}
+
+/** Each channel's message is the interface above of the same name (sessions: `{ session }`). */
 export const events = {
   sessionOpened: channel('ferry:session:opened'),
   sessionClosed: channel('ferry:session:closed'),
   login: channel('ferry:login'),
   transfer: channel('ferry:transfer'),
+  loginRefused: channel('ferry:login:refused'),
+  command: channel('ferry:command'),
+  tlsHandshakeFailed: channel('ferry:tls:handshake-failed'),
+  ban: channel('ferry:ban'),
 };

@@ -140,6 +140,25 @@ export function parsePortRange(text: string): { min: number; max: number } | nul
   return { min, max };
 }
 
+/**
+ * "HOST:PORT" for a listener: "127.0.0.1:9464", "[::1]:9464" (IPv6 in brackets),
+ * "localhost:9464"; port 0 lets the OS pick. Null when it is not that.
+ */
+export function parseListenAddress(text: string): HostPort | null {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text.trim());
+  if (!match) return null;
+  const host = match[1] ?? match[2]!;
+  const port = Number(match[3]);
+  if (port > 65535 || (match[1] !== undefined && !isIPv6(host))) return null;
+  if (match[2] !== undefined && /^[\d.]+$/.test(host) && !isIPv4(host)) return null;
+  return { host, port };
+}
+
+/** "127.0.0.1:9464", "[::1]:9464": what parseListenAddress reads. */
+export function formatListenAddress({ host, port }: HostPort): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 export interface AddressRange {
   /** Canonical network address (IPv4-mapped IPv6 becomes IPv4). */
   address: string;

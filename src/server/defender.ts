@@ -22,6 +22,7 @@
  */
 import { BlockList } from 'node:net';
 import type { Logger } from 'pino';
+import { events, type BanEvent } from '../observability/events.js';
 import { addressGroup, canonicalAddress, parseAddressRange } from '../protocol/address.js';
 
 /** What an address did; each event adds one to its score. */
@@ -78,8 +79,13 @@ export class Defender {
     }
   }
 
+  /** Bans in force now (adopted bans arrive out of order, so expired ones may still be held). */
   get bannedCount(): number {
-    return this.bans.size;
+    const now = this.now();
+    this.sweep(now);
+    let count = 0;
+    for (const until of this.bans.values()) if (until > now) count++;
+    return count;
   }
 
   /** True while `address` is banned (expired bans are lifted here, with their log line). */
@@ -134,6 +140,7 @@ export class Defender {
     this.bans.set(address, until);
     this.dropOldest(this.bans);
     this.options.logger.warn({ address, failures: record.times.length, event, until: new Date(until).toISOString() }, 'address banned');
+    events.ban.publish({ address, until, adopted: false } satisfies BanEvent);
     return true;
   }
 
@@ -153,6 +160,7 @@ export class Defender {
     this.bans.set(group, until);
     this.dropOldest(this.bans);
     this.options.logger.warn({ address: group, until: new Date(until).toISOString() }, 'address banned (by another node)');
+    events.ban.publish({ address: group, until, adopted: true } satisfies BanEvent);
   }
 
   /** Events of `group` still inside the observation window (0 when the defender is disabled). */

@@ -5,9 +5,11 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { ERRORS, type ErrorCode } from '../errors.js';
+import { AdminServer } from '../observability/admin-server.js';
 import type { SessionSummary } from '../observability/events.js';
 import { LogThrottle } from '../observability/log-throttle.js';
 import { TransferLog } from '../observability/transfer-log.js';
+import type { HostPort } from '../protocol/address.js';
 import { formatReply, Reply } from '../protocol/replies.js';
 import { warnIfConfinementRacy } from '../storage/jail.js';
 import { ConnectionInfo } from './connection-info.js';
@@ -37,6 +39,8 @@ export interface BoundAddresses {
   port: number;
   /** The implicit FTPS listener's port, when it runs. */
   implicitPort: number | null;
+  /** The admin listener's (`[admin] listen`: /metrics), when it runs. */
+  admin: HostPort | null;
 }
 
 export class FtpServer {
@@ -56,6 +60,8 @@ export class FtpServer {
   private readonly connectionRate: ConnectionRateLimiter;
   /** Refused connections: logged once per interval, not per connection. */
   private readonly refusalLog: LogThrottle;
+  /** Metrics over HTTP, while listening with `[admin] listen` set. */
+  private admin: AdminServer | null = null;
   private shuttingDown = false;
 
   constructor(private readonly options: FtpServerOptions) {
@@ -106,21 +112,25 @@ export class FtpServer {
   async listen(): Promise<BoundAddresses> {
     // Only the local storage relies on /proc for its confinement.
     if (!this.options.openStorage) warnIfConfinementRacy(this.options.logger);
-    await this.openTransferLog();
-    // Before the first client: the bans other nodes have in force apply here from the start.
-    await this.ledger?.start(this.services.defender).catch((error: Error) => {
-      this.options.logger.warn({ err: error.message, url: this.options.config.cluster.redis }, 'cluster Redis unreachable at start; this node bans alone until it connects');
-    });
+    // First, so a taken admin port stops the start before anything else is opened.
+    const admin = await this.startAdmin();
     try {
-      return await this.bind();
+      await this.openTransferLog();
+      // Before the first client: the bans other nodes have in force apply here from the start.
+      await this.ledger?.start(this.services.defender).catch((error: Error) => {
+        this.options.logger.warn({ err: error.message, url: this.options.config.cluster.redis }, 'cluster Redis unreachable at start; this node bans alone until it connects');
+      });
+      return { ...(await this.bind()), admin };
     } catch (error) {
       await this.transferLog?.close();
       this.transferLog = null;
+      await this.admin?.close();
+      this.admin = null;
       throw error;
     }
   }
 
-  private async bind(): Promise<BoundAddresses> {
+  private async bind(): Promise<Omit<BoundAddresses, 'admin'>> {
     const { host, port, tls } = this.options.config;
     const bound = await listenOn(this.listener, host, port);
     if (!this.implicitListener) return { ...bound, implicitPort: null };
@@ -143,6 +153,14 @@ export class FtpServer {
       logger: this.options.logger,
       accepts: (event) => this.ownSessions.has(event.session),
     });
+  }
+
+  private async startAdmin(): Promise<BoundAddresses['admin']> {
+    const { listen } = this.options.config.admin;
+    if (!listen) return null;
+    const { portPool, defender } = this.services;
+    this.admin = await AdminServer.start(listen, { passivePorts: () => portPool.usage, bannedAddresses: () => defender.bannedCount });
+    return this.admin.address;
   }
 
   private accept(socket: Socket, implicitTls: boolean): void {
@@ -249,6 +267,9 @@ export class FtpServer {
       session.socket.destroy();
     }
     await closed;
+    // Last: the metrics stay scrapable while transfers drain.
+    await this.admin?.close();
+    this.admin = null;
     await this.ledger?.close();
     // Last: the transfers cut short above are logged too.
     await this.transferLog?.close();

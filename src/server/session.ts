@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { FtpError } from '../errors.js';
-import { events, type SessionSummary } from '../observability/events.js';
+import { events, type CommandEvent, type SessionSummary, type TlsHandshakeFailedEvent } from '../observability/events.js';
 import { CommandLineReader, parseCommand, redactArgument, type ParsedCommand } from '../protocol/commands.js';
 import { looksLikeProxyHeader } from '../protocol/proxy-header.js';
 import { formatReply, Reply } from '../protocol/replies.js';
@@ -221,6 +221,7 @@ export class Session implements TransferHost, SessionSummary {
       await handshake(secure, { handshakeTimeoutMs: this.site.config.tls.handshake_timeout * 1000 });
     } catch (error) {
       this.logger.info({ err: (error as Error).message }, 'TLS handshake failed on the control connection');
+      events.tlsHandshakeFailed.publish({ connection: 'control', reason: (error as Error).message } satisfies TlsHandshakeFailedEvent);
       this.closed = true;
       this.socket.destroy();
       return false;
@@ -373,15 +374,25 @@ export class Session implements TransferHost, SessionSummary {
   }
 
   private async execute(line: QueuedLine): Promise<void> {
+    const code = await this.answer(line);
+    // With nobody listening (metrics off) a command costs no event.
+    if (!events.command.hasSubscribers) return;
+    const verb = line.kind === 'line' ? (line.command?.verb ?? null) : null;
+    const known = verb !== null && this.site.commands.get(verb) !== undefined;
+    events.command.publish({ session: this, verb, known, code } satisfies CommandEvent);
+  }
+
+  /** Runs one command line; resolves with the code of its final reply. */
+  private async answer(line: QueuedLine): Promise<number> {
     if (line.kind === 'too-long') {
       this.reply(Reply.SyntaxError, 'Command line too long.');
-      return;
+      return Reply.SyntaxError;
     }
     const parsed = line.command;
     if (!parsed) {
       this.logger.debug(`--> ${line.bytes.toString('utf8').slice(0, 80)}`);
       this.reply(Reply.SyntaxError, 'Syntax error, command unrecognized.');
-      return;
+      return Reply.SyntaxError;
     }
     const { verb } = parsed;
     const arg = this.state.nameCodec.decode(parsed.arg);
@@ -390,14 +401,13 @@ export class Session implements TransferHost, SessionSummary {
     const carried = this.state.carryArguments({ duringTransfer: spec?.duringTransfer === true, keepsRestart: spec?.preparesTransfer === true });
     if (!spec) {
       this.reply(Reply.SyntaxError, `Unknown command "${verb}".`);
-      return;
+      return Reply.SyntaxError;
     }
     if (arg === null) {
-      this.replyError(new FtpError('FERRY_ERR_NAME_CHARSET', `File name cannot be represented in ${this.state.nameCodec.name}.`));
-      return;
+      return this.replyError(new FtpError('FERRY_ERR_NAME_CHARSET', `File name cannot be represented in ${this.state.nameCodec.name}.`));
     }
     try {
-      await this.run(spec, this.contextFor(verb, arg, carried.restOffset, carried.renameFrom));
+      return await this.run(spec, this.contextFor(verb, arg, carried.restOffset, carried.renameFrom));
     } finally {
       // An AUTH that did not start TLS (refused, or failed): plain-text commands are read again.
       if (verb === 'AUTH') this.awaitingTls = false;
@@ -424,54 +434,61 @@ export class Session implements TransferHost, SessionSummary {
     };
   }
 
-  /** The site's policies, then the handler, then what it asked for. */
-  private async run(spec: CommandSpec, context: CommandContext): Promise<void> {
+  /** The site's policies, then the handler, then what it asked for; resolves with the final reply's code. */
+  private async run(spec: CommandSpec, context: CommandContext): Promise<number> {
     for (const policy of this.site.policies) {
       const refusal = await policy(spec, context);
       if (refusal) {
         this.reply(refusal.code, refusal.text);
-        return;
+        return refusal.code;
       }
     }
     if (spec.opensDataConnection) this.data.claim();
     try {
-      await this.apply(await spec.handle(context));
+      return await this.apply(await spec.handle(context));
     } catch (error) {
-      this.replyError(error);
+      return this.replyError(error);
     } finally {
       if (spec.opensDataConnection) this.data.unclaim();
     }
   }
 
-  private async apply(outcome: Outcome): Promise<void> {
-    if ('transfer' in outcome) {
-      await runTransfer(this, outcome.transfer);
-    } else if ('close' in outcome) {
+  private async apply(outcome: Outcome): Promise<number> {
+    if ('transfer' in outcome) return runTransfer(this, outcome.transfer);
+    if ('close' in outcome) {
       this.close(outcome.close.code, outcome.close.text);
-    } else if ('startTls' in outcome) {
+      return outcome.close.code;
+    }
+    if ('startTls' in outcome) {
       this.reply(outcome.startTls.code, outcome.startTls.text);
       await this.startTls();
-    } else if ('reinitialize' in outcome) {
+      return outcome.startTls.code;
+    }
+    if ('reinitialize' in outcome) {
       this.reinitialize();
       this.reply(outcome.reinitialize.code, outcome.reinitialize.text);
-    } else if ('selectSite' in outcome) {
+      return outcome.reinitialize.code;
+    }
+    if ('selectSite' in outcome) {
       const site = this.services.sites.named(outcome.selectSite.site);
       if (site) this.selectSite(site, 'HOST');
       this.reply(outcome.selectSite.reply.code, outcome.selectSite.reply.text);
-    } else {
-      this.reply(outcome.code, outcome.text);
+      return outcome.selectSite.reply.code;
     }
+    this.reply(outcome.code, outcome.text);
+    return outcome.code;
   }
 
-  /** Turns a failure into its reply; anything unexpected is logged and answered 451. */
-  private replyError(error: unknown): void {
+  /** Turns a failure into its reply (returning its code); anything unexpected is logged and answered 451. */
+  private replyError(error: unknown): number {
     if (error instanceof FtpError) {
       if (error.code === 'FERRY_ERR_STORAGE') this.logger.error({ err: error.cause ?? error }, 'storage error');
       this.reply(error.reply, error.message);
-      return;
+      return error.reply;
     }
     this.logger.error({ err: error }, 'unexpected error');
     this.reply(Reply.LocalError, 'Requested action aborted: local error in processing.');
+    return Reply.LocalError;
   }
 
   private onIdle(): void {

@@ -97,14 +97,15 @@ async function closeDataConnection(socket: Socket): Promise<void> {
   socket.destroy();
 }
 
-export async function runTransfer(session: TransferHost, job: TransferJob): Promise<void> {
+/** Runs `job`; resolves with the code of its final reply (226, or the 4xx/5xx that ended it). */
+export async function runTransfer(session: TransferHost, job: TransferJob): Promise<number> {
   if (!session.data.isPrepared) {
     // Checked after the file (a missing file is 550 either way) but before 150, which
     // would announce a connection that cannot exist.
     await job.onFailure?.();
     job.release?.();
     session.reply(Reply.CannotOpenData, session.data.unpreparedReason);
-    return;
+    return Reply.CannotOpenData;
   }
   const controller = new AbortController();
   const started = Date.now();
@@ -115,6 +116,7 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
   let zeroCopy = false;
   let outcome: TransferEvent['outcome'] = 'failed';
   const mode: TransferEvent['mode'] = session.state.transferType === 'A' ? 'ascii' : 'binary';
+  let finalCode: number;
   let settle!: () => void;
   session.setTransfer({
     verb: job.verb,
@@ -160,19 +162,22 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
     outcome = 'complete';
     // 226 means "data connection closed": close it first (its bytes are already flushed).
     await closeDataConnection(socket);
-    session.reply(Reply.ClosingData, job.completion ?? 'Transfer complete.');
+    finalCode = Reply.ClosingData;
+    session.reply(finalCode, job.completion ?? 'Transfer complete.');
   } catch (error) {
     await job.onFailure?.().catch((cleanupError: unknown) => session.logger.error({ err: cleanupError }, 'cleanup after failed transfer'));
     if (controller.signal.aborted) {
       outcome = 'aborted';
-      session.reply(Reply.TransferAborted, 'Transfer aborted.');
+      finalCode = Reply.TransferAborted;
+      session.reply(finalCode, 'Transfer aborted.');
     } else {
       const reply = failureReply(error);
       failure = failureFields(reply);
       failureReason = { code: reply.code, reason: reply.message };
       if (reply.code === 'FERRY_ERR_STORAGE') session.logger.error({ err: error }, 'transfer failed');
       else session.logger.warn({ verb: job.verb, path: job.path, ...failure }, 'transfer failed');
-      session.reply(reply.reply, reply.message);
+      finalCode = reply.reply;
+      session.reply(finalCode, reply.message);
     }
   } finally {
     socket?.destroy();
@@ -202,4 +207,5 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
     session.logger.info({ verb: job.verb, path: job.path, bytes, ms: event.durationMs, outcome, zeroCopy, ...failure }, 'transfer');
     settle();
   }
+  return finalCode;
 }

@@ -15,6 +15,7 @@ import { READ_ONLY } from '../../src/auth/permissions.js';
 import type { UserRecord } from '../../src/auth/users-file.js';
 import { mergeConfig, validateConfig } from '../../src/config/load.js';
 import type { FerryConfig } from '../../src/config/schema.js';
+import type { HostPort } from '../../src/protocol/address.js';
 import { FtpServer, type FtpServerOptions } from '../../src/server/server.js';
 import { sharedCertificate, type Certificate } from './certificate.js';
 
@@ -29,6 +30,8 @@ export interface TestServer {
   port: number;
   /** Implicit FTPS port, or null when that listener does not run. */
   implicitPort: number | null;
+  /** The admin listener (`admin.listen`, e.g. "127.0.0.1:0"), or null when it does not run. */
+  admin: HostPort | null;
   /** Host folder that is "/" for alice, bob and the extra users. */
   root: string;
   /** Host folder that is "/" for anonymous users. */
@@ -105,6 +108,7 @@ export async function startServer(overrides: Record<string, unknown> = {}, optio
       host: bound.address,
       port: bound.port,
       implicitPort: bound.implicitPort,
+      admin: bound.admin,
       root,
       anonymousRoot,
       scratch,

@@ -105,9 +105,11 @@ describe('append-only log file', () => {
     const reader = new Socket({ fd: readFd, readable: true, writable: false });
     const chunks: Buffer[] = [];
     reader.on('data', (chunk: Buffer) => chunks.push(chunk));
+    // Listening before the close: the reader may see its end while close() is still settling.
+    const ended = once(reader, 'end');
     await file.flushed();
     await file.close();
-    await once(reader, 'end');
+    await ended;
     reader.destroy();
     const expected = Array.from({ length: 128 }, (_, index) => line(index) + '\n').join('');
     assert.equal(Buffer.concat(chunks).toString(), expected, 'the lines that fitted arrive whole and in order');

@@ -59,7 +59,9 @@ describe('defender', () => {
     d.adoptBan('192.0.2.1', 600_000);
     d.adoptBan('192.0.2.2', 60_000);
     assert.equal(d.isBanned('192.0.2.2'), true);
+    assert.equal(d.bannedCount, 2);
     clock.now = 120_000;
+    assert.equal(d.bannedCount, 1, 'the bans in force (the metrics gauge), not the ones held');
     assert.equal(d.isBanned('192.0.2.2'), false, 'the shorter ban, adopted after the longer one, has ended');
     assert.equal(d.isBanned('192.0.2.1'), true);
     assert.equal(d.record('192.0.2.2', 'login-failed'), false, 'a failure after the ban counts anew');

@@ -2,25 +2,31 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { UserContext } from '../../auth/authenticator.js';
 import { ERRORS } from '../../errors.js';
-import { events } from '../../observability/events.js';
+import { events, type LoginRefusedEvent } from '../../observability/events.js';
 import { Reply } from '../../protocol/replies.js';
 import { reply, type CommandContext, type CommandSpec, type Outcome } from './types.js';
 
 /** A login refused by the defender: 421 and the end of this connection. */
-function refuseLogin({ logger }: CommandContext, code: 'FERRY_ERR_BANNED' | 'FERRY_ERR_LOGIN_FLOOD'): Outcome {
+function refuseLogin({ logger }: CommandContext, code: LoginRefusedEvent['code']): Outcome {
   const { reply: replyCode, message } = ERRORS[code];
   logger.debug({ code, reason: message }, 'login refused');
   return { close: reply(replyCode, message) };
+}
+
+/** A login refused before its password was checked: its own event (ferry:login is one per check), then the refusal. */
+function refuseUnchecked(context: CommandContext, name: string, code: LoginRefusedEvent['code']): Outcome {
+  events.loginRefused.publish({ session: context.summary, name, code } satisfies LoginRefusedEvent);
+  return refuseLogin(context, code);
 }
 
 async function checkPassword(context: CommandContext, name: string, password: string): Promise<Outcome> {
   const { state, site, defender, connection, logger } = context;
   const address = connection.remoteAddress;
   // Checked before the password, so a banned address costs no hashing.
-  if (defender.isBanned(address)) return refuseLogin(context, 'FERRY_ERR_BANNED');
+  if (defender.isBanned(address)) return refuseUnchecked(context, name, 'FERRY_ERR_BANNED');
   // Counted while it runs, so a wave of parallel PASS commands cannot all get past the ban check.
   const check = defender.beginLoginCheck(address);
-  if (!check) return refuseLogin(context, 'FERRY_ERR_LOGIN_FLOOD');
+  if (!check) return refuseUnchecked(context, name, 'FERRY_ERR_LOGIN_FLOOD');
   let user: UserContext | null | undefined;
   let banned = false;
   try {

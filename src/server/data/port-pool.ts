@@ -43,11 +43,25 @@ function listenOn(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
+/** Passive listeners bound now, and the ports of the range that are not (for the metrics). */
+export interface PortUsage {
+  inUse: number;
+  free: number;
+}
+
 export class PassivePortPool {
   private readonly taken = new Set<number>();
+  /** Listeners handed out and not yet released. */
+  private bound = 0;
 
   /** `range` null: any unprivileged port. */
   constructor(private readonly range: PortRange | null) {}
+
+  /** Without a range, "free" counts the unprivileged ports (other processes' are not known either way). */
+  get usage(): PortUsage {
+    const { min, max } = this.range ?? ANY_PORTS;
+    return { inUse: this.bound, free: Math.max(0, max - min + 1 - this.bound) };
+  }
 
   async listen(host: string): Promise<BoundListener> {
     if (!this.range) {
@@ -58,8 +72,7 @@ export class PassivePortPool {
       if (chosen) return chosen;
       const server = createServer({ pauseOnConnect: true });
       await listenOn(server, host, 0);
-      const port = (server.address() as { port: number }).port;
-      return { server, port, release: () => server.close() };
+      return this.handOut(server, (server.address() as { port: number }).port, () => undefined);
     }
     const chosen = await this.tryRange(host, this.range, this.range.max - this.range.min + 1);
     if (chosen) return chosen;
@@ -83,20 +96,27 @@ export class PassivePortPool {
         if (RETRYABLE.has((error as NodeJS.ErrnoException).code ?? '')) continue;
         throw new FtpError('FERRY_ERR_NO_PASSIVE_PORT', undefined, { cause: error });
       }
-      let released = false;
-      return {
-        server,
-        port,
-        release: () => {
-          if (released) return;
-          released = true;
-          // The listening socket is closed synchronously, so the port is free again now
-          // (the close callback would wait for the accepted data connection to end).
-          server.close();
-          this.taken.delete(port);
-        },
-      };
+      return this.handOut(server, port, () => this.taken.delete(port));
     }
     return null;
+  }
+
+  /** A bound listener, counted until its first release. */
+  private handOut(server: Server, port: number, onRelease: () => void): BoundListener {
+    this.bound++;
+    let released = false;
+    return {
+      server,
+      port,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.bound--;
+        // The listening socket is closed synchronously, so the port is free again now
+        // (the close callback would wait for the accepted data connection to end).
+        server.close();
+        onRelease();
+      },
+    };
   }
 }

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { FtpError } from '../../errors.js';
+import { events, type TlsHandshakeFailedEvent } from '../../observability/events.js';
 import { withDeadline } from '../../util/deadline.js';
 import type { TlsSessionScope } from './session-scope.js';
 import { FTP_ALPN } from './tls-provider.js';
@@ -82,6 +83,7 @@ export async function secureDataSocket(
     secure = await handshake(wrapServerSocket(socket, options.scope, 'data'), options);
   } catch (error) {
     if (error instanceof FtpError) throw error;
+    events.tlsHandshakeFailed.publish({ connection: 'data', reason: (error as Error).message } satisfies TlsHandshakeFailedEvent);
     throw new FtpError('FERRY_ERR_DATA_CONNECT', `Can't open data connection: TLS negotiation failed (${(error as Error).message}).`);
   }
   if (options.requireReuse && !secure.isSessionReused()) {

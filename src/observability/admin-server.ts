@@ -1,0 +1,75 @@
+/**
+ * The operations listener (`[admin] listen`): plain HTTP on an address of its own, never
+ * the FTP port, serving GET /metrics to Prometheus (404 for any other path). It asks for
+ * no login, hence off by default and meant for loopback or a private network.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import { formatListenAddress, type HostPort } from '../protocol/address.js';
+import { FerryMetrics, type MetricSources } from './metrics.js';
+
+export const METRICS_PATH = '/metrics';
+
+/** A scraper that stalls must not hold a socket for long. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+function plain(response: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+  response.end(`${text}\n`);
+}
+
+async function handle(registry: Registry, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = (request.url ?? '').split('?')[0];
+  if (path !== METRICS_PATH) return plain(response, 404, `Not found; the metrics are at ${METRICS_PATH}.`);
+  if (request.method !== 'GET' && request.method !== 'HEAD') return plain(response, 405, 'Method not allowed.', { Allow: 'GET, HEAD' });
+  let body: string;
+  try {
+    body = await registry.metrics();
+  } catch (error) {
+    return plain(response, 500, `Metrics unavailable: ${(error as Error).message}`);
+  }
+  response.writeHead(200, { 'Content-Type': registry.contentType });
+  response.end(request.method === 'HEAD' ? undefined : body);
+}
+
+export class AdminServer {
+  private constructor(
+    private readonly server: Server,
+    private readonly metrics: FerryMetrics,
+    /** The bound address and port (port 0 in the config picks a free one). */
+    readonly address: HostPort,
+  ) {}
+
+  /**
+   * Starts counting and listens on `address`. A port that cannot be had (in use,
+   * privileged) is an error naming admin.listen; then nothing stays subscribed.
+   */
+  static async start(address: HostPort, sources: MetricSources): Promise<AdminServer> {
+    const metrics = new FerryMetrics(sources);
+    const server = createServer((request, response) => void handle(metrics.registry, request, response));
+    server.requestTimeout = REQUEST_TIMEOUT_MS;
+    server.headersTimeout = REQUEST_TIMEOUT_MS;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: address.host, port: address.port }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      metrics.close();
+      throw new Error(`admin.listen: cannot listen on ${formatListenAddress(address)}: ${(error as Error).message}`, { cause: error });
+    }
+    const bound = server.address() as { address: string; port: number };
+    return new AdminServer(server, metrics, { host: bound.address, port: bound.port });
+  }
+
+  /** Stops listening, drops open scrapes and stops counting. */
+  async close(): Promise<void> {
+    this.metrics.close();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+}
