@@ -127,7 +127,7 @@ async function statWithoutReading(socket: Socket, pending: () => number): Promis
     if (maxPending > 64 * 1024 * 1024) break; // unbounded: no point going on
     await sleep(10);
   }
-  closed ||= await waitFor(() => closed, 5000);
+  closed ||= await waitFor(() => closed, 8000);
   return { maxPending, closed };
 }
 
@@ -144,7 +144,9 @@ describe('a client that never reads its replies (limits.max_pending_output)', ()
     [...sessions].reverse().find((candidate) => candidate.socket.remotePort === socket.localPort && candidate.socket.localPort === socket.remotePort);
 
   before(async () => {
-    server = await startServer({ limits: { max_pending_output: CAP }, timeouts: { idle: 2 }, tls: { mode: 'optional' } }, { tls: true });
+    // idle bounds how long a stalled reader is kept; 4 s, not less: on a loaded machine a
+    // shorter one can close the session between its login and its first STAT.
+    server = await startServer({ limits: { max_pending_output: CAP }, timeouts: { idle: 4 }, tls: { mode: 'optional' } }, { tls: true });
     mkdirSync(join(server.root, 'many'));
     for (let i = 0; i < 100; i++) writeFileSync(join(server.root, 'many', `${'long-name-'.repeat(20)}${i}.dat`), '');
     subscribe('ferry:session:opened', onOpened);
