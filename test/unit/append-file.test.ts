@@ -10,22 +10,12 @@ import { once } from 'node:events';
 import { constants, existsSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
 import { openAppendFile } from '../../src/observability/append-file.js';
 import { scratchDirForFile } from '../helpers/scratch-dir.js';
+import { recordingLogger, type LogLine } from '../helpers/recording-logger.js';
 
 const scratch = scratchDirForFile('ferry-append-file-');
 
-interface LogLine {
-  level: string;
-  fields: Record<string, unknown>;
-  message: string;
-}
-
-function recordingLogger(lines: LogLine[]): Logger {
-  const at = (level: string) => (fields: Record<string, unknown>, message: string) => lines.push({ level, fields, message });
-  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') } as unknown as Logger;
-}
 
 describe('append-only log file', () => {
   test('created with mode 0640, appended to (never truncated), one line per append', async () => {

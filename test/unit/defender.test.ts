@@ -1,21 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Logger } from 'pino';
 import { Defender, type DefenderOptions } from '../../src/server/defender.js';
 import { DescriptorBudget } from '../../src/server/descriptor-budget.js';
 import { ConnectionRateLimiter } from '../../src/server/rate-limiter.js';
 import { addressGroup, parseAddressRange } from '../../src/protocol/address.js';
+import { recordingLogger, type LogLine } from '../helpers/recording-logger.js';
 
-interface LogLine {
-  level: string;
-  fields: Record<string, unknown>;
-  message: string;
-}
-
-function recordingLogger(lines: LogLine[]): Logger {
-  const at = (level: string) => (fields: Record<string, unknown>, message: string) => lines.push({ level, fields, message });
-  return { warn: at('warn'), info: at('info'), debug: at('debug') } as unknown as Logger;
-}
 
 function defender(options: Partial<DefenderOptions> = {}) {
   const clock = { now: 0 };
