@@ -16,7 +16,7 @@ import { FtpClientError } from './errors.js';
 import { NoFollowFileSink, openNoFollow, setLocalTime } from './local-file.js';
 import { isInside } from './safe-name.js';
 import { planTree, type Plan, type PlannedFile } from './tree-plan.js';
-import { joinRemote, walkLocal, walkRemote, type TreeNode, type TreeRefusal } from './tree-walk.js';
+import { assertRemoteFolder, joinRemote, walkLocal, walkRemote, type TreeNode, type TreeRefusal } from './tree-walk.js';
 
 export type { TreeRefusal } from './tree-walk.js';
 
@@ -158,12 +158,13 @@ async function transferTree(client: FtpClient, spec: Job): Promise<TreeTransferR
   const walk = { filter: options.filter ?? everything, refuse };
   const preserveTimes = options.preserveTimes ?? true;
   const compares = (options.onlyNewer ?? false) || (options.resume ?? false);
+  if (job.direction === 'download') await assertRemoteFolder(client, job.remoteRoot);
   const remote = await walkRemote(client, job.remoteRoot, {
     ...walk,
     times: job.direction === 'download' ? preserveTimes || compares : compares,
     missingIsEmpty: job.direction === 'upload',
   });
-  const local = await walkLocal(job.localRoot, walk);
+  const local = await walkLocal(job.localRoot, { ...walk, missingIsEmpty: job.direction === 'download' });
   const [source, target] = job.direction === 'download' ? [remote, local] : [local, remote];
   const plan = planTree(source, target, { onlyNewer: options.onlyNewer ?? false, resume: options.resume ?? false, delete: options.delete ?? false });
   plan.refusals.forEach(refuse);

@@ -7,7 +7,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FtpClient, type FtpClientOptions } from '../../src/client/client.js';
 import { FtpClientError } from '../../src/client/errors.js';
@@ -447,6 +447,37 @@ describe('the client against a scripted fake server', () => {
       assert.equal(fake.sessions[0]!.commands.filter((c) => c.startsWith('MLSD')).length, 65, 'the root and 64 folders');
     } finally {
       await client.close();
+    }
+  });
+
+  test('ferry mirror --delete from a remote file (listed by LIST as a one-entry tree) fails with exit 4 and deletes nothing', async () => {
+    const line = `-rw-r--r--    1 1000     1000           12 Jan 02  2020 index.html`;
+    const fake = await fakeServer({
+      handlers: {
+        LIST: async (s) => {
+          const data = await s.data();
+          s.send('150 Here it comes.');
+          await endData(data, `${line}\r\n`);
+          s.send('226 Done.');
+        },
+        SIZE: (s, arg) => s.send(arg === 'site/index.html' ? '213 12' : '550 Not a plain file.'),
+        CWD: (s) => s.send('550 Not a directory.'),
+        RETR: (s) => s.send('550 No.'),
+      },
+    });
+    const work = scratchDir('ferry-client-file-source-');
+    try {
+      const www = join(work.dir, 'www');
+      mkdirSync(join(www, 'img'), { recursive: true });
+      writeFileSync(join(www, 'about.html'), 'about\n');
+      writeFileSync(join(www, 'img', 'logo.png'), 'png\n');
+      const before = hashTree(www);
+      const result = await runFerry(['mirror', '--delete', '-P', '1', `ftp://u@127.0.0.1:${fake.port}/site/index.html`, www], { env: { FERRY_PASSWORD: 'p' } });
+      assert.equal(result.code, 4, result.describe());
+      assert.match(result.stderr, /site\/index\.html: Not a directory/, result.describe());
+      assert.deepEqual(hashTree(www), before, 'nothing deleted in the target');
+    } finally {
+      work.remove();
     }
   });
 

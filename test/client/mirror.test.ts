@@ -230,6 +230,16 @@ describe('ferry mirror against Ferry', () => {
     assert.deepEqual(hashTree(remote), hashTree(down));
   });
 
+  test('mirror -R --delete with a local folder that does not exist fails with exit 4 and deletes nothing on the server', async () => {
+    const remote = join(ferry.root, 'typo');
+    smallTree(remote);
+    const before = hashTree(remote);
+    const result = await runFerry(['mirror', '-R', '--delete', localDir('tpyo'), url('typo')], { env });
+    assert.equal(result.code, 4, result.describe());
+    assert.match(result.stderr, /tpyo: No such file or directory/, result.describe());
+    assert.deepEqual(hashTree(remote), before, 'the server is unchanged');
+  });
+
   test('--exclude and --include: globs over the relative path (* within a folder, ** across, a name at any depth, a trailing / for folders)', async () => {
     const remote = join(ferry.root, 'globs');
     smallTree(remote);
