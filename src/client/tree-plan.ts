@@ -7,7 +7,7 @@
 import type { NodeType, Tree, TreeNode, TreeRefusal } from './tree-walk.js';
 
 export interface PlanOptions {
-  /** Transfer a file only when the source is newer (to the second) or the sizes differ. */
+  /** Transfer a file only when the source is newer (to the second); without both times, when the sizes differ. */
   onlyNewer: boolean;
   /** A target file of the same size is complete; a smaller one is resumed. */
   resume: boolean;
@@ -65,7 +65,9 @@ function decide(source: TreeNode, target: TreeNode | undefined, options: PlanOpt
     if (target.size === source.size) return { path: source.path, size: source.size, reason: 'complete' };
     if (target.size < source.size) return { ...planned, startAt: target.size };
   }
-  if (options.onlyNewer && target.size === source.size && (newer === 0 || newer === -1)) return { path: source.path, size: source.size, reason: 'not newer' };
+  // lftp's -n: a target that is not older stays, whatever its size; only without times does the size decide.
+  const notNewer = newer === 0 || newer === -1 || (newer === undefined && target.size === source.size);
+  if (options.onlyNewer && notNewer) return { path: source.path, size: source.size, reason: 'not newer' };
   return planned;
 }
 

@@ -68,7 +68,10 @@ export interface TreeTransferOptions {
    * an entry it leaves out is neither transferred nor deleted. Default: everything.
    */
   filter?: (path: string, isDirectory: boolean) => boolean;
-  /** Transfer a file only when the source is newer (to the second) or the sizes differ. */
+  /**
+   * Transfer a file only when the source is newer (to the second), as lftp's -n: a target
+   * that is not older is kept whatever its size. When a time is unknown, when the sizes differ.
+   */
   onlyNewer?: boolean;
   /**
    * Resume partial files and skip complete ones: a target file smaller than the source is

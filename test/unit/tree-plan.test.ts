@@ -79,13 +79,37 @@ describe('planTree', () => {
     );
   });
 
-  test('only-newer: skipped when the same size and not newer (to the second); sent when newer, when the size differs, or when a time is unknown', () => {
+  test('only-newer (lftp -n): skipped whenever the source is not newer (to the second), whatever the sizes; sent when newer; without times, sent when the size differs', () => {
     const sameSecond = new Date(T0.getTime() + 999);
-    const source = tree(file('old', 5), file('same-second', 5, sameSecond), file('newer', 5, LATER), file('resized', 6), file('no-time', 5, null), file('target-newer', 5));
-    const target = tree(file('old', 5, LATER), file('same-second', 5), file('newer', 5), file('resized', 5, LATER), file('no-time', 5), file('target-newer', 5, LATER));
+    const source = tree(
+      file('old', 5),
+      file('same-second', 5, sameSecond),
+      file('newer', 5, LATER),
+      file('resized-target-newer', 6),
+      file('resized-same-time', 6),
+      file('resized-newer', 6, LATER),
+      file('no-time', 5, null),
+      file('no-time-resized', 6, null),
+    );
+    const target = tree(
+      file('old', 5, LATER),
+      file('same-second', 5),
+      file('newer', 5),
+      file('resized-target-newer', 5, LATER),
+      file('resized-same-time', 5),
+      file('resized-newer', 5),
+      file('no-time', 5),
+      file('no-time-resized', 5),
+    );
     const plan = planTree(source, target, { ...plain, onlyNewer: true });
-    assert.deepEqual(plan.skipped.map((s) => [s.path, s.reason]), [['old', 'not newer'], ['same-second', 'not newer'], ['target-newer', 'not newer']]);
-    assert.deepEqual(plan.transfers.map((t) => t.path), ['newer', 'resized', 'no-time']);
+    assert.deepEqual(plan.skipped.map((s) => [s.path, s.reason]), [
+      ['old', 'not newer'],
+      ['same-second', 'not newer'],
+      ['resized-target-newer', 'not newer'],
+      ['resized-same-time', 'not newer'],
+      ['no-time', 'not newer'],
+    ]);
+    assert.deepEqual(plan.transfers.map((t) => t.path), ['newer', 'resized-newer', 'no-time-resized']);
   });
 
   test('delete: target-only entries go, topmost only; kept entries stay', () => {

@@ -59,7 +59,7 @@ export function registerMirror(program: Command): void {
     .option('-P, --parallel <n>', 'parallel connections (1-16)', '2')
     .option('-c, --continue', 'resume partial files and skip complete ones')
     .option('-e, --delete', 'delete target files and folders that are not in the source')
-    .option('-n, --only-newer', 'transfer only files whose source is newer or whose size differs')
+    .option('-n, --only-newer', 'transfer only files whose source is newer (by size when a time is unknown)')
     .option('-I, --include <glob>', 'transfer only files whose relative path matches (repeatable; * within a folder, ** across)', collect, [])
     .option('-X, --exclude <glob>', 'leave out what matches, on both sides (repeatable; a trailing / matches folders only)', collect, [])
     .option('--dry-run', 'print what would be done, change nothing')
