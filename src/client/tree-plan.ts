@@ -34,7 +34,15 @@ export interface Plan {
   directories: string[];
   transfers: PlannedFile[];
   skipped: SkippedFile[];
-  /** Target entries to delete (the topmost of each deleted subtree only). */
+  /**
+   * Target entries of another type where the source has an entry (a folder where the
+   * source has a file): deleted first, since the source's entry goes in their place.
+   */
+  replacements: TreeNode[];
+  /**
+   * Target entries the source does not have (the topmost of each deleted subtree only):
+   * deleted after the transfers, as lftp does, so a mirror failing halfway has lost nothing.
+   */
   deletions: TreeNode[];
   refusals: TreeRefusal[];
 }
@@ -72,7 +80,7 @@ function decide(source: TreeNode, target: TreeNode | undefined, options: PlanOpt
 }
 
 export function planTree(source: Tree, target: Tree, options: PlanOptions): Plan {
-  const plan: Plan = { directories: [], transfers: [], skipped: [], deletions: [], refusals: [] };
+  const plan: Plan = { directories: [], transfers: [], skipped: [], replacements: [], deletions: [], refusals: [] };
   /** Source entries not copied (refused): neither their contents nor what the target has there is touched. */
   const blocked = new Set<string>();
   /** Target paths already planned for deletion, so nothing under them is listed again. */
@@ -97,7 +105,7 @@ export function planTree(source: Tree, target: Tree, options: PlanOptions): Plan
         refuse(`the target is ${DESCRIBE[existing.type]} (not replaced without --delete)`);
         continue;
       }
-      plan.deletions.push(existing);
+      plan.replacements.push(existing);
       deleted.add(existing.path);
       existing = undefined;
     }

@@ -1,8 +1,9 @@
 /**
  * Recursive folder transfers: `FtpClient.downloadDir` and `uploadDir` (what basic-ftp
  * calls downloadToDir / uploadFromDir), and the engine under `ferry mirror`. Both trees
- * are read first (tree-walk.ts), compared (tree-plan.ts), then the plan runs: deletions,
- * folders, and the files over one or more connections.
+ * are read first (tree-walk.ts), compared (tree-plan.ts), then the plan runs: entries of
+ * another type replaced, folders, the files over one or more connections, and last (as
+ * lftp does) the deletions, so a transfer failing halfway has deleted nothing.
  *
  * Safety: remote names that could leave the local folder are refused (reported through
  * `onRefused`, never written); every local path is checked to resolve inside the target;
@@ -179,11 +180,14 @@ async function transferTree(client: FtpClient, spec: Job): Promise<TreeTransferR
     options.onDone?.({ action: 'transfer', ...paths(file.path), directory: false, bytes, dryRun });
   };
 
-  for (const node of plan.deletions) {
-    if (!dryRun) await deleteTarget(client, job, node);
-    result.deleted++;
-    options.onDone?.({ action: 'delete', ...paths(node.path), directory: node.type === 'directory', bytes: 0, dryRun });
-  }
+  const deleteAll = async (nodes: TreeNode[]) => {
+    for (const node of nodes) {
+      if (!dryRun) await deleteTarget(client, job, node);
+      result.deleted++;
+      options.onDone?.({ action: 'delete', ...paths(node.path), directory: node.type === 'directory', bytes: 0, dryRun });
+    }
+  };
+  await deleteAll(plan.replacements);
   for (const skip of plan.skipped) {
     result.skipped++;
     options.onDone?.({ action: 'skip', ...paths(skip.path), directory: false, bytes: skip.size ?? 0, reason: skip.reason, dryRun });
@@ -194,6 +198,7 @@ async function transferTree(client: FtpClient, spec: Job): Promise<TreeTransferR
     await createDirectories(client, job, plan);
     await runTransfers(client, job, plan.transfers, preserveTimes, transferred);
   }
+  await deleteAll(plan.deletions);
   result.elapsedMs = Date.now() - started;
   return result;
 }

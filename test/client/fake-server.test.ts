@@ -450,6 +450,30 @@ describe('the client against a scripted fake server', () => {
     }
   });
 
+  test('downloadDir with delete: a type clash is replaced before the transfers, extra entries deleted only after them (a failed transfer leaves them)', async () => {
+    const fake = await mlsdServer(
+      (path) => (path === '' ? ['type=file;size=5; clash', 'type=file;size=9; missing.bin'] : undefined),
+      { clash: Buffer.from('clash') },
+    );
+    const work = scratchDir('ferry-client-delete-last-');
+    try {
+      const target = join(work.dir, 'target');
+      mkdirSync(join(target, 'clash'), { recursive: true });
+      writeFileSync(join(target, 'clash', 'old.txt'), 'old\n');
+      writeFileSync(join(target, 'extra.txt'), 'only here\n');
+      const client = await FtpClient.connect(clientOptions(fake.port));
+      try {
+        await rejectsWith(client.downloadDir('', target, { delete: true }), 'not-found', 550);
+      } finally {
+        await client.close();
+      }
+      assert.deepEqual([...hashTree(target).keys()].sort(), ['clash', 'extra.txt'], 'the folder replaced by the file; extra.txt kept');
+      assert.equal(hashTree(target).get('clash'), sha256('clash'));
+    } finally {
+      work.remove();
+    }
+  });
+
   test('ferry mirror --delete from a remote file (listed by LIST as a one-entry tree) fails with exit 4 and deletes nothing', async () => {
     const line = `-rw-r--r--    1 1000     1000           12 Jan 02  2020 index.html`;
     const fake = await fakeServer({

@@ -60,7 +60,7 @@ describe('planTree', () => {
     const plan = planTree(tree(dir('a'), file('a/x', 3), dir('a/b'), file('a/b/y', 0), file('top', 5)), tree(), plain);
     assert.deepEqual(plan.directories, ['a', 'a/b']);
     assert.deepEqual(plan.transfers.map((t) => t.path), ['a/x', 'a/b/y', 'top']);
-    assert.deepEqual([plan.skipped, plan.deletions, plan.refusals], [[], [], []]);
+    assert.deepEqual([plan.skipped, plan.replacements, plan.deletions, plan.refusals], [[], [], [], []]);
   });
 
   test('without options every existing file is sent again, whole', () => {
@@ -132,7 +132,8 @@ describe('planTree', () => {
     ]);
     assert.deepEqual([refused.transfers, refused.directories], [[], []], 'nothing under a refused folder is transferred');
     const replaced = planTree(source, target, { ...plain, delete: true });
-    assert.deepEqual(replaced.deletions.map((n) => n.path), ['x', 'd', 'l'], 'x/old goes with x, not on its own');
+    assert.deepEqual(replaced.replacements.map((n) => n.path), ['x', 'd', 'l'], 'x/old goes with x, not on its own');
+    assert.deepEqual(replaced.deletions, [], 'replacements are not among the deletions that run last');
     assert.deepEqual(replaced.directories, ['d', 'l']);
     assert.deepEqual(replaced.transfers.map((t) => t.path), ['x', 'd/inner', 'l/inner']);
   });
