@@ -57,6 +57,7 @@ export async function mirror(client: FtpClient, remoteDir: string, localDir: str
         files.delete(event.path);
       }
     },
+    onWarning: (message) => process.stderr.write(`ferry: warning: ${message}\n`),
     onRefused: ({ directory, name, reason }) => process.stderr.write(`ferry: not copied: ${JSON.stringify(name)} in ${JSON.stringify(directory || '.')}: ${reason}\n`),
   };
   let result: TreeTransferResult;

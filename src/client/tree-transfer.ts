@@ -112,6 +112,11 @@ export interface TreeTransferOptions {
   onRefused?: (refusal: TreeRefusal) => void;
   /** Cancels the running transfer (ABOR) and rejects with kind 'aborted'. */
   signal?: AbortSignal;
+  /**
+   * Something went less well than asked but the transfer goes on: an extra connection
+   * (`parallel`) could not be opened (a server allowing one, 421), so fewer are used.
+   */
+  onWarning?: (message: string) => void;
 }
 
 export interface TreeTransferResult {
@@ -242,7 +247,17 @@ async function runTransfers(first: FtpClient, job: Job, files: PlannedFile[], pr
   const workers = Math.max(1, Math.min(job.options.parallel ?? 1, files.length));
   const clients = [first];
   try {
-    for (let i = 1; i < workers; i++) clients.push(await job.connectMore());
+    for (let i = 1; i < workers; i++) {
+      try {
+        clients.push(await job.connectMore());
+      } catch (error) {
+        // Many servers allow one or two connections per user; the ones open carry the work.
+        if (job.options.signal?.aborted || (error instanceof FtpClientError && error.kind === 'aborted')) throw error;
+        const count = `${clients.length} connection${clients.length === 1 ? '' : 's'}`;
+        job.options.onWarning?.(`could not open connection ${i + 1} of ${workers} (${error instanceof Error ? error.message : String(error)}); going on with ${count}`);
+        break;
+      }
+    }
     let next = 0;
     // After a failure no worker starts another file, and all have stopped before the
     // extra connections close and the error is thrown.

@@ -14,7 +14,7 @@ import { FtpClientError } from '../../src/client/errors.js';
 import { ALL_BYTES, sha256 } from '../helpers/data.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
 import { sleep, waitFor } from '../helpers/timing.js';
-import { activeHandlers, clientOptions, endData, fakeServer, retrDataFirst } from '../helpers/fake-ftp-server.js';
+import { activeHandlers, clientOptions, endData, fakeServer, retrDataFirst, type Handler } from '../helpers/fake-ftp-server.js';
 import { closedPort, hashTree, memorySink, recorder, rejectsWith, runFerry } from './support.js';
 
 /** Connects to a fake server, downloads file.bin (it must be ALL_BYTES), and closes. */
@@ -363,10 +363,11 @@ describe('the client against a scripted fake server', () => {
   });
 
   /** A fake server with MLSD: `listings` by path (the MLSD argument), `contents` for RETR. */
-  async function mlsdServer(listings: (path: string) => string[] | undefined, contents: Record<string, Buffer> = {}) {
+  async function mlsdServer(listings: (path: string) => string[] | undefined, contents: Record<string, Buffer> = {}, extra: Record<string, Handler> = {}) {
     const retrieved: string[] = [];
     const fake = await fakeServer({
       handlers: {
+        ...extra,
         FEAT: (s) => s.send('211-Features:\r\n MLST type*;size*;modify*;\r\n SIZE\r\n211 End'),
         MLSD: async (s, arg) => {
           const listing = listings(arg);
@@ -447,6 +448,39 @@ describe('the client against a scripted fake server', () => {
       assert.equal(fake.sessions[0]!.commands.filter((c) => c.startsWith('MLSD')).length, 65, 'the root and 64 folders');
     } finally {
       await client.close();
+    }
+  });
+
+  test('downloadDir with parallel 3 on a server allowing one connection (421 to the others): warns once and finishes over the one', async () => {
+    let sessions = 0;
+    const fake = await mlsdServer(
+      (path) => (path === '' ? ['type=file;size=5; a.txt', 'type=file;size=5; b.txt', 'type=file;size=5; c.txt'] : undefined),
+      { 'a.txt': Buffer.from('aaaaa'), 'b.txt': Buffer.from('bbbbb'), 'c.txt': Buffer.from('ccccc') },
+      {
+        USER: (s) => {
+          if (++sessions === 1) return s.send('331 Password please.');
+          s.send('421 Too many connections for this user.');
+          s.socket.end();
+        },
+      },
+    );
+    const work = scratchDir('ferry-client-one-connection-');
+    try {
+      const target = join(work.dir, 'target');
+      const warnings: string[] = [];
+      const client = await FtpClient.connect(clientOptions(fake.port));
+      try {
+        const result = await client.downloadDir('', target, { parallel: 3, onWarning: (message) => warnings.push(message) });
+        assert.equal(result.transferred, 3);
+      } finally {
+        await client.close();
+      }
+      assert.deepEqual([...hashTree(target).entries()].sort(), [['a.txt', sha256('aaaaa')], ['b.txt', sha256('bbbbb')], ['c.txt', sha256('ccccc')]]);
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0]!, /^could not open connection 2 of 3 \(.*421.*\); going on with 1 connection$/);
+      assert.equal(sessions, 2, 'no third connection tried after the refusal');
+    } finally {
+      work.remove();
     }
   });
 
