@@ -451,6 +451,21 @@ describe('the client against a scripted fake server', () => {
     }
   });
 
+  test('removeDir recursive stops at 64 nested folders: a server that invents folders forever cannot keep rm -r going', async () => {
+    // 200 levels, then 550: without the limit the test ends too, with another error.
+    const fake = await mlsdServer((path) => (path.split('/').length < 200 ? ['type=dir; d'] : undefined));
+    const client = await FtpClient.connect(clientOptions(fake.port));
+    try {
+      const error = await rejectsWith(client.removeDir('top', { recursive: true }), 'protocol');
+      assert.match(error.message, /nested deeper than 64 folders/);
+      const commands = fake.sessions[0]!.commands;
+      assert.equal(commands.filter((c) => c.startsWith('MLSD')).length, 65, 'top and 64 folders below it');
+      assert.ok(!commands.some((c) => c.startsWith('RMD') || c.startsWith('DELE')), 'nothing removed');
+    } finally {
+      await client.close();
+    }
+  });
+
   test('downloadDir with parallel 3 on a server allowing one connection (421 to the others): warns once and finishes over the one', async () => {
     let sessions = 0;
     const fake = await mlsdServer(

@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
+import { isSafeName } from '../../src/client/client.js';
 import { isInside, unsafeNameReason } from '../../src/client/safe-name.js';
 import { planTree, type PlanOptions } from '../../src/client/tree-plan.js';
 import type { Tree, TreeNode } from '../../src/client/tree-walk.js';
@@ -42,6 +43,11 @@ describe('unsafeNameReason', () => {
     for (const name of ['a.txt', '...x', '.hidden', 'name with spaces', '中文 名.bin', 'a..b', '1:2']) {
       assert.equal(unsafeNameReason(name, 'linux'), undefined, JSON.stringify(name));
     }
+  });
+
+  test('isSafeName (the library export) is the same rule', () => {
+    for (const name of ['C:x', 'tab\tname', 'del\u007f', '\u0001', '..', 'a/b']) assert.equal(isSafeName(name), false, JSON.stringify(name));
+    for (const name of ['a.txt', '.hidden', '中文 名.bin', '1:2']) assert.equal(isSafeName(name), true, JSON.stringify(name));
   });
 
   test('isInside: the root and below only', () => {
