@@ -98,6 +98,8 @@ export interface TreeTransferOptions {
    * server offers it in FEAT.
    */
   preserveTimes?: boolean;
+  /** The trees are compared: `files` to transfer and target entries to delete (before anything is changed). */
+  onPlan?: (plan: { files: number; deletions: number }) => void;
   /** A file transfer begins. */
   onStart?: (file: TreeFile) => void;
   /** Bytes of a file moved. */
@@ -177,6 +179,7 @@ async function transferTree(client: FtpClient, spec: Job): Promise<TreeTransferR
   const [source, target] = job.direction === 'download' ? [remote, local] : [local, remote];
   const plan = planTree(source, target, { onlyNewer: options.onlyNewer ?? false, resume: options.resume ?? false, delete: options.delete ?? false });
   plan.refusals.forEach(refuse);
+  options.onPlan?.({ files: plan.transfers.length, deletions: plan.replacements.length + plan.deletions.length });
   const dryRun = options.dryRun ?? false;
   const paths = (path: string) => ({ path, remotePath: joinRemote(job.remoteRoot, path), localPath: localPathOf(job.localRoot, path) });
   const transferred = (file: PlannedFile, bytes: number) => {

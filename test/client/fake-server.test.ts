@@ -7,7 +7,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { FtpClient, type FtpClientOptions } from '../../src/client/client.js';
 import { FtpClientError } from '../../src/client/errors.js';
@@ -367,7 +368,6 @@ describe('the client against a scripted fake server', () => {
     const retrieved: string[] = [];
     const fake = await fakeServer({
       handlers: {
-        ...extra,
         FEAT: (s) => s.send('211-Features:\r\n MLST type*;size*;modify*;\r\n SIZE\r\n211 End'),
         MLSD: async (s, arg) => {
           const listing = listings(arg);
@@ -389,6 +389,7 @@ describe('the client against a scripted fake server', () => {
           await endData(data, body);
           s.send('226 Sent.');
         },
+        ...extra,
       },
     });
     return { ...fake, retrieved };
@@ -549,6 +550,55 @@ describe('the client against a scripted fake server', () => {
       assert.equal(result.code, 4, result.describe());
       assert.match(result.stderr, /site\/index\.html: Not a directory/, result.describe());
       assert.deepEqual(hashTree(www), before, 'nothing deleted in the target');
+    } finally {
+      work.remove();
+    }
+  });
+
+  test('Ctrl-C during ferry mirror: ABOR, "interrupted: mirror after 1 of 2 files", exit 130', async () => {
+    const STALL_SIZE = 1024 * 1024;
+    let stalled: Socket | undefined;
+    const fake = await mlsdServer(
+      (path) => (path === '' ? [`type=file;size=5; a.txt`, `type=file;size=${STALL_SIZE}; b.bin`] : undefined),
+      { 'a.txt': Buffer.from('aaaaa') },
+      {
+        // b.bin: the first 64 KiB, then nothing until ABOR.
+        RETR: async (s, arg) => {
+          const data = await s.data();
+          if (arg !== 'b.bin') {
+            s.send('150 Sending.');
+            await endData(data, 'aaaaa');
+            return s.send('226 Sent.');
+          }
+          stalled = data;
+          s.send('150 Sending slowly.');
+          data.write(Buffer.alloc(64 * 1024, 1));
+        },
+        ABOR: (s) => {
+          stalled?.destroy();
+          s.send('426 Transfer aborted.');
+          s.send('226 ABOR successful.');
+        },
+      },
+    );
+    const work = scratchDir('ferry-client-mirror-sigint-');
+    try {
+      const target = join(work.dir, 'target');
+      let signalled = false;
+      const result = await runFerry(['mirror', '-P', '1', '-d', `ftp://u@127.0.0.1:${fake.port}/`, target], {
+        env: { FERRY_PASSWORD: 'p' },
+        onStart: (child) => {
+          const partial = join(target, 'b.bin');
+          void waitFor(() => existsSync(partial) && statSync(partial).size >= 64 * 1024, 20_000).then((started) => {
+            signalled = started && child.kill('SIGINT');
+          });
+        },
+      });
+      assert.ok(signalled, result.describe());
+      assert.equal(result.code, 130, result.describe());
+      assert.match(result.stderr, /^---> ABOR$/m, result.describe());
+      assert.match(result.stderr, /^ferry: interrupted: mirror after 1 of 2 files; run it again with -c to resume$/m, result.describe());
+      assert.equal(hashTree(target).get('a.txt'), sha256('aaaaa'));
     } finally {
       work.remove();
     }

@@ -73,6 +73,6 @@ export function registerMirror(program: Command): void {
         process.exitCode = exitCodeFor(error);
         return;
       }
-      await withClient(ends.url, flags, (client, target) => mirror(client, target.path, ends.localDir, settings));
+      await withClient(ends.url, flags, (client, target, signal) => mirror(client, target.path, ends.localDir, settings, signal));
     });
 }
