@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
+import { formatSummary } from '../../src/cli/mirror-summary.js';
 import { isSafeName } from '../../src/client/client.js';
 import { isInside, unsafeNameReason } from '../../src/client/safe-name.js';
 import { planTree, type PlanOptions } from '../../src/client/tree-plan.js';
@@ -149,5 +150,13 @@ describe('planTree', () => {
     assert.deepEqual(plan.refusals.map((r) => r.name), ['link']);
     assert.deepEqual(plan.deletions, []);
     assert.deepEqual(plan.transfers.map((t) => t.path), ['a']);
+  });
+});
+
+describe('the mirror summary line', () => {
+  test('sizes and rates in units.ts humanBytes: 999999 bytes is 1.0 MB, not 1000.0 kB', () => {
+    const result = { transferred: 2, skipped: 1, deleted: 0, refused: 0, bytes: 999_999, elapsedMs: 1000 };
+    assert.equal(formatSummary(result, false), 'mirror: 2 files (1 skipped, 0 deleted), 1.0 MB in 1.0 s, 1.0 MB/s');
+    assert.equal(formatSummary(result, true), 'mirror: dry run, nothing changed: would transfer 2 files (1 skipped, 0 deleted), 1.0 MB');
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { mirror, type MirrorSettings } from '../mirror.js';
-import { exitCodeFor, UsageError, type ConnectFlags } from '../remote.js';
+import { exitCodeFor, isUrl, UsageError, type ConnectFlags } from '../remote.js';
 import { connectionOptions } from './connection-options.js';
 import { withClient } from './with-client.js';
 
@@ -19,8 +19,6 @@ interface MirrorFlags extends ConnectFlags {
   include: string[];
   exclude: string[];
 }
-
-const isUrl = (text: string) => /^ftps?:\/\//i.test(text);
 
 /** Which argument is the URL and which the local folder; a usage error when that is unclear. */
 function mirrorEnds(first: string, second: string, reverse: boolean): { url: string; localDir: string } {
