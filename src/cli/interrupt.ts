@@ -27,3 +27,6 @@ export function onInterrupt(): Interrupt {
     },
   };
 }
+
+/** Thrown by a command that was interrupted, with the line that says how far it got (without "ferry: "). */
+export class Interrupted extends Error {}

@@ -33,6 +33,9 @@ export interface RemoteTarget {
 
 export class UsageError extends Error {}
 
+/** True for an ftp:// or ftps:// URL (the remote side of get, put and mirror). */
+export const isUrl = (text: string): boolean => /^ftps?:\/\//i.test(text);
+
 export function parseFtpUrl(text: string, options: { tls?: boolean } = {}): RemoteTarget {
   let url: URL;
   try {

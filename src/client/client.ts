@@ -15,8 +15,10 @@ import { prepareData, type DataCommand, type DataMode, type PendingData } from '
 import { FtpClientError, replyError } from './errors.js';
 import { parseList, parseMlsd, parseMlsxLine, type RemoteFile } from './list-parser.js';
 import type { FtpResponse } from './reply-parser.js';
+import { unsafeNameReason } from './safe-name.js';
 import { downloadTree, uploadTree, type TreeTransferOptions, type TreeTransferResult } from './tree-transfer.js';
 import { createThrottle } from './throttle.js';
+import { MAX_DEPTH } from './tree-walk.js';
 
 /** How `FtpClient.connect` reaches and logs in to a server. Only `host` is required. */
 export interface FtpClientOptions {
@@ -364,12 +366,14 @@ export class FtpClient {
     return this.exclusive(() => this.removeDirUnlocked(path, options.recursive ?? false));
   }
 
-  private async removeDirUnlocked(path: string, recursive: boolean): Promise<void> {
+  private async removeDirUnlocked(path: string, recursive: boolean, depth = 0): Promise<void> {
     if (recursive) {
+      // A hostile server can invent folders inside folders forever: as deep as a tree walk goes, no deeper.
+      if (depth > MAX_DEPTH) throw new FtpClientError('protocol', `${path}: nested deeper than ${MAX_DEPTH} folders; not removed`);
       for (const entry of await this.listUnlocked(path)) {
         if (!isSafeName(entry.name)) continue;
         const child = `${path.replace(/\/+$/, '')}/${entry.name}`;
-        if (entry.type === 'directory') await this.removeDirUnlocked(child, true);
+        if (entry.type === 'directory') await this.removeDirUnlocked(child, true, depth + 1);
         else await this.control.expect(`DELE ${child}`, (c) => c === 250);
       }
     }
@@ -597,9 +601,9 @@ function parseSize(message: string): number | undefined {
 }
 
 /**
- * Whether a listing entry's name is safe to join to a local or remote path: not empty,
- * ".", "..", and without "/", "\", CR, LF or NUL (a hostile listing could name "../x").
+ * Whether a listing entry's name is safe to join to a local or remote path (a hostile
+ * listing could name "../x"): the tree transfers' rule, safe-name.ts's unsafeNameReason.
  */
 export function isSafeName(name: string): boolean {
-  return name !== '' && name !== '.' && name !== '..' && !/[/\\\r\n\0]/.test(name);
+  return unsafeNameReason(name) === undefined;
 }

@@ -7,7 +7,7 @@
 import type { NodeType, Tree, TreeNode, TreeRefusal } from './tree-walk.js';
 
 export interface PlanOptions {
-  /** Transfer a file only when the source is newer (to the second) or the sizes differ. */
+  /** Transfer a file only when the source is newer (to the second); without both times, when the sizes differ. */
   onlyNewer: boolean;
   /** A target file of the same size is complete; a smaller one is resumed. */
   resume: boolean;
@@ -34,7 +34,15 @@ export interface Plan {
   directories: string[];
   transfers: PlannedFile[];
   skipped: SkippedFile[];
-  /** Target entries to delete (the topmost of each deleted subtree only). */
+  /**
+   * Target entries of another type where the source has an entry (a folder where the
+   * source has a file): deleted first, since the source's entry goes in their place.
+   */
+  replacements: TreeNode[];
+  /**
+   * Target entries the source does not have (the topmost of each deleted subtree only):
+   * deleted after the transfers, as lftp does, so a mirror failing halfway has lost nothing.
+   */
   deletions: TreeNode[];
   refusals: TreeRefusal[];
 }
@@ -65,12 +73,14 @@ function decide(source: TreeNode, target: TreeNode | undefined, options: PlanOpt
     if (target.size === source.size) return { path: source.path, size: source.size, reason: 'complete' };
     if (target.size < source.size) return { ...planned, startAt: target.size };
   }
-  if (options.onlyNewer && target.size === source.size && (newer === 0 || newer === -1)) return { path: source.path, size: source.size, reason: 'not newer' };
+  // lftp's -n: a target that is not older stays, whatever its size; only without times does the size decide.
+  const notNewer = newer === 0 || newer === -1 || (newer === undefined && target.size === source.size);
+  if (options.onlyNewer && notNewer) return { path: source.path, size: source.size, reason: 'not newer' };
   return planned;
 }
 
 export function planTree(source: Tree, target: Tree, options: PlanOptions): Plan {
-  const plan: Plan = { directories: [], transfers: [], skipped: [], deletions: [], refusals: [] };
+  const plan: Plan = { directories: [], transfers: [], skipped: [], replacements: [], deletions: [], refusals: [] };
   /** Source entries not copied (refused): neither their contents nor what the target has there is touched. */
   const blocked = new Set<string>();
   /** Target paths already planned for deletion, so nothing under them is listed again. */
@@ -95,7 +105,7 @@ export function planTree(source: Tree, target: Tree, options: PlanOptions): Plan
         refuse(`the target is ${DESCRIBE[existing.type]} (not replaced without --delete)`);
         continue;
       }
-      plan.deletions.push(existing);
+      plan.replacements.push(existing);
       deleted.add(existing.path);
       existing = undefined;
     }

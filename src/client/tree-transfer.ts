@@ -1,8 +1,9 @@
 /**
  * Recursive folder transfers: `FtpClient.downloadDir` and `uploadDir` (what basic-ftp
  * calls downloadToDir / uploadFromDir), and the engine under `ferry mirror`. Both trees
- * are read first (tree-walk.ts), compared (tree-plan.ts), then the plan runs: deletions,
- * folders, and the files over one or more connections.
+ * are read first (tree-walk.ts), compared (tree-plan.ts), then the plan runs: entries of
+ * another type replaced, folders, the files over one or more connections, and last (as
+ * lftp does) the deletions, so a transfer failing halfway has deleted nothing.
  *
  * Safety: remote names that could leave the local folder are refused (reported through
  * `onRefused`, never written); every local path is checked to resolve inside the target;
@@ -16,7 +17,7 @@ import { FtpClientError } from './errors.js';
 import { NoFollowFileSink, openNoFollow, setLocalTime } from './local-file.js';
 import { isInside } from './safe-name.js';
 import { planTree, type Plan, type PlannedFile } from './tree-plan.js';
-import { joinRemote, walkLocal, walkRemote, type TreeNode, type TreeRefusal } from './tree-walk.js';
+import { assertRemoteFolder, joinRemote, walkLocal, walkRemote, type TreeNode, type TreeRefusal } from './tree-walk.js';
 
 export type { TreeRefusal } from './tree-walk.js';
 
@@ -68,7 +69,10 @@ export interface TreeTransferOptions {
    * an entry it leaves out is neither transferred nor deleted. Default: everything.
    */
   filter?: (path: string, isDirectory: boolean) => boolean;
-  /** Transfer a file only when the source is newer (to the second) or the sizes differ. */
+  /**
+   * Transfer a file only when the source is newer (to the second), as lftp's -n: a target
+   * that is not older is kept whatever its size. When a time is unknown, when the sizes differ.
+   */
   onlyNewer?: boolean;
   /**
    * Resume partial files and skip complete ones: a target file smaller than the source is
@@ -94,6 +98,8 @@ export interface TreeTransferOptions {
    * server offers it in FEAT.
    */
   preserveTimes?: boolean;
+  /** The trees are compared: `files` to transfer and target entries to delete (before anything is changed). */
+  onPlan?: (plan: { files: number; deletions: number }) => void;
   /** A file transfer begins. */
   onStart?: (file: TreeFile) => void;
   /** Bytes of a file moved. */
@@ -108,6 +114,11 @@ export interface TreeTransferOptions {
   onRefused?: (refusal: TreeRefusal) => void;
   /** Cancels the running transfer (ABOR) and rejects with kind 'aborted'. */
   signal?: AbortSignal;
+  /**
+   * Something went less well than asked but the transfer goes on: an extra connection
+   * (`parallel`) could not be opened (a server allowing one, 421), so fewer are used.
+   */
+  onWarning?: (message: string) => void;
 }
 
 export interface TreeTransferResult {
@@ -158,15 +169,17 @@ async function transferTree(client: FtpClient, spec: Job): Promise<TreeTransferR
   const walk = { filter: options.filter ?? everything, refuse };
   const preserveTimes = options.preserveTimes ?? true;
   const compares = (options.onlyNewer ?? false) || (options.resume ?? false);
+  if (job.direction === 'download') await assertRemoteFolder(client, job.remoteRoot);
   const remote = await walkRemote(client, job.remoteRoot, {
     ...walk,
     times: job.direction === 'download' ? preserveTimes || compares : compares,
     missingIsEmpty: job.direction === 'upload',
   });
-  const local = await walkLocal(job.localRoot, walk);
+  const local = await walkLocal(job.localRoot, { ...walk, missingIsEmpty: job.direction === 'download' });
   const [source, target] = job.direction === 'download' ? [remote, local] : [local, remote];
   const plan = planTree(source, target, { onlyNewer: options.onlyNewer ?? false, resume: options.resume ?? false, delete: options.delete ?? false });
   plan.refusals.forEach(refuse);
+  options.onPlan?.({ files: plan.transfers.length, deletions: plan.replacements.length + plan.deletions.length });
   const dryRun = options.dryRun ?? false;
   const paths = (path: string) => ({ path, remotePath: joinRemote(job.remoteRoot, path), localPath: localPathOf(job.localRoot, path) });
   const transferred = (file: PlannedFile, bytes: number) => {
@@ -175,11 +188,14 @@ async function transferTree(client: FtpClient, spec: Job): Promise<TreeTransferR
     options.onDone?.({ action: 'transfer', ...paths(file.path), directory: false, bytes, dryRun });
   };
 
-  for (const node of plan.deletions) {
-    if (!dryRun) await deleteTarget(client, job, node);
-    result.deleted++;
-    options.onDone?.({ action: 'delete', ...paths(node.path), directory: node.type === 'directory', bytes: 0, dryRun });
-  }
+  const deleteAll = async (nodes: TreeNode[]) => {
+    for (const node of nodes) {
+      if (!dryRun) await deleteTarget(client, job, node);
+      result.deleted++;
+      options.onDone?.({ action: 'delete', ...paths(node.path), directory: node.type === 'directory', bytes: 0, dryRun });
+    }
+  };
+  await deleteAll(plan.replacements);
   for (const skip of plan.skipped) {
     result.skipped++;
     options.onDone?.({ action: 'skip', ...paths(skip.path), directory: false, bytes: skip.size ?? 0, reason: skip.reason, dryRun });
@@ -190,6 +206,7 @@ async function transferTree(client: FtpClient, spec: Job): Promise<TreeTransferR
     await createDirectories(client, job, plan);
     await runTransfers(client, job, plan.transfers, preserveTimes, transferred);
   }
+  await deleteAll(plan.deletions);
   result.elapsedMs = Date.now() - started;
   return result;
 }
@@ -233,7 +250,17 @@ async function runTransfers(first: FtpClient, job: Job, files: PlannedFile[], pr
   const workers = Math.max(1, Math.min(job.options.parallel ?? 1, files.length));
   const clients = [first];
   try {
-    for (let i = 1; i < workers; i++) clients.push(await job.connectMore());
+    for (let i = 1; i < workers; i++) {
+      try {
+        clients.push(await job.connectMore());
+      } catch (error) {
+        // Many servers allow one or two connections per user; the ones open carry the work.
+        if (job.options.signal?.aborted || (error instanceof FtpClientError && error.kind === 'aborted')) throw error;
+        const count = `${clients.length} connection${clients.length === 1 ? '' : 's'}`;
+        job.options.onWarning?.(`could not open connection ${i + 1} of ${workers} (${error instanceof Error ? error.message : String(error)}); going on with ${count}`);
+        break;
+      }
+    }
     let next = 0;
     // After a failure no worker starts another file, and all have stopped before the
     // extra connections close and the error is thrown.

@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { FtpClient } from './client.js';
 import { FtpClientError } from './errors.js';
+import type { RemoteFileType } from './list-parser.js';
 import { unsafeNameReason } from './safe-name.js';
 
 export type NodeType = 'file' | 'directory' | 'other';
@@ -43,7 +44,7 @@ export interface WalkOptions {
  * Deeper than this is refused: a hostile server can invent folders inside folders
  * forever, and a real tree this deep is almost certainly a loop.
  */
-const MAX_DEPTH = 64;
+export const MAX_DEPTH = 64;
 
 /** Joins a relative path to a remote folder ("" is the login directory). */
 export function joinRemote(root: string, path: string): string {
@@ -100,8 +101,12 @@ export async function walkRemote(client: FtpClient, root: string, options: WalkO
   return tree;
 }
 
-/** The local tree under `root` (a missing root is an empty tree); symbolic links are 'other', never followed. */
-export async function walkLocal(root: string, options: WalkOptions): Promise<Tree> {
+/**
+ * The local tree under `root`; symbolic links are 'other', never followed. A missing root
+ * is an empty tree only with `missingIsEmpty` (a download's target): as an upload's
+ * source it is kind 'not-found', or `mirror -R --delete ./typo` would empty the server.
+ */
+export async function walkLocal(root: string, options: WalkOptions & { missingIsEmpty?: boolean }): Promise<Tree> {
   const tree: Tree = new Map();
   const walk = async (directory: string, depth: number): Promise<void> => {
     for (const entry of await fs.readdir(join(root, directory), { withFileTypes: true })) {
@@ -120,8 +125,30 @@ export async function walkLocal(root: string, options: WalkOptions): Promise<Tre
   try {
     await walk('', 0);
   } catch (error) {
-    if (tree.size === 0 && (error as NodeJS.ErrnoException).code === 'ENOENT') return tree;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (tree.size === 0 && code === 'ENOENT' && options.missingIsEmpty) return tree;
+    if (tree.size === 0 && (code === 'ENOENT' || code === 'ENOTDIR')) throw new FtpClientError('not-found', `${root}: ${code === 'ENOENT' ? 'No such file or directory' : 'Not a directory'}`, undefined, { cause: error });
     throw error;
   }
   return tree;
+}
+
+/**
+ * Rejects unless the remote `root` is a folder. A server without MLSD lists a file as a
+ * one-entry folder, so `mirror --delete ftp://h/site/index.html ./www` would delete
+ * everything else in ./www. "" (the login directory) is one. An MLST reply the client
+ * cannot read (some servers answer type=cdir) proves nothing: then the walk decides,
+ * and MLSD on a file fails there (RFC 3659 7.1).
+ */
+export async function assertRemoteFolder(client: FtpClient, root: string): Promise<void> {
+  if (root === '' || root === '/') return;
+  let type: RemoteFileType;
+  try {
+    type = (await client.stat(root)).type;
+  } catch (error) {
+    if (error instanceof FtpClientError && error.kind === 'protocol') return;
+    throw error;
+  }
+  // Only a file is refused: a link or an unknown type may well lead to a folder (the walk follows it on the server).
+  if (type === 'file') throw new FtpClientError('not-found', `${root}: Not a directory (a tree transfer needs a folder)`);
 }

@@ -7,14 +7,15 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { FtpClient, type FtpClientOptions } from '../../src/client/client.js';
 import { FtpClientError } from '../../src/client/errors.js';
 import { ALL_BYTES, sha256 } from '../helpers/data.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
 import { sleep, waitFor } from '../helpers/timing.js';
-import { activeHandlers, clientOptions, endData, fakeServer, retrDataFirst } from '../helpers/fake-ftp-server.js';
+import { activeHandlers, clientOptions, endData, fakeServer, retrDataFirst, type Handler } from '../helpers/fake-ftp-server.js';
 import { closedPort, hashTree, memorySink, recorder, rejectsWith, runFerry } from './support.js';
 
 /** Connects to a fake server, downloads file.bin (it must be ALL_BYTES), and closes. */
@@ -363,7 +364,7 @@ describe('the client against a scripted fake server', () => {
   });
 
   /** A fake server with MLSD: `listings` by path (the MLSD argument), `contents` for RETR. */
-  async function mlsdServer(listings: (path: string) => string[] | undefined, contents: Record<string, Buffer> = {}) {
+  async function mlsdServer(listings: (path: string) => string[] | undefined, contents: Record<string, Buffer> = {}, extra: Record<string, Handler> = {}) {
     const retrieved: string[] = [];
     const fake = await fakeServer({
       handlers: {
@@ -388,6 +389,7 @@ describe('the client against a scripted fake server', () => {
           await endData(data, body);
           s.send('226 Sent.');
         },
+        ...extra,
       },
     });
     return { ...fake, retrieved };
@@ -447,6 +449,158 @@ describe('the client against a scripted fake server', () => {
       assert.equal(fake.sessions[0]!.commands.filter((c) => c.startsWith('MLSD')).length, 65, 'the root and 64 folders');
     } finally {
       await client.close();
+    }
+  });
+
+  test('removeDir recursive stops at 64 nested folders: a server that invents folders forever cannot keep rm -r going', async () => {
+    // 200 levels, then 550: without the limit the test ends too, with another error.
+    const fake = await mlsdServer((path) => (path.split('/').length < 200 ? ['type=dir; d'] : undefined));
+    const client = await FtpClient.connect(clientOptions(fake.port));
+    try {
+      const error = await rejectsWith(client.removeDir('top', { recursive: true }), 'protocol');
+      assert.match(error.message, /nested deeper than 64 folders/);
+      const commands = fake.sessions[0]!.commands;
+      assert.equal(commands.filter((c) => c.startsWith('MLSD')).length, 65, 'top and 64 folders below it');
+      assert.ok(!commands.some((c) => c.startsWith('RMD') || c.startsWith('DELE')), 'nothing removed');
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('downloadDir with parallel 3 on a server allowing one connection (421 to the others): warns once and finishes over the one', async () => {
+    let sessions = 0;
+    const fake = await mlsdServer(
+      (path) => (path === '' ? ['type=file;size=5; a.txt', 'type=file;size=5; b.txt', 'type=file;size=5; c.txt'] : undefined),
+      { 'a.txt': Buffer.from('aaaaa'), 'b.txt': Buffer.from('bbbbb'), 'c.txt': Buffer.from('ccccc') },
+      {
+        USER: (s) => {
+          if (++sessions === 1) return s.send('331 Password please.');
+          s.send('421 Too many connections for this user.');
+          s.socket.end();
+        },
+      },
+    );
+    const work = scratchDir('ferry-client-one-connection-');
+    try {
+      const target = join(work.dir, 'target');
+      const warnings: string[] = [];
+      const client = await FtpClient.connect(clientOptions(fake.port));
+      try {
+        const result = await client.downloadDir('', target, { parallel: 3, onWarning: (message) => warnings.push(message) });
+        assert.equal(result.transferred, 3);
+      } finally {
+        await client.close();
+      }
+      assert.deepEqual([...hashTree(target).entries()].sort(), [['a.txt', sha256('aaaaa')], ['b.txt', sha256('bbbbb')], ['c.txt', sha256('ccccc')]]);
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0]!, /^could not open connection 2 of 3 \(.*421.*\); going on with 1 connection$/);
+      assert.equal(sessions, 2, 'no third connection tried after the refusal');
+    } finally {
+      work.remove();
+    }
+  });
+
+  test('downloadDir with delete: a type clash is replaced before the transfers, extra entries deleted only after them (a failed transfer leaves them)', async () => {
+    const fake = await mlsdServer(
+      (path) => (path === '' ? ['type=file;size=5; clash', 'type=file;size=9; missing.bin'] : undefined),
+      { clash: Buffer.from('clash') },
+    );
+    const work = scratchDir('ferry-client-delete-last-');
+    try {
+      const target = join(work.dir, 'target');
+      mkdirSync(join(target, 'clash'), { recursive: true });
+      writeFileSync(join(target, 'clash', 'old.txt'), 'old\n');
+      writeFileSync(join(target, 'extra.txt'), 'only here\n');
+      const client = await FtpClient.connect(clientOptions(fake.port));
+      try {
+        await rejectsWith(client.downloadDir('', target, { delete: true }), 'not-found', 550);
+      } finally {
+        await client.close();
+      }
+      assert.deepEqual([...hashTree(target).keys()].sort(), ['clash', 'extra.txt'], 'the folder replaced by the file; extra.txt kept');
+      assert.equal(hashTree(target).get('clash'), sha256('clash'));
+    } finally {
+      work.remove();
+    }
+  });
+
+  test('ferry mirror --delete from a remote file (listed by LIST as a one-entry tree) fails with exit 4 and deletes nothing', async () => {
+    const line = `-rw-r--r--    1 1000     1000           12 Jan 02  2020 index.html`;
+    const fake = await fakeServer({
+      handlers: {
+        LIST: async (s) => {
+          const data = await s.data();
+          s.send('150 Here it comes.');
+          await endData(data, `${line}\r\n`);
+          s.send('226 Done.');
+        },
+        SIZE: (s, arg) => s.send(arg === 'site/index.html' ? '213 12' : '550 Not a plain file.'),
+        CWD: (s) => s.send('550 Not a directory.'),
+        RETR: (s) => s.send('550 No.'),
+      },
+    });
+    const work = scratchDir('ferry-client-file-source-');
+    try {
+      const www = join(work.dir, 'www');
+      mkdirSync(join(www, 'img'), { recursive: true });
+      writeFileSync(join(www, 'about.html'), 'about\n');
+      writeFileSync(join(www, 'img', 'logo.png'), 'png\n');
+      const before = hashTree(www);
+      const result = await runFerry(['mirror', '--delete', '-P', '1', `ftp://u@127.0.0.1:${fake.port}/site/index.html`, www], { env: { FERRY_PASSWORD: 'p' } });
+      assert.equal(result.code, 4, result.describe());
+      assert.match(result.stderr, /site\/index\.html: Not a directory/, result.describe());
+      assert.deepEqual(hashTree(www), before, 'nothing deleted in the target');
+    } finally {
+      work.remove();
+    }
+  });
+
+  test('Ctrl-C during ferry mirror: ABOR, "interrupted: mirror after 1 of 2 files", exit 130', async () => {
+    const STALL_SIZE = 1024 * 1024;
+    let stalled: Socket | undefined;
+    const fake = await mlsdServer(
+      (path) => (path === '' ? [`type=file;size=5; a.txt`, `type=file;size=${STALL_SIZE}; b.bin`] : undefined),
+      { 'a.txt': Buffer.from('aaaaa') },
+      {
+        // b.bin: the first 64 KiB, then nothing until ABOR.
+        RETR: async (s, arg) => {
+          const data = await s.data();
+          if (arg !== 'b.bin') {
+            s.send('150 Sending.');
+            await endData(data, 'aaaaa');
+            return s.send('226 Sent.');
+          }
+          stalled = data;
+          s.send('150 Sending slowly.');
+          data.write(Buffer.alloc(64 * 1024, 1));
+        },
+        ABOR: (s) => {
+          stalled?.destroy();
+          s.send('426 Transfer aborted.');
+          s.send('226 ABOR successful.');
+        },
+      },
+    );
+    const work = scratchDir('ferry-client-mirror-sigint-');
+    try {
+      const target = join(work.dir, 'target');
+      let signalled = false;
+      const result = await runFerry(['mirror', '-P', '1', '-d', `ftp://u@127.0.0.1:${fake.port}/`, target], {
+        env: { FERRY_PASSWORD: 'p' },
+        onStart: (child) => {
+          const partial = join(target, 'b.bin');
+          void waitFor(() => existsSync(partial) && statSync(partial).size >= 64 * 1024, 20_000).then((started) => {
+            signalled = started && child.kill('SIGINT');
+          });
+        },
+      });
+      assert.ok(signalled, result.describe());
+      assert.equal(result.code, 130, result.describe());
+      assert.match(result.stderr, /^---> ABOR$/m, result.describe());
+      assert.match(result.stderr, /^ferry: interrupted: mirror after 1 of 2 files; run it again with -c to resume$/m, result.describe());
+      assert.equal(hashTree(target).get('a.txt'), sha256('aaaaa'));
+    } finally {
+      work.remove();
     }
   });
 

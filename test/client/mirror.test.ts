@@ -181,7 +181,7 @@ describe('ferry mirror against Ferry', () => {
     assert.deepEqual(fileTimes(join(ferry.root, 'times-up')), expectedUp);
   });
 
-  test('--only-newer: after touching one source file (and changing the size of one target file), only those two are transferred, both ways', async () => {
+  test('--only-newer: after touching one source file, only it is transferred, both ways; a newer target of another size is kept (lftp -n)', async () => {
     const remote = join(ferry.root, 'newer');
     smallTree(remote, T0);
     const down = localDir('newer-down');
@@ -189,12 +189,15 @@ describe('ferry mirror against Ferry', () => {
     utimesSync(join(remote, 'sub', 'c.txt'), T1, T1);
     writeFileSync(join(down, 'a.txt'), 'changed locally, another size\n');
     utimesSync(join(down, 'a.txt'), T1, T1);
+    const edited = hashTree(down).get('a.txt');
     const result = ok(await runFerry(['mirror', '--only-newer', url('newer'), down], { env }));
-    assert.deepEqual(linesOf(result, 'downloaded ').map((l) => l.split(' ')[1]), ['newer/a.txt', 'newer/sub/c.txt'], result.describe());
-    assert.deepEqual(linesOf(result, 'skipped ').map((l) => l.split(' ')[1]), ['newer/b.bin', 'newer/sub/deeper/d.txt'], result.describe());
-    assert.deepEqual(hashTree(down), hashTree(remote));
+    assert.deepEqual(linesOf(result, 'downloaded ').map((l) => l.split(' ')[1]), ['newer/sub/c.txt'], result.describe());
+    assert.deepEqual(linesOf(result, 'skipped ').map((l) => l.split(' ')[1]), ['newer/a.txt', 'newer/b.bin', 'newer/sub/deeper/d.txt'], result.describe());
+    const expected = hashTree(remote);
+    expected.set('a.txt', edited!);
+    assert.deepEqual(hashTree(down), expected, 'the newer local a.txt is kept');
     assert.equal(fileTimes(down)['sub/c.txt'], T1.getTime() / 1000);
-    assert.deepEqual(SUMMARY.exec(summaryOf(result))?.slice(1, 4), ['2', '2', '0']);
+    assert.deepEqual(SUMMARY.exec(summaryOf(result))?.slice(1, 4), ['1', '3', '0']);
 
     // Up: touch one local file.
     ok(await runFerry(['mirror', '-R', down, url('newer-up')], { env }));
@@ -228,6 +231,16 @@ describe('ferry mirror against Ferry', () => {
     const up = ok(await runFerry(['mirror', '-R', '-e', down, url('del')], { env }));
     assert.deepEqual(linesOf(up, 'deleted '), ['deleted del/server-dir/', 'deleted del/server-only.bin'], up.describe());
     assert.deepEqual(hashTree(remote), hashTree(down));
+  });
+
+  test('mirror -R --delete with a local folder that does not exist fails with exit 4 and deletes nothing on the server', async () => {
+    const remote = join(ferry.root, 'typo');
+    smallTree(remote);
+    const before = hashTree(remote);
+    const result = await runFerry(['mirror', '-R', '--delete', localDir('tpyo'), url('typo')], { env });
+    assert.equal(result.code, 4, result.describe());
+    assert.match(result.stderr, /tpyo: No such file or directory/, result.describe());
+    assert.deepEqual(hashTree(remote), before, 'the server is unchanged');
   });
 
   test('--exclude and --include: globs over the relative path (* within a folder, ** across, a name at any depth, a trailing / for folders)', async () => {

@@ -181,6 +181,28 @@ describe('downloadDir / uploadDir against Ferry', () => {
     });
   });
 
+  test('a missing local source is not-found, never an empty tree: uploadDir with delete leaves the server as it is', async () => {
+    const remoteBefore = treeHashes(join(ferry.root, 'tree'));
+    const typo = join(local.dir, 'no-such-source');
+    await withClient({}, async (client) => {
+      const error = await rejectsWith(client.uploadDir(typo, 'tree', { delete: true }), 'not-found');
+      assert.match(error.message, /No such file or directory/);
+      await rejectsWith(client.uploadDir(typo, 'tree', { delete: true, dryRun: true }), 'not-found');
+    });
+    assert.deepEqual(treeHashes(join(ferry.root, 'tree')), remoteBefore, 'nothing deleted on the server');
+  });
+
+  test('a remote source that is a file is refused before planning: downloadDir with delete leaves the target as it is', async () => {
+    const target = join(local.dir, 'file-as-source');
+    mkdirSync(target, { recursive: true });
+    writeFileSync(join(target, 'keep.txt'), 'keep\n');
+    await withClient({}, async (client) => {
+      const error = await rejectsWith(client.downloadDir('tree/all-bytes.bin', target, { delete: true }), 'not-found');
+      assert.match(error.message, /Not a directory/);
+    });
+    assert.deepEqual(Object.keys(treeHashes(target)), ['keep.txt']);
+  });
+
   test('a symbolic link swapped in after the walk is not followed: the file sink, setLocalTime and openNoFollow fail with ELOOP', async () => {
     const outside = outsideFolder('nofollow-outside');
     const link = join(local.dir, 'swapped-link');

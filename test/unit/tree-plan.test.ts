@@ -6,6 +6,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
+import { formatSummary } from '../../src/cli/mirror-summary.js';
+import { isSafeName } from '../../src/client/client.js';
 import { isInside, unsafeNameReason } from '../../src/client/safe-name.js';
 import { planTree, type PlanOptions } from '../../src/client/tree-plan.js';
 import type { Tree, TreeNode } from '../../src/client/tree-walk.js';
@@ -44,6 +46,11 @@ describe('unsafeNameReason', () => {
     }
   });
 
+  test('isSafeName (the library export) is the same rule', () => {
+    for (const name of ['C:x', 'tab\tname', 'del\u007f', '\u0001', '..', 'a/b']) assert.equal(isSafeName(name), false, JSON.stringify(name));
+    for (const name of ['a.txt', '.hidden', '中文 名.bin', '1:2']) assert.equal(isSafeName(name), true, JSON.stringify(name));
+  });
+
   test('isInside: the root and below only', () => {
     const root = resolve('/srv/target');
     assert.ok(isInside(root, root));
@@ -60,7 +67,7 @@ describe('planTree', () => {
     const plan = planTree(tree(dir('a'), file('a/x', 3), dir('a/b'), file('a/b/y', 0), file('top', 5)), tree(), plain);
     assert.deepEqual(plan.directories, ['a', 'a/b']);
     assert.deepEqual(plan.transfers.map((t) => t.path), ['a/x', 'a/b/y', 'top']);
-    assert.deepEqual([plan.skipped, plan.deletions, plan.refusals], [[], [], []]);
+    assert.deepEqual([plan.skipped, plan.replacements, plan.deletions, plan.refusals], [[], [], [], []]);
   });
 
   test('without options every existing file is sent again, whole', () => {
@@ -79,13 +86,37 @@ describe('planTree', () => {
     );
   });
 
-  test('only-newer: skipped when the same size and not newer (to the second); sent when newer, when the size differs, or when a time is unknown', () => {
+  test('only-newer (lftp -n): skipped whenever the source is not newer (to the second), whatever the sizes; sent when newer; without times, sent when the size differs', () => {
     const sameSecond = new Date(T0.getTime() + 999);
-    const source = tree(file('old', 5), file('same-second', 5, sameSecond), file('newer', 5, LATER), file('resized', 6), file('no-time', 5, null), file('target-newer', 5));
-    const target = tree(file('old', 5, LATER), file('same-second', 5), file('newer', 5), file('resized', 5, LATER), file('no-time', 5), file('target-newer', 5, LATER));
+    const source = tree(
+      file('old', 5),
+      file('same-second', 5, sameSecond),
+      file('newer', 5, LATER),
+      file('resized-target-newer', 6),
+      file('resized-same-time', 6),
+      file('resized-newer', 6, LATER),
+      file('no-time', 5, null),
+      file('no-time-resized', 6, null),
+    );
+    const target = tree(
+      file('old', 5, LATER),
+      file('same-second', 5),
+      file('newer', 5),
+      file('resized-target-newer', 5, LATER),
+      file('resized-same-time', 5),
+      file('resized-newer', 5),
+      file('no-time', 5),
+      file('no-time-resized', 5),
+    );
     const plan = planTree(source, target, { ...plain, onlyNewer: true });
-    assert.deepEqual(plan.skipped.map((s) => [s.path, s.reason]), [['old', 'not newer'], ['same-second', 'not newer'], ['target-newer', 'not newer']]);
-    assert.deepEqual(plan.transfers.map((t) => t.path), ['newer', 'resized', 'no-time']);
+    assert.deepEqual(plan.skipped.map((s) => [s.path, s.reason]), [
+      ['old', 'not newer'],
+      ['same-second', 'not newer'],
+      ['resized-target-newer', 'not newer'],
+      ['resized-same-time', 'not newer'],
+      ['no-time', 'not newer'],
+    ]);
+    assert.deepEqual(plan.transfers.map((t) => t.path), ['newer', 'resized-newer', 'no-time-resized']);
   });
 
   test('delete: target-only entries go, topmost only; kept entries stay', () => {
@@ -108,7 +139,8 @@ describe('planTree', () => {
     ]);
     assert.deepEqual([refused.transfers, refused.directories], [[], []], 'nothing under a refused folder is transferred');
     const replaced = planTree(source, target, { ...plain, delete: true });
-    assert.deepEqual(replaced.deletions.map((n) => n.path), ['x', 'd', 'l'], 'x/old goes with x, not on its own');
+    assert.deepEqual(replaced.replacements.map((n) => n.path), ['x', 'd', 'l'], 'x/old goes with x, not on its own');
+    assert.deepEqual(replaced.deletions, [], 'replacements are not among the deletions that run last');
     assert.deepEqual(replaced.directories, ['d', 'l']);
     assert.deepEqual(replaced.transfers.map((t) => t.path), ['x', 'd/inner', 'l/inner']);
   });
@@ -118,5 +150,13 @@ describe('planTree', () => {
     assert.deepEqual(plan.refusals.map((r) => r.name), ['link']);
     assert.deepEqual(plan.deletions, []);
     assert.deepEqual(plan.transfers.map((t) => t.path), ['a']);
+  });
+});
+
+describe('the mirror summary line', () => {
+  test('sizes and rates in units.ts humanBytes: 999999 bytes is 1.0 MB, not 1000.0 kB', () => {
+    const result = { transferred: 2, skipped: 1, deleted: 0, refused: 0, bytes: 999_999, elapsedMs: 1000 };
+    assert.equal(formatSummary(result, false), 'mirror: 2 files (1 skipped, 0 deleted), 1.0 MB in 1.0 s, 1.0 MB/s');
+    assert.equal(formatSummary(result, true), 'mirror: dry run, nothing changed: would transfer 2 files (1 skipped, 0 deleted), 1.0 MB');
   });
 });

@@ -9,7 +9,7 @@ import { join, posix } from 'node:path';
 import type { Command } from 'commander';
 import { isSafeName, type FtpClient } from '../../client/client.js';
 import { FtpClientError } from '../../client/errors.js';
-import { parseFtpUrl, UsageError, type ConnectFlags, type RemoteTarget } from '../remote.js';
+import { isUrl, parseFtpUrl, UsageError, type ConnectFlags, type RemoteTarget } from '../remote.js';
 import { matchNames, splitPattern } from '../wildcards.js';
 import { connectionOptions } from './connection-options.js';
 import { localFileSize } from './local-size.js';
@@ -18,8 +18,6 @@ import { transferOptions, type TransferFlags } from './transfer-options.js';
 import { runTransfers, type Job, type Session } from './transfers.js';
 
 type GetFlags = ConnectFlags & TransferFlags;
-
-const isUrl = (text: string) => /^ftps?:\/\//i.test(text);
 
 /** The last argument is the local side when it is not a URL and something comes before it. */
 function localArgument(args: string[]): string | undefined {

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { mirror, type MirrorSettings } from '../mirror.js';
-import { exitCodeFor, UsageError, type ConnectFlags } from '../remote.js';
+import { exitCodeFor, isUrl, UsageError, type ConnectFlags } from '../remote.js';
 import { connectionOptions } from './connection-options.js';
 import { withClient } from './with-client.js';
 
@@ -19,8 +19,6 @@ interface MirrorFlags extends ConnectFlags {
   include: string[];
   exclude: string[];
 }
-
-const isUrl = (text: string) => /^ftps?:\/\//i.test(text);
 
 /** Which argument is the URL and which the local folder; a usage error when that is unclear. */
 function mirrorEnds(first: string, second: string, reverse: boolean): { url: string; localDir: string } {
@@ -59,7 +57,7 @@ export function registerMirror(program: Command): void {
     .option('-P, --parallel <n>', 'parallel connections (1-16)', '2')
     .option('-c, --continue', 'resume partial files and skip complete ones')
     .option('-e, --delete', 'delete target files and folders that are not in the source')
-    .option('-n, --only-newer', 'transfer only files whose source is newer or whose size differs')
+    .option('-n, --only-newer', 'transfer only files whose source is newer (by size when a time is unknown)')
     .option('-I, --include <glob>', 'transfer only files whose relative path matches (repeatable; * within a folder, ** across)', collect, [])
     .option('-X, --exclude <glob>', 'leave out what matches, on both sides (repeatable; a trailing / matches folders only)', collect, [])
     .option('--dry-run', 'print what would be done, change nothing')
@@ -73,6 +71,6 @@ export function registerMirror(program: Command): void {
         process.exitCode = exitCodeFor(error);
         return;
       }
-      await withClient(ends.url, flags, (client, target) => mirror(client, target.path, ends.localDir, settings));
+      await withClient(ends.url, flags, (client, target, signal) => mirror(client, target.path, ends.localDir, settings, signal));
     });
 }

@@ -1,17 +1,34 @@
-/** Runs one client command: connect, work, close, and set the exit code scripts rely on. */
+/**
+ * Runs one client command: connect, work, close, and set the exit code scripts rely on.
+ * Ctrl-C aborts the connect or the running transfer (ABOR), prints what was interrupted
+ * (the work's Interrupted message, or just "interrupted") and exits 130.
+ */
 import type { FtpClient } from '../../client/client.js';
-import { connect, exitCodeFor, parseFtpUrl, type ConnectFlags, type RemoteTarget } from '../remote.js';
+import { Interrupted, onInterrupt } from '../interrupt.js';
+import { connect, EXIT, exitCodeFor, parseFtpUrl, type ConnectFlags, type RemoteTarget } from '../remote.js';
 
-export async function withClient(url: string, flags: ConnectFlags, work: (client: FtpClient, target: RemoteTarget) => Promise<void>): Promise<void> {
+/** How long closing may take after Ctrl-C before the process exits anyway. */
+const INTERRUPTED_EXIT_MS = 3000;
+
+export async function withClient(url: string, flags: ConnectFlags, work: (client: FtpClient, target: RemoteTarget, signal: AbortSignal) => Promise<void>): Promise<void> {
+  const interrupt = onInterrupt();
   let client: FtpClient | undefined;
   try {
     const target = parseFtpUrl(url, { tls: flags.tls });
-    client = await connect(target, flags);
-    await work(client, target);
+    client = await connect(target, flags, interrupt.signal);
+    await work(client, target, interrupt.signal);
     await client.close();
     process.exitCode = 0;
   } catch (error) {
     client?.close().catch(() => undefined);
-    process.exitCode = exitCodeFor(error);
+    if (interrupt.signal.aborted) {
+      process.stderr.write(`ferry: ${error instanceof Interrupted ? error.message : 'interrupted'}\n`);
+      process.exitCode = EXIT.aborted;
+      setTimeout(() => process.exit(EXIT.aborted), INTERRUPTED_EXIT_MS).unref();
+    } else {
+      process.exitCode = exitCodeFor(error);
+    }
+  } finally {
+    interrupt.dispose();
   }
 }
