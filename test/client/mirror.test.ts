@@ -6,12 +6,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_BYTES } from '../helpers/data.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
 import { PASSWORD, USER } from '../helpers/server.js';
-import { hashTree, randomData, runFerry, startFerry, type CliResult, type FerryFixture } from './support.js';
+import { fileTimes, hashTree, randomData, runFerry, startFerry, type CliResult, type FerryFixture } from './support.js';
 
 let ferry: FerryFixture;
 let local: { dir: string; remove: () => void };
@@ -82,17 +82,6 @@ function smallTree(base: string, time = T0): void {
   writeFileSync(join(base, 'sub', 'c.txt'), 'c\n');
   writeFileSync(join(base, 'sub', 'deeper', 'd.txt'), 'd\n');
   for (const file of ['a.txt', 'b.bin', 'sub/c.txt', 'sub/deeper/d.txt']) utimesSync(join(base, file), time, time);
-}
-
-/** Relative path -> mtime in whole seconds, for every file below `dir`. */
-function fileTimes(dir: string, prefix = ''): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) Object.assign(out, fileTimes(join(dir, entry.name), rel));
-    else out[rel] = Math.floor(statSync(join(dir, entry.name)).mtimeMs / 1000);
-  }
-  return out;
 }
 
 const SUMMARY = /^mirror: (\d+) files? \((\d+) skipped, (\d+) deleted\), [\d.]+ (?:B|kB|MB|GB) in [\d.]+ s, [\d.]+ (?:B|kB|MB|GB)\/s$/;

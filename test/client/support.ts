@@ -5,7 +5,7 @@
  * collecting downloads in memory, a trace recorder, and running the real `ferry` binary.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -52,6 +52,17 @@ export { closedPort } from '../helpers/ports.js';
 export function recorder(): { lines: string[]; trace: (line: string) => void; since(mark: number): string[] } {
   const lines: string[] = [];
   return { lines, trace: (line) => lines.push(line), since: (mark) => lines.slice(mark) };
+}
+
+/** relative path -> modification time in whole seconds of every file under `dir`. */
+export function fileTimes(dir: string, prefix = ''): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) Object.assign(out, fileTimes(join(dir, entry.name), rel));
+    else out[rel] = Math.floor(statSync(join(dir, entry.name)).mtimeMs / 1000);
+  }
+  return out;
 }
 
 /** relative path -> sha256 of every file under `dir` (folders as "dir/" -> "dir"). */

@@ -15,7 +15,7 @@ import type { TreeEvent, TreeRefusal } from '../../src/client/tree-transfer.js';
 import { treeHashes, writeTestTree } from '../helpers/data.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
 import { PASSWORD, USER } from '../helpers/server.js';
-import { clientSessions, recorder, rejectsWith, startFerry, type FerryFixture } from './support.js';
+import { clientSessions, fileTimes, recorder, rejectsWith, startFerry, type FerryFixture } from './support.js';
 
 let ferry: FerryFixture;
 let local: { dir: string; remove: () => void };
@@ -44,17 +44,6 @@ function setFileTimes(dir: string, time: Date): void {
     if (entry.isDirectory()) setFileTimes(path, time);
     else if (entry.isFile()) utimesSync(path, time, time);
   }
-}
-
-/** Relative path -> mtime in whole seconds, for every file below `dir`. */
-function fileTimes(dir: string, prefix = ''): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) Object.assign(out, fileTimes(join(dir, entry.name), rel));
-    else out[rel] = Math.floor(statSync(join(dir, entry.name)).mtimeMs / 1000);
-  }
-  return out;
 }
 
 function allAt(times: Record<string, number>, time: Date): Record<string, number> {
