@@ -41,6 +41,8 @@ export interface TransferJob {
   completion?: string;
   /** Moves the bytes; resolves with how many (and whether sendfile carried them). */
   work(socket: Socket, options: TransferOptions): Promise<TransferResult>;
+  /** After work: makes the received bytes land (an upload's rename into place); a failure fails the transfer, its bytes still counted. */
+  commit?(): Promise<void>;
   /** Undoes a partial result (an upload that must not land). */
   onFailure?(): Promise<void>;
   /** Releases what the command opened (the file being read), however the transfer ended. */
@@ -97,6 +99,21 @@ async function closeDataConnection(socket: Socket): Promise<void> {
   socket.destroy();
 }
 
+/**
+ * What a transfer moved before it failed, as work() never said: a native (zero-copy)
+ * transfer's error carries its count; otherwise the data socket's counters, which on a
+ * TLS socket count the payload, not the TCP bytes under it.
+ */
+function movedBeforeFailure(error: unknown, socket: Socket | null): TransferResult {
+  const native = (error as { bytesSent?: unknown } | null)?.bytesSent;
+  if (typeof native === 'number') return { bytes: native, zeroCopy: true };
+  return { bytes: socketBytes(socket), zeroCopy: false };
+}
+
+function socketBytes(socket: Socket | null): number {
+  return socket ? socket.bytesRead + socket.bytesWritten : 0;
+}
+
 /** Runs `job`; resolves with the code of its final reply (226, or the 4xx/5xx that ended it). */
 export async function runTransfer(session: TransferHost, job: TransferJob): Promise<number> {
   if (!session.data.isPrepared) {
@@ -112,8 +129,8 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
   let socket: Socket | null = null;
   /** The TCP connection under a TLS one (closed with it). */
   let tcp: Socket | null = null;
-  let bytes = 0;
-  let zeroCopy = false;
+  /** Set once work() has said how many bytes it moved. */
+  let moved: TransferResult | null = null;
   let outcome: TransferEvent['outcome'] = 'failed';
   const mode: TransferEvent['mode'] = session.state.transferType === 'A' ? 'ascii' : 'binary';
   let finalCode: number;
@@ -121,7 +138,7 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
   session.setTransfer({
     verb: job.verb,
     path: job.path,
-    bytes: () => (socket ? socket.bytesRead + socket.bytesWritten : 0),
+    bytes: () => socketBytes(socket),
     abort: () => controller.abort(),
     done: new Promise<void>((resolve) => (settle = resolve)),
   });
@@ -152,19 +169,21 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
         endedCleanly = () => watch.endedCleanly(tlsConfig.strict_upload_eof);
       }
     }
-    ({ bytes, zeroCopy = false } = await job.work(socket, {
+    moved = await job.work(socket, {
       ascii: mode === 'ascii',
       idleTimeoutMs: session.site.config.timeouts.data_idle * 1000,
       signal: controller.signal,
       endedCleanly,
       zeroCopyThreads: session.site.config.limits.zero_copy_threads,
-    }));
+    });
+    await job.commit?.();
     outcome = 'complete';
     // 226 means "data connection closed": close it first (its bytes are already flushed).
     await closeDataConnection(socket);
     finalCode = Reply.ClosingData;
     session.reply(finalCode, job.completion ?? 'Transfer complete.');
   } catch (error) {
+    moved ??= movedBeforeFailure(error, socket);
     await job.onFailure?.().catch((cleanupError: unknown) => session.logger.error({ err: cleanupError }, 'cleanup after failed transfer'));
     if (controller.signal.aborted) {
       outcome = 'aborted';
@@ -184,6 +203,8 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
     tcp?.destroy();
     job.release?.();
     session.setTransfer(null);
+    const bytes = moved?.bytes ?? 0;
+    const zeroCopy = moved?.zeroCopy ?? false;
     const ended = Date.now();
     const user = session.state.user;
     const event: TransferEvent = {
