@@ -259,6 +259,27 @@ describe('transfer log set-up', () => {
     );
   });
 
+  test('an upload cut short by the server\'s shutdown still writes its line', async () => {
+    const path = join(scratch(), 'shutdown.log');
+    const server = await startServer({ log: { transfers: path } });
+    const ftp = await login(server);
+    await ftp.expect('TYPE I', 200);
+    const dataSocket = await ftp.prepareData('EPSV');
+    await ftp.expect('STOR /cut.bin', 150);
+    const data = await dataSocket();
+    // Sent, never ended: the upload is still running when the server stops.
+    data.write(Buffer.alloc(4096, 1));
+    await server.stop();
+    data.destroy();
+    ftp.close();
+    const lines = linesOf(path);
+    assert.equal(lines.length, 1, lines.join('\n'));
+    const fields = parseXferlog(lines[0]!);
+    assert.equal(fields.filename, '/cut.bin');
+    assert.equal(fields.direction, 'i');
+    assert.equal(fields.status, 'i', 'incomplete');
+  });
+
   test('two servers in one process log only their own transfers', async () => {
     const first = join(scratch(), 'first.log');
     const second = join(scratch(), 'second.log');
