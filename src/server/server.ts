@@ -124,6 +124,8 @@ export class FtpServer {
       });
       return { ...(await this.bind()), admin };
     } catch (error) {
+      // Safe whether the ledger connected or not (it only ends what it opened).
+      await this.ledger?.close();
       await this.transferLog?.close();
       this.transferLog = null;
       await this.admin?.close();
