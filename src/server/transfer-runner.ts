@@ -3,7 +3,6 @@
  * active mode the connection first), move the bytes, then 226 -- or 425 (no connection),
  * 426 (connection lost or ABOR), 451/452 (storage). The session stays usable whatever happens.
  */
-import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { FtpError, fromSystemError } from '../errors.js';
@@ -91,9 +90,12 @@ const TLS_CLOSE_WAIT_MS = 2000;
  */
 async function closeDataConnection(socket: Socket): Promise<void> {
   if (socket instanceof TLSSocket && !socket.destroyed) {
+    // The bytes are flushed: an error now (the peer resets instead of its close_notify)
+    // fails no transfer, so this never rejects -- not events.once, which rejects on 'error'.
+    socket.on('error', () => undefined);
     socket.end();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([once(socket, 'close'), new Promise((resolve) => (timer = setTimeout(resolve, TLS_CLOSE_WAIT_MS)))]);
+    await Promise.race([new Promise((resolve) => socket.once('close', resolve)), new Promise((resolve) => (timer = setTimeout(resolve, TLS_CLOSE_WAIT_MS)))]);
     clearTimeout(timer);
   }
   socket.destroy();
@@ -125,7 +127,7 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
     return Reply.CannotOpenData;
   }
   const controller = new AbortController();
-  const started = Date.now();
+  const started = performance.now();
   let socket: Socket | null = null;
   /** The TCP connection under a TLS one (closed with it). */
   let tcp: Socket | null = null;
@@ -205,6 +207,8 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
     session.setTransfer(null);
     const bytes = moved?.bytes ?? 0;
     const zeroCopy = moved?.zeroCopy ?? false;
+    // A monotonic clock for the duration (a wall-clock step must not make it negative); the wall clock only for endedAt.
+    const durationMs = Math.round(performance.now() - started);
     const ended = Date.now();
     const user = session.state.user;
     const event: TransferEvent = {
@@ -212,7 +216,7 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
       verb: job.verb,
       path: job.path,
       bytes,
-      durationMs: ended - started,
+      durationMs,
       outcome,
       zeroCopy,
       direction: job.upload ? 'upload' : 'download',
@@ -225,7 +229,7 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
       ...(failureReason && { failure: failureReason }),
     };
     events.transfer.publish(event);
-    session.logger.info({ verb: job.verb, path: job.path, bytes, ms: event.durationMs, outcome, zeroCopy, ...failure }, 'transfer');
+    session.logger.info({ verb: job.verb, path: job.path, bytes, ms: durationMs, outcome, zeroCopy, ...failure }, 'transfer');
     settle();
   }
   return finalCode;
