@@ -169,6 +169,25 @@ describe('metrics', () => {
       second.close();
     }));
 
+  test('a password accepted for a home that cannot be opened is answered 530 and counted as a failed login', () =>
+    withTestServer(
+      ADMIN,
+      async (server) => {
+        const ftp = await FtpConnection.connect(server.host, server.port);
+        await ftp.expect(`USER ${USER}`, 331);
+        await ftp.expect(`PASS ${PASSWORD}`, 530);
+        const samples = await scrape(server.admin!);
+        assert.equal(samples.get(key('ferry_logins_total', { outcome: 'success' })), 0);
+        assert.equal(samples.get(key('ferry_logins_total', { outcome: 'failure' })), 1);
+        await ftp.quit();
+      },
+      {
+        openStorage: () => {
+          throw new Error('no home');
+        },
+      },
+    ));
+
   test('TLS handshake failures are counted per connection: control (implicit FTPS) and data (PROT P)', () =>
     withTestServer(
       { ...ADMIN, tls: { handshake_timeout: 5 } },
