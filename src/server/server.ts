@@ -25,6 +25,8 @@ import { SiteDirectory } from './site-directory.js';
 
 /** How long a refused connection may take to receive its 421 before it is destroyed. */
 const REFUSAL_GRACE_MS = 1000;
+/** How long shutdown waits, after closing the sessions, for their cut-short transfers to publish their end. */
+const TRANSFER_END_WAIT_MS = 2000;
 
 /** The server-wide settings, and the default site's authenticator and storage (as for createSite). */
 export interface FtpServerOptions extends Pick<SiteOptions, 'config' | 'authenticator' | 'logger' | 'openStorage' | 'storageCapabilities'> {
@@ -122,6 +124,8 @@ export class FtpServer {
       });
       return { ...(await this.bind()), admin };
     } catch (error) {
+      // Safe whether the ledger connected or not (it only ends what it opened).
+      await this.ledger?.close();
       await this.transferLog?.close();
       this.transferLog = null;
       await this.admin?.close();
@@ -249,6 +253,12 @@ export class FtpServer {
    */
   async close(graceMs = this.options.config.shutdown_grace * 1000): Promise<void> {
     this.shuttingDown = true;
+    /** Each transfer's end: it publishes its event after its cleanup, which may outlast its control connection. */
+    const transfersDone = new Set<Promise<void>>();
+    const noteTransfers = () => {
+      for (const session of this.sessions) if (session.transfer) transfersDone.add(session.transfer.done);
+    };
+    noteTransfers();
     const listeners = [this.listener, ...(this.implicitListener ? [this.implicitListener] : [])];
     const closed = Promise.all(listeners.map((listener) => new Promise<void>((resolve) => listener.close(() => resolve()))));
     for (const session of this.sessions) {
@@ -262,18 +272,29 @@ export class FtpServer {
     const graceOver = new Promise((resolve) => (timer = setTimeout(resolve, graceMs)));
     await Promise.race([allClosed, graceOver]);
     clearTimeout(timer);
+    noteTransfers();
     for (const session of this.sessions) {
       session.close(Reply.ServiceNotAvailable, 'Server shutting down.');
       session.socket.destroy();
     }
     await closed;
+    // The transfers cut short above still clean up (an upload's partial file) before they
+    // publish: the transfer log and metrics wait for them, briefly, so they are counted.
+    await settledWithin([...transfersDone], TRANSFER_END_WAIT_MS);
     // Last: the metrics stay scrapable while transfers drain.
     await this.admin?.close();
     this.admin = null;
     await this.ledger?.close();
-    // Last: the transfers cut short above are logged too.
     await this.transferLog?.close();
   }
+}
+
+/** Resolves once every promise has settled, or after `ms`, whichever is first. */
+async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled(promises), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function listenOn(server: Server, host: string, port: number): Promise<{ address: string; port: number }> {

@@ -3,7 +3,6 @@
  * active mode the connection first), move the bytes, then 226 -- or 425 (no connection),
  * 426 (connection lost or ABOR), 451/452 (storage). The session stays usable whatever happens.
  */
-import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { FtpError, fromSystemError } from '../errors.js';
@@ -41,6 +40,8 @@ export interface TransferJob {
   completion?: string;
   /** Moves the bytes; resolves with how many (and whether sendfile carried them). */
   work(socket: Socket, options: TransferOptions): Promise<TransferResult>;
+  /** After work: makes the received bytes land (an upload's rename into place); a failure fails the transfer, its bytes still counted. */
+  commit?(): Promise<void>;
   /** Undoes a partial result (an upload that must not land). */
   onFailure?(): Promise<void>;
   /** Releases what the command opened (the file being read), however the transfer ended. */
@@ -89,12 +90,30 @@ const TLS_CLOSE_WAIT_MS = 2000;
  */
 async function closeDataConnection(socket: Socket): Promise<void> {
   if (socket instanceof TLSSocket && !socket.destroyed) {
+    // The bytes are flushed: an error now (the peer resets instead of its close_notify)
+    // fails no transfer, so this never rejects -- not events.once, which rejects on 'error'.
+    socket.on('error', () => undefined);
     socket.end();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([once(socket, 'close'), new Promise((resolve) => (timer = setTimeout(resolve, TLS_CLOSE_WAIT_MS)))]);
+    await Promise.race([new Promise((resolve) => socket.once('close', resolve)), new Promise((resolve) => (timer = setTimeout(resolve, TLS_CLOSE_WAIT_MS)))]);
     clearTimeout(timer);
   }
   socket.destroy();
+}
+
+/**
+ * What a transfer moved before it failed, as work() never said: a native (zero-copy)
+ * transfer's error carries its count; otherwise the data socket's counters, which on a
+ * TLS socket count the payload, not the TCP bytes under it.
+ */
+function movedBeforeFailure(error: unknown, socket: Socket | null): TransferResult {
+  const native = (error as { bytesSent?: unknown } | null)?.bytesSent;
+  if (typeof native === 'number') return { bytes: native, zeroCopy: true };
+  return { bytes: socketBytes(socket), zeroCopy: false };
+}
+
+function socketBytes(socket: Socket | null): number {
+  return socket ? socket.bytesRead + socket.bytesWritten : 0;
 }
 
 /** Runs `job`; resolves with the code of its final reply (226, or the 4xx/5xx that ended it). */
@@ -108,12 +127,12 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
     return Reply.CannotOpenData;
   }
   const controller = new AbortController();
-  const started = Date.now();
+  const started = performance.now();
   let socket: Socket | null = null;
   /** The TCP connection under a TLS one (closed with it). */
   let tcp: Socket | null = null;
-  let bytes = 0;
-  let zeroCopy = false;
+  /** Set once work() has said how many bytes it moved. */
+  let moved: TransferResult | null = null;
   let outcome: TransferEvent['outcome'] = 'failed';
   const mode: TransferEvent['mode'] = session.state.transferType === 'A' ? 'ascii' : 'binary';
   let finalCode: number;
@@ -121,7 +140,7 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
   session.setTransfer({
     verb: job.verb,
     path: job.path,
-    bytes: () => (socket ? socket.bytesRead + socket.bytesWritten : 0),
+    bytes: () => socketBytes(socket),
     abort: () => controller.abort(),
     done: new Promise<void>((resolve) => (settle = resolve)),
   });
@@ -152,19 +171,21 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
         endedCleanly = () => watch.endedCleanly(tlsConfig.strict_upload_eof);
       }
     }
-    ({ bytes, zeroCopy = false } = await job.work(socket, {
+    moved = await job.work(socket, {
       ascii: mode === 'ascii',
       idleTimeoutMs: session.site.config.timeouts.data_idle * 1000,
       signal: controller.signal,
       endedCleanly,
       zeroCopyThreads: session.site.config.limits.zero_copy_threads,
-    }));
+    });
+    await job.commit?.();
     outcome = 'complete';
     // 226 means "data connection closed": close it first (its bytes are already flushed).
     await closeDataConnection(socket);
     finalCode = Reply.ClosingData;
     session.reply(finalCode, job.completion ?? 'Transfer complete.');
   } catch (error) {
+    moved ??= movedBeforeFailure(error, socket);
     await job.onFailure?.().catch((cleanupError: unknown) => session.logger.error({ err: cleanupError }, 'cleanup after failed transfer'));
     if (controller.signal.aborted) {
       outcome = 'aborted';
@@ -184,6 +205,10 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
     tcp?.destroy();
     job.release?.();
     session.setTransfer(null);
+    const bytes = moved?.bytes ?? 0;
+    const zeroCopy = moved?.zeroCopy ?? false;
+    // A monotonic clock for the duration (a wall-clock step must not make it negative); the wall clock only for endedAt.
+    const durationMs = Math.round(performance.now() - started);
     const ended = Date.now();
     const user = session.state.user;
     const event: TransferEvent = {
@@ -191,7 +216,7 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
       verb: job.verb,
       path: job.path,
       bytes,
-      durationMs: ended - started,
+      durationMs,
       outcome,
       zeroCopy,
       direction: job.upload ? 'upload' : 'download',
@@ -204,7 +229,7 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
       ...(failureReason && { failure: failureReason }),
     };
     events.transfer.publish(event);
-    session.logger.info({ verb: job.verb, path: job.path, bytes, ms: event.durationMs, outcome, zeroCopy, ...failure }, 'transfer');
+    session.logger.info({ verb: job.verb, path: job.path, bytes, ms: durationMs, outcome, zeroCopy, ...failure }, 'transfer');
     settle();
   }
   return finalCode;

@@ -8,17 +8,34 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasSubscribers } from 'node:diagnostics_channel';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { createClient } from 'redis';
 import { events } from '../../src/observability/events.js';
 import { parseEpsvReply, type HostPort } from '../../src/protocol/address.js';
 import { randomData, sha256 } from '../helpers/data.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { family, httpGet, sampleKey, scrape } from '../helpers/prometheus.js';
+import { REDIS_SERVER, startRedis } from '../helpers/redis.js';
+import { scratchDirForFile } from '../helpers/scratch-dir.js';
 import { PASSWORD, startServer, USER, withTestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/timing.js';
 import { FtpsClient } from '../tls/fixtures.js';
+import { findFreePortRange } from './support.js';
+
+const scratch = scratchDirForFile('ferry-metrics-');
+
+/** This process holds a descriptor open on `path`. */
+function holdsOpen(path: string): boolean {
+  return readdirSync('/proc/self/fd').some((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false; // closed meanwhile (the directory's own descriptor)
+    }
+  });
+}
 
 const ADMIN = { admin: { listen: '127.0.0.1:0' } };
 /** Passive ports with passive.ports = "0" (the tests' default): the unprivileged ports. */
@@ -152,6 +169,25 @@ describe('metrics', () => {
       second.close();
     }));
 
+  test('a password accepted for a home that cannot be opened is answered 530 and counted as a failed login', () =>
+    withTestServer(
+      ADMIN,
+      async (server) => {
+        const ftp = await FtpConnection.connect(server.host, server.port);
+        await ftp.expect(`USER ${USER}`, 331);
+        await ftp.expect(`PASS ${PASSWORD}`, 530);
+        const samples = await scrape(server.admin!);
+        assert.equal(samples.get(key('ferry_logins_total', { outcome: 'success' })), 0);
+        assert.equal(samples.get(key('ferry_logins_total', { outcome: 'failure' })), 1);
+        await ftp.quit();
+      },
+      {
+        openStorage: () => {
+          throw new Error('no home');
+        },
+      },
+    ));
+
   test('TLS handshake failures are counted per connection: control (implicit FTPS) and data (PROT P)', () =>
     withTestServer(
       { ...ADMIN, tls: { handshake_timeout: 5 } },
@@ -213,6 +249,37 @@ describe('metrics', () => {
       assert.deepEqual(CHANNELS.filter((name) => hasSubscribers(name)), []);
     } finally {
       blocker.close();
+    }
+  });
+
+  test('a control port in use stops the start and closes what it opened: the admin listener, the transfer log, the Redis ledger', { skip: REDIS_SERVER ? false : 'redis-server is not installed' }, async () => {
+    const blocker = createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const { port } = blocker.address() as { port: number };
+    const { min: adminPort } = await findFreePortRange(1);
+    const logPath = join(scratch(), 'xferlog');
+    const redis = await startRedis();
+    const probe = createClient({ url: redis.url });
+    await probe.connect();
+    try {
+      await assert.rejects(
+        startServer({ port, admin: { listen: `127.0.0.1:${adminPort}` }, log: { transfers: logPath }, cluster: { redis: redis.url } }),
+        { code: 'EADDRINUSE' },
+      );
+      assert.deepEqual(CHANNELS.filter((name) => hasSubscribers(name)), []);
+      assert.equal(holdsOpen(logPath), false, 'the transfer log is closed');
+      const admin = createServer();
+      admin.listen(adminPort, '127.0.0.1');
+      await once(admin, 'listening');
+      admin.close();
+      // Redis drops a closed client's subscription once it has read the close.
+      const subscribers = async () => ((await probe.sendCommand(['PUBSUB', 'NUMSUB', 'ferry:bans'])) as [string, number])[1];
+      assert.ok(await waitFor(async () => (await subscribers()) === 0), 'the ledger\'s subscriber is gone');
+    } finally {
+      blocker.close();
+      probe.destroy();
+      await redis.stop();
     }
   });
 });

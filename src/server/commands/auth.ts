@@ -2,7 +2,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { UserContext } from '../../auth/authenticator.js';
 import { ERRORS } from '../../errors.js';
-import { events, type LoginRefusedEvent } from '../../observability/events.js';
+import { events, type LoginEvent, type LoginRefusedEvent } from '../../observability/events.js';
 import { Reply } from '../../protocol/replies.js';
 import { reply, type CommandContext, type CommandSpec, type Outcome } from './types.js';
 
@@ -37,8 +37,11 @@ async function checkPassword(context: CommandContext, name: string, password: st
     // with a failure scored in the same step. An authenticator error is no failed login.
     banned = check.end(user === null);
   }
-  events.login.publish({ session: context.summary, name, success: user !== null });
+  // One event per check, published once its outcome is known: a password accepted for a
+  // home that cannot be opened is answered 530, so it is no successful login.
+  const publish = (success: boolean) => events.login.publish({ session: context.summary, name, success } satisfies LoginEvent);
   if (!user) {
+    publish(false);
     const failures = state.loginFailed();
     logger.warn({ user: name }, 'login failed');
     // vsftpd delay_failed_login: a timer, not a thread; this session reads no command meanwhile.
@@ -53,9 +56,11 @@ async function checkPassword(context: CommandContext, name: string, password: st
   try {
     state.loggedIn(user, await site.openStorage(user));
   } catch (error) {
+    publish(false);
     logger.error({ err: error, user: name }, 'cannot open the home directory');
     return reply(Reply.NotLoggedIn, 'Login failed: home directory unavailable.');
   }
+  publish(true);
   logger.info({ user: user.name }, 'logged in');
   return reply(Reply.LoggedIn, user.anonymous ? 'Anonymous access granted, restrictions apply.' : 'Login successful.');
 }

@@ -48,11 +48,8 @@ async function upload(state: SessionState, verb: string, path: string, options: 
       upload: true,
       opening,
       completion,
-      work: async (socket, transferOptions) => {
-        const result = await receiveUpload(socket, sink, transferOptions);
-        await sink.commit();
-        return result;
-      },
+      work: (socket, transferOptions) => receiveUpload(socket, sink, transferOptions),
+      commit: () => sink.commit(),
       onFailure: () => sink.abort(),
     },
   };
