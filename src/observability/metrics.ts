@@ -4,7 +4,8 @@
  * metrics are off; gauges of state (passive ports, bans) are read when scraped.
  *
  * The channels are process-wide, so the counters count every Ferry server of the
- * process (one, under `ferry serve`); the gauges read the server that started them.
+ * process (one, under `ferry serve`); the gauges (sessions, passive ports, bans) read the
+ * server that started them, when scraped.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -12,19 +13,18 @@ import { events, type BanEvent, type CommandEvent, type LoginEvent, type TlsHand
 
 /** What the gauges read from the server at each scrape. */
 export interface MetricSources {
+  /** Control connections open now. */
+  sessions(): number;
   passivePorts(): { inUse: number; free: number };
   /** Addresses banned now. */
   bannedAddresses(): number;
 }
 
-type Direction = 'download' | 'upload' | 'listing';
+type Direction = TransferEvent['direction'] | 'listing';
 
-const UPLOAD_VERBS: ReadonlySet<string> = new Set(['STOR', 'APPE', 'STOU']);
-
-/** RETR sends a file, STOR/APPE/STOU receive one; the other transfers are listings (LIST, NLST, MLSD). */
-function directionOf(verb: string): Direction {
-  if (verb === 'RETR') return 'download';
-  return UPLOAD_VERBS.has(verb) ? 'upload' : 'listing';
+/** Files go down or up; listings (LIST, NLST, MLSD) have a label of their own. */
+function directionOf(event: TransferEvent): Direction {
+  return event.kind === 'listing' ? 'listing' : event.direction;
 }
 
 const DIRECTIONS: readonly Direction[] = ['download', 'upload', 'listing'];
@@ -59,7 +59,14 @@ export class FerryMetrics {
   constructor(sources: MetricSources) {
     const own = new Registry();
     const registers = [own];
-    const sessions = new Gauge({ name: 'ferry_sessions_active', help: 'Control connections open now.', registers });
+    new Gauge({
+      name: 'ferry_sessions_active',
+      help: 'Control connections open now.',
+      registers,
+      collect() {
+        this.set(sources.sessions());
+      },
+    });
     const logins = new Counter({
       name: 'ferry_logins_total',
       help: 'Logins by outcome: success, failure (wrong name or password), refused (banned or too many checks in flight, before any password check).',
@@ -126,12 +133,10 @@ export class FerryMetrics {
     }
     for (const connection of ['control', 'data']) tlsFailures.labels(connection).inc(0);
 
-    this.on(events.sessionOpened.name, () => sessions.inc());
-    this.on(events.sessionClosed.name, () => sessions.dec());
     this.on(events.login.name, (event: LoginEvent) => logins.labels(event.success ? 'success' : 'failure').inc());
     this.on(events.loginRefused.name, () => logins.labels('refused').inc());
     this.on(events.transfer.name, (event: TransferEvent) => {
-      const direction = directionOf(event.verb);
+      const direction = directionOf(event);
       transfers.labels(direction, event.outcome).inc();
       bytes.labels(direction).inc(event.bytes);
       duration.labels(direction).observe(event.durationMs / 1000);

@@ -17,8 +17,6 @@ export interface TransferLogOptions {
   logger: Logger;
   /** Which events are this log's (a process may run several servers, all publishing on one channel). */
   accepts(event: TransferEvent): boolean;
-  /** Bytes waiting for the disk before lines are dropped (see AppendFile). */
-  maxPendingBytes?: number;
 }
 
 export class TransferLog {
@@ -38,26 +36,16 @@ export class TransferLog {
   /** Opens the file (creating it) and starts logging; a path that cannot be opened is a config error naming log.transfers. */
   static async open(options: TransferLogOptions): Promise<TransferLog> {
     try {
-      return new TransferLog(await openAppendFile(options.path, { logger: options.logger, label: 'transfer log', maxPendingBytes: options.maxPendingBytes }), options);
+      return new TransferLog(await openAppendFile(options.path, { logger: options.logger, label: 'transfer log' }), options);
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new ConfigError(`log.transfers: cannot open ${options.path} for appending (${reason})`, 'log.transfers');
     }
   }
 
-  /** Lines lost so far (the disk too slow, or failing). */
-  get dropped(): number {
-    return this.file.dropped;
-  }
-
   /** SIGHUP: the next lines go to a file opened afresh at the path (after logrotate). */
   reopen(): Promise<void> {
     return this.file.reopen();
-  }
-
-  /** Resolves once the lines logged so far are written. */
-  flushed(): Promise<void> {
-    return this.file.flushed();
   }
 
   async close(): Promise<void> {

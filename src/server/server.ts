@@ -163,7 +163,7 @@ export class FtpServer {
     const { listen } = this.options.config.admin;
     if (!listen) return null;
     const { portPool, defender } = this.services;
-    this.admin = await AdminServer.start(listen, { passivePorts: () => portPool.usage, bannedAddresses: () => defender.bannedCount });
+    this.admin = await AdminServer.start(listen, { sessions: () => this.sessions.size, passivePorts: () => portPool.usage, bannedAddresses: () => defender.bannedCount });
     return this.admin.address;
   }
 
