@@ -65,6 +65,10 @@ async function matchRemote(session: Session, target: RemoteTarget, dir: string, 
 
 function downloadJob(target: RemoteTarget, remote: string, local: string, knownSize: number | undefined, flags: GetFlags): Job {
   const stdout = local === '-' ? new StdoutSink() : null;
+  // How many leading bytes of the local file are known to be the remote file's: with -c
+  // what was there, then what this run has passed on. A try that failed before the file
+  // was opened wrote nothing, so an old file's bytes are never taken for downloaded ones.
+  let held = 0;
   return {
     target,
     direction: 'download',
@@ -83,14 +87,21 @@ function downloadJob(target: RemoteTarget, remote: string, local: string, knownS
         startAt = stdout.written;
       } else if (flags.continue || (retry > 0 && rest)) {
         const have = await localFileSize(local);
-        if (have !== null && have === total) return { bytes: have, skipped: retry === 0 };
-        if (have !== null && total !== undefined && have > total) {
+        if (retry === 0) held = have ?? 0;
+        // Bytes counted may not have reached the disk before the try failed.
+        const usable = Math.min(have ?? 0, held);
+        if (have !== null && usable === total) return { bytes: usable, skipped: retry === 0 };
+        if (total !== undefined && usable > total) {
           if (retry === 0) throw new UsageError(`${local} is larger than the remote file; cannot resume`);
         } else {
-          startAt = have ?? 0;
+          startAt = usable;
         }
       }
-      await client.download(remote, stdout ? stdout.stream() : local, { startAt: startAt || undefined, total, signal, rateLimit, onProgress });
+      const progress = (p: { bytes: number; total?: number }) => {
+        held = p.bytes;
+        onProgress(p);
+      };
+      await client.download(remote, stdout ? stdout.stream() : local, { startAt: startAt || undefined, total, signal, rateLimit, onProgress: progress });
       return { bytes: total ?? (stdout ? stdout.written : ((await localFileSize(local)) ?? 0)) };
     },
   };
