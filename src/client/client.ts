@@ -506,7 +506,9 @@ export class FtpClient {
       const socket = dataSocket;
       socket.setTimeout(timeoutMs, () => socket.destroy(new FtpClientError('timeout', `${command}: the data connection stalled (no bytes for ${timeoutMs / 1000} s)`)));
       stream = await openStream();
-      const moved = this.moveBytes(socket, direction, stream, options, total, signal);
+      // Bytes let through also count as activity: a throttled download pauses its socket
+      // (backpressure) while the throttle passes on what it holds, and that is no stall.
+      const moved = this.moveBytes(socket, direction, stream, options, total, signal, () => socket.setTimeout(timeoutMs));
       const reply = finalReply;
       // A negative final reply while the bytes still move ends the transfer at once.
       const confirmed = reply.then((final) => {
@@ -530,10 +532,11 @@ export class FtpClient {
     }
   }
 
-  private async moveBytes(socket: Socket, direction: 'download' | 'upload', stream: Readable | Writable, options: TransferOptions, total: number | undefined, signal?: AbortSignal): Promise<void> {
+  private async moveBytes(socket: Socket, direction: 'download' | 'upload', stream: Readable | Writable, options: TransferOptions, total: number | undefined, signal: AbortSignal | undefined, onBytes: () => void): Promise<void> {
     let bytes = options.startAt ?? 0;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
+        onBytes();
         bytes += chunk.length;
         options.onProgress?.({ bytes, total });
         callback(null, chunk);

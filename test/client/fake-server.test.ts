@@ -11,7 +11,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FtpClient, type FtpClientOptions } from '../../src/client/client.js';
 import { FtpClientError } from '../../src/client/errors.js';
-import { ALL_BYTES, sha256 } from '../helpers/data.js';
+import { ALL_BYTES, randomData, sha256 } from '../helpers/data.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
 import { sleep, waitFor } from '../helpers/timing.js';
 import { activeHandlers, clientOptions, endData, fakeServer, retrDataFirst } from '../helpers/fake-ftp-server.js';
@@ -137,6 +137,31 @@ describe('the client against a scripted fake server', () => {
       await rejectsWith(client.pwd(), 'timeout');
     } finally {
       client.close().catch(() => undefined);
+    }
+  });
+
+  test('a throttled download is not a stall while the throttle passes bytes on (its socket is paused meanwhile)', async () => {
+    // 128 KiB at 48 KiB/s take about 2.5 s; the throttle takes the socket's reads of up to
+    // 64 KiB whole and holds each for over a second, the socket paused meanwhile (longer
+    // than the 0.5 s timeout); but bytes leave the throttle every 1/8 s.
+    const file = randomData(128 * 1024);
+    const fake = await fakeServer({
+      handlers: {
+        RETR: async (s) => {
+          const data = await s.data();
+          s.send('150 Opening data connection.');
+          await endData(data, file);
+          s.send('226 Sent.');
+        },
+      },
+    });
+    const client = await FtpClient.connect(clientOptions(fake.port, { forcePasv: true, timeoutMs: 500 }));
+    try {
+      const { sink, data } = memorySink();
+      await client.download('file.bin', sink, { total: file.length, rateLimit: 48 * 1024 });
+      assert.equal(sha256(data()), sha256(file));
+    } finally {
+      await client.close();
     }
   });
 
