@@ -501,7 +501,13 @@ export class FtpClient {
         return new Promise<never>(() => undefined);
       });
       refused.catch(() => undefined); // a late failure is reported through `confirmed` below
-      dataSocket = await Promise.race([pending.connected(tls), refused]);
+      // Ctrl-C while the server has yet to connect (or to answer) ends the wait at once.
+      const abort = abortion(signal, command);
+      try {
+        dataSocket = await Promise.race([pending.connected(tls), refused, abort.promise]);
+      } finally {
+        abort.dispose();
+      }
       const timeoutMs = this.options.timeoutMs ?? 30_000;
       const socket = dataSocket;
       socket.setTimeout(timeoutMs, () => socket.destroy(new FtpClientError('timeout', `${command}: the data connection stalled (no bytes for ${timeoutMs / 1000} s)`)));
@@ -555,7 +561,8 @@ export class FtpClient {
   private async abortUnlocked(transferReply: Promise<FtpResponse> | undefined): Promise<void> {
     try {
       this.control.write('ABOR');
-      if (transferReply) await transferReply.catch(() => undefined);
+      // Bounded like every reply: a server silent after ABOR closes the connection, not hangs the call.
+      if (transferReply) await this.control.within(transferReply).catch(() => undefined);
       await this.control.read();
     } catch {
       // The connection may be gone; the caller gets the abort error either way.
@@ -588,6 +595,19 @@ export class FtpClient {
 
 /** Opens the local side of a transfer when it is needed (after the server said yes). */
 type StreamSource<T> = () => Promise<T>;
+
+/** A promise that rejects (kind 'aborted') when `signal` aborts; `dispose` stops listening. */
+function abortion(signal: AbortSignal | undefined, command: string): { promise: Promise<never>; dispose: () => void } {
+  let dispose = () => undefined as void;
+  const promise = new Promise<never>((_, reject) => {
+    if (!signal) return;
+    const onAbort = () => reject(new FtpClientError('aborted', `${command}: aborted`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    dispose = () => signal.removeEventListener('abort', onAbort);
+  });
+  promise.catch(() => undefined);
+  return { promise, dispose };
+}
 
 /** CR or LF in a path would smuggle a second command: refused before anything is sent. */
 function assertCommandSafe(text: string): void {
