@@ -127,9 +127,12 @@ describe('ferry quote', () => {
   test('data, security and login commands are refused before connecting (exit 2)', async () => {
     const nowhere = `ftp://${USER}@127.0.0.1:${await closedPort()}/`;
     for (const verb of ['RETR x', 'PASV', 'LIST', 'AUTH TLS', 'PROT C', 'USER root', 'QUIT']) {
-      const result = await runFerry(['quote', nowhere, ...verb.split(' ')], { env });
-      assert.equal(result.code, 2, result.describe());
-      assert.match(result.stderr, /cannot be sent with quote; use /, result.describe());
+      // As separate words, as one quoted argument, and with leading blanks and lower case.
+      for (const words of [verb.split(' '), [verb], [`  ${verb.toLowerCase()}`]]) {
+        const result = await runFerry(['quote', nowhere, ...words], { env });
+        assert.equal(result.code, 2, result.describe());
+        assert.match(result.stderr, /cannot be sent with quote; use /, result.describe());
+      }
     }
     const injected = await runFerry(['quote', nowhere, 'NOOP\r\nDELE x'], { env });
     assert.equal(injected.code, 2, injected.describe());
