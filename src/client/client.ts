@@ -169,6 +169,14 @@ export class FtpClient {
   }
 
   /**
+   * Whether a transfer can resume (`startAt`): true until the server has answered REST
+   * with 500/502 on this connection, whether or not FEAT lists REST (see `startAt`).
+   */
+  get canResume(): boolean {
+    return this.capabilities.supports('REST');
+  }
+
+  /**
    * Connects and logs in: greeting, AUTH TLS (explicit FTPS), USER/PASS, FEAT, PBSZ 0 and
    * PROT P (FTPS), OPTS UTF8 ON (when FEAT lists UTF8), TYPE I. Fails with kind 'network',
    * 'timeout', 'tls', 'login', 'reply' (e.g. a 421 greeting) or 'aborted'.

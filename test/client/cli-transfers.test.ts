@@ -422,6 +422,18 @@ describe('ferry get/put --retries against a server that drops the connection onc
     }
   });
 
+  test('a server whose FEAT does not list REST still gets a resume on retry (REST is tried, as the library does), to a file and to stdout', async () => {
+    const data = randomData(FAKE_SIZE);
+    const noRestFeat: Handler = (s) => s.send('211-Features:\r\n SIZE\r\n211 End');
+    const target = join(folder('retry-no-feat-rest'), 'file.bin');
+    for (const local of [target, '-']) {
+      const fake = await fileServer(new Map([['file.bin', data]]), { dropRetr: 1, handlers: { FEAT: noRestFeat } });
+      const result = ok(await runFerry(['get', '--retries', '1', ...quickRetry, fakeUrl(fake.port, 'file.bin'), local], { env: fakeEnv }));
+      assert.equal(local === '-' ? sha256(result.stdout) : sha256File(target), sha256(data), result.describe());
+      assert.ok(fake.sessions[1]!.commands.some((c) => /^REST [1-9]\d*$/.test(c)), fake.sessions[1]!.commands.join('\n'));
+    }
+  });
+
   test('421 is retried; 530 and 550 are not', async () => {
     const data = randomData(FAKE_SIZE);
     let logins = 0;

@@ -80,7 +80,7 @@ function downloadJob(target: RemoteTarget, remote: string, local: string, knownS
     async run({ client, retry, signal, rateLimit, onProgress }) {
       const total = knownSize ?? (await remoteSize(client, remote));
       // A retry continues where the earlier try stopped when the server can (REST).
-      const rest = client.features.has('REST');
+      const rest = client.canResume;
       let startAt = 0;
       if (stdout) {
         if (stdout.written > 0 && !rest) throw new FtpClientError('reply', `cannot resume ${remote} on stdout: the server offers no REST`);

@@ -68,7 +68,7 @@ function uploadJob(target: RemoteTarget, remote: string, file: LocalFile, flags:
       // A retry continues where the server's copy ends when the server can (REST), but
       // only over bytes this run sent (or, with -c, found there): a try that failed before
       // the STOR was accepted leaves a stale remote file that must not be taken as ours.
-      const remoteHas = flags.continue || (retry > 0 && client.features.has('REST')) ? await client.size(remote).catch(() => null) : null;
+      const remoteHas = flags.continue || (retry > 0 && client.canResume) ? await client.size(remote).catch(() => null) : null;
       if (retry === 0) held = remoteHas ?? 0;
       const have = remoteHas === null ? null : Math.min(remoteHas, held);
       if (have === file.size) return { bytes: have, skipped: retry === 0 };
