@@ -33,6 +33,21 @@ export interface RemoteTarget {
 
 export class UsageError extends Error {}
 
+/** Percent-decoding of a URL part; a "%" not followed by two hex digits is a usage error, not a crash. */
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new UsageError(`a "%" in a URL starts an escape like %20: write a literal "%" as %25 (in ${text})`);
+  }
+}
+
+/** A remote path from a URL or an argument: CR, LF or NUL would smuggle a second command. */
+export function remotePath(text: string): string {
+  if (/[\r\n\0]/.test(text)) throw new UsageError('the path must not contain CR, LF or NUL');
+  return text;
+}
+
 export function parseFtpUrl(text: string, options: { tls?: boolean } = {}): RemoteTarget {
   let url: URL;
   try {
@@ -44,12 +59,11 @@ export function parseFtpUrl(text: string, options: { tls?: boolean } = {}): Remo
   if (url.password) throw new UsageError('do not put the password in the URL: use FERRY_PASSWORD, ~/.netrc or the prompt');
   const implicit = url.protocol === 'ftps:';
   // FTP URLs have no query: a "?" belongs to the path (a wildcard, or a name).
-  const path = decodeURIComponent(url.pathname + url.search).replace(/^\//, '');
-  if (/[\r\n\0]/.test(path)) throw new UsageError('the path must not contain CR, LF or NUL');
+  const path = remotePath(decoded(url.pathname + url.search).replace(/^\//, ''));
   return {
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: url.port ? Number(url.port) : implicit ? 990 : 21,
-    user: url.username ? decodeURIComponent(url.username) : undefined,
+    user: url.username ? decoded(url.username) : undefined,
     secure: implicit ? 'implicit' : options.tls ? 'explicit' : false,
     path,
   };
