@@ -434,6 +434,22 @@ describe('ferry get/put --retries against a server that drops the connection onc
     }
   });
 
+  test('Ctrl-C while planning (a listing the server never answers) says "interrupted" once, exit 130', async () => {
+    const fake = await fileServer(new Map(), { handlers: { LIST: () => undefined } });
+    let signalled = false;
+    const result = await runFerry(['get', fakeUrl(fake.port, '*.txt'), folder('sigint-plan') + '/'], {
+      env: fakeEnv,
+      onStart: (child) => {
+        void waitFor(() => fake.sessions[0]?.commands.some((c) => c.startsWith('LIST')) ?? false, 10_000).then((started) => {
+          signalled = started && child.kill('SIGINT');
+        });
+      },
+    });
+    assert.ok(signalled, result.describe());
+    assert.equal(result.code, 130, result.describe());
+    assert.equal(lines(result.stderr).filter((l) => /interrupted/.test(l)).length, 1, result.describe());
+  });
+
   test('421 is retried; 530 and 550 are not', async () => {
     const data = randomData(FAKE_SIZE);
     let logins = 0;
