@@ -450,6 +450,15 @@ describe('ferry get/put --retries against a server that drops the connection onc
     assert.equal(lines(result.stderr).filter((l) => /interrupted/.test(l)).length, 1, result.describe());
   });
 
+  test('a server without SIZE: get works, and a retry still resumes at what arrived', async () => {
+    const data = randomData(FAKE_SIZE);
+    const target = join(folder('retry-no-size'), 'file.bin');
+    const fake = await fileServer(new Map([['file.bin', data]]), { dropRetr: 1, handlers: { SIZE: (s) => s.send('502 SIZE not implemented.') } });
+    const result = ok(await runFerry(['get', '--retries', '1', ...quickRetry, fakeUrl(fake.port, 'file.bin'), target], { env: fakeEnv }));
+    assert.equal(sha256File(target), sha256(data), result.describe());
+    assert.ok(fake.sessions[1]!.commands.some((c) => /^REST [1-9]\d*$/.test(c)), fake.sessions[1]!.commands.join('\n'));
+  });
+
   test('421 is retried; 530 and 550 are not', async () => {
     const data = randomData(FAKE_SIZE);
     let logins = 0;

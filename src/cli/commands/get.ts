@@ -27,14 +27,12 @@ function localArgument(args: string[]): string | undefined {
   return args.length > 1 && !isUrl(last) ? last : undefined;
 }
 
-/** SIZE, or undefined when the server has no SIZE (a missing file and a lost connection still fail). */
-async function remoteSize(client: FtpClient, path: string): Promise<number | undefined> {
-  try {
-    return await client.size(path);
-  } catch (error) {
-    if (error instanceof FtpClientError && (error.code === 500 || error.code === 502 || error.code === 504)) return undefined;
+/** SIZE, or undefined when the server has no SIZE (the client's kind 'usage'); a missing file and a lost connection still fail. */
+function remoteSize(client: FtpClient, path: string): Promise<number | undefined> {
+  return client.size(path).catch((error: unknown) => {
+    if (error instanceof FtpClientError && error.kind === 'usage') return undefined;
     throw error;
-  }
+  });
 }
 
 /** A folder to download several files into: made when missing, refused when it is something else. */
