@@ -36,6 +36,21 @@ export class UsageError extends Error {}
 /** True for an ftp:// or ftps:// URL (the remote side of get, put and mirror). */
 export const isUrl = (text: string): boolean => /^ftps?:\/\//i.test(text);
 
+/** Percent-decoding of a URL part; a "%" not followed by two hex digits is a usage error, not a crash. */
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new UsageError(`a "%" in a URL starts an escape like %20: write a literal "%" as %25 (in ${text})`);
+  }
+}
+
+/** A remote path from a URL or an argument: CR, LF or NUL would smuggle a second command. */
+export function remotePath(text: string): string {
+  if (/[\r\n\0]/.test(text)) throw new UsageError('the path must not contain CR, LF or NUL');
+  return text;
+}
+
 export function parseFtpUrl(text: string, options: { tls?: boolean } = {}): RemoteTarget {
   let url: URL;
   try {
@@ -47,12 +62,11 @@ export function parseFtpUrl(text: string, options: { tls?: boolean } = {}): Remo
   if (url.password) throw new UsageError('do not put the password in the URL: use FERRY_PASSWORD, ~/.netrc or the prompt');
   const implicit = url.protocol === 'ftps:';
   // FTP URLs have no query: a "?" belongs to the path (a wildcard, or a name).
-  const path = decodeURIComponent(url.pathname + url.search).replace(/^\//, '');
-  if (/[\r\n\0]/.test(path)) throw new UsageError('the path must not contain CR, LF or NUL');
+  const path = remotePath(decoded(url.pathname + url.search).replace(/^\//, ''));
   return {
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: url.port ? Number(url.port) : implicit ? 990 : 21,
-    user: url.username ? decodeURIComponent(url.username) : undefined,
+    user: url.username ? decoded(url.username) : undefined,
     secure: implicit ? 'implicit' : options.tls ? 'explicit' : false,
     path,
   };

@@ -171,6 +171,14 @@ export class FtpClient {
   }
 
   /**
+   * Whether a transfer can resume (`startAt`): true until the server has answered REST
+   * with 500/502 on this connection, whether or not FEAT lists REST (see `startAt`).
+   */
+  get canResume(): boolean {
+    return this.capabilities.supports('REST');
+  }
+
+  /**
    * Connects and logs in: greeting, AUTH TLS (explicit FTPS), USER/PASS, FEAT, PBSZ 0 and
    * PROT P (FTPS), OPTS UTF8 ON (when FEAT lists UTF8), TYPE I. Fails with kind 'network',
    * 'timeout', 'tls', 'login', 'reply' (e.g. a 421 greeting) or 'aborted'.
@@ -505,12 +513,20 @@ export class FtpClient {
         return new Promise<never>(() => undefined);
       });
       refused.catch(() => undefined); // a late failure is reported through `confirmed` below
-      dataSocket = await Promise.race([pending.connected(tls), refused]);
+      // Ctrl-C while the server has yet to connect (or to answer) ends the wait at once.
+      const abort = abortion(signal, command);
+      try {
+        dataSocket = await Promise.race([pending.connected(tls), refused, abort.promise]);
+      } finally {
+        abort.dispose();
+      }
       const timeoutMs = this.options.timeoutMs ?? 30_000;
       const socket = dataSocket;
       socket.setTimeout(timeoutMs, () => socket.destroy(new FtpClientError('timeout', `${command}: the data connection stalled (no bytes for ${timeoutMs / 1000} s)`)));
       stream = await openStream();
-      const moved = this.moveBytes(socket, direction, stream, options, total, signal);
+      // Bytes let through also count as activity: a throttled download pauses its socket
+      // (backpressure) while the throttle passes on what it holds, and that is no stall.
+      const moved = this.moveBytes(socket, direction, stream, options, total, signal, () => socket.setTimeout(timeoutMs));
       const reply = finalReply;
       // A negative final reply while the bytes still move ends the transfer at once.
       const confirmed = reply.then((final) => {
@@ -534,10 +550,11 @@ export class FtpClient {
     }
   }
 
-  private async moveBytes(socket: Socket, direction: 'download' | 'upload', stream: Readable | Writable, options: TransferOptions, total: number | undefined, signal?: AbortSignal): Promise<void> {
+  private async moveBytes(socket: Socket, direction: 'download' | 'upload', stream: Readable | Writable, options: TransferOptions, total: number | undefined, signal: AbortSignal | undefined, onBytes: () => void): Promise<void> {
     let bytes = options.startAt ?? 0;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
+        onBytes();
         bytes += chunk.length;
         options.onProgress?.({ bytes, total });
         callback(null, chunk);
@@ -556,7 +573,8 @@ export class FtpClient {
   private async abortUnlocked(transferReply: Promise<FtpResponse> | undefined): Promise<void> {
     try {
       this.control.write('ABOR');
-      if (transferReply) await transferReply.catch(() => undefined);
+      // Bounded like every reply: a server silent after ABOR closes the connection, not hangs the call.
+      if (transferReply) await this.control.within(transferReply).catch(() => undefined);
       await this.control.read();
     } catch {
       // The connection may be gone; the caller gets the abort error either way.
@@ -589,6 +607,19 @@ export class FtpClient {
 
 /** Opens the local side of a transfer when it is needed (after the server said yes). */
 type StreamSource<T> = () => Promise<T>;
+
+/** A promise that rejects (kind 'aborted') when `signal` aborts; `dispose` stops listening. */
+function abortion(signal: AbortSignal | undefined, command: string): { promise: Promise<never>; dispose: () => void } {
+  let dispose = () => undefined as void;
+  const promise = new Promise<never>((_, reject) => {
+    if (!signal) return;
+    const onAbort = () => reject(new FtpClientError('aborted', `${command}: aborted`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    dispose = () => signal.removeEventListener('abort', onAbort);
+  });
+  promise.catch(() => undefined);
+  return { promise, dispose };
+}
 
 /** CR or LF in a path would smuggle a second command: refused before anything is sent. */
 function assertCommandSafe(text: string): void {

@@ -124,12 +124,24 @@ describe('ferry quote', () => {
     assert.match(result.stdout.toString(), /^550 /);
   });
 
+  test('a "%" that starts no escape in a URL is a usage error (exit 2) saying to write %25, before connecting', async () => {
+    const port = await closedPort();
+    for (const args of [['get', `ftp://${USER}@127.0.0.1:${port}/100%.txt`], ['ls', `ftp://us%zzer@127.0.0.1:${port}/`]]) {
+      const result = await runFerry(args, { env });
+      assert.equal(result.code, 2, result.describe());
+      assert.match(result.stderr, /write a literal "%" as %25/, result.describe());
+    }
+  });
+
   test('data, security and login commands are refused before connecting (exit 2)', async () => {
     const nowhere = `ftp://${USER}@127.0.0.1:${await closedPort()}/`;
     for (const verb of ['RETR x', 'PASV', 'LIST', 'AUTH TLS', 'PROT C', 'USER root', 'QUIT']) {
-      const result = await runFerry(['quote', nowhere, ...verb.split(' ')], { env });
-      assert.equal(result.code, 2, result.describe());
-      assert.match(result.stderr, /cannot be sent with quote; use /, result.describe());
+      // As separate words, as one quoted argument, and with leading blanks and lower case.
+      for (const words of [verb.split(' '), [verb], [`  ${verb.toLowerCase()}`]]) {
+        const result = await runFerry(['quote', nowhere, ...words], { env });
+        assert.equal(result.code, 2, result.describe());
+        assert.match(result.stderr, /cannot be sent with quote; use /, result.describe());
+      }
     }
     const injected = await runFerry(['quote', nowhere, 'NOOP\r\nDELE x'], { env });
     assert.equal(injected.code, 2, injected.describe());

@@ -272,6 +272,8 @@ interface FileServerOptions {
   dropRetr?: number;
   /** How many STORs drop both connections once half the file has arrived. */
   dropStor?: number;
+  /** How many RETRs and STORs are answered 450 before anything is sent (the local or remote file is left alone). */
+  refuse?: number;
   handlers?: Record<string, Handler>;
 }
 
@@ -285,6 +287,7 @@ async function fileServer(files: Map<string, Buffer>, options: FileServerOptions
   };
   let dropRetr = options.dropRetr ?? 0;
   let dropStor = options.dropStor ?? 0;
+  let refuse = options.refuse ?? 0;
   return fakeServer({
     handlers: {
       SIZE: (s, path) => (files.has(path) ? s.send(`213 ${files.get(path)!.length}`) : s.send('550 No such file.')),
@@ -296,6 +299,7 @@ async function fileServer(files: Map<string, Buffer>, options: FileServerOptions
         const offset = takeRest(s);
         const file = files.get(path);
         if (!file) return s.send('550 No such file.');
+        if (refuse-- > 0) return s.send('450 File busy, try later.');
         const data = await s.data();
         s.send('150 Sending.');
         if (dropRetr-- > 0) {
@@ -309,6 +313,7 @@ async function fileServer(files: Map<string, Buffer>, options: FileServerOptions
       },
       STOR: async (s, path) => {
         const offset = takeRest(s);
+        if (refuse-- > 0) return s.send('450 File busy, try later.');
         const kept = (files.get(path) ?? Buffer.alloc(0)).subarray(0, offset);
         const data = await s.data();
         s.send('150 Send it.');
@@ -387,6 +392,71 @@ describe('ferry get/put --retries against a server that drops the connection onc
     const size = second.indexOf('SIZE up.bin');
     const rest = second.find((c) => c.startsWith('REST '));
     assert.ok(size !== -1 && rest && Number(rest.slice(5)) >= FAKE_SIZE / 2, second.join('\n'));
+  });
+
+  test('a retry after a try that failed before the transfer began starts at 0: an old local file is not taken for downloaded bytes', async () => {
+    const data = randomData(FAKE_SIZE);
+    const out = folder('retry-stale-get');
+    // A smaller old file would get the new file's tail appended; one of the same size would be kept as it is.
+    for (const stale of [randomData(1000), randomData(FAKE_SIZE)]) {
+      const target = join(out, `file-${stale.length}.bin`);
+      writeFileSync(target, stale);
+      const fake = await fileServer(new Map([['file.bin', data]]), { refuse: 1 });
+      const result = ok(await runFerry(['get', '--retries', '1', ...quickRetry, fakeUrl(fake.port, 'file.bin'), target], { env: fakeEnv }));
+      assert.equal(sha256File(target), sha256(data), result.describe());
+      assert.match(result.stderr, /^ferry: retry 1\/1 after /m, result.describe());
+      assert.ok(!fake.sessions[1]!.commands.some((c) => c.startsWith('REST ')), fake.sessions[1]!.commands.join('\n'));
+    }
+  });
+
+  test('a retry after a STOR refused before any byte moved uploads the whole file over a stale remote one', async () => {
+    const data = randomData(FAKE_SIZE);
+    const source = join(folder('retry-stale-put'), 'up.bin');
+    writeFileSync(source, data);
+    for (const stale of [randomData(1000), randomData(FAKE_SIZE)]) {
+      const files = new Map([['up.bin', stale]]);
+      const fake = await fileServer(files, { refuse: 1 });
+      const result = ok(await runFerry(['put', '--retries', '1', ...quickRetry, source, fakeUrl(fake.port, 'up.bin')], { env: fakeEnv }));
+      assert.equal(sha256(files.get('up.bin')!), sha256(data), result.describe());
+      assert.ok(!fake.sessions[1]!.commands.some((c) => c.startsWith('REST ')), fake.sessions[1]!.commands.join('\n'));
+    }
+  });
+
+  test('a server whose FEAT does not list REST still gets a resume on retry (REST is tried, as the library does), to a file and to stdout', async () => {
+    const data = randomData(FAKE_SIZE);
+    const noRestFeat: Handler = (s) => s.send('211-Features:\r\n SIZE\r\n211 End');
+    const target = join(folder('retry-no-feat-rest'), 'file.bin');
+    for (const local of [target, '-']) {
+      const fake = await fileServer(new Map([['file.bin', data]]), { dropRetr: 1, handlers: { FEAT: noRestFeat } });
+      const result = ok(await runFerry(['get', '--retries', '1', ...quickRetry, fakeUrl(fake.port, 'file.bin'), local], { env: fakeEnv }));
+      assert.equal(local === '-' ? sha256(result.stdout) : sha256File(target), sha256(data), result.describe());
+      assert.ok(fake.sessions[1]!.commands.some((c) => /^REST [1-9]\d*$/.test(c)), fake.sessions[1]!.commands.join('\n'));
+    }
+  });
+
+  test('Ctrl-C while planning (a listing the server never answers) says "interrupted" once, exit 130', async () => {
+    const fake = await fileServer(new Map(), { handlers: { LIST: () => undefined } });
+    let signalled = false;
+    const result = await runFerry(['get', fakeUrl(fake.port, '*.txt'), folder('sigint-plan') + '/'], {
+      env: fakeEnv,
+      onStart: (child) => {
+        void waitFor(() => fake.sessions[0]?.commands.some((c) => c.startsWith('LIST')) ?? false, 10_000).then((started) => {
+          signalled = started && child.kill('SIGINT');
+        });
+      },
+    });
+    assert.ok(signalled, result.describe());
+    assert.equal(result.code, 130, result.describe());
+    assert.equal(lines(result.stderr).filter((l) => /interrupted/.test(l)).length, 1, result.describe());
+  });
+
+  test('a server without SIZE: get works, and a retry still resumes at what arrived', async () => {
+    const data = randomData(FAKE_SIZE);
+    const target = join(folder('retry-no-size'), 'file.bin');
+    const fake = await fileServer(new Map([['file.bin', data]]), { dropRetr: 1, handlers: { SIZE: (s) => s.send('502 SIZE not implemented.') } });
+    const result = ok(await runFerry(['get', '--retries', '1', ...quickRetry, fakeUrl(fake.port, 'file.bin'), target], { env: fakeEnv }));
+    assert.equal(sha256File(target), sha256(data), result.describe());
+    assert.ok(fake.sessions[1]!.commands.some((c) => /^REST [1-9]\d*$/.test(c)), fake.sessions[1]!.commands.join('\n'));
   });
 
   test('421 is retried; 530 and 550 are not', async () => {

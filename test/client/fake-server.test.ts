@@ -12,9 +12,9 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { FtpClient, type FtpClientOptions } from '../../src/client/client.js';
 import { FtpClientError } from '../../src/client/errors.js';
-import { ALL_BYTES, sha256 } from '../helpers/data.js';
+import { ALL_BYTES, randomData, sha256 } from '../helpers/data.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
-import { sleep, waitFor } from '../helpers/timing.js';
+import { sleep, waitFor, withTimeout } from '../helpers/timing.js';
 import { activeHandlers, clientOptions, endData, fakeServer, retrDataFirst, type Handler } from '../helpers/fake-ftp-server.js';
 import { closedPort, hashTree, memorySink, recorder, rejectsWith, runFerry } from './support.js';
 
@@ -138,6 +138,76 @@ describe('the client against a scripted fake server', () => {
       await rejectsWith(client.pwd(), 'timeout');
     } finally {
       client.close().catch(() => undefined);
+    }
+  });
+
+  test('a throttled download is not a stall while the throttle passes bytes on (its socket is paused meanwhile)', async () => {
+    // 128 KiB at 48 KiB/s take about 2.5 s; the throttle takes the socket's reads of up to
+    // 64 KiB whole and holds each for over a second, the socket paused meanwhile (longer
+    // than the 0.5 s timeout); but bytes leave the throttle every 1/8 s.
+    const file = randomData(128 * 1024);
+    const fake = await fakeServer({
+      handlers: {
+        RETR: async (s) => {
+          const data = await s.data();
+          s.send('150 Opening data connection.');
+          await endData(data, file);
+          s.send('226 Sent.');
+        },
+      },
+    });
+    const client = await FtpClient.connect(clientOptions(fake.port, { forcePasv: true, timeoutMs: 500 }));
+    try {
+      const { sink, data } = memorySink();
+      await client.download('file.bin', sink, { total: file.length, rateLimit: 48 * 1024 });
+      assert.equal(sha256(data()), sha256(file));
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('an abort with a server that says nothing after ABOR ends within the reply timeout (the connection is closed), not never', async () => {
+    const fake = await fakeServer({
+      handlers: {
+        RETR: async (s) => {
+          const data = await s.data();
+          s.send('150 Opening data connection.');
+          data.write(randomData(4096)); // then neither the rest nor any reply
+        },
+        ABOR: () => undefined,
+      },
+    });
+    const client = await FtpClient.connect(clientOptions(fake.port, { forcePasv: true, timeoutMs: 500 }));
+    try {
+      const controller = new AbortController();
+      const download = client.download('file.bin', memorySink().sink, { total: 1 << 20, signal: controller.signal, onProgress: () => controller.abort() });
+      await rejectsWith(withTimeout(download, 5000, 'the aborted download'), 'aborted');
+      assert.ok(fake.sessions[0]!.commands.includes('ABOR'));
+      await rejectsWith(client.pwd(), 'timeout');
+    } finally {
+      client.close().catch(() => undefined);
+    }
+  });
+
+  test('active mode: an abort while waiting for the server to connect back ends the wait at once, and the session stays usable', async () => {
+    const fake = await fakeServer({
+      handlers: {
+        PORT: (s) => s.send('200 PORT ok.'),
+        RETR: (s) => s.send('150 Opening data connection.'), // and never connects
+        ABOR: (s) => {
+          s.send('426 Transfer aborted.');
+          s.send('226 ABOR successful.');
+        },
+      },
+    });
+    // The client would wait 30 s for the server to connect; the abort must not wait for that.
+    const client = await FtpClient.connect(clientOptions(fake.port, { dataMode: 'active', timeoutMs: 30_000 }));
+    try {
+      const download = client.download('file.bin', memorySink().sink, { total: 1, signal: AbortSignal.timeout(100) });
+      await rejectsWith(withTimeout(download, 5000, 'the aborted download'), 'aborted');
+      assert.equal(await client.pwd(), '/', 'the session is still in step');
+    } finally {
+      await client.close();
     }
   });
 

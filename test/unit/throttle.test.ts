@@ -1,4 +1,4 @@
-/** The transfer throttle (TransferOptions.rateLimit): bytes intact, pieces no larger than its bucket. */
+/** The transfer throttle (TransferOptions.rateLimit): bytes intact, pieces no larger than its bucket, waits that follow its clock. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable, Writable } from 'node:stream';
@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { FtpClientError } from '../../src/client/errors.js';
 import { createThrottle } from '../../src/client/throttle.js';
 import { randomData, sha256 } from '../helpers/data.js';
+import { sleep, waitFor } from '../helpers/timing.js';
 
 async function throughThrottle(rate: number, chunks: Buffer[]): Promise<Buffer[]> {
   const out: Buffer[] = [];
@@ -38,6 +39,27 @@ describe('createThrottle', () => {
       out.every((piece) => piece.length <= 10_000),
       `pieces: ${out.map((b) => b.length).join(', ')}`,
     );
+  });
+
+  test('it waits for its clock: with the clock stopped only the bucket leaves; each 1/8 s of clock lets one more bucket through', async () => {
+    // 8 000 B/s: a 1 000-byte bucket. The throttle's own timers run, but its clock moves only when told.
+    let clock = 0;
+    const throttle = createThrottle(8000, () => clock);
+    const out: Buffer[] = [];
+    throttle.on('data', (chunk: Buffer) => out.push(chunk));
+    const data = randomData(3000);
+    const done = new Promise<void>((resolve, reject) => throttle.once('end', resolve).once('error', reject));
+    throttle.end(data);
+    const passed = () => out.reduce((sum, chunk) => sum + chunk.length, 0);
+    await sleep(300); // its wake-up (after 125 ms) finds no new tokens on a stopped clock
+    assert.equal(passed(), 1000);
+    clock += 125;
+    assert.ok(await waitFor(() => passed() === 2000), `passed ${passed()}`);
+    await sleep(300);
+    assert.equal(passed(), 2000);
+    clock += 1000;
+    await done;
+    assert.equal(sha256(Buffer.concat(out)), sha256(data));
   });
 
   test('a rate that is not a positive number is a usage error', () => {

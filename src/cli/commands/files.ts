@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { isSafeName, type FtpClient } from '../../client/client.js';
 import { FtpClientError } from '../../client/errors.js';
-import { parseFtpUrl, UsageError, type ConnectFlags } from '../remote.js';
+import { parseFtpUrl, remotePath, type ConnectFlags } from '../remote.js';
 import { matchNames, splitPattern } from '../wildcards.js';
 import { connectionOptions } from './connection-options.js';
 import { Connections } from './connections.js';
@@ -10,12 +10,6 @@ import { Failures } from './failures.js';
 import { withClient } from './with-client.js';
 
 type RmFlags = ConnectFlags & { recursive?: boolean; globoff?: boolean };
-
-/** Relative to the login directory like the URL path, or absolute with a leading "/". */
-function remotePathArgument(text: string): string {
-  if (/[\r\n\0]/.test(text)) throw new UsageError('the path must not contain CR, LF or NUL');
-  return text;
-}
 
 /** Removes what one URL names: a path, or the matches of a wildcard in its last segment. */
 async function removeTarget(client: FtpClient, path: string, flags: RmFlags): Promise<void> {
@@ -72,6 +66,6 @@ export function registerFileCommands(program: Command): void {
     .action((urls: string[], flags: RmFlags) => removeAll(urls, flags));
 
   connectionOptions(program.command('mv <url> <new-path>').description('rename a remote file or directory')).action(
-    (url: string, newPath: string, flags: ConnectFlags) => withClient(url, flags, (client, target) => client.rename(target.path, remotePathArgument(newPath))),
+    (url: string, newPath: string, flags: ConnectFlags) => withClient(url, flags, (client, target) => client.rename(target.path, remotePath(newPath))),
   );
 }

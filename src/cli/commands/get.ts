@@ -25,14 +25,12 @@ function localArgument(args: string[]): string | undefined {
   return args.length > 1 && !isUrl(last) ? last : undefined;
 }
 
-/** SIZE, or undefined when the server has no SIZE (a missing file and a lost connection still fail). */
-async function remoteSize(client: FtpClient, path: string): Promise<number | undefined> {
-  try {
-    return await client.size(path);
-  } catch (error) {
-    if (error instanceof FtpClientError && (error.code === 500 || error.code === 502 || error.code === 504)) return undefined;
+/** SIZE, or undefined when the server has no SIZE (the client's kind 'usage'); a missing file and a lost connection still fail. */
+function remoteSize(client: FtpClient, path: string): Promise<number | undefined> {
+  return client.size(path).catch((error: unknown) => {
+    if (error instanceof FtpClientError && error.kind === 'usage') return undefined;
     throw error;
-  }
+  });
 }
 
 /** A folder to download several files into: made when missing, refused when it is something else. */
@@ -63,6 +61,10 @@ async function matchRemote(session: Session, target: RemoteTarget, dir: string, 
 
 function downloadJob(target: RemoteTarget, remote: string, local: string, knownSize: number | undefined, flags: GetFlags): Job {
   const stdout = local === '-' ? new StdoutSink() : null;
+  // How many leading bytes of the local file are known to be the remote file's: with -c
+  // what was there, then what this run has passed on. A try that failed before the file
+  // was opened wrote nothing, so an old file's bytes are never taken for downloaded ones.
+  let held = 0;
   return {
     target,
     direction: 'download',
@@ -74,21 +76,28 @@ function downloadJob(target: RemoteTarget, remote: string, local: string, knownS
     async run({ client, retry, signal, rateLimit, onProgress }) {
       const total = knownSize ?? (await remoteSize(client, remote));
       // A retry continues where the earlier try stopped when the server can (REST).
-      const rest = client.features.has('REST');
+      const rest = client.canResume;
       let startAt = 0;
       if (stdout) {
         if (stdout.written > 0 && !rest) throw new FtpClientError('reply', `cannot resume ${remote} on stdout: the server offers no REST`);
         startAt = stdout.written;
       } else if (flags.continue || (retry > 0 && rest)) {
         const have = await localFileSize(local);
-        if (have !== null && have === total) return { bytes: have, skipped: retry === 0 };
-        if (have !== null && total !== undefined && have > total) {
+        if (retry === 0) held = have ?? 0;
+        // Bytes counted may not have reached the disk before the try failed.
+        const usable = Math.min(have ?? 0, held);
+        if (have !== null && usable === total) return { bytes: usable, skipped: retry === 0 };
+        if (total !== undefined && usable > total) {
           if (retry === 0) throw new UsageError(`${local} is larger than the remote file; cannot resume`);
         } else {
-          startAt = have ?? 0;
+          startAt = usable;
         }
       }
-      await client.download(remote, stdout ? stdout.stream() : local, { startAt: startAt || undefined, total, signal, rateLimit, onProgress });
+      const progress = (p: { bytes: number; total?: number }) => {
+        held = p.bytes;
+        onProgress(p);
+      };
+      await client.download(remote, stdout ? stdout.stream() : local, { startAt: startAt || undefined, total, signal, rateLimit, onProgress: progress });
       return { bytes: total ?? (stdout ? stdout.written : ((await localFileSize(local)) ?? 0)) };
     },
   };

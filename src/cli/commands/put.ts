@@ -44,6 +44,8 @@ async function expandSource(source: string, globoff: boolean): Promise<LocalFile
 
 function uploadJob(target: RemoteTarget, remote: string, file: LocalFile, flags: PutFlags): Job {
   let moved = 0;
+  /** Leading bytes of the remote file known to be this file's: with -c what was there, then what was sent. */
+  let held = 0;
   return {
     target,
     direction: 'upload',
@@ -56,16 +58,21 @@ function uploadJob(target: RemoteTarget, remote: string, file: LocalFile, flags:
     async run({ client, retry, signal, rateLimit, onProgress }) {
       const progress = (p: { bytes: number; total?: number }) => {
         moved = p.bytes;
+        held = p.bytes;
         onProgress(p);
       };
       if (flags.append) {
         await client.upload(file.path, remote, { append: true, total: file.size, signal, rateLimit, onProgress: progress });
         return { bytes: file.size };
       }
-      // A retry continues where the server's copy ends when the server can (REST).
-      const have = flags.continue || (retry > 0 && client.features.has('REST')) ? await client.size(remote).catch(() => null) : null;
+      // A retry continues where the server's copy ends when the server can (REST), but
+      // only over bytes this run sent (or, with -c, found there): a try that failed before
+      // the STOR was accepted leaves a stale remote file that must not be taken as ours.
+      const remoteHas = flags.continue || (retry > 0 && client.canResume) ? await client.size(remote).catch(() => null) : null;
+      if (retry === 0) held = remoteHas ?? 0;
+      const have = remoteHas === null ? null : Math.min(remoteHas, held);
       if (have === file.size) return { bytes: have, skipped: retry === 0 };
-      const startAt = have !== null && have < file.size ? have : undefined;
+      const startAt = have !== null && have < file.size && have > 0 ? have : undefined;
       await client.upload(file.path, remote, { startAt, total: file.size, signal, rateLimit, onProgress: progress });
       return { bytes: file.size };
     },

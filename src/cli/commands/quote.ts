@@ -21,7 +21,8 @@ const REFUSED: Readonly<Record<string, string>> = {
 function quotedCommand(words: string[]): string {
   const command = words.join(' ');
   if (/[\r\n\0]/.test(command)) throw new UsageError('the command must not contain CR, LF or NUL');
-  const verb = (words[0] ?? '').toUpperCase();
+  // From the joined line: `quote URL "RETR x"` is one argument holding verb and path.
+  const verb = (command.trim().split(/\s+/)[0] ?? '').toUpperCase();
   if (verb === '') throw new UsageError('no command given');
   const instead = REFUSED[verb];
   if (instead) throw new UsageError(`${verb} cannot be sent with quote; use ${instead}`);

@@ -12,7 +12,7 @@ import { EXIT, type ConnectFlags, type RemoteTarget } from '../remote.js';
 import { isTransient, retryDelaySeconds } from '../retry.js';
 import { humanBytes } from '../units.js';
 import { Connections, untilAborted } from './connections.js';
-import { Failures } from './failures.js';
+import { Failures, Stopped } from './failures.js';
 import { transferSettingsOf, type TransferFlags, type TransferSettings } from './transfer-options.js';
 
 /** One try at one file. */
@@ -122,7 +122,8 @@ export async function runTransfers(flags: ConnectFlags & TransferFlags, options:
     }
   } catch (error) {
     if (interrupt.signal.aborted) {
-      process.stderr.write(interruptedMessage(current, position) + '\n');
+      // A Stopped was printed already (the planner recorded the abort): say it once.
+      if (!(error instanceof Stopped)) process.stderr.write(interruptedMessage(current, position) + '\n');
       failures.code = EXIT.aborted;
       setTimeout(() => process.exit(EXIT.aborted), INTERRUPTED_EXIT_MS).unref();
     } else {
