@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PASSWORD, USER } from '../helpers/server.js';
-import { closedPort, REPO_ROOT, runFerry, startFerry, type CliResult, type FerryFixture } from './support.js';
+import { closedPort, ferryUrl, ok, REPO_ROOT, runFerry, startFerry, type CliResult, type FerryFixture } from './support.js';
 
 let ferry: FerryFixture;
 const env = { FERRY_PASSWORD: PASSWORD };
@@ -26,14 +26,7 @@ after(async () => {
   await ferry?.stop();
 });
 
-function url(path = ''): string {
-  return `ftp://${USER}@127.0.0.1:${ferry.port}/${path}`;
-}
-
-function ok(result: CliResult): CliResult {
-  assert.equal(result.code, 0, result.describe());
-  return result;
-}
+const url = (path = ''): string => ferryUrl(ferry.port, path);
 
 function jsonLines(result: CliResult): Array<Record<string, unknown>> {
   return result.stdout.toString().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -17,7 +17,7 @@ import { findBinary, runProcess } from '../helpers/run-process.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
 import { PASSWORD, USER } from '../helpers/server.js';
 import { waitFor, withTimeout } from '../helpers/timing.js';
-import { FERRY_BIN, runFerry, startFerry, type CliResult, type FerryFixture } from './support.js';
+import { FERRY_BIN, ferryUrl, ok, runFerry, startFerry, type CliResult, type FerryFixture } from './support.js';
 
 let ferry: FerryFixture;
 let local: { dir: string; remove: () => void };
@@ -51,14 +51,7 @@ after(async () => {
   local?.remove();
 });
 
-function url(path = ''): string {
-  return `ftp://${USER}@127.0.0.1:${ferry.port}/${path}`;
-}
-
-function ok(result: CliResult): CliResult {
-  assert.equal(result.code, 0, result.describe());
-  return result;
-}
+const url = (path = ''): string => ferryUrl(ferry.port, path);
 
 /** A fresh local folder for one test. */
 function folder(name: string): string {

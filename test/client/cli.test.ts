@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ALL_BYTES, sha256, sha256File } from '../helpers/data.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
 import { PASSWORD, USER } from '../helpers/server.js';
-import { closedPort, randomData, runFerry, startFerry, type CliResult, type FerryFixture } from './support.js';
+import { closedPort, ferryUrl, ok, randomData, runFerry, startFerry, type FerryFixture } from './support.js';
 
 let ferry: FerryFixture;
 let local: { dir: string; remove: () => void };
@@ -29,14 +29,7 @@ after(async () => {
   local?.remove();
 });
 
-function url(path = '', user: string | null = USER): string {
-  return `ftp://${user === null ? '' : `${user}@`}127.0.0.1:${ferry.port}/${path}`;
-}
-
-function ok(result: CliResult): CliResult {
-  assert.equal(result.code, 0, result.describe());
-  return result;
-}
+const url = (path = '', user: string | null = USER): string => ferryUrl(ferry.port, path, user);
 
 function localPath(...parts: string[]): string {
   const path = join(local.dir, ...parts);

@@ -18,6 +18,22 @@ import { sleep, waitFor, withTimeout } from '../helpers/timing.js';
 import { activeHandlers, clientOptions, endData, fakeServer, retrDataFirst, type Handler } from '../helpers/fake-ftp-server.js';
 import { closedPort, hashTree, memorySink, recorder, rejectsWith, runFerry } from './support.js';
 
+/** RETR of `contents[path]` (550 for other paths); each path asked for is pushed to `retrieved`. */
+function retrFrom(contents: Record<string, string | Buffer>, retrieved: string[]): Handler {
+  return async (s, arg) => {
+    retrieved.push(arg);
+    const body = contents[arg];
+    const data = await s.data();
+    if (!body) {
+      data.destroy();
+      return s.send('550 No.');
+    }
+    s.send('150 Sending.');
+    await endData(data, body);
+    s.send('226 Sent.');
+  };
+}
+
 /** Connects to a fake server, downloads file.bin (it must be ALL_BYTES), and closes. */
 async function downloadFileBin(port: number, extra: Partial<FtpClientOptions>): Promise<void> {
   const client = await FtpClient.connect(clientOptions(port, extra));
@@ -447,18 +463,7 @@ describe('the client against a scripted fake server', () => {
           await endData(data, listing.map((l) => `${l}\r\n`).join(''));
           s.send('226 Done.');
         },
-        RETR: async (s, arg) => {
-          retrieved.push(arg);
-          const body = contents[arg];
-          const data = await s.data();
-          if (!body) {
-            data.destroy();
-            return s.send('550 No.');
-          }
-          s.send('150 Sending.');
-          await endData(data, body);
-          s.send('226 Sent.');
-        },
+        RETR: retrFrom(contents, retrieved),
         ...extra,
       },
     });
@@ -692,18 +697,7 @@ describe('the client against a scripted fake server', () => {
           s.send('150 Here it comes.');
           s.send('226 Done.');
         },
-        RETR: async (s, arg) => {
-          retrieved.push(arg);
-          const body = contents[arg];
-          const data = await s.data();
-          if (!body) {
-            data.destroy();
-            return s.send('550 No.');
-          }
-          s.send('150 Sending.');
-          await endData(data, body);
-          s.send('226 Sent.');
-        },
+        RETR: retrFrom(contents, retrieved),
       },
     });
     const work = scratchDir('ferry-client-hostile-');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ALL_BYTES } from '../helpers/data.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
 import { PASSWORD, USER } from '../helpers/server.js';
-import { fileTimes, hashTree, randomData, runFerry, startFerry, type CliResult, type FerryFixture } from './support.js';
+import { ferryUrl, fileTimes, hashTree, ok, randomData, runFerry, startFerry, type CliResult, type FerryFixture } from './support.js';
 
 let ferry: FerryFixture;
 let local: { dir: string; remove: () => void };
@@ -31,14 +31,7 @@ after(async () => {
   local?.remove();
 });
 
-function url(path = ''): string {
-  return `ftp://${USER}@127.0.0.1:${ferry.port}/${path}`;
-}
-
-function ok(result: CliResult): CliResult {
-  assert.equal(result.code, 0, result.describe());
-  return result;
-}
+const url = (path = ''): string => ferryUrl(ferry.port, path);
 
 /** A fresh local folder's path (not created). */
 function localDir(name: string): string {

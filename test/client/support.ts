@@ -15,7 +15,7 @@ import { FtpClientError } from '../../src/client/errors.js';
 import { mergeConfig } from '../../src/config/load.js';
 import { ALL_BYTES, randomData as randomDataOfSize, sha256File } from '../helpers/data.js';
 import { runProcess, type RunOptions } from '../helpers/run-process.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startServer, USER, type TestServer } from '../helpers/server.js';
 import { withTimeout } from '../helpers/timing.js';
 
 /** The repository root (this file runs as dist/test/client/support.js). */
@@ -203,6 +203,17 @@ export interface CliResult {
 }
 
 export const CLI_TIMEOUT_MS = 30_000;
+
+/** ftp://USER@127.0.0.1:PORT/PATH (the fixture's read-write user; `null` for none). */
+export function ferryUrl(port: number, path = '', user: string | null = USER): string {
+  return `ftp://${user === null ? '' : `${user}@`}127.0.0.1:${port}/${path}`;
+}
+
+/** Asserts that a `ferry` run exited 0, and returns it. */
+export function ok(result: CliResult): CliResult {
+  assert.equal(result.code, 0, result.describe());
+  return result;
+}
 
 /**
  * Runs `node bin/ferry.js ARGS` with no terminal and a clean environment: HOME is an
