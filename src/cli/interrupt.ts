@@ -11,6 +11,15 @@ export interface Interrupt {
   dispose(): void;
 }
 
+/** How long closing may take after Ctrl-C before the process exits anyway. */
+const INTERRUPTED_EXIT_MS = 3000;
+
+/** After an interrupted command: exit 130, at once if closing the connections hangs. */
+export function exitInterrupted(): void {
+  process.exitCode = EXIT.aborted;
+  setTimeout(() => process.exit(EXIT.aborted), INTERRUPTED_EXIT_MS).unref();
+}
+
 export function onInterrupt(): Interrupt {
   const controller = new AbortController();
   const again = () => process.exit(EXIT.aborted);

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FtpClient, Progress } from '../../client/client.js';
-import { onInterrupt } from '../interrupt.js';
+import { exitInterrupted, onInterrupt } from '../interrupt.js';
 import { createProgressReporter, type ProgressReporter } from '../progress.js';
 import { EXIT, type ConnectFlags, type RemoteTarget } from '../remote.js';
 import { isTransient, retryDelaySeconds } from '../retry.js';
@@ -93,9 +93,6 @@ function interruptedMessage(job: Job | undefined, position: { bytes: number; tot
   return `ferry: interrupted: ${verb} ${job.remote} at ${humanBytes(position.bytes)}${of}${job.resumable ? '; resume with -c' : ''}`;
 }
 
-/** How long closing may take after Ctrl-C before the process exits anyway. */
-const INTERRUPTED_EXIT_MS = 3000;
-
 export async function runTransfers(flags: ConnectFlags & TransferFlags, options: RunOptions, plan: (session: Session) => Promise<Job[]>): Promise<void> {
   const interrupt = onInterrupt();
   let session: TransferSession | undefined;
@@ -125,7 +122,7 @@ export async function runTransfers(flags: ConnectFlags & TransferFlags, options:
       // A Stopped was printed already (the planner recorded the abort): say it once.
       if (!(error instanceof Stopped)) process.stderr.write(interruptedMessage(current, position) + '\n');
       failures.code = EXIT.aborted;
-      setTimeout(() => process.exit(EXIT.aborted), INTERRUPTED_EXIT_MS).unref();
+      exitInterrupted();
     } else {
       failures.last(error);
     }

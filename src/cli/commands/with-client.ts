@@ -4,11 +4,8 @@
  * (the work's Interrupted message, or just "interrupted") and exits 130.
  */
 import type { FtpClient } from '../../client/client.js';
-import { Interrupted, onInterrupt } from '../interrupt.js';
-import { connect, EXIT, exitCodeFor, parseFtpUrl, type ConnectFlags, type RemoteTarget } from '../remote.js';
-
-/** How long closing may take after Ctrl-C before the process exits anyway. */
-const INTERRUPTED_EXIT_MS = 3000;
+import { exitInterrupted, Interrupted, onInterrupt } from '../interrupt.js';
+import { connect, exitCodeFor, parseFtpUrl, type ConnectFlags, type RemoteTarget } from '../remote.js';
 
 export async function withClient(url: string, flags: ConnectFlags, work: (client: FtpClient, target: RemoteTarget, signal: AbortSignal) => Promise<void>): Promise<void> {
   const interrupt = onInterrupt();
@@ -23,8 +20,7 @@ export async function withClient(url: string, flags: ConnectFlags, work: (client
     client?.close().catch(() => undefined);
     if (interrupt.signal.aborted) {
       process.stderr.write(`ferry: ${error instanceof Interrupted ? error.message : 'interrupted'}\n`);
-      process.exitCode = EXIT.aborted;
-      setTimeout(() => process.exit(EXIT.aborted), INTERRUPTED_EXIT_MS).unref();
+      exitInterrupted();
     } else {
       process.exitCode = exitCodeFor(error);
     }
