@@ -2,7 +2,7 @@
  * Data-connection address codecs: PORT/PASV "h1,h2,h3,h4,p1,p2" (RFC 959) and
  * EPRT/EPSV "|af|addr|port|" (RFC 2428), plus address-family helpers.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 
 export interface HostPort {
   host: string;
@@ -183,6 +183,24 @@ export function parseAddressRange(text: string): AddressRange | null {
   if (!/^\d{1,3}$/.test(prefixText)) return null;
   const prefix = Number(prefixText);
   return prefix <= max ? { address, family, prefix } : null;
+}
+
+/**
+ * A test for "is this address in one of these addresses or CIDR ranges" (config lists:
+ * defender.allow, proxy_protocol.trusted, passive.address_rules networks), built once.
+ * Entries that do not parse are left out (the config schema refuses them first);
+ * IPv4-mapped IPv6 and zone ids are matched as their plain address.
+ */
+export function addressMatcher(entries: readonly string[]): (address: string) => boolean {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const range = parseAddressRange(entry);
+    if (range) list.addSubnet(range.address, range.prefix, range.family);
+  }
+  return (address) => {
+    const canonical = canonicalAddress(address);
+    return list.check(canonical, canonical.includes(':') ? 'ipv6' : 'ipv4');
+  };
 }
 
 /** Private, loopback, link-local and unspecified IPv4 ranges: not reachable across the Internet. */

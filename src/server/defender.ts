@@ -20,10 +20,9 @@
  * first), expired entries are swept from the front on every call, and past the caps
  * the oldest entries are dropped.
  */
-import { BlockList } from 'node:net';
 import type { Logger } from 'pino';
 import { events, type BanEvent } from '../observability/events.js';
-import { addressGroup, canonicalAddress, parseAddressRange } from '../protocol/address.js';
+import { addressGroup, addressMatcher } from '../protocol/address.js';
 
 /** What an address did; each event adds one to its score. */
 export type AbuseEvent = 'login-failed' | 'too-many-failures';
@@ -66,17 +65,14 @@ export class Defender {
   private readonly bans = new Map<string, number>();
   /** Address -> password checks in progress (entries exist only while checks run). */
   private readonly checksInFlight = new Map<string, number>();
-  private readonly allowList = new BlockList();
+  private readonly isAllowed: (address: string) => boolean;
   private readonly maxEntries: number;
   private readonly now: () => number;
 
   constructor(private readonly options: DefenderOptions) {
     this.maxEntries = options.maxEntries ?? 10_000;
     this.now = options.now ?? Date.now;
-    for (const entry of options.allow) {
-      const range = parseAddressRange(entry);
-      if (range) this.allowList.addSubnet(range.address, range.prefix, range.family);
-    }
+    this.isAllowed = addressMatcher(options.allow);
   }
 
   /** Bans in force now (adopted bans arrive out of order, so expired ones may still be held). */
@@ -172,10 +168,6 @@ export class Defender {
     return record ? record.times.filter((time) => now - time < this.options.observationMs).length : 0;
   }
 
-  private isAllowed(rawAddress: string): boolean {
-    const address = canonicalAddress(rawAddress);
-    return this.allowList.check(address, address.includes(':') ? 'ipv6' : 'ipv4');
-  }
 
   /** Lifts expired bans and forgets records whose latest event left the window. */
   private sweep(now: number): void {

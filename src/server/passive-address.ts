@@ -12,10 +12,10 @@
  * rule made it, for the reply and the log.
  */
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP, isIPv4 } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import type { Logger } from 'pino';
 import { LogThrottle } from '../observability/log-throttle.js';
-import { isUnroutable, parseAddressRange } from '../protocol/address.js';
+import { addressMatcher, isUnroutable } from '../protocol/address.js';
 import type { ConnectionInfo } from './connection-info.js';
 
 /** `address` "local" in a rule means the control connection's local address. */
@@ -59,14 +59,11 @@ export function passiveAddressResolver(options: PassiveAddressOptions): PassiveA
   const now = options.now ?? Date.now;
   const failures = new LogThrottle(options.logger);
   const cache = new Map<string, { address: string; until: number }>();
-  const matchers = options.rules.map((rule, index) => {
-    const list = new BlockList();
-    for (const network of rule.networks) {
-      const range = parseAddressRange(network)!; // validated by the schema
-      list.addSubnet(range.address, range.prefix, range.family);
-    }
-    return { list, address: rule.address, rule: `passive.address_rules[${index}] (${rule.networks.join(', ')})` };
-  });
+  const matchers = options.rules.map((rule, index) => ({
+    matches: addressMatcher(rule.networks),
+    address: rule.address,
+    rule: `passive.address_rules[${index}] (${rule.networks.join(', ')})`,
+  }));
 
   /** An IP as it is; a host name resolved (cached); null when it does not resolve (logged once per interval). */
   async function addressOf(text: string, rule: string): Promise<string | null> {
@@ -86,8 +83,7 @@ export function passiveAddressResolver(options: PassiveAddressOptions): PassiveA
 
   return async (client) => {
     const remote = client.remoteAddress;
-    const family = isIPv4(remote) ? 'ipv4' : 'ipv6';
-    const matched = matchers.find((matcher) => matcher.list.check(remote, family));
+    const matched = matchers.find((matcher) => matcher.matches(remote));
     if (matched) return { address: await addressOf(matched.address, matched.rule), rule: matched.rule };
     if (onLocalNetwork(remote)) return { address: null, rule: 'the local address (the client is on a local network)' };
     if (options.address) return { address: await addressOf(options.address, 'passive.address'), rule: 'passive.address' };

@@ -4,8 +4,8 @@
  * off a fresh connection. A trusted peer must send one before anything else; what follows
  * it is left in the socket (paused) for the session, TLS or the data transfer.
  */
-import { BlockList, type Socket } from 'node:net';
-import { canonicalAddress, parseAddressRange } from '../protocol/address.js';
+import type { Socket } from 'node:net';
+import { addressMatcher } from '../protocol/address.js';
 import { parseProxyHeader, type ProxyEndpoint } from '../protocol/proxy-header.js';
 import { withDeadline } from '../util/deadline.js';
 import { markReadByJavaScript } from './data/read-by-javascript.js';
@@ -14,24 +14,18 @@ import { markReadByJavaScript } from './data/read-by-javascript.js';
 export const PROXY_HEADER_TIMEOUT_MS = 5000;
 
 export class ProxyTrust {
-  private readonly list = new BlockList();
+  /** PROXY protocol is on: some peer is trusted to send headers. */
+  readonly enabled: boolean;
+  private readonly matches: (address: string) => boolean;
 
   /** `trusted`: addresses and CIDR ranges (validated by the config schema). */
-  constructor(private readonly trusted: readonly string[]) {
-    for (const entry of trusted) {
-      const range = parseAddressRange(entry)!;
-      this.list.addSubnet(range.address, range.prefix, range.family);
-    }
-  }
-
-  /** PROXY protocol is on: some peer is trusted to send headers. */
-  get enabled(): boolean {
-    return this.trusted.length > 0;
+  constructor(trusted: readonly string[]) {
+    this.enabled = trusted.length > 0;
+    this.matches = addressMatcher(trusted);
   }
 
   trusts(address: string): boolean {
-    const canonical = canonicalAddress(address);
-    return this.enabled && this.list.check(canonical, canonical.includes(':') ? 'ipv6' : 'ipv4');
+    return this.enabled && this.matches(address);
   }
 }
 
