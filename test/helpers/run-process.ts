@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { constants as osConstants } from 'node:os';
 
 /** The default upper bound for one run. */
 export const PROCESS_TIMEOUT_MS = 60_000;
@@ -121,8 +122,22 @@ export function clientEnv(home: string): NodeJS.ProcessEnv {
   return { ...env, HOME: home, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8', PYTHONIOENCODING: 'utf-8', TZ: 'UTC' };
 }
 
-/** Ends a long-running child (a server) when the test process exits without stopping it. */
+/**
+ * Node does not run 'exit' handlers when a signal ends the process (the test runner's
+ * timeout, Ctrl-C): once a test has a server to end, those signals exit through them.
+ */
+let exitOnSignals = false;
+function runExitHandlersOnSignals(): void {
+  if (exitOnSignals) return;
+  exitOnSignals = true;
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(signal, () => process.exit(128 + osConstants.signals[signal]));
+  }
+}
+
+/** Ends a long-running child (a server) when the test process exits without stopping it, also on SIGTERM/SIGINT/SIGHUP. */
 export function killOnExit(child: ChildProcess): void {
+  runExitHandlersOnSignals();
   const kill = () => child.kill('SIGTERM');
   process.once('exit', kill);
   child.once('exit', () => process.off('exit', kill));

@@ -19,7 +19,7 @@ import { FtpConnection } from '../helpers/ftp-connection.js';
 import { family, httpGet, sampleKey, scrape } from '../helpers/prometheus.js';
 import { REDIS_SERVER, startRedis } from '../helpers/redis.js';
 import { scratchDirForFile } from '../helpers/scratch-dir.js';
-import { PASSWORD, startServer, USER, withTestServer } from '../helpers/server.js';
+import { PASSWORD, startServer, USER, withTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/timing.js';
 import { FtpsClient } from '../tls/fixtures.js';
 import { findFreePortRange } from './support.js';
@@ -52,6 +52,13 @@ async function connectData(host: string, epsvText: string): Promise<Socket> {
   socket.on('error', () => undefined);
   await once(socket, 'connect');
   return socket;
+}
+
+
+/** A start that should have failed but did not: stop that server (so the file does not hang on it), then fail. */
+async function startedAnyway(server: TestServer): Promise<never> {
+  await server.stop();
+  throw new Error('the server started');
 }
 
 describe('metrics', () => {
@@ -242,7 +249,7 @@ describe('metrics', () => {
     await once(blocker, 'listening');
     const { port } = blocker.address() as { port: number };
     try {
-      await assert.rejects(startServer({ admin: { listen: `127.0.0.1:${port}` } }), (error: Error) => {
+      await assert.rejects(startServer({ admin: { listen: `127.0.0.1:${port}` } }).then(startedAnyway), (error: Error) => {
         assert.match(error.message, new RegExp(`^admin\\.listen: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
         return true;
       });
@@ -264,7 +271,7 @@ describe('metrics', () => {
     await probe.connect();
     try {
       await assert.rejects(
-        startServer({ port, admin: { listen: `127.0.0.1:${adminPort}` }, log: { transfers: logPath }, cluster: { redis: redis.url } }),
+        startServer({ port, admin: { listen: `127.0.0.1:${adminPort}` }, log: { transfers: logPath }, cluster: { redis: redis.url } }).then(startedAnyway),
         { code: 'EADDRINUSE' },
       );
       assert.deepEqual(CHANNELS.filter((name) => hasSubscribers(name)), []);
