@@ -18,6 +18,7 @@ import type { FtpResponse } from './reply-parser.js';
 import { unsafeNameReason } from './safe-name.js';
 import { downloadTree, uploadTree, type TreeTransferOptions, type TreeTransferResult } from './tree-transfer.js';
 import { createThrottle } from './throttle.js';
+import { withDeadline } from '../util/deadline.js';
 import { MAX_DEPTH } from './tree-walk.js';
 
 /** How `FtpClient.connect` reaches and logs in to a server. Only `host` is required. */
@@ -309,9 +310,13 @@ export class FtpClient {
         if (!entry) throw new FtpClientError('protocol', `bad MLST reply: ${reply.lines.join(' | ')}`);
         return { ...entry, name };
       }
-      const size = await this.control.send(`SIZE ${path}`);
-      if (size.code === 213 && parseSize(size.message) !== undefined) return { name, type: 'file', size: parseSize(size.message), raw: size.message };
+      // SIZE through the capabilities: a server that refused it once is not asked again.
+      const size = this.capabilities.supports('SIZE') ? await this.control.send(`SIZE ${path}`) : null;
+      if (size) this.capabilities.noteRefusal('SIZE', size.code, size.message);
+      const bytes = size?.code === 213 ? parseSize(size.message) : undefined;
+      if (bytes !== undefined) return { name, type: 'file', size: bytes, raw: size!.message };
       if (await this.isDirectoryUnlocked(path)) return { name, type: 'directory', raw: '' };
+      if (!size) throw new FtpClientError('not-found', `${path}: neither a file the server can size nor a directory`);
       throw replyError(`SIZE ${path}`, size.code, size.message);
     });
   }
@@ -514,12 +519,7 @@ export class FtpClient {
       });
       refused.catch(() => undefined); // a late failure is reported through `confirmed` below
       // Ctrl-C while the server has yet to connect (or to answer) ends the wait at once.
-      const abort = abortion(signal, command);
-      try {
-        dataSocket = await Promise.race([pending.connected(tls), refused, abort.promise]);
-      } finally {
-        abort.dispose();
-      }
+      dataSocket = await withDeadline(Promise.race([pending.connected(tls), refused]), { signal, onAbort: () => new FtpClientError('aborted', `${command}: aborted`) });
       const timeoutMs = this.options.timeoutMs ?? 30_000;
       const socket = dataSocket;
       socket.setTimeout(timeoutMs, () => socket.destroy(new FtpClientError('timeout', `${command}: the data connection stalled (no bytes for ${timeoutMs / 1000} s)`)));
@@ -607,19 +607,6 @@ export class FtpClient {
 
 /** Opens the local side of a transfer when it is needed (after the server said yes). */
 type StreamSource<T> = () => Promise<T>;
-
-/** A promise that rejects (kind 'aborted') when `signal` aborts; `dispose` stops listening. */
-function abortion(signal: AbortSignal | undefined, command: string): { promise: Promise<never>; dispose: () => void } {
-  let dispose = () => undefined as void;
-  const promise = new Promise<never>((_, reject) => {
-    if (!signal) return;
-    const onAbort = () => reject(new FtpClientError('aborted', `${command}: aborted`));
-    signal.addEventListener('abort', onAbort, { once: true });
-    dispose = () => signal.removeEventListener('abort', onAbort);
-  });
-  promise.catch(() => undefined);
-  return { promise, dispose };
-}
 
 /** CR or LF in a path would smuggle a second command: refused before anything is sent. */
 function assertCommandSafe(text: string): void {

@@ -6,6 +6,7 @@
  */
 import type { FtpClient } from '../../client/client.js';
 import { FtpClientError } from '../../client/errors.js';
+import { withDeadline } from '../../util/deadline.js';
 import { connect, type ConnectFlags, type RemoteTarget } from '../remote.js';
 
 function serverKey(target: RemoteTarget): string {
@@ -14,13 +15,7 @@ function serverKey(target: RemoteTarget): string {
 
 /** Rejects as soon as `signal` aborts (the work itself goes on; closing it is the caller's business). */
 export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new FtpClientError('aborted', 'interrupted'));
-  let onAbort: () => void = () => undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new FtpClientError('aborted', 'interrupted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
+  return withDeadline(work, { signal, onAbort: () => new FtpClientError('aborted', 'interrupted') });
 }
 
 export class Connections {
