@@ -5,11 +5,13 @@
  * the packages' maintainer scripts (system users, /etc config, services started where
  * there is an init system); unpacking changes nothing outside the cache folder.
  *
- * The version is apt's candidate, so the cache follows Debian's updates and a cached
- * version needs no network. When apt knows no candidate (no lists yet, as on a fresh
+ * The version is apt's candidate, so the cache follows Debian's updates. Only `npm run
+ * fetch:peers` (fetch-peer-servers.ts, run by .ci/run before the tests) downloads: tests
+ * talk to loopback only, so at test time a version missing from the cache is a skip
+ * reason naming that command. When apt knows no candidate (no lists yet, as on a fresh
  * machine: .ci/run only updates them when it installs something) or the download fails
- * (stale lists naming a version the mirror no longer has), `apt-get update` runs once
- * per process and the package is tried again.
+ * (stale lists naming a version the mirror no longer has), the fetch runs `apt-get
+ * update` once and tries the package again.
  *
  * Synchronous on purpose: test files decide `{ skip }` at load time.
  */
@@ -106,9 +108,13 @@ function download(name: string, version: string): string | null {
   }
 }
 
-/** `names` from the cache, downloading what it lacks; throws with apt's reason when one cannot be had. */
-function unpackAll(names: readonly string[]): UnpackedPackage[] {
+/** `names` from the cache, downloading what it lacks when `fetch`; throws with the reason when one cannot be had. */
+function unpackAll(names: readonly string[], fetch: boolean): UnpackedPackage[] {
   let versions = candidateVersions(names);
+  if (!fetch) {
+    const missing = names.filter((name) => !versions.has(name) || !existsSync(cacheDir(name, versions.get(name)!)));
+    if (missing.length > 0) throw new Error(`${missing.join(', ')} not in ${DEBIAN_CACHE} (tests never download: \`npm run fetch:peers\` fetches them, as .ci/run does)`);
+  }
   const failures = new Map<string, string>();
   for (const name of names) {
     const version = versions.get(name);
@@ -143,11 +149,11 @@ function libraryDirs(tree: string): string[] {
 }
 
 /**
- * Makes `names` available unpacked (downloading what the cache lacks) and returns where
- * they are. Throws when a package cannot be had.
+ * Makes `names` available unpacked (with `fetch`, downloading what the cache lacks) and
+ * returns where they are. Throws when a package cannot be had.
  */
-export function unpackDebianPackages(names: readonly string[]): UnpackedPackages {
-  const packages = unpackAll(names);
+export function unpackDebianPackages(names: readonly string[], options: { fetch?: boolean } = {}): UnpackedPackages {
+  const packages = unpackAll(names, options.fetch ?? false);
   const libraryPath = [...packages.flatMap((p) => libraryDirs(p.dir)), ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)].join(':');
   const env = { ...process.env, LD_LIBRARY_PATH: libraryPath };
   return {
