@@ -5,6 +5,9 @@
  * own (src/protocol/glob.ts: "*", "?", "[...]", a "[" without "]" is literal), so
  * the client and the server agree on what a pattern means.
  */
+import { isSafeName } from '../client/client.js';
+import { FtpClientError } from '../client/errors.js';
+import type { RemoteFile } from '../client/list-parser.js';
 import { compileGlob, matchCompiledGlob } from '../protocol/glob.js';
 
 export interface SplitPattern {
@@ -31,4 +34,16 @@ export function matchNames(pattern: string, names: Iterable<string>): string[] {
   const glob = compileGlob(pattern);
   const dotsToo = pattern.startsWith('.');
   return [...names].filter((name) => (dotsToo || !name.startsWith('.')) && matchCompiledGlob(glob, name)).sort();
+}
+
+/**
+ * The listing entries of `split.dir` whose names match, sorted; names that are not plain
+ * names ("../x", "a/b") are left out, since they would reach beyond the folder. No match
+ * is kind 'not-found', naming the pattern (as curl does).
+ */
+export function matchEntries(entries: readonly RemoteFile[], split: SplitPattern): RemoteFile[] {
+  const byName = new Map(entries.filter((entry) => isSafeName(entry.name)).map((entry) => [entry.name, entry]));
+  const names = matchNames(split.pattern, byName.keys());
+  if (names.length === 0) throw new FtpClientError('not-found', `no remote file matches ${split.dir}${split.pattern}`);
+  return names.map((name) => byName.get(name)!);
 }

@@ -1,9 +1,8 @@
 /** The small remote file commands: cat, mkdir, rm (several URLs, wildcards), mv. */
 import type { Command } from 'commander';
-import { isSafeName, type FtpClient } from '../../client/client.js';
-import { FtpClientError } from '../../client/errors.js';
+import type { FtpClient } from '../../client/client.js';
 import { parseFtpUrl, remotePath, type ConnectFlags } from '../remote.js';
-import { matchNames, splitPattern } from '../wildcards.js';
+import { matchEntries, splitPattern } from '../wildcards.js';
 import { connectionOptions } from './connection-options.js';
 import { Connections } from './connections.js';
 import { Failures } from './failures.js';
@@ -18,13 +17,10 @@ async function removeTarget(client: FtpClient, path: string, flags: RmFlags): Pr
     await (flags.recursive ? client.removeDir(path, { recursive: true }) : client.remove(path));
     return;
   }
-  const entries = new Map((await client.list(split.dir)).filter((entry) => isSafeName(entry.name)).map((entry) => [entry.name, entry]));
-  const names = matchNames(split.pattern, entries.keys());
-  if (names.length === 0) throw new FtpClientError('not-found', `no remote file matches ${path}`);
-  for (const name of names) {
+  for (const entry of matchEntries(await client.list(split.dir), split)) {
     // Without -r a matching directory gets a DELE too, and the server's refusal says why.
-    if (flags.recursive && entries.get(name)!.type === 'directory') await client.removeDir(split.dir + name, { recursive: true });
-    else await client.remove(split.dir + name);
+    if (flags.recursive && entry.type === 'directory') await client.removeDir(split.dir + entry.name, { recursive: true });
+    else await client.remove(split.dir + entry.name);
   }
 }
 

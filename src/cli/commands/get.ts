@@ -7,10 +7,10 @@
 import { promises as fs } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { Command } from 'commander';
-import { isSafeName, type FtpClient } from '../../client/client.js';
+import type { FtpClient } from '../../client/client.js';
 import { FtpClientError } from '../../client/errors.js';
 import { isUrl, parseFtpUrl, UsageError, type ConnectFlags, type RemoteTarget } from '../remote.js';
-import { matchNames, splitPattern } from '../wildcards.js';
+import { matchEntries, splitPattern } from '../wildcards.js';
 import { connectionOptions } from './connection-options.js';
 import { localFileSize } from './local-size.js';
 import { StdoutSink } from './stdout-sink.js';
@@ -52,11 +52,8 @@ async function singleDestination(local: string | undefined, name: string): Promi
 /** The remote files a wildcard URL names: files and links of its folder whose names match. */
 async function matchRemote(session: Session, target: RemoteTarget, dir: string, pattern: string): Promise<Array<{ path: string; size?: number }>> {
   const entries = await session.withRetries(target, (client) => client.list(dir));
-  // A name that is not a plain name ("../x", "a/b") would write outside the folder.
-  const files = new Map(entries.filter((entry) => entry.type !== 'directory' && isSafeName(entry.name)).map((entry) => [entry.name, entry]));
-  const names = matchNames(pattern, files.keys());
-  if (names.length === 0) throw new FtpClientError('not-found', `no remote file matches ${dir}${pattern}`);
-  return names.map((name) => ({ path: dir + name, size: files.get(name)!.size }));
+  const files = matchEntries(entries.filter((entry) => entry.type !== 'directory'), { dir, pattern });
+  return files.map((file) => ({ path: dir + file.name, size: file.size }));
 }
 
 function downloadJob(target: RemoteTarget, remote: string, local: string, knownSize: number | undefined, flags: GetFlags): Job {

@@ -43,7 +43,6 @@ async function expandSource(source: string, globoff: boolean): Promise<LocalFile
 }
 
 function uploadJob(target: RemoteTarget, remote: string, file: LocalFile, flags: PutFlags): Job {
-  let moved = 0;
   /** Leading bytes of the remote file known to be this file's: with -c what was there, then what was sent. */
   let held = 0;
   return {
@@ -54,10 +53,9 @@ function uploadJob(target: RemoteTarget, remote: string, file: LocalFile, flags:
     size: file.size,
     resumable: !flags.append,
     // An append that moved bytes cannot be resumed: what arrived cannot be told from what was there.
-    retryable: () => !flags.append || moved === 0,
+    retryable: () => !flags.append || held === 0,
     async run({ client, retry, signal, rateLimit, onProgress }) {
       const progress = (p: { bytes: number; total?: number }) => {
-        moved = p.bytes;
         held = p.bytes;
         onProgress(p);
       };
