@@ -82,11 +82,16 @@ export function fromSystemError(error: unknown): FtpError {
   return new FtpError(mapped, undefined, { cause: error });
 }
 
-/** Runs `fn`, turning a Node.js system error it throws into its FtpError. */
-export async function mapSystemErrors<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs `fn`, turning what it throws into an FtpError with `mapError`. */
+export async function mapErrors<T>(fn: () => Promise<T>, mapError: (error: unknown) => FtpError): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    throw fromSystemError(error);
+    throw mapError(error);
   }
+}
+
+/** Runs `fn`, turning a Node.js system error it throws into its FtpError. */
+export function mapSystemErrors<T>(fn: () => Promise<T>): Promise<T> {
+  return mapErrors(fn, fromSystemError);
 }

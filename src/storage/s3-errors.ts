@@ -4,7 +4,7 @@
  * "try again later"); the S3 error code stays in the message and the cause, so the log
  * line says what the object store said.
  */
-import { FtpError, type ErrorCode } from '../errors.js';
+import { FtpError, mapErrors, type ErrorCode } from '../errors.js';
 
 interface S3ErrorShape {
   name?: string;
@@ -54,10 +54,6 @@ export function fromS3Error(error: unknown): FtpError {
 }
 
 /** Runs one S3 request, turning its failure into a catalogue error. */
-export async function s3Call<T>(request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    throw fromS3Error(error);
-  }
+export function s3Call<T>(request: () => Promise<T>): Promise<T> {
+  return mapErrors(request, fromS3Error);
 }
