@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { parseAddressRange, parseListenAddress, parsePortRange } from '../protocol/address.js';
 import { isUsableCharset } from '../protocol/charset.js';
 import { TRANSFER_LOG_FORMATS } from '../observability/xferlog-format.js';
+import { HOOK_EVENTS } from '../observability/hooks/hook-event.js';
 
 /** TLS policies, weakest first (vsftpd force_local_logins_ssl / force_local_data_ssl). */
 export const TLS_MODES = ['off', 'optional', 'login', 'required'] as const;
@@ -284,6 +285,24 @@ export const configSchema = z.strictObject({
         .meta({ description: 'xferlog (the wu-ftpd/vsftpd xferlog_std_format line log analysers read) | json (one object per line, with the failure code and reason)' }),
     })
     .prefault({}),
+  hooks: z
+    .strictObject({
+      queue: z.number().int().min(1).default(1000).meta({ description: 'hook runs waiting for a free slot; past it a run is dropped (counted and logged)' }),
+      concurrency: z.number().int().min(1).default(4).meta({ description: 'hook runs at once' }),
+      timeout: seconds.default(30).meta({ description: 'seconds per hook run: a command then gets SIGTERM (SIGKILL a second later), a POST is aborted' }),
+      actions: z
+        .array(
+          z.strictObject({
+            events: z.array(z.enum(HOOK_EVENTS)).min(1).meta({ description: 'upload | download | delete | rename | mkdir | rmdir | login | logout (uploads and downloads fire when complete)' }),
+            command: z.array(z.string().min(1)).min(1).optional().meta({ description: 'argv run without a shell; the event in FERRY_* environment variables (PATH and nothing else besides) and as JSON on stdin', examples: [['/usr/local/bin/on-upload', '--verbose']] }),
+            url: z.url({ protocol: /^https?$/ }).optional().meta({ description: 'POST the event as JSON here', examples: ['http://127.0.0.1:8080/ferry-events'] }),
+          }),
+        )
+        .default([])
+        .meta({ description: 'each: events, and exactly one of command or url' }),
+    })
+    .prefault({})
+    .meta({ description: 'event hooks: run a command or POST JSON on upload, download, delete, rename, mkdir, rmdir, login, logout' }),
   admin: z
     .strictObject({
       listen: z
@@ -311,7 +330,7 @@ export const configSchema = z.strictObject({
       }),
     )
     .default({})
-    .meta({ description: 'a virtual host: hosts, plus any top-level key or table but host, port, max_clients, max_per_ip, shutdown_grace, [log], [admin], [defender], [proxy_protocol], [cluster], passive.ports, tls.implicit, tls.implicit_port and the accept-time limits (connection_rate, connection_burst, reserved_descriptors, zero_copy_threads); the top level gives the defaults' }),
+    .meta({ description: 'a virtual host: hosts, plus any top-level key or table but host, port, max_clients, max_per_ip, shutdown_grace, [log], [hooks], [admin], [defender], [proxy_protocol], [cluster], passive.ports, tls.implicit, tls.implicit_port and the accept-time limits (connection_rate, connection_burst, reserved_descriptors, zero_copy_threads); the top level gives the defaults' }),
 }).superRefine((config, context) => {
   if (config.storage.type === 's3') {
     if (!config.storage.bucket) context.addIssue({ code: 'custom', path: ['storage', 'bucket'], message: 'required when storage.type is "s3"' });
@@ -320,6 +339,11 @@ export const configSchema = z.strictObject({
       context.addIssue({ code: 'custom', path: ['storage', missing], message: 'access_key_id and secret_access_key are set together' });
     }
   }
+  config.hooks.actions.forEach((action, index) => {
+    if ((action.command === undefined) === (action.url === undefined)) {
+      context.addIssue({ code: 'custom', path: ['hooks', 'actions', index, action.command ? 'url' : 'command'], message: 'each hook action has exactly one of command or url' });
+    }
+  });
   const mode = config.tls.mode ?? (config.tls.cert ? 'required' : 'off');
   if (mode === 'off') return;
   for (const key of ['cert', 'key'] as const) {
@@ -328,7 +352,7 @@ export const configSchema = z.strictObject({
 });
 
 /** Keys that belong to the whole server (its listeners, its log, its shared limits), never to one site. */
-export const SERVER_ONLY_KEYS = ['host', 'port', 'max_clients', 'max_per_ip', 'shutdown_grace', 'log', 'admin', 'defender', 'sites', 'passive.ports', 'tls.implicit', 'tls.implicit_port', 'proxy_protocol', 'cluster', 'limits.connection_rate', 'limits.connection_burst', 'limits.reserved_descriptors', 'limits.zero_copy_threads'] as const;
+export const SERVER_ONLY_KEYS = ['host', 'port', 'max_clients', 'max_per_ip', 'shutdown_grace', 'log', 'hooks', 'admin', 'defender', 'sites', 'passive.ports', 'tls.implicit', 'tls.implicit_port', 'proxy_protocol', 'cluster', 'limits.connection_rate', 'limits.connection_burst', 'limits.reserved_descriptors', 'limits.zero_copy_threads'] as const;
 
 /** One virtual host: its names and its settings (the top level's, with the site's own keys over them). */
 export interface SiteDefinition {

@@ -81,6 +81,16 @@ export interface BanEvent {
   adopted: boolean;
 }
 
+/** A successful DELE, RMD, MKD, RNTO or SITE command. */
+export interface FileOperationEvent {
+  session: SessionSummary;
+  op: 'delete' | 'rmdir' | 'mkdir' | 'rename' | 'site';
+  path: string;
+  from?: string;
+  user: { readonly name: string; readonly anonymous: boolean } | null;
+  site: string;
+}
+
 /** Each channel's message is the interface above of the same name (sessions: `{ session }`). */
 export const events = {
   sessionOpened: channel('ferry:session:opened'),
@@ -91,4 +101,5 @@ export const events = {
   command: channel('ferry:command'),
   tlsHandshakeFailed: channel('ferry:tls:handshake-failed'),
   ban: channel('ferry:ban'),
+  fileOperation: channel('ferry:file'),
 };

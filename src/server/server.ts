@@ -9,6 +9,7 @@ import { AdminServer } from '../observability/admin-server.js';
 import type { SessionSummary } from '../observability/events.js';
 import { LogThrottle } from '../observability/log-throttle.js';
 import { TransferLog } from '../observability/transfer-log.js';
+import { HookDispatcher } from '../observability/hooks/dispatcher.js';
 import type { HostPort } from '../protocol/address.js';
 import { formatReply, Reply } from '../protocol/replies.js';
 import { warnIfConfinementRacy } from '../storage/jail.js';
@@ -27,6 +28,8 @@ import { SiteDirectory } from './site-directory.js';
 const REFUSAL_GRACE_MS = 1000;
 /** How long shutdown waits, after closing the sessions, for their cut-short transfers to publish their end. */
 const TRANSFER_END_WAIT_MS = 2000;
+/** How long close() waits for running hooks (their events were the session's last words). */
+const HOOKS_END_WAIT_MS = 2000;
 
 /** The server-wide settings, and the default site's authenticator and storage (as for createSite). */
 export interface FtpServerOptions extends Pick<SiteOptions, 'config' | 'authenticator' | 'logger' | 'openStorage' | 'storageCapabilities'> {
@@ -54,6 +57,8 @@ export class FtpServer {
   private readonly ownSessions = new WeakSet<SessionSummary>();
   /** [log] transfers, opened by listen(). */
   private transferLog: TransferLog | null = null;
+  /** [hooks], started by listen() when actions are configured. */
+  private hooks: HookDispatcher | null = null;
   private readonly perAddress = new Map<string, number>();
   private readonly services: ServerServices;
   /** Bans shared with the other nodes ([cluster] redis), when configured. */
@@ -118,6 +123,7 @@ export class FtpServer {
     const admin = await this.startAdmin();
     try {
       await this.openTransferLog();
+      this.startHooks();
       // Before the first client: the bans other nodes have in force apply here from the start.
       await this.ledger?.start(this.services.defender).catch((error: Error) => {
         this.options.logger.warn({ err: error.message, url: this.options.config.cluster.redis }, 'cluster Redis unreachable at start; this node bans alone until it connects');
@@ -128,6 +134,8 @@ export class FtpServer {
       await this.ledger?.close();
       await this.transferLog?.close();
       this.transferLog = null;
+      await this.hooks?.close(0);
+      this.hooks = null;
       await this.admin?.close();
       this.admin = null;
       throw error;
@@ -157,6 +165,12 @@ export class FtpServer {
       logger: this.options.logger,
       accepts: (event) => this.ownSessions.has(event.session),
     });
+  }
+
+  private startHooks(): void {
+    const { hooks } = this.options.config;
+    if (hooks.actions.length === 0) return;
+    this.hooks = new HookDispatcher({ config: hooks, logger: this.options.logger, accepts: (session) => this.ownSessions.has(session) });
   }
 
   private async startAdmin(): Promise<BoundAddresses['admin']> {
@@ -286,6 +300,7 @@ export class FtpServer {
     this.admin = null;
     await this.ledger?.close();
     await this.transferLog?.close();
+    await this.hooks?.close(HOOKS_END_WAIT_MS);
   }
 }
 
