@@ -81,13 +81,19 @@ export interface BanEvent {
   adopted: boolean;
 }
 
-/** A successful DELE, RMD, MKD, RNTO or SITE command. */
+/**
+ * A file operation that succeeded (DELE, RMD, MKD, RNFR then RNTO, SITE): published only
+ * after the storage call returned, so subscribers (event hooks) never see a refused one.
+ */
 export interface FileOperationEvent {
   session: SessionSummary;
   op: 'delete' | 'rmdir' | 'mkdir' | 'rename' | 'site';
+  /** The target: the file or directory operated on, the new name of a rename, a SITE command's path. */
   path: string;
+  /** For rename: the old name. */
   from?: string;
   user: { readonly name: string; readonly anonymous: boolean } | null;
+  /** The site (virtual host) of the session: "default" for the top level. */
   site: string;
 }
 
