@@ -23,6 +23,7 @@ import { ConnectionRateLimiter } from './rate-limiter.js';
 import { Session, type ServerServices } from './session.js';
 import { createSite, type Site, type SiteOptions } from './site.js';
 import { SiteDirectory } from './site-directory.js';
+import { settledWithin } from '../util/settled-within.js';
 
 /** How long a refused connection may take to receive its 421 before it is destroyed. */
 const REFUSAL_GRACE_MS = 1000;
@@ -302,14 +303,6 @@ export class FtpServer {
     await this.transferLog?.close();
     await this.hooks?.close(HOOKS_END_WAIT_MS);
   }
-}
-
-/** Resolves once every promise has settled, or after `ms`, whichever is first. */
-async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
-  if (promises.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.allSettled(promises), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
 
 function listenOn(server: Server, host: string, port: number): Promise<{ address: string; port: number }> {

@@ -8,6 +8,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
 import { events, type FileOperationEvent, type LoginEvent, type SessionSummary, type TransferEvent } from '../events.js';
+import { settledWithin } from '../../util/settled-within.js';
 import { LogThrottle } from '../log-throttle.js';
 import { runCommandHook } from './command-hook.js';
 import { fromFileOperation, fromLogin, fromSessionClosed, fromTransfer, type HookEvent, type HookEventName } from './hook-event.js';
@@ -62,9 +63,7 @@ export class HookDispatcher {
   async close(graceMs: number): Promise<void> {
     for (const [name, handler] of this.subscriptions) unsubscribe(name, handler);
     this.waiting.length = 0;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.running]), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-    clearTimeout(timer);
+    await settledWithin([...this.running], graceMs);
   }
 
   private offer(session: SessionSummary, event: HookEvent | null): void {
