@@ -173,6 +173,8 @@ for (const format of ['xferlog', 'json'] as const) {
         const ftp = await login(server);
         const data = await stalledDownload(ftp, '/big.bin');
         const received = readAll(data);
+        // Abort only once bytes are flowing: on a slow machine the first chunk may not have left yet.
+        await once(data, 'data');
         data.pause();
         assert.equal((await ftp.send('ABOR')).code, 426);
         assert.equal((await ftp.read()).code, 226);
