@@ -82,13 +82,13 @@ export interface BanEvent {
 }
 
 /**
- * A file operation that succeeded (DELE, RMD, MKD, RNFR then RNTO, SITE): published only
+ * A file operation that succeeded (DELE, RMD, MKD, RNFR then RNTO): published only
  * after the storage call returned, so subscribers (event hooks) never see a refused one.
  */
 export interface FileOperationEvent {
   session: SessionSummary;
-  op: 'delete' | 'rmdir' | 'mkdir' | 'rename' | 'site';
-  /** The target: the file or directory operated on, the new name of a rename, a SITE command's path. */
+  op: 'delete' | 'rmdir' | 'mkdir' | 'rename';
+  /** The target: the file or directory operated on, the new name of a rename. */
   path: string;
   /** For rename: the old name. */
   from?: string;

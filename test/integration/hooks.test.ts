@@ -2,7 +2,8 @@
  * [hooks] from a real server and client: a URL hook receives JSON for an upload (after
  * its commit: the file is on disk with its full hash), a download, a login and a logout;
  * a command hook (argv, no shell) gets FERRY_* values, with a file name full of shell
- * metacharacters arriving literally and nothing executed.
+ * metacharacters arriving literally and nothing executed. File operations (MKD, RNFR/RNTO,
+ * DELE, RMD) fire after they succeed, and only then.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,11 +32,16 @@ describe('hooks', () => {
     response.end('ok');
   });
   after(() => receiver.close());
+  async function hookUrl(): Promise<string> {
+    if (!receiver.listening) {
+      receiver.listen(0, '127.0.0.1');
+      await once(receiver, 'listening');
+    }
+    return `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`;
+  }
 
   test('a URL hook gets upload (after commit), download, login and logout', async () => {
-    receiver.listen(0, '127.0.0.1');
-    await once(receiver, 'listening');
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`;
+    const url = await hookUrl();
     const server = await startServer({ hooks: { actions: [{ events: ['upload', 'download', 'login', 'logout'], url }] } });
     root = server.root;
     try {
@@ -50,6 +56,34 @@ describe('hooks', () => {
       assert.equal(byEvent.get('upload')!.onDisk, sha(data));
       assert.equal(byEvent.get('upload')!.body.bytes, data.length);
       assert.equal(byEvent.get('login')!.body.user, 'alice');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a URL hook gets mkdir, rename (with from), delete and rmdir; a refused DELE fires nothing', async () => {
+    received.length = 0;
+    const server = await startServer({ hooks: { actions: [{ events: ['delete', 'rename', 'mkdir', 'rmdir'], url: await hookUrl() }] } });
+    try {
+      const ftp = await login(server);
+      await ftp.expect('DELE /missing.txt', 550);
+      await ftp.expect('MKD /d', 257);
+      assert.equal((await ftp.upload('STOR /d/a.txt', Buffer.from('a'))).final.code, 226);
+      await ftp.expect('RNFR /d/a.txt', 350);
+      await ftp.expect('RNTO /d/b.txt', 250);
+      await ftp.expect('DELE /d/b.txt', 250);
+      await ftp.expect('RMD /d', 250);
+      await ftp.expect('QUIT', 221);
+      await waitFor(() => received.length >= 4);
+      const seen = received.map(({ body }) => ({ event: body.event, path: body.path, from: body.from, user: body.user, status: body.status }));
+      // Hooks run concurrently, so deliveries may come in any order.
+      seen.sort((a, b) => String(a.event).localeCompare(String(b.event)));
+      assert.deepEqual(seen, [
+        { event: 'delete', path: '/d/b.txt', from: undefined, user: 'alice', status: 'success' },
+        { event: 'mkdir', path: '/d', from: undefined, user: 'alice', status: 'success' },
+        { event: 'rename', path: '/d/b.txt', from: '/d/a.txt', user: 'alice', status: 'success' },
+        { event: 'rmdir', path: '/d', from: undefined, user: 'alice', status: 'success' },
+      ]);
     } finally {
       await server.stop();
     }

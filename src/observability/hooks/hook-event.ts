@@ -43,8 +43,7 @@ export function fromSessionClosed(session: SessionSummary): HookEvent | null {
   return session.user ? base(session, 'logout', 'success') : null;
 }
 
-export function fromFileOperation(event: FileOperationEvent): HookEvent | null {
-  if (event.op === 'site') return null;
+export function fromFileOperation(event: FileOperationEvent): HookEvent {
   return {
     ...base(event.session, event.op, 'success'),
     user: event.user?.name ?? null,

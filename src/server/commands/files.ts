@@ -2,6 +2,7 @@
 import { FtpError } from '../../errors.js';
 import { formatTimeVal } from '../../protocol/listing.js';
 import { Reply } from '../../protocol/replies.js';
+import { announceFileOperation } from './file-operation.js';
 import { reply, type CommandSpec } from './types.js';
 
 export const fileCommands: CommandSpec[] = [
@@ -11,8 +12,10 @@ export const fileCommands: CommandSpec[] = [
     needsLogin: true,
     needsArgument: true,
     permission: 'delete',
-    async handle({ state, arg }) {
-      await state.storage.delete(state.resolvePath(arg));
+    async handle(context) {
+      const path = context.state.resolvePath(context.arg);
+      await context.state.storage.delete(path);
+      announceFileOperation(context, { op: 'delete', path });
       return reply(Reply.FileActionOk, 'File deleted.');
     },
   },
@@ -36,9 +39,12 @@ export const fileCommands: CommandSpec[] = [
     needsLogin: true,
     needsArgument: true,
     permission: 'rename',
-    async handle({ state, arg, renameFrom }) {
+    async handle(context) {
+      const { state, arg, renameFrom } = context;
       if (renameFrom === null) return reply(Reply.BadSequence, 'RNFR required first.');
-      await state.storage.rename(renameFrom, state.resolvePath(arg));
+      const path = state.resolvePath(arg);
+      await state.storage.rename(renameFrom, path);
+      announceFileOperation(context, { op: 'rename', path, from: renameFrom });
       return reply(Reply.FileActionOk, 'Rename successful.');
     },
   },

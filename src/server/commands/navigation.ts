@@ -3,6 +3,7 @@ import { FtpError } from '../../errors.js';
 import { parentPath } from '../../protocol/paths.js';
 import { quotePath, Reply } from '../../protocol/replies.js';
 import type { SessionState } from '../session-state.js';
+import { announceFileOperation } from './file-operation.js';
 import { reply, type CommandReply, type CommandSpec } from './types.js';
 
 async function changeDirectory(state: SessionState, path: string): Promise<CommandReply> {
@@ -42,9 +43,10 @@ export const navigationCommands: CommandSpec[] = [
     needsLogin: true,
     needsArgument: true,
     permission: 'mkdir',
-    async handle({ state, arg }) {
-      const path = state.resolvePath(arg);
-      await state.storage.mkdir(path);
+    async handle(context) {
+      const path = context.state.resolvePath(context.arg);
+      await context.state.storage.mkdir(path);
+      announceFileOperation(context, { op: 'mkdir', path });
       return reply(Reply.PathCreated, `${quotePath(path)} created.`);
     },
   },
@@ -55,12 +57,14 @@ export const navigationCommands: CommandSpec[] = [
     needsLogin: true,
     needsArgument: true,
     permission: 'delete',
-    async handle({ state, arg }) {
+    async handle(context) {
+      const { state, arg } = context;
       const path = state.resolvePath(arg);
       if (path === '/' || state.cwd === path || state.cwd.startsWith(path + '/')) {
         throw new FtpError('FERRY_ERR_PERMISSION', 'Cannot remove the current directory or one of its parents.');
       }
       await state.storage.rmdir(path);
+      announceFileOperation(context, { op: 'rmdir', path });
       return reply(Reply.FileActionOk, 'Directory removed.');
     },
   },
