@@ -18,57 +18,64 @@ function publishDelete(path: string): void {
   events.fileOperation.publish({ session, op: 'delete', path, user: { name: 'alice', anonymous: false }, site: 'default' } satisfies FileOperationEvent);
 }
 
-test('a hook past its timeout is killed and logged as FERRY_ERR_HOOK', async () => {
+interface Harness {
+  dir: string;
+  lines: LogLine[];
+  dispatcher: HookDispatcher;
+}
+
+/**
+ * A dispatcher whose one action runs `script` (written by `source(dir)` into a fresh
+ * folder) on delete events; the folder and the dispatcher are gone after `body`.
+ */
+async function withScriptHook(
+  source: (dir: string) => string,
+  limits: { queue: number; timeout: number; closeMs: number },
+  body: (harness: Harness) => Promise<void>,
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-hook-'));
+  const script = join(dir, 'hook.mjs');
+  writeFileSync(script, source(dir));
+  const lines: LogLine[] = [];
+  const dispatcher = new HookDispatcher({
+    config: { queue: limits.queue, concurrency: 1, timeout: limits.timeout, actions: [{ events: ['delete'], command: [process.execPath, script] }] },
+    logger: recordingLogger(lines),
+    accepts: () => true,
+  });
   try {
-    const script = join(dir, 'slow.mjs');
-    // Records its start, then waits far longer than the timeout; a hook that was not killed would write "finished".
-    writeFileSync(script, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(join(dir, 'started'))}, String(process.pid));\nsetTimeout(() => writeFileSync(${JSON.stringify(join(dir, 'finished'))}, 'x'), 20000);\n`);
-    const lines: LogLine[] = [];
-    const dispatcher = new HookDispatcher({
-      config: { queue: 10, concurrency: 1, timeout: 0.5, actions: [{ events: ['delete'], command: [process.execPath, script] }] },
-      logger: recordingLogger(lines),
-      accepts: () => true,
-    });
-    try {
-      publishDelete('/a.txt');
-      await waitFor(() => lines.some((line) => line.fields.code === 'FERRY_ERR_HOOK'), 10_000);
-      const failure = lines.find((line) => line.fields.code === 'FERRY_ERR_HOOK')!;
-      assert.match(String(failure.fields.reason), /timed out/);
-      const pid = Number(readFileSync(join(dir, 'started'), 'utf8'));
-      assert.throws(() => process.kill(pid, 0), /ESRCH/, 'the hook process is gone');
-      assert.equal(existsSync(join(dir, 'finished')), false);
-    } finally {
-      await dispatcher.close(1000);
-    }
+    await body({ dir, lines, dispatcher });
   } finally {
+    await dispatcher.close(limits.closeMs);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('a hook past its timeout is killed and logged as FERRY_ERR_HOOK', async () => {
+  // Records its start, then waits far longer than the timeout; a hook that was not killed would write "finished".
+  const slow = (dir: string) =>
+    `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(join(dir, 'started'))}, String(process.pid));\nsetTimeout(() => writeFileSync(${JSON.stringify(join(dir, 'finished'))}, 'x'), 20000);\n`;
+  await withScriptHook(slow, { queue: 10, timeout: 0.5, closeMs: 1000 }, async ({ dir, lines }) => {
+    publishDelete('/a.txt');
+    await waitFor(() => lines.some((line) => line.fields.code === 'FERRY_ERR_HOOK'), 10_000);
+    const failure = lines.find((line) => line.fields.code === 'FERRY_ERR_HOOK')!;
+    assert.match(String(failure.fields.reason), /timed out/);
+    const pid = Number(readFileSync(join(dir, 'started'), 'utf8'));
+    assert.throws(() => process.kill(pid, 0), /ESRCH/, 'the hook process is gone');
+    assert.equal(existsSync(join(dir, 'finished')), false);
+  });
 });
 
 test('a full queue drops runs and logs it; the queued ones still run', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-hook-'));
-  try {
-    const script = join(dir, 'record.mjs');
-    // Each run appends its path, after a short pause so the queue fills behind the first.
-    writeFileSync(script, `import { appendFileSync } from 'node:fs';\nsetTimeout(() => appendFileSync(${JSON.stringify(join(dir, 'runs'))}, process.env.FERRY_PATH + '\\n'), 200);\n`);
-    const lines: LogLine[] = [];
-    const dispatcher = new HookDispatcher({
-      config: { queue: 2, concurrency: 1, timeout: 10, actions: [{ events: ['delete'], command: [process.execPath, script] }] },
-      logger: recordingLogger(lines),
-      accepts: () => true,
-    });
-    try {
-      for (let index = 1; index <= 6; index++) publishDelete(`/f${index}`);
-      // One runs, two wait, three are dropped.
-      assert.equal(dispatcher.dropped, 3);
-      assert.ok(lines.some((line) => line.fields.code === 'FERRY_ERR_HOOK' && /queue full/.test(String(line.fields.reason))));
-      await waitFor(() => existsSync(join(dir, 'runs')) && readFileSync(join(dir, 'runs'), 'utf8').split('\n').filter(Boolean).length === 3, 10_000);
-      assert.deepEqual(readFileSync(join(dir, 'runs'), 'utf8').split('\n').filter(Boolean), ['/f1', '/f2', '/f3']);
-    } finally {
-      await dispatcher.close(2000);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // Each run appends its path, after a short pause so the queue fills behind the first.
+  const record = (dir: string) =>
+    `import { appendFileSync } from 'node:fs';\nsetTimeout(() => appendFileSync(${JSON.stringify(join(dir, 'runs'))}, process.env.FERRY_PATH + '\\n'), 200);\n`;
+  await withScriptHook(record, { queue: 2, timeout: 10, closeMs: 2000 }, async ({ dir, lines, dispatcher }) => {
+    const runs = () => (existsSync(join(dir, 'runs')) ? readFileSync(join(dir, 'runs'), 'utf8').split('\n').filter(Boolean) : []);
+    for (let index = 1; index <= 6; index++) publishDelete(`/f${index}`);
+    // One runs, two wait, three are dropped.
+    assert.equal(dispatcher.dropped, 3);
+    assert.ok(lines.some((line) => line.fields.code === 'FERRY_ERR_HOOK' && /queue full/.test(String(line.fields.reason))));
+    await waitFor(() => runs().length === 3, 10_000);
+    assert.deepEqual(runs(), ['/f1', '/f2', '/f3']);
+  });
 });

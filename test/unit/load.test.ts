@@ -119,6 +119,13 @@ describe('loadConfig', () => {
     assert.equal(configError(() => loadConfig({ file: configFile('[log]\ntransfers_format = "clf"\n') })).key, 'log.transfers_format');
   });
 
+  test('a hook action has exactly one of command or url: both or neither is an error naming the key', () => {
+    const both = '[[hooks.actions]]\nevents = ["upload"]\ncommand = ["/bin/true"]\nurl = "http://127.0.0.1:1/"\n';
+    const neither = '[[hooks.actions]]\nevents = ["upload"]\n';
+    assert.equal(configError(() => loadConfig({ file: configFile(both) })).key, 'hooks.actions.0.url');
+    assert.equal(configError(() => loadConfig({ file: configFile(neither) })).key, 'hooks.actions.0.command');
+  });
+
   test('absolute paths in the file are kept', () => {
     const config = loadConfig({ file: configFile('root = "/srv/ftp"\n') });
     assert.equal(config.root, '/srv/ftp');
