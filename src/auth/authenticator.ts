@@ -4,6 +4,7 @@
  */
 import type { TlsMode } from '../config/schema.js';
 import type { Permission } from './permissions.js';
+import type { UserLimits } from './user-limits.js';
 
 export interface UserContext {
   name: string;
@@ -13,6 +14,8 @@ export interface UserContext {
   anonymous: boolean;
   /** The charset this user's names travel in (see charset.ts), overriding the site's; undefined: the site's. */
   charset?: string;
+  /** The user's own quotas and limits (users file); the rest come from the site's [user_defaults] (see effectiveLimits). */
+  limits?: Partial<UserLimits>;
 }
 
 export interface AuthContext {

@@ -58,6 +58,7 @@ export class FileAuthenticator implements Authenticator {
       permissions: record.permissions ?? READ_WRITE,
       anonymous: false,
       charset: record.charset,
+      limits: record.limits,
     };
   }
 }

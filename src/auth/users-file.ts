@@ -9,6 +9,8 @@
  * `read_only = true` is shorthand for permissions = ["list", "read"]; `tls = "required"`
  * (off | optional | login | required) overrides the server's tls.mode for this user, and
  * `charset = "gbk"` the server's charset (file names on the wire) once the user has logged in.
+ * `quota_bytes`, `quota_files`, `upload_rate`, `download_rate` (bytes/s) and `max_sessions`
+ * override the site's [user_defaults] (0 = no limit).
  */
 import { promises as fs, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -19,6 +21,9 @@ import { ConfigError } from '../config/errors.js';
 import { charsetName, TLS_MODES, type TlsMode } from '../config/schema.js';
 import { isPasswordHash } from './password.js';
 import { PERMISSIONS, READ_ONLY, type Permission } from './permissions.js';
+import { USER_LIMIT_KEYS, type UserLimits } from './user-limits.js';
+
+const limit = z.number().int().min(0).optional();
 
 const userSchema = z.strictObject({
   password: z.string().refine(isPasswordHash, { message: 'expected a scrypt hash made by `ferry user add`' }),
@@ -29,6 +34,12 @@ const userSchema = z.strictObject({
   tls: z.enum(TLS_MODES).optional(),
   /** Overrides the server's charset for this user, after login. */
   charset: charsetName.optional(),
+  /** Quotas and limits (see user-limits.ts); 0 = no limit, absent = the site's [user_defaults]. */
+  quota_bytes: limit,
+  quota_files: limit,
+  upload_rate: limit,
+  download_rate: limit,
+  max_sessions: limit,
 });
 
 const usersFileSchema = z.strictObject({
@@ -44,9 +55,19 @@ export interface UserRecord {
   permissions?: ReadonlySet<Permission>;
   tls?: TlsMode;
   charset?: string;
+  /** The user's own quotas and limits; the others come from [user_defaults]. */
+  limits?: Partial<UserLimits>;
 }
 
 type RawUsers = z.output<typeof usersFileSchema>['users'];
+
+function ownLimits(raw: RawUsers[string]): Partial<UserLimits> {
+  const limits: Partial<Record<keyof UserLimits, number>> = {};
+  for (const [field, key] of Object.entries(USER_LIMIT_KEYS) as [keyof UserLimits, (typeof USER_LIMIT_KEYS)[keyof UserLimits]][]) {
+    if (raw[key] !== undefined) limits[field] = raw[key];
+  }
+  return limits;
+}
 
 function toRecords(users: RawUsers, base: string): Map<string, UserRecord> {
   const records = new Map<string, UserRecord>();
@@ -58,6 +79,7 @@ function toRecords(users: RawUsers, base: string): Map<string, UserRecord> {
       permissions: raw.permissions ? new Set(raw.permissions) : raw.read_only ? READ_ONLY : undefined,
       tls: raw.tls,
       charset: raw.charset,
+      limits: ownLimits(raw),
     });
   }
   return records;

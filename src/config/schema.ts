@@ -249,6 +249,16 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .meta({ description: 'where files live; with s3, APPE and REST+STOR are refused (504)' }),
+  user_defaults: z
+    .strictObject({
+      quota_bytes: z.number().int().min(0).default(0).meta({ description: 'most bytes a user may store under their home (0 = no limit), then 552' }),
+      quota_files: z.number().int().min(0).default(0).meta({ description: 'most files a user may store under their home (0 = no limit), then 552' }),
+      upload_rate: z.number().int().min(0).default(0).meta({ description: "bytes per second for all of one user's uploads together (0 = no limit)" }),
+      download_rate: z.number().int().min(0).default(0).meta({ description: "bytes per second for all of one user's downloads together (0 = no limit)" }),
+      max_sessions: z.number().int().min(0).default(0).meta({ description: 'most sessions logged in as one user at once (0 = no limit), then 421' }),
+    })
+    .prefault({})
+    .meta({ description: "limits for every user without their own value in the users file (same key names there)" }),
   extensions: z
     .strictObject({
       site_symlink: z.boolean().default(false).meta({ description: 'SITE SYMLINK: users may create symbolic links (relative, inside their root only)' }),
