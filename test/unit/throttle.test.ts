@@ -5,6 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FtpClientError } from '../../src/client/errors.js';
 import { createThrottle } from '../../src/client/throttle.js';
+import { TokenBucket, throttleStream } from '../../src/util/token-bucket.js';
 import { randomData, sha256 } from '../helpers/data.js';
 import { sleep, waitFor } from '../helpers/timing.js';
 
@@ -68,6 +69,29 @@ describe('createThrottle', () => {
         () => createThrottle(bad),
         (error: unknown) => error instanceof FtpClientError && error.kind === 'usage',
       );
+    }
+  });
+
+  test('two streams sharing one bucket get its rate together, not each; a new rate applies to both at once', async () => {
+    let clock = 0;
+    const bucket = new TokenBucket(8000, () => clock); // a 1 000-byte bucket
+    const streams = [throttleStream(bucket), throttleStream(bucket)];
+    const passed = [0, 0];
+    streams.forEach((stream, i) => stream.on('data', (chunk: Buffer) => (passed[i]! += chunk.length)));
+    const total = () => passed[0]! + passed[1]!;
+    try {
+      for (const stream of streams) stream.write(randomData(4000));
+      await sleep(200);
+      assert.equal(total(), 1000, `passed ${passed.join(' + ')}`);
+      clock += 125; // one bucket's worth between them, however many wait
+      assert.ok(await waitFor(() => total() === 2000), `passed ${passed.join(' + ')}`);
+      await sleep(200);
+      assert.equal(total(), 2000, `passed ${passed.join(' + ')}`);
+      bucket.setRate(80_000); // a 10 000-byte bucket from now on
+      clock += 1000;
+      assert.ok(await waitFor(() => total() === 8000), `passed ${passed.join(' + ')}`);
+    } finally {
+      for (const stream of streams) stream.destroy();
     }
   });
 });
