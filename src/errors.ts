@@ -13,6 +13,8 @@ export const ERRORS = {
   FERRY_ERR_IS_A_DIRECTORY: { reply: Reply.FileNotFound, message: 'Is a directory.' },
   FERRY_ERR_NOT_EMPTY: { reply: Reply.FileNotFound, message: 'Directory not empty.' },
   FERRY_ERR_NO_SPACE: { reply: Reply.InsufficientStorage, message: 'Insufficient storage space.' },
+  /** The user's quota_bytes or quota_files (see server/limits). */
+  FERRY_ERR_QUOTA: { reply: Reply.ExceededStorage, message: 'Quota exceeded.' },
   FERRY_ERR_BAD_NAME: { reply: Reply.FileNameNotAllowed, message: 'File name not allowed.' },
   /** The argument's bytes are not text in the session's charset (see charset.ts). */
   FERRY_ERR_NAME_CHARSET: { reply: Reply.FileNameNotAllowed, message: 'File name cannot be represented in the current charset.' },
@@ -35,6 +37,8 @@ export const ERRORS = {
   FERRY_ERR_CONNECTION_RATE: { reply: Reply.ServiceNotAvailable, message: 'Too many connections from your address; slow down.' },
   FERRY_ERR_TOO_MANY_CLIENTS: { reply: Reply.ServiceNotAvailable, message: 'Too many users connected; try again later.' },
   FERRY_ERR_TOO_MANY_PER_ADDRESS: { reply: Reply.ServiceNotAvailable, message: 'Too many connections from your address.' },
+  /** The user's max_sessions, checked once the password is right. */
+  FERRY_ERR_TOO_MANY_SESSIONS: { reply: Reply.ServiceNotAvailable, message: 'Too many sessions for this user; try again later.' },
   FERRY_ERR_TLS_REUSE: {
     reply: Reply.DataTlsRefused,
     message: 'TLS session of the data connection must resume the control connection\'s session (session reuse required).',

@@ -16,6 +16,7 @@ import { warnIfConfinementRacy } from '../storage/jail.js';
 import { ConnectionInfo } from './connection-info.js';
 import { PassivePortPool } from './data/port-pool.js';
 import { Defender } from './defender.js';
+import { UserAllowances } from './limits/user-allowances.js';
 import { DescriptorBudget } from './descriptor-budget.js';
 import { RedisAbuseLedger } from './cluster/redis-ledger.js';
 import { ProxyTrust, readProxyHeader } from './proxy-protocol.js';
@@ -88,6 +89,7 @@ export class FtpServer {
       proxyTrust: new ProxyTrust(config.proxy_protocol.trusted),
       portPool: new PassivePortPool(config.passive.ports),
       isShuttingDown: () => this.shuttingDown,
+      allowances: new UserAllowances(),
       defender: new Defender({
         enabled: defender.enabled,
         threshold: defender.threshold,

@@ -12,6 +12,7 @@ import { createNameCodec, UTF8_CODEC, type NameCodec } from '../protocol/charset
 import { MLST_FACTS, type MlstFact } from '../protocol/listing.js';
 import { resolveVirtualPath } from '../protocol/paths.js';
 import type { StorageBackend } from '../storage/backend.js';
+import type { Admission } from './limits/user-allowances.js';
 import { DEFAULT_HASH_ALGORITHM, type HashAlgorithm } from './digest.js';
 
 export type TransferType = 'A' | 'I';
@@ -25,7 +26,8 @@ export interface CarriedArguments {
 
 export class SessionState {
   private currentUser: UserContext | null = null;
-  private currentStorage: StorageBackend | null = null;
+  /** The logged-in user's share of their limits, and their storage (with the quota enforced). */
+  private currentAdmission: Admission | null = null;
   private namedUser: string | null = null;
   private directory = '/';
   private type: TransferType = 'A';
@@ -99,7 +101,7 @@ export class SessionState {
 
   /** The logged-in user's storage, or null before login (FEAT and HELP depend on what it can do). */
   get storageIfLoggedIn(): StorageBackend | null {
-    return this.currentStorage;
+    return this.currentAdmission?.storage ?? null;
   }
 
   /**
@@ -113,8 +115,13 @@ export class SessionState {
 
   /** The logged-in user's storage (the login policy guarantees there is one). */
   get storage(): StorageBackend {
-    if (!this.currentStorage) throw new FtpError('FERRY_ERR_STORAGE', 'Not logged in.');
-    return this.currentStorage;
+    if (!this.currentAdmission) throw new FtpError('FERRY_ERR_STORAGE', 'Not logged in.');
+    return this.currentAdmission.storage;
+  }
+
+  /** The logged-in user's limits in force (rates, quotas), or null before login. */
+  get admission(): Admission | null {
+    return this.currentAdmission;
   }
 
   /** Resolves a client path against the current directory (553 for an impossible name). */
@@ -147,11 +154,19 @@ export class SessionState {
     this.namedUser = null;
   }
 
-  loggedIn(user: UserContext, storage: StorageBackend): void {
+  loggedIn(user: UserContext, admission: Admission): void {
     this.currentUser = user;
-    this.currentStorage = storage;
+    this.currentAdmission = admission;
     this.directory = '/';
     this.userCodec = user.charset ? createNameCodec(user.charset) : null;
+  }
+
+  /**
+   * Gives the user's session slot (and shares of rates and quota) back: at logout, and when
+   * the connection closes (the storage stays usable for the transfer being cut short).
+   */
+  releaseAdmission(): void {
+    this.currentAdmission?.release();
   }
 
   /** A wrong password; returns how many this session has had. */
@@ -235,7 +250,8 @@ export class SessionState {
   reinitialized(): boolean {
     const wasLoggedIn = this.currentUser !== null;
     this.currentUser = null;
-    this.currentStorage = null;
+    this.releaseAdmission();
+    this.currentAdmission = null;
     this.userCodec = null;
     this.namedUser = null;
     this.directory = '/';

@@ -26,6 +26,7 @@ import { DataChannel } from './data/data-channel.js';
 import { warnPassiveSilence } from './data/diagnostics.js';
 import type { PassivePortPool } from './data/port-pool.js';
 import type { Defender } from './defender.js';
+import type { UserAllowances } from './limits/user-allowances.js';
 import { SessionState } from './session-state.js';
 import type { Site } from './site.js';
 import type { SiteDirectory } from './site-directory.js';
@@ -50,6 +51,8 @@ export interface ServerServices {
   portPool: PassivePortPool;
   /** Scores failed logins per address and bans abusers. */
   defender: Defender;
+  /** Per-user session, rate and quota limits. */
+  allowances: UserAllowances;
   isShuttingDown(): boolean;
 }
 
@@ -426,6 +429,7 @@ export class Session implements TransferHost, SessionSummary {
       commands: this.site.commands,
       sites: this.services.sites,
       defender: this.services.defender,
+      allowances: this.services.allowances,
       logger: this.logger,
       data: this.data,
       transfer: this.transfer,
@@ -504,6 +508,7 @@ export class Session implements TransferHost, SessionSummary {
     this.transfer?.abort();
     this.lifetime.abort();
     this.data.reset();
+    this.state.releaseAdmission();
     clearTimeout(this.loginTimer ?? undefined);
     clearTimeout(this.outputStalled ?? undefined);
     events.sessionClosed.publish({ session: this });

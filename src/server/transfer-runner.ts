@@ -177,6 +177,7 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
       signal: controller.signal,
       endedCleanly,
       zeroCopyThreads: session.site.config.limits.zero_copy_threads,
+      rateLimit: job.listing ? undefined : ((job.upload ? session.state.admission?.uploadRate : session.state.admission?.downloadRate) ?? undefined),
     });
     await job.commit?.();
     outcome = 'complete';

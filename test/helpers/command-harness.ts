@@ -16,6 +16,7 @@ import type { HostPort } from '../../src/protocol/address.js';
 import type { CommandContext, CommandReply, CommandSpec, DataSetup, Outcome } from '../../src/server/commands/types.js';
 import { ConnectionInfo } from '../../src/server/connection-info.js';
 import { Defender } from '../../src/server/defender.js';
+import { UserAllowances } from '../../src/server/limits/user-allowances.js';
 import type { Policy } from '../../src/server/policies.js';
 import { SessionState } from '../../src/server/session-state.js';
 import { createSite, type Site } from '../../src/server/site.js';
@@ -80,6 +81,7 @@ export function commandHarness(options: HarnessOptions): Harness {
   const state = new SessionState();
   const connection = new ConnectionInfo('198.51.100.1', 21, options.remote ?? '203.0.113.5', 40_000, false);
   const data = new RecordingData();
+  const allowances = new UserAllowances();
   const defender = new Defender({ enabled: true, threshold: 10, observationMs: 60_000, banMs: 60_000, allow: [], logger });
   const lifetime = new AbortController();
   const run = async (line: string): Promise<Outcome> => {
@@ -98,6 +100,7 @@ export function commandHarness(options: HarnessOptions): Harness {
       commands: site.commands,
       sites: new SiteDirectory(site),
       defender,
+      allowances,
       logger,
       data,
       transfer: null,

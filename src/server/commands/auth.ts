@@ -53,13 +53,22 @@ async function checkPassword(context: CommandContext, name: string, password: st
     }
     return reply(Reply.NotLoggedIn, 'Login incorrect.');
   }
+  let storage;
   try {
-    state.loggedIn(user, await site.openStorage(user));
+    storage = await site.openStorage(user);
   } catch (error) {
     publish(false);
     logger.error({ err: error, user: name }, 'cannot open the home directory');
     return reply(Reply.NotLoggedIn, 'Login failed: home directory unavailable.');
   }
+  const admission = context.allowances.admit({ site, user, storage, logger });
+  if (!admission) {
+    publish(false);
+    const { reply: replyCode, message } = ERRORS.FERRY_ERR_TOO_MANY_SESSIONS;
+    logger.warn({ user: user.name, code: 'FERRY_ERR_TOO_MANY_SESSIONS', reason: 'the user has max_sessions sessions already' }, 'login refused');
+    return { close: reply(replyCode, message) };
+  }
+  state.loggedIn(user, admission);
   publish(true);
   logger.info({ user: user.name }, 'logged in');
   return reply(Reply.LoggedIn, user.anonymous ? 'Anonymous access granted, restrictions apply.' : 'Login successful.');

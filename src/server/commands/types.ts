@@ -13,6 +13,7 @@ import type { SessionSummary } from '../../observability/events.js';
 import type { HostPort } from '../../protocol/address.js';
 import type { ConnectionInfo } from '../connection-info.js';
 import type { Defender } from '../defender.js';
+import type { UserAllowances } from '../limits/user-allowances.js';
 import type { SessionState } from '../session-state.js';
 import type { SiteSettings } from '../site-settings.js';
 import type { RunningTransfer, TransferJob } from '../transfer-runner.js';
@@ -44,6 +45,8 @@ export interface CommandContext {
   readonly sites: SiteLookup;
   /** Scores failed logins per address and bans abusers (shared by all sessions). */
   readonly defender: Defender;
+  /** Per-user session, rate and quota limits (shared by all sessions). */
+  readonly allowances: UserAllowances;
   readonly logger: Logger;
   readonly data: DataSetup;
   /** The transfer running on this session (for ABOR and STAT), or null. */

@@ -8,6 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FtpError } from '../../errors.js';
 import type { Download, SocketTransferOptions, Upload } from '../../storage/backend.js';
+import { throttleStream, type TokenBucket } from '../../util/token-bucket.js';
 import { CrlfToLf, LfToCrlf } from './ascii.js';
 import { wasReadByJavaScript } from './read-by-javascript.js';
 import { resetByPeer } from './peer-reset.js';
@@ -21,6 +22,17 @@ export interface TransferOptions extends SocketTransferOptions {
    * FIN, not a reset.
    */
   endedCleanly?: () => boolean;
+  /**
+   * The user's upload or download rate (shared by all their transfers), when limited.
+   * A limited transfer takes the stream path: the limit has to see each chunk, which
+   * sendfile(2) and splice(2) move out of sight.
+   */
+  rateLimit?: TokenBucket;
+}
+
+/** The stages between the socket and the file: the rate limit (nearest the socket, so it paces the network), then TYPE A conversion. */
+function stagesFor(options: TransferOptions, convert: () => NodeJS.ReadWriteStream): NodeJS.ReadWriteStream[] {
+  return [...(options.rateLimit ? [throttleStream(options.rateLimit)] : []), ...(options.ascii ? [convert()] : [])];
 }
 
 /** Makes a stalled data connection fail instead of hanging the session forever. */
@@ -35,7 +47,7 @@ export async function sendData(readable: Readable, socket: Socket, options: Tran
   readable.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
   });
-  const stages: NodeJS.ReadWriteStream[] = options.ascii ? [new LfToCrlf()] : [];
+  const stages = stagesFor(options, () => new LfToCrlf()).reverse();
   await pipeline([readable, ...stages, socket], { signal: options.signal });
   return bytes;
 }
@@ -46,7 +58,7 @@ export async function sendData(readable: Readable, socket: Socket, options: Tran
  * line ends. Resolves with the bytes sent and which path carried them.
  */
 export async function sendDownload(download: Download, socket: Socket, options: TransferOptions): Promise<{ bytes: number; zeroCopy: boolean }> {
-  if (!options.ascii && download.sendTo) {
+  if (!options.ascii && !options.rateLimit && download.sendTo) {
     // No socket timeout here: destroying the socket would close its descriptor under the
     // backend's transfer, which keeps its own idle timeout.
     const sent = await download.sendTo(socket, options);
@@ -64,7 +76,7 @@ export async function sendDownload(download: Download, socket: Socket, options: 
  * always streams.
  */
 export async function receiveUpload(socket: Socket, upload: Upload, options: TransferOptions): Promise<{ bytes: number; zeroCopy: boolean }> {
-  if (!options.ascii && upload.receiveFrom && !wasReadByJavaScript(socket)) {
+  if (!options.ascii && !options.rateLimit && upload.receiveFrom && !wasReadByJavaScript(socket)) {
     const received = await upload.receiveFrom(socket, options);
     if (received !== null) return { bytes: received, zeroCopy: true };
   }
@@ -88,7 +100,7 @@ export async function receiveData(socket: Socket, destination: Writable, options
   if (socket.readableEnded) clean = endedCleanly();
   else socket.once('end', () => (clean = endedCleanly()));
   let bytes = 0;
-  const stages: NodeJS.ReadWriteStream[] = options.ascii ? [new CrlfToLf()] : [];
+  const stages = stagesFor(options, () => new CrlfToLf());
   const counted = stages.length > 0 ? stages[stages.length - 1]! : socket;
   counted.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
