@@ -26,6 +26,7 @@ import { DataChannel } from './data/data-channel.js';
 import { warnPassiveSilence } from './data/diagnostics.js';
 import type { PassivePortPool } from './data/port-pool.js';
 import type { Defender } from './defender.js';
+import { refusalReply } from './policies.js';
 import { SessionState } from './session-state.js';
 import type { Site } from './site.js';
 import type { SiteDirectory } from './site-directory.js';
@@ -126,7 +127,16 @@ export class Session implements TransferHost, SessionSummary {
       passivePromiscuous: config.passive.promiscuous,
       connectFromPort20: config.active.connect_from_port_20 && process.getuid?.() === 0,
       connectTimeoutMs: config.timeouts.data_connect * 1000,
-      onRefusedPassivePeer: (address) => this.logger.warn({ address }, 'refused a passive data connection from a foreign address'),
+      onRefusedPassivePeer: (address) =>
+        this.logger.warn(
+          {
+            code: 'FERRY_ERR_DATA_THEFT',
+            reason: `passive data connection from ${address}, not from the control connection's address ${connection.remoteAddress} (passive.promiscuous is off)`,
+            address,
+            controlAddress: connection.remoteAddress,
+          },
+          'refused a passive data connection from a foreign address',
+        ),
       onPassiveSilence: (silence) => warnPassiveSilence(this.logger, config, silence, connection.localAddress),
       proxyTrust: this.services.proxyTrust,
     });
@@ -310,7 +320,7 @@ export class Session implements TransferHost, SessionSummary {
     if (this.closed) return;
     if (code !== undefined && text !== undefined) this.reply(code, text);
     this.closed = true;
-    this.transfer?.abort();
+    this.transfer?.abort('the server closed the control connection');
     this.data.reset();
     this.io.end();
     // A peer that never reads its side must not keep the socket forever.
@@ -404,7 +414,7 @@ export class Session implements TransferHost, SessionSummary {
       return Reply.SyntaxError;
     }
     if (arg === null) {
-      return this.replyError(new FtpError('FERRY_ERR_NAME_CHARSET', `File name cannot be represented in ${this.state.nameCodec.name}.`));
+      return this.replyError(new FtpError('FERRY_ERR_NAME_CHARSET', `File name cannot be represented in ${this.state.nameCodec.name}.`), verb);
     }
     try {
       return await this.run(spec, this.contextFor(verb, arg, carried.restOffset, carried.renameFrom));
@@ -439,15 +449,17 @@ export class Session implements TransferHost, SessionSummary {
     for (const policy of this.site.policies) {
       const refusal = await policy(spec, context);
       if (refusal) {
-        this.reply(refusal.code, refusal.text);
-        return refusal.code;
+        const { code, text } = refusalReply(refusal);
+        this.logger.info({ code: refusal.error, reason: text, verb: spec.verb, ...refusal.fields }, 'command refused');
+        this.reply(code, text);
+        return code;
       }
     }
     if (spec.opensDataConnection) this.data.claim();
     try {
       return await this.apply(await spec.handle(context));
     } catch (error) {
-      return this.replyError(error);
+      return this.replyError(error, spec.verb);
     } finally {
       if (spec.opensDataConnection) this.data.unclaim();
     }
@@ -479,10 +491,11 @@ export class Session implements TransferHost, SessionSummary {
     return outcome.code;
   }
 
-  /** Turns a failure into its reply (returning its code); anything unexpected is logged and answered 451. */
-  private replyError(error: unknown): number {
+  /** Turns a failure into its reply (returning its code), logged with its code; anything unexpected is logged and answered 451. */
+  private replyError(error: unknown, verb: string): number {
     if (error instanceof FtpError) {
-      if (error.code === 'FERRY_ERR_STORAGE') this.logger.error({ err: error.cause ?? error }, 'storage error');
+      if (error.code === 'FERRY_ERR_STORAGE') this.logger.error({ err: error.cause ?? error, code: error.code, verb }, 'storage error');
+      else this.logger.info({ code: error.code, reason: error.message, verb }, 'command refused');
       this.reply(error.reply, error.message);
       return error.reply;
     }
@@ -501,7 +514,7 @@ export class Session implements TransferHost, SessionSummary {
     if (this.closedEventSent) return;
     this.closedEventSent = true;
     this.closed = true;
-    this.transfer?.abort();
+    this.transfer?.abort('the control connection closed');
     this.lifetime.abort();
     this.data.reset();
     clearTimeout(this.loginTimer ?? undefined);

@@ -16,7 +16,7 @@ import type { HostPort } from '../../src/protocol/address.js';
 import type { CommandContext, CommandReply, CommandSpec, DataSetup, Outcome } from '../../src/server/commands/types.js';
 import { ConnectionInfo } from '../../src/server/connection-info.js';
 import { Defender } from '../../src/server/defender.js';
-import type { Policy } from '../../src/server/policies.js';
+import { refusalReply, type Policy } from '../../src/server/policies.js';
 import { SessionState } from '../../src/server/session-state.js';
 import { createSite, type Site } from '../../src/server/site.js';
 import { SiteDirectory } from '../../src/server/site-directory.js';
@@ -106,7 +106,7 @@ export function commandHarness(options: HarnessOptions): Harness {
     };
     for (const policy of site.policies) {
       const refusal = await policy(spec, context);
-      if (refusal) return refusal;
+      if (refusal) return refusalReply(refusal);
     }
     return spec.handle(context);
   };
