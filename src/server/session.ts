@@ -414,7 +414,7 @@ export class Session implements TransferHost, SessionSummary {
       return Reply.SyntaxError;
     }
     if (arg === null) {
-      return this.replyError(new FtpError('FERRY_ERR_NAME_CHARSET', `File name cannot be represented in ${this.state.nameCodec.name}.`), verb);
+      return this.replyError(new FtpError('FERRY_ERR_NAME_CHARSET', `File name cannot be represented in ${this.state.nameCodec.name}.`), { verb });
     }
     try {
       return await this.run(spec, this.contextFor(verb, arg, carried.restOffset, carried.renameFrom));
@@ -450,7 +450,7 @@ export class Session implements TransferHost, SessionSummary {
       const refusal = await policy(spec, context);
       if (refusal) {
         const { code, text } = refusalReply(refusal);
-        this.logger.info({ code: refusal.error, reason: text, verb: spec.verb, ...refusal.fields }, 'command refused');
+        this.logger.info({ code: refusal.error, reason: text, ...this.commandFields(context), ...refusal.fields }, 'command refused');
         this.reply(code, text);
         return code;
       }
@@ -459,7 +459,7 @@ export class Session implements TransferHost, SessionSummary {
     try {
       return await this.apply(await spec.handle(context));
     } catch (error) {
-      return this.replyError(error, spec.verb);
+      return this.replyError(error, this.commandFields(context));
     } finally {
       if (spec.opensDataConnection) this.data.unclaim();
     }
@@ -491,11 +491,16 @@ export class Session implements TransferHost, SessionSummary {
     return outcome.code;
   }
 
+  /** The command on a refusal's log line: its verb and argument (a path, mostly; never a password) and the user. */
+  private commandFields({ verb, arg, state }: CommandContext): Record<string, unknown> {
+    return { verb, ...(arg !== '' && { arg: redactArgument(verb, arg) }), ...(state.user && { user: state.user.name }) };
+  }
+
   /** Turns a failure into its reply (returning its code), logged with its code; anything unexpected is logged and answered 451. */
-  private replyError(error: unknown, verb: string): number {
+  private replyError(error: unknown, command: Record<string, unknown>): number {
     if (error instanceof FtpError) {
-      if (error.code === 'FERRY_ERR_STORAGE') this.logger.error({ err: error.cause ?? error, code: error.code, verb }, 'storage error');
-      else this.logger.info({ code: error.code, reason: error.message, verb }, 'command refused');
+      if (error.code === 'FERRY_ERR_STORAGE') this.logger.error({ err: error.cause ?? error, code: error.code, ...command }, 'storage error');
+      else this.logger.info({ code: error.code, reason: error.message, ...command }, 'command refused');
       this.reply(error.reply, error.message);
       return error.reply;
     }

@@ -16,7 +16,7 @@ import type { StorageBackend } from '../../src/storage/backend.js';
 import { openLocalHome } from '../../src/storage/local.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { ServerLog, type LogEntry } from '../helpers/server-log.js';
-import { PASSWORD, USER, withTestServer, type ServerOptions, type TestServer } from '../helpers/server.js';
+import { PASSWORD, READONLY_USER, USER, withTestServer, type ServerOptions, type TestServer } from '../helpers/server.js';
 import { FtpsClient, secureSession } from '../tls/fixtures.js';
 import { connectSocket, login, passivePort } from './support.js';
 
@@ -108,6 +108,20 @@ describe('log lines that explain a failure', () => {
       assert.equal(line.msg, 'login refused');
       assert.equal(line.user, USER);
       assert.equal(line.level, 40);
+    }));
+
+  test('a refused command: its code, the verb, the path and the user (a missing file; a read-only user writing)', () =>
+    withLoggedServer({}, async (server, log) => {
+      const ftp = await login(server);
+      await ftp.expect('DELE missing.txt', 550);
+      await ftp.quit();
+      const missing = await oneLine(log, 'FERRY_ERR_NOT_FOUND');
+      assert.deepEqual([missing.msg, missing.verb, missing.arg, missing.user], ['command refused', 'DELE', 'missing.txt', USER]);
+      const readOnly = await login(server, READONLY_USER);
+      await readOnly.expect('MKD new', 550);
+      await readOnly.quit();
+      const denied = await oneLine(log, 'FERRY_ERR_PERMISSION');
+      assert.deepEqual([denied.msg, denied.verb, denied.arg, denied.user], ['command refused', 'MKD', 'new', READONLY_USER]);
     }));
 
   test('TLS required: FERRY_ERR_TLS_REQUIRED names the user', () =>
