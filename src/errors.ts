@@ -25,6 +25,8 @@ export const ERRORS = {
   /** An active connect-back that never completed, or a passive port the client did not connect to in time. */
   FERRY_ERR_DATA_TIMEOUT: { reply: Reply.CannotOpenData, message: "Can't open data connection: timed out." },
   FERRY_ERR_DATA_ABORTED: { reply: Reply.TransferAborted, message: 'Connection closed; transfer aborted.' },
+  /** No byte moved on the data connection for timeouts.data_idle. */
+  FERRY_ERR_DATA_IDLE: { reply: Reply.TransferAborted, message: 'Data connection timed out; transfer aborted.' },
   FERRY_ERR_DATA_RESET: { reply: Reply.TransferAborted, message: 'Data connection reset by peer; transfer aborted.' },
   /** ABOR, or the control connection closed, while a transfer ran. */
   FERRY_ERR_ABORTED: { reply: Reply.TransferAborted, message: 'Transfer aborted.' },

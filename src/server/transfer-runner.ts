@@ -19,8 +19,8 @@ import { failureFields } from './data/diagnostics.js';
 import { CloseNotifyWatch } from './tls/close-notify.js';
 import { secureDataSocket } from './tls/secure-socket.js';
 
-/** Errors that mean the data connection itself broke (426), not the storage (a reset has its own code). */
-const CONNECTION_ERRORS = new Set(['ETIMEDOUT', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+/** Errors that mean the data connection itself broke (426), not the storage (a reset and a timeout have their own codes). */
+const CONNECTION_ERRORS = new Set(['ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 export interface TransferResult {
   bytes: number;
@@ -76,8 +76,10 @@ export interface TransferHost {
 function failureReply(error: unknown): FtpError {
   if (error instanceof FtpError) return error;
   const code = (error as NodeJS.ErrnoException).code ?? '';
-  // EPIPE too: a write fails so only after the peer's RST (sendfile reports a reset that way).
+  // EPIPE too: a write gets it only once the peer has sent RST (that is how sendfile reports a reset).
   if (code === 'ECONNRESET' || code === 'EPIPE') return new FtpError('FERRY_ERR_DATA_RESET', undefined, { cause: error });
+  // The zero-copy threads' own idle timeout (timeouts.data_idle).
+  if (code === 'ETIMEDOUT') return new FtpError('FERRY_ERR_DATA_IDLE', undefined, { cause: error });
   if (CONNECTION_ERRORS.has(code)) return new FtpError('FERRY_ERR_DATA_ABORTED', undefined, { cause: error });
   return fromSystemError(error);
 }

@@ -48,8 +48,8 @@ async function oneLine(log: ServerLog, code: string): Promise<LogEntry> {
   return line!;
 }
 
-async function stalledDownload(ftp: FtpConnection, path: string) {
-  await ftp.expect('TYPE I', 200);
+async function stalledDownload(ftp: FtpConnection, path: string, type: 'I' | 'A' = 'I') {
+  await ftp.expect(`TYPE ${type}`, 200);
   const dataSocket = await ftp.prepareData('EPSV');
   await ftp.expect(`RETR ${path}`, 150);
   return dataSocket();
@@ -233,6 +233,22 @@ describe('log lines that explain a failure', () => {
       assert.equal(line.path, '/big.bin');
       assert.match(String(line.reason), /reset by peer/);
     }));
+
+  for (const type of ['I', 'A'] as const) {
+    test(`a download the client stops reading (TYPE ${type}): FERRY_ERR_DATA_IDLE after timeouts.data_idle`, () =>
+      withLoggedServer({ timeouts: { data_idle: 1 } }, async (server, log) => {
+        writeFileSync(join(server.root, 'big.bin'), Buffer.alloc(BIG_SIZE, 0x0a));
+        const ftp = await login(server);
+        const data = await stalledDownload(ftp, '/big.bin', type);
+        data.pause();
+        assert.equal((await ftp.read(30_000)).code, 426);
+        data.destroy();
+        await ftp.quit();
+        const line = await oneLine(log, 'FERRY_ERR_DATA_IDLE');
+        assert.equal(line.msg, 'transfer');
+        assert.equal(line.outcome, 'failed');
+      }));
+  }
 
   test('a full disk: FERRY_ERR_NO_SPACE (452) on the upload transfer line', () =>
     withLoggedServer(
