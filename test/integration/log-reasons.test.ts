@@ -218,6 +218,20 @@ describe('log lines that explain a failure', () => {
       assert.match(String(line.reason), /ABOR from the client/);
     }));
 
+  test('a download whose control connection goes away: FERRY_ERR_ABORTED, saying so', () =>
+    withLoggedServer({}, async (server, log) => {
+      writeFileSync(join(server.root, 'big.bin'), Buffer.alloc(BIG_SIZE, 0x5a));
+      const ftp = await login(server);
+      const data = await stalledDownload(ftp, '/big.bin');
+      await once(data, 'data');
+      data.pause();
+      ftp.close();
+      const line = await oneLine(log, 'FERRY_ERR_ABORTED');
+      data.destroy();
+      assert.equal(line.outcome, 'aborted');
+      assert.match(String(line.reason), /control connection closed/);
+    }));
+
   test('a download whose data connection the client resets: FERRY_ERR_DATA_RESET', () =>
     withLoggedServer({}, async (server, log) => {
       writeFileSync(join(server.root, 'big.bin'), Buffer.alloc(BIG_SIZE, 0x5a));
