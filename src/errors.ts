@@ -24,12 +24,36 @@ export const ERRORS = {
   FERRY_ERR_UNSUPPORTED: { reply: Reply.ParameterNotImplemented, message: 'Not supported by this storage.' },
   FERRY_ERR_NO_PASSIVE_PORT: { reply: Reply.CannotOpenData, message: 'No passive port available; try again later.' },
   FERRY_ERR_DATA_CONNECT: { reply: Reply.CannotOpenData, message: "Can't open data connection." },
+  /** An active connect-back that never completed, or a passive port the client did not connect to in time. */
+  FERRY_ERR_DATA_TIMEOUT: { reply: Reply.CannotOpenData, message: "Can't open data connection: timed out." },
   FERRY_ERR_DATA_ABORTED: { reply: Reply.TransferAborted, message: 'Connection closed; transfer aborted.' },
+  /** No byte moved on the data connection for timeouts.data_idle. */
+  FERRY_ERR_DATA_IDLE: { reply: Reply.TransferAborted, message: 'Data connection timed out; transfer aborted.' },
+  FERRY_ERR_DATA_RESET: { reply: Reply.TransferAborted, message: 'Data connection reset by peer; transfer aborted.' },
+  /** ABOR, or the control connection closed, while a transfer ran. */
+  FERRY_ERR_ABORTED: { reply: Reply.TransferAborted, message: 'Transfer aborted.' },
+  /** A passive data connection from an address other than the control connection's (connection theft); refused, never answered. */
+  FERRY_ERR_DATA_THEFT: { reply: Reply.CannotOpenData, message: "Can't open data connection." },
+  /** PORT/EPRT naming a third party or a privileged port (FTP bounce, RFC 2577). */
+  FERRY_ERR_BOUNCE: { reply: Reply.ParameterNotImplemented, message: 'Refusing to connect to that address.' },
   FERRY_ERR_UPLOAD_TRUNCATED: {
     reply: Reply.TransferAborted,
     message: 'Data connection closed without a clean end of file; upload discarded.',
   },
   // Connections refused at accept, and logins refused for abuse (421, then the socket is destroyed).
+  // Logins refused. The client is told "Login incorrect." either way; only the log says which.
+  FERRY_ERR_UNKNOWN_USER: { reply: Reply.NotLoggedIn, message: 'Login incorrect.' },
+  FERRY_ERR_BAD_PASSWORD: { reply: Reply.NotLoggedIn, message: 'Login incorrect.' },
+  FERRY_ERR_TOO_MANY_FAILURES: { reply: Reply.ServiceNotAvailable, message: 'Too many failed logins; closing control connection.' },
+  // Commands refused by the site's policies (policies.ts).
+  FERRY_ERR_NOT_LOGGED_IN: { reply: Reply.NotLoggedIn, message: 'Please login with USER and PASS.' },
+  FERRY_ERR_NOT_AVAILABLE: { reply: Reply.NotImplemented, message: 'Not available here.' },
+  FERRY_ERR_SYNTAX: { reply: Reply.ArgumentSyntaxError, message: 'Syntax error in parameters or arguments.' },
+  FERRY_ERR_TLS_REQUIRED: {
+    reply: Reply.NotLoggedIn,
+    message: 'TLS required: send AUTH TLS before logging in (your password would travel in clear text).',
+  },
+  FERRY_ERR_PROTECTION_REQUIRED: { reply: Reply.DataProtectionRequired, message: 'Data connections must be encrypted: send PBSZ 0 and PROT P.' },
   FERRY_ERR_SHUTTING_DOWN: { reply: Reply.ServiceNotAvailable, message: 'Server shutting down.' },
   FERRY_ERR_NO_DESCRIPTORS: { reply: Reply.ServiceNotAvailable, message: 'Server busy; try again later.' },
   FERRY_ERR_BANNED: { reply: Reply.ServiceNotAvailable, message: 'Too many failed logins from your address; try again later.' },

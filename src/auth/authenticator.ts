@@ -26,6 +26,8 @@ export interface Authenticator {
   /** Whether USER name needs a real password (false for anonymous names when anonymous is on). */
   isAnonymousName(name: string): boolean;
   authenticate(name: string, password: string, context: AuthContext): Promise<UserContext | null>;
+  /** Whether `name` is a user here, asked after a refused login so the log can say "unknown user" (never the client). */
+  knowsUser?(name: string): boolean;
   /** A per-user TLS policy that overrides the server's, if this user has one. */
   tlsModeFor?(name: string): TlsMode | undefined;
 }

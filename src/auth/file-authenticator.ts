@@ -35,6 +35,10 @@ export class FileAuthenticator implements Authenticator {
     return this.options.anonymousRoot !== undefined && ANONYMOUS_NAMES.has(name.toLowerCase());
   }
 
+  knowsUser(name: string): boolean {
+    return this.isAnonymousName(name) || this.options.lookup(name) !== undefined;
+  }
+
   tlsModeFor(name: string): TlsMode | undefined {
     return this.options.lookup(name)?.tls;
   }

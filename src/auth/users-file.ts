@@ -15,6 +15,7 @@
 import { promises as fs, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
@@ -112,10 +113,28 @@ export function readUsersFile(path: string): Map<string, UserRecord> {
   return toRecords(parseUsersText(text, path), dirname(resolve(path)));
 }
 
+/** What a re-read of a users file changed, by user name (sorted). */
+export interface UsersFileChange {
+  users: number;
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+function changeBetween(before: ReadonlyMap<string, UserRecord>, after: ReadonlyMap<string, UserRecord>): UsersFileChange {
+  const names = (map: ReadonlyMap<string, UserRecord>, keep: (name: string) => boolean) => [...map.keys()].filter(keep).sort();
+  return {
+    users: after.size,
+    added: names(after, (name) => !before.has(name)),
+    removed: names(before, (name) => !after.has(name)),
+    changed: names(after, (name) => before.has(name) && !isDeepStrictEqual(before.get(name), after.get(name))),
+  };
+}
+
 /**
  * Keeps a users file's records fresh: re-read when its modification time changes, so
  * `ferry user add` takes effect without a restart. A broken edit keeps the last good
- * version (and the caller logs the error).
+ * version (and the caller logs the error); a good one is reported with what it changed.
  */
 export class UsersFileWatcher {
   private records: Map<string, UserRecord>;
@@ -124,6 +143,7 @@ export class UsersFileWatcher {
   constructor(
     private readonly path: string,
     private readonly onReloadError: (error: Error) => void,
+    private readonly onReloaded: (change: UsersFileChange) => void = () => undefined,
   ) {
     this.records = readUsersFile(path);
     this.mtimeMs = this.currentMtime();
@@ -138,16 +158,25 @@ export class UsersFileWatcher {
   }
 
   lookup(name: string): UserRecord | undefined {
-    const mtime = this.currentMtime();
-    if (mtime !== this.mtimeMs) {
-      this.mtimeMs = mtime;
-      try {
-        this.records = readUsersFile(this.path);
-      } catch (error) {
-        this.onReloadError(error as Error);
-      }
-    }
+    this.refresh();
     return this.records.get(name);
+  }
+
+  /** Re-reads the file if its modification time changed; a broken file keeps the current records. */
+  private refresh(): void {
+    const mtime = this.currentMtime();
+    if (mtime === this.mtimeMs) return;
+    this.mtimeMs = mtime;
+    let fresh: Map<string, UserRecord>;
+    try {
+      fresh = readUsersFile(this.path);
+    } catch (error) {
+      this.onReloadError(error as Error);
+      return;
+    }
+    const change = changeBetween(this.records, fresh);
+    this.records = fresh;
+    this.onReloaded(change);
   }
 }
 

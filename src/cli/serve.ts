@@ -136,8 +136,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   };
   process.on('SIGHUP', () => {
     try {
-      server.reloadTls();
-      logger.info('TLS certificate reloaded');
+      for (const certificate of server.reloadTls()) logger.info(certificate, 'TLS certificate reloaded');
     } catch (error) {
       logger.error({ err: (error as Error).message }, 'TLS certificate reload failed; keeping the previous one');
     }

@@ -49,7 +49,11 @@ export class SiteUserSource {
   private fileLookup(path: string): (name: string) => UserRecord | undefined {
     let watcher = this.watchers.get(path);
     if (!watcher) {
-      watcher = new UsersFileWatcher(path, (error) => this.logger.error({ err: error.message, file: path }, 'users file reload failed; keeping the previous users'));
+      watcher = new UsersFileWatcher(
+        path,
+        (error) => this.logger.error({ err: error.message, file: path }, 'users file reload failed; keeping the previous users'),
+        (change) => this.logger.info({ file: path, ...change }, 'users file reloaded'),
+      );
       this.watchers.set(path, watcher);
     }
     const found = watcher;

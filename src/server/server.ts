@@ -24,6 +24,7 @@ import { ConnectionRateLimiter } from './rate-limiter.js';
 import { Session, type ServerServices } from './session.js';
 import { createSite, type Site, type SiteOptions } from './site.js';
 import { SiteDirectory } from './site-directory.js';
+import type { CertificateSummary } from './tls/tls-provider.js';
 import { settledWithin } from '../util/settled-within.js';
 
 /** How long a refused connection may take to receive its 421 before it is destroyed. */
@@ -104,9 +105,9 @@ export class FtpServer {
     this.implicitListener = site.tls && config.tls.implicit ? createServer((socket) => this.accept(socket, true)) : null;
   }
 
-  /** Re-reads the TLS certificate and key (SIGHUP); sessions keep running. */
-  reloadTls(): void {
-    for (const site of this.services.sites.all) site.tls?.reload();
+  /** Re-reads the TLS certificate and key (SIGHUP); sessions keep running. Returns each site's certificate now in use. */
+  reloadTls(): Array<CertificateSummary & { site: string }> {
+    return this.services.sites.all.flatMap((site) => (site.tls ? [{ site: site.name, ...site.tls.reload() }] : []));
   }
 
   /** Re-opens the log files at their paths (SIGHUP, after logrotate moved them). */

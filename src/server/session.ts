@@ -27,6 +27,7 @@ import { warnPassiveSilence } from './data/diagnostics.js';
 import type { PassivePortPool } from './data/port-pool.js';
 import type { Defender } from './defender.js';
 import type { UserAllowances } from './limits/user-allowances.js';
+import { refusalReply } from './policies.js';
 import { SessionState } from './session-state.js';
 import type { Site } from './site.js';
 import type { SiteDirectory } from './site-directory.js';
@@ -129,7 +130,16 @@ export class Session implements TransferHost, SessionSummary {
       passivePromiscuous: config.passive.promiscuous,
       connectFromPort20: config.active.connect_from_port_20 && process.getuid?.() === 0,
       connectTimeoutMs: config.timeouts.data_connect * 1000,
-      onRefusedPassivePeer: (address) => this.logger.warn({ address }, 'refused a passive data connection from a foreign address'),
+      onRefusedPassivePeer: (address) =>
+        this.logger.warn(
+          {
+            code: 'FERRY_ERR_DATA_THEFT',
+            reason: `passive data connection from ${address}, not from the control connection's address ${connection.remoteAddress} (passive.promiscuous is off)`,
+            address,
+            controlAddress: connection.remoteAddress,
+          },
+          'refused a passive data connection from a foreign address',
+        ),
       onPassiveSilence: (silence) => warnPassiveSilence(this.logger, config, silence, connection.localAddress),
       proxyTrust: this.services.proxyTrust,
     });
@@ -313,7 +323,7 @@ export class Session implements TransferHost, SessionSummary {
     if (this.closed) return;
     if (code !== undefined && text !== undefined) this.reply(code, text);
     this.closed = true;
-    this.transfer?.abort();
+    this.transfer?.abort('the server closed the control connection');
     this.data.reset();
     this.io.end();
     // A peer that never reads its side must not keep the socket forever.
@@ -407,7 +417,7 @@ export class Session implements TransferHost, SessionSummary {
       return Reply.SyntaxError;
     }
     if (arg === null) {
-      return this.replyError(new FtpError('FERRY_ERR_NAME_CHARSET', `File name cannot be represented in ${this.state.nameCodec.name}.`));
+      return this.replyError(new FtpError('FERRY_ERR_NAME_CHARSET', `File name cannot be represented in ${this.state.nameCodec.name}.`), { verb });
     }
     try {
       return await this.run(spec, this.contextFor(verb, arg, carried.restOffset, carried.renameFrom));
@@ -443,15 +453,17 @@ export class Session implements TransferHost, SessionSummary {
     for (const policy of this.site.policies) {
       const refusal = await policy(spec, context);
       if (refusal) {
-        this.reply(refusal.code, refusal.text);
-        return refusal.code;
+        const { code, text } = refusalReply(refusal);
+        this.logger.info({ code: refusal.error, reason: text, ...this.commandFields(context), ...refusal.fields }, 'command refused');
+        this.reply(code, text);
+        return code;
       }
     }
     if (spec.opensDataConnection) this.data.claim();
     try {
       return await this.apply(await spec.handle(context));
     } catch (error) {
-      return this.replyError(error);
+      return this.replyError(error, this.commandFields(context));
     } finally {
       if (spec.opensDataConnection) this.data.unclaim();
     }
@@ -483,10 +495,16 @@ export class Session implements TransferHost, SessionSummary {
     return outcome.code;
   }
 
-  /** Turns a failure into its reply (returning its code); anything unexpected is logged and answered 451. */
-  private replyError(error: unknown): number {
+  /** The command on a refusal's log line: its verb and argument (a path, mostly; never a password) and the user. */
+  private commandFields({ verb, arg, state }: CommandContext): Record<string, unknown> {
+    return { verb, ...(arg !== '' && { arg: redactArgument(verb, arg) }), ...(state.user && { user: state.user.name }) };
+  }
+
+  /** Turns a failure into its reply (returning its code), logged with its code; anything unexpected is logged and answered 451. */
+  private replyError(error: unknown, command: Record<string, unknown>): number {
     if (error instanceof FtpError) {
-      if (error.code === 'FERRY_ERR_STORAGE') this.logger.error({ err: error.cause ?? error }, 'storage error');
+      if (error.code === 'FERRY_ERR_STORAGE') this.logger.error({ err: error.cause ?? error, code: error.code, ...command }, 'storage error');
+      else this.logger.info({ code: error.code, reason: error.message, ...command }, 'command refused');
       this.reply(error.reply, error.message);
       return error.reply;
     }
@@ -505,7 +523,7 @@ export class Session implements TransferHost, SessionSummary {
     if (this.closedEventSent) return;
     this.closedEventSent = true;
     this.closed = true;
-    this.transfer?.abort();
+    this.transfer?.abort('the control connection closed');
     this.lifetime.abort();
     this.data.reset();
     this.state.releaseAdmission();

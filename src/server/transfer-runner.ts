@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { FtpError, fromSystemError } from '../errors.js';
+import { ERRORS, FtpError, fromSystemError } from '../errors.js';
 import { events, type TransferEvent } from '../observability/events.js';
 import { Reply } from '../protocol/replies.js';
 import type { Logger } from 'pino';
@@ -19,8 +19,8 @@ import { failureFields } from './data/diagnostics.js';
 import { CloseNotifyWatch } from './tls/close-notify.js';
 import { secureDataSocket } from './tls/secure-socket.js';
 
-/** Errors that mean the data connection itself broke (426), not the storage. */
-const CONNECTION_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+/** Errors that mean the data connection itself broke (426), not the storage (a reset and a timeout have their own codes). */
+const CONNECTION_ERRORS = new Set(['ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 export interface TransferResult {
   bytes: number;
@@ -53,7 +53,8 @@ export interface RunningTransfer {
   verb: string;
   path: string;
   bytes(): number;
-  abort(): void;
+  /** `why` in words, for the transfer's log line ("ABOR from the client"). */
+  abort(why: string): void;
   /** Settles when the transfer's final reply has been sent. */
   done: Promise<void>;
 }
@@ -74,9 +75,12 @@ export interface TransferHost {
 
 function failureReply(error: unknown): FtpError {
   if (error instanceof FtpError) return error;
-  if (CONNECTION_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) {
-    return new FtpError('FERRY_ERR_DATA_ABORTED');
-  }
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  // EPIPE too: a write gets it only once the peer has sent RST (that is how sendfile reports a reset).
+  if (code === 'ECONNRESET' || code === 'EPIPE') return new FtpError('FERRY_ERR_DATA_RESET', undefined, { cause: error });
+  // The zero-copy threads' own idle timeout (timeouts.data_idle).
+  if (code === 'ETIMEDOUT') return new FtpError('FERRY_ERR_DATA_IDLE', undefined, { cause: error });
+  if (CONNECTION_ERRORS.has(code)) return new FtpError('FERRY_ERR_DATA_ABORTED', undefined, { cause: error });
   return fromSystemError(error);
 }
 
@@ -141,7 +145,7 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
     verb: job.verb,
     path: job.path,
     bytes: () => socketBytes(socket),
-    abort: () => controller.abort(),
+    abort: (why) => controller.abort(why),
     done: new Promise<void>((resolve) => (settle = resolve)),
   });
   let failure: Record<string, unknown> = {};
@@ -190,14 +194,15 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
     await job.onFailure?.().catch((cleanupError: unknown) => session.logger.error({ err: cleanupError }, 'cleanup after failed transfer'));
     if (controller.signal.aborted) {
       outcome = 'aborted';
-      finalCode = Reply.TransferAborted;
-      session.reply(finalCode, 'Transfer aborted.');
+      failure = { code: 'FERRY_ERR_ABORTED', reason: `transfer aborted: ${String(controller.signal.reason)}` };
+      finalCode = ERRORS.FERRY_ERR_ABORTED.reply;
+      session.reply(finalCode, ERRORS.FERRY_ERR_ABORTED.message);
     } else {
       const reply = failureReply(error);
       failure = failureFields(reply);
       failureReason = { code: reply.code, reason: reply.message };
-      if (reply.code === 'FERRY_ERR_STORAGE') session.logger.error({ err: error }, 'transfer failed');
-      else session.logger.warn({ verb: job.verb, path: job.path, ...failure }, 'transfer failed');
+      // The transfer line below carries the code and reason; a storage error's cause (stack, errno) goes here.
+      if (reply.code === 'FERRY_ERR_STORAGE') session.logger.error({ err: error, verb: job.verb, path: job.path }, 'storage error during transfer');
       finalCode = reply.reply;
       session.reply(finalCode, reply.message);
     }
@@ -230,7 +235,9 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
       ...(failureReason && { failure: failureReason }),
     };
     events.transfer.publish(event);
-    session.logger.info({ verb: job.verb, path: job.path, bytes, ms: durationMs, outcome, zeroCopy, ...failure }, 'transfer');
+    // One line per transfer, whatever its end: a failed one is a warning with its code and reason.
+    const level = outcome === 'failed' ? 'warn' : 'info';
+    session.logger[level]({ verb: job.verb, path: job.path, bytes, ms: durationMs, outcome, zeroCopy, ...failure }, 'transfer');
     settle();
   }
   return finalCode;

@@ -17,7 +17,7 @@ import type { CommandContext, CommandReply, CommandSpec, DataSetup, Outcome } fr
 import { ConnectionInfo } from '../../src/server/connection-info.js';
 import { Defender } from '../../src/server/defender.js';
 import { UserAllowances } from '../../src/server/limits/user-allowances.js';
-import type { Policy } from '../../src/server/policies.js';
+import { refusalReply, type Policy } from '../../src/server/policies.js';
 import { SessionState } from '../../src/server/session-state.js';
 import { createSite, type Site } from '../../src/server/site.js';
 import { SiteDirectory } from '../../src/server/site-directory.js';
@@ -109,7 +109,7 @@ export function commandHarness(options: HarnessOptions): Harness {
     };
     for (const policy of site.policies) {
       const refusal = await policy(spec, context);
-      if (refusal) return refusal;
+      if (refusal) return refusalReply(refusal);
     }
     return spec.handle(context);
   };

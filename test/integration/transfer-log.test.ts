@@ -204,7 +204,7 @@ for (const format of ['xferlog', 'json'] as const) {
       assert.ok(entry.bytes > 0 && entry.bytes < BIG_SIZE, `the bytes sent before the reset: ${entry.bytes}`);
       if (entry.json) {
         assert.equal(entry.json.status, 'failed');
-        assert.equal(entry.json.code, 'FERRY_ERR_DATA_ABORTED');
+        assert.equal(entry.json.code, 'FERRY_ERR_DATA_RESET');
         assert.equal(typeof entry.json.reason, 'string');
       }
     });

@@ -58,7 +58,15 @@ describe('certificate reload', () => {
         assert.notEqual(after, before);
         // Not re-read until asked.
         assert.equal(await explicitFingerprint(server), before);
-        server.server.reloadTls();
+        // What the SIGHUP log line says: which certificate is now in use, and that it changed.
+        const [reloaded] = server.server.reloadTls();
+        assert.equal(reloaded!.site, 'default');
+        assert.equal(reloaded!.changed, true);
+        assert.equal(reloaded!.fingerprint256, after);
+        assert.match(reloaded!.subject, /CN=localhost/);
+        assert.ok(!Number.isNaN(Date.parse(reloaded!.validTo)), reloaded!.validTo);
+        // The same files again: reloaded, not changed.
+        assert.equal(server.server.reloadTls()[0]!.changed, false);
 
         assert.equal(await explicitFingerprint(server), after, 'explicit FTPS still presents the old certificate');
         assert.equal(await implicitFingerprint(server), after, 'implicit FTPS still presents the old certificate');

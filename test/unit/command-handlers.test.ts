@@ -69,7 +69,7 @@ describe('policies', () => {
   });
 
   test('a site may add its own policy, and it may be async', async () => {
-    const noDeletes: Policy = async (spec) => (spec.verb === 'DELE' ? { code: 550, text: 'Deleting is off on this site.' } : null);
+    const noDeletes: Policy = async (spec) => (spec.verb === 'DELE' ? { error: 'FERRY_ERR_PERMISSION', text: 'Deleting is off on this site.' } : null);
     const h = harness({}, { policies: [...DEFAULT_POLICIES, noDeletes] });
     await loggedIn(h);
     writeFileSync(join(home, 'keep.txt'), 'keep');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashPassword } from '../../src/auth/password.js';
 import { READ_ONLY } from '../../src/auth/permissions.js';
-import { readUsersFile, saveUser, UsersFileWatcher } from '../../src/auth/users-file.js';
+import { readUsersFile, saveUser, UsersFileWatcher, type UsersFileChange } from '../../src/auth/users-file.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { configError } from '../helpers/config-error.js';
 
@@ -196,6 +196,20 @@ describe('UsersFileWatcher', () => {
     assert.equal(watcher.lookup('alice')?.passwordHash, hashA);
     assert.equal(errors.length, 1);
     assert.ok(errors[0] instanceof ConfigError);
+  });
+
+  test('a re-read reports the users it added, removed and changed', async () => {
+    const path = usersPath();
+    writeFileSync(path, `[users.alice]\npassword = "${hashA}"\n[users.carol]\npassword = "${hashA}"\n[users.dave]\npassword = "${hashA}"\n`);
+    touch(path, 1_700_000_000);
+    const changes: UsersFileChange[] = [];
+    const watcher = new UsersFileWatcher(path, () => assert.fail('no reload error expected'), (change) => changes.push(change));
+    assert.ok(watcher.lookup('alice'));
+    assert.deepEqual(changes, []);
+    writeFileSync(path, `[users.alice]\npassword = "${hashA}"\n[users.carol]\npassword = "${hashB}"\n[users.bob]\npassword = "${hashB}"\nread_only = true\n`);
+    touch(path, 1_700_000_400);
+    assert.ok(watcher.lookup('bob'));
+    assert.deepEqual(changes, [{ users: 3, added: ['bob'], removed: ['dave'], changed: ['carol'] }]);
   });
 
   test('an unchanged mtime means no re-read', async () => {

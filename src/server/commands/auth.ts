@@ -1,23 +1,36 @@
 /** Login and session lifecycle: USER, PASS, ACCT, REIN, QUIT. */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { UserContext } from '../../auth/authenticator.js';
-import { ERRORS } from '../../errors.js';
+import { ERRORS, type ErrorCode } from '../../errors.js';
 import { events, type LoginEvent, type LoginRefusedEvent } from '../../observability/events.js';
 import { Reply } from '../../protocol/replies.js';
 import { reply, type CommandContext, type CommandSpec, type Outcome } from './types.js';
 
 /** A login refused by the defender: 421 and the end of this connection. */
-function refuseLogin({ logger }: CommandContext, code: LoginRefusedEvent['code']): Outcome {
+function refuseLogin({ logger }: CommandContext, name: string, code: LoginRefusedEvent['code']): Outcome {
   const { reply: replyCode, message } = ERRORS[code];
-  logger.debug({ code, reason: message }, 'login refused');
+  logger.warn({ code, reason: message, user: name }, 'login refused');
   return { close: reply(replyCode, message) };
 }
 
 /** A login refused before its password was checked: its own event (ferry:login is one per check), then the refusal. */
 function refuseUnchecked(context: CommandContext, name: string, code: LoginRefusedEvent['code']): Outcome {
   events.loginRefused.publish({ session: context.summary, name, code } satisfies LoginRefusedEvent);
-  return refuseLogin(context, code);
+  return refuseLogin(context, name, code);
 }
+
+/**
+ * Why the authenticator said no, for the log only: the client hears "Login incorrect."
+ * either way, so it cannot probe for valid names (vsftpd and SFTPGo log the same split).
+ */
+function failedLoginCode({ site }: CommandContext, name: string): ErrorCode {
+  return site.authenticator.knowsUser?.(name) === false ? 'FERRY_ERR_UNKNOWN_USER' : 'FERRY_ERR_BAD_PASSWORD';
+}
+
+const FAILED_LOGIN_REASONS: Partial<Record<ErrorCode, string>> = {
+  FERRY_ERR_UNKNOWN_USER: 'unknown user',
+  FERRY_ERR_BAD_PASSWORD: 'bad password',
+};
 
 async function checkPassword(context: CommandContext, name: string, password: string): Promise<Outcome> {
   const { state, site, defender, connection, logger } = context;
@@ -43,22 +56,25 @@ async function checkPassword(context: CommandContext, name: string, password: st
   if (!user) {
     publish(false);
     const failures = state.loginFailed();
-    logger.warn({ user: name }, 'login failed');
+    const code = failedLoginCode(context, name);
+    // The last failure this connection may have: the same line says the connection closes.
+    const closing = failures >= site.config.max_login_failures;
+    logger.warn({ code, reason: FAILED_LOGIN_REASONS[code], user: name, failures, ...(closing && { closing: 'FERRY_ERR_TOO_MANY_FAILURES' }) }, 'login failed');
     // vsftpd delay_failed_login: a timer, not a thread; this session reads no command meanwhile.
     await delay(site.config.defender.failed_login_delay * 1000);
-    if (banned) return refuseLogin(context, 'FERRY_ERR_BANNED');
-    if (failures >= site.config.max_login_failures) {
+    if (banned) return refuseLogin(context, name, 'FERRY_ERR_BANNED');
+    if (closing) {
       defender.record(address, 'too-many-failures');
-      return { close: reply(Reply.ServiceNotAvailable, 'Too many failed logins; closing control connection.') };
+      return { close: reply(ERRORS.FERRY_ERR_TOO_MANY_FAILURES.reply, ERRORS.FERRY_ERR_TOO_MANY_FAILURES.message) };
     }
-    return reply(Reply.NotLoggedIn, 'Login incorrect.');
+    return reply(ERRORS[code].reply, ERRORS[code].message);
   }
   let storage;
   try {
     storage = await site.openStorage(user);
   } catch (error) {
     publish(false);
-    logger.error({ err: error, user: name }, 'cannot open the home directory');
+    logger.error({ err: error, user: name, code: 'FERRY_ERR_STORAGE', reason: 'the home directory cannot be opened' }, 'login failed');
     return reply(Reply.NotLoggedIn, 'Login failed: home directory unavailable.');
   }
   const admission = context.allowances.admit({ site, user, storage, logger });

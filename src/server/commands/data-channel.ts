@@ -4,6 +4,7 @@
  * address, active connections only to the client's own address and to ports >= 1024.
  */
 import { asIPv4, encodeHostPort, formatEpsvPort, parseEprt, parseHostPort, sameAddress, type HostPort } from '../../protocol/address.js';
+import { ERRORS } from '../../errors.js';
 import { Reply } from '../../protocol/replies.js';
 import { reply, type CommandContext, type CommandReply, type CommandSpec } from './types.js';
 
@@ -33,8 +34,8 @@ function prepareActive(context: CommandContext, requested: HostPort): CommandRep
   if (state.epsvAll) return reply(Reply.BadSequence, `${verb} not allowed after EPSV ALL.`);
   const refusal = refuseBounce(context, target);
   if (refusal) {
-    logger.warn({ target: `${target.host}:${target.port}`, reason: refusal }, 'refused active data connection target');
-    return reply(Reply.ParameterNotImplemented, refusal);
+    logger.warn({ code: 'FERRY_ERR_BOUNCE', reason: refusal, verb, target: `${target.host}:${target.port}` }, 'refused active data connection target');
+    return reply(ERRORS.FERRY_ERR_BOUNCE.reply, refusal);
   }
   data.prepareActive(target);
   return reply(Reply.CommandOk, `${verb} command successful. Consider using PASV.`);

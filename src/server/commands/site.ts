@@ -9,6 +9,7 @@ import { FtpError } from '../../errors.js';
 import { parseChmod, parseSiteUtime, parseSymlink } from '../../protocol/extension-args.js';
 import { parentPath, resolveLinkTarget } from '../../protocol/paths.js';
 import { Reply } from '../../protocol/replies.js';
+import { logFileOperation } from './file-operation.js';
 import { storageSupports } from './times.js';
 import { reply, type CommandContext, type CommandReply, type CommandSpec, type FeatureContext } from './types.js';
 
@@ -44,10 +45,13 @@ const SITE_COMMANDS: SiteCommand[] = [
     syntax: 'CHMOD <sp> octal-mode <sp> pathname (permission bits only: 0777 at most)',
     permission: 'write',
     available: (context) => storageSupports(context, 'setMode'),
-    async handle({ state }, arg) {
+    async handle(context, arg) {
+      const { state } = context;
       const parsed = parseChmod(arg);
       if (!parsed) return reply(Reply.ArgumentSyntaxError, 'Syntax: SITE CHMOD octal-mode pathname');
-      await state.storage.setMode!(state.resolvePath(parsed.path), parsed.mode);
+      const path = state.resolvePath(parsed.path);
+      await state.storage.setMode!(path, parsed.mode);
+      logFileOperation(context, 'chmod', path, { mode: parsed.mode.toString(8).padStart(3, '0') });
       return done('CHMOD');
     },
   },
@@ -56,10 +60,13 @@ const SITE_COMMANDS: SiteCommand[] = [
     syntax: 'UTIME <sp> YYYYMMDDhhmm[ss] <sp> pathname | UTIME <sp> pathname <sp> atime <sp> mtime <sp> ctime <sp> UTC',
     permission: 'write',
     available: (context) => storageSupports(context, 'setModifiedTime'),
-    async handle({ state }, arg) {
+    async handle(context, arg) {
+      const { state } = context;
       const parsed = parseSiteUtime(arg);
       if (!parsed) return reply(Reply.ArgumentSyntaxError, 'Syntax: SITE UTIME YYYYMMDDhhmm[ss] pathname, or SITE UTIME pathname atime mtime ctime UTC (real UTC times).');
-      await state.storage.setModifiedTime!(state.resolvePath(parsed.path), parsed.modified, parsed.accessed);
+      const path = state.resolvePath(parsed.path);
+      await state.storage.setModifiedTime!(path, parsed.modified, parsed.accessed);
+      logFileOperation(context, 'utime', path, { modified: parsed.modified.toISOString() });
       return done('UTIME');
     },
   },
@@ -68,7 +75,8 @@ const SITE_COMMANDS: SiteCommand[] = [
     syntax: 'SYMLINK <sp> target <sp> link (target relative to the link, inside your root)',
     permission: 'write',
     available: (context) => context.site.config.extensions.site_symlink && storageSupports(context, 'symlink'),
-    async handle({ state }, arg) {
+    async handle(context, arg) {
+      const { state } = context;
       const parsed = parseSymlink(arg);
       if (!parsed) return reply(Reply.ArgumentSyntaxError, 'Syntax: SITE SYMLINK target link');
       const link = state.resolvePath(parsed.link);
@@ -77,6 +85,7 @@ const SITE_COMMANDS: SiteCommand[] = [
       if (target === null) throw new FtpError('FERRY_ERR_PERMISSION', 'A link target must be a relative path that stays inside your root.');
       await state.storage.stat(target); // no dangling links: the target must exist (550 otherwise)
       await state.storage.symlink!(parsed.target, link);
+      logFileOperation(context, 'symlink', link, { target: parsed.target });
       return done('SYMLINK');
     },
   },

@@ -139,7 +139,7 @@ export const transferCommands: CommandSpec[] = [
         data.reset();
         return reply(Reply.DataOpenNoTransfer, 'No transfer to abort.');
       }
-      transfer.abort();
+      transfer.abort('ABOR from the client');
       await transfer.done;
       return reply(Reply.ClosingData, 'Abort successful.');
     },

@@ -37,7 +37,8 @@ export class DataConnectError extends FtpError {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super('FERRY_ERR_DATA_CONNECT', message, options);
+    // A timeout has its own code: it points at a firewall that drops, not one that refuses.
+    super(details.failure === 'timed-out' ? 'FERRY_ERR_DATA_TIMEOUT' : 'FERRY_ERR_DATA_CONNECT', message, options);
   }
 
   /** The active connect-back failed: "Can't open data connection to 10.1.0.2:40000: connect timed out." */

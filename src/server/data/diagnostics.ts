@@ -19,7 +19,8 @@ export function describePassivePorts(config: FerryConfig): string {
 export function warnPassiveSilence(logger: Logger, config: FerryConfig, silence: PassiveSilence, localAddress: string): void {
   logger.warn(
     {
-      code: 'FERRY_ERR_DATA_CONNECT',
+      code: 'FERRY_ERR_DATA_TIMEOUT',
+      reason: `nobody connected to passive port ${silence.port} in time`,
       port: silence.port,
       advertised: silence.advertised ?? localAddress,
       passivePorts: describePassivePorts(config),

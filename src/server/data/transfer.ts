@@ -37,7 +37,7 @@ function stagesFor(options: TransferOptions, convert: () => NodeJS.ReadWriteStre
 
 /** Makes a stalled data connection fail instead of hanging the session forever. */
 function armIdleTimeout(socket: Socket, ms: number): void {
-  socket.setTimeout(ms, () => socket.destroy(new FtpError('FERRY_ERR_DATA_ABORTED', 'Data connection timed out; transfer aborted.')));
+  socket.setTimeout(ms, () => socket.destroy(new FtpError('FERRY_ERR_DATA_IDLE')));
 }
 
 /** Server to client (RETR, listings). Resolves with the bytes read from the source. */

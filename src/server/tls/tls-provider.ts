@@ -4,6 +4,7 @@
  * connection (see TlsSessionScope).
  */
 import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { ConfigError } from '../../config/errors.js';
 import { TlsSessionScope } from './session-scope.js';
@@ -23,6 +24,19 @@ export const FTP_ALPN = 'ftp';
  * a ticket's lifetime at seven days.)
  */
 const SESSION_LIFETIME_SECONDS = 24 * 60 * 60;
+
+/** The certificate a reload put in place, as its log line names it. */
+export interface CertificateSummary {
+  subject: string;
+  validTo: string;
+  fingerprint256: string;
+  /** False when the files held the certificate already in use. */
+  changed: boolean;
+}
+
+function fingerprintOf(cert: Buffer): string {
+  return new X509Certificate(cert).fingerprint256;
+}
 
 export class TlsProvider {
   private material: { cert: Buffer; key: Buffer };
@@ -45,8 +59,8 @@ export class TlsProvider {
     return { cert: load('cert'), key: load('key') };
   }
 
-  /** Re-reads the files; on error the previous certificate stays in use. */
-  reload(): void {
+  /** Re-reads the files and says which certificate is now in use; on error (a ConfigError) the previous one stays. */
+  reload(): CertificateSummary {
     const previous = this.material;
     this.material = this.read();
     try {
@@ -55,6 +69,9 @@ export class TlsProvider {
       this.material = previous;
       throw error;
     }
+    // The context accepted the chain, so its first certificate parses.
+    const leaf = new X509Certificate(this.material.cert);
+    return { subject: leaf.subject.replace(/\n/g, ', '), validTo: leaf.validTo, fingerprint256: leaf.fingerprint256, changed: leaf.fingerprint256 !== fingerprintOf(previous.cert) };
   }
 
   /** A fresh resumption scope, with its own context and keys: one per control connection. */
