@@ -112,6 +112,13 @@ export function applySettings(entry: RawUser, change: SettingsChange): AppliedCh
   for (const key of change.unset) remove.add(key);
   for (const key of remove) delete entry[key];
   Object.assign(entry, change.set);
+  // Re-inserted in SETTINGS order, so the file reads the same however it was edited.
+  for (const key of SETTINGS) {
+    if (entry[key] === undefined) continue;
+    const value = entry[key];
+    delete entry[key];
+    Object.assign(entry, { [key]: value });
+  }
   return {
     set,
     removed: SETTINGS.filter((key) => remove.has(key) && before.has(key) && !set.includes(key)),

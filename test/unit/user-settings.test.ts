@@ -29,6 +29,12 @@ describe('applySettings', () => {
     assert.deepEqual(entry, { password: HASH, home: '/h', permissions: ['list'] });
   });
 
+  test('keys end up in the same order whatever order they were set in', () => {
+    const entry: RawUser = { password: HASH, max_sessions: 1 };
+    applySettings(entry, { set: { tls: 'off', home: '/h' }, unset: [] });
+    assert.deepEqual(Object.keys(entry), ['password', 'home', 'tls', 'max_sessions']);
+  });
+
   test('--unset permissions also removes read_only: all permissions again', () => {
     const entry: RawUser = { password: HASH, read_only: true };
     assert.deepEqual(applySettings(entry, { set: {}, unset: ['permissions'] }), { set: [], removed: ['read_only'], kept: [] });
