@@ -21,7 +21,7 @@ export interface FileAuthenticatorOptions {
 }
 
 /** The names clients use for anonymous login (RFC 1635). */
-const ANONYMOUS_NAMES = new Set(['anonymous', 'ftp']);
+export const ANONYMOUS_NAMES: ReadonlySet<string> = new Set(['anonymous', 'ftp']);
 
 export class FileAuthenticator implements Authenticator {
   /** Verified against when the user does not exist, so timing does not reveal valid names. */

@@ -12,11 +12,10 @@
  * `quota_bytes`, `quota_files`, `upload_rate`, `download_rate` (bytes/s) and `max_sessions`
  * override the site's [user_defaults] (0 = no limit).
  */
-import { promises as fs, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
+import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import { charsetName, TLS_MODES, type TlsMode } from '../config/schema.js';
@@ -25,6 +24,10 @@ import { PERMISSIONS, READ_ONLY, type Permission } from './permissions.js';
 import { USER_LIMIT_KEYS, type UserLimits } from './user-limits.js';
 
 const limit = z.number().int().min(0).optional();
+
+/** What a user name may be (also what `ferry user` accepts). */
+export const USER_NAME = /^[^\s:/\\]{1,64}$/;
+export const USER_NAME_RULE = 'user names are 1-64 characters without spaces, ":" or slashes';
 
 const userSchema = z.strictObject({
   password: z.string().refine(isPasswordHash, { message: 'expected a scrypt hash made by `ferry user add`' }),
@@ -44,7 +47,7 @@ const userSchema = z.strictObject({
 });
 
 const usersFileSchema = z.strictObject({
-  users: z.record(z.string().regex(/^[^\s:/\\]{1,64}$/, 'user names are 1-64 characters without spaces, ":" or slashes'), userSchema).default({}),
+  users: z.record(z.string().regex(USER_NAME, USER_NAME_RULE), userSchema).default({}),
 });
 
 export interface UserRecord {
@@ -60,9 +63,12 @@ export interface UserRecord {
   limits?: Partial<UserLimits>;
 }
 
-type RawUsers = z.output<typeof usersFileSchema>['users'];
+/** A users file's entries as written in it (before paths are resolved). */
+export type RawUsers = z.output<typeof usersFileSchema>['users'];
+/** One entry as written: password hash, home, read_only, permissions, tls, charset, limits. */
+export type RawUser = RawUsers[string];
 
-function ownLimits(raw: RawUsers[string]): Partial<UserLimits> {
+function ownLimits(raw: RawUser): Partial<UserLimits> {
   const limits: Partial<Record<keyof UserLimits, number>> = {};
   for (const [field, key] of Object.entries(USER_LIMIT_KEYS) as [keyof UserLimits, (typeof USER_LIMIT_KEYS)[keyof UserLimits]][]) {
     if (raw[key] !== undefined) limits[field] = raw[key];
@@ -86,7 +92,8 @@ function toRecords(users: RawUsers, base: string): Map<string, UserRecord> {
   return records;
 }
 
-function parseUsersText(text: string, path: string): RawUsers {
+/** Parses and validates a users file's text (`path` names it in errors). Throws ConfigError. */
+export function parseUsersText(text: string, path: string): RawUsers {
   let tree: unknown;
   try {
     tree = parseToml(text);
@@ -178,29 +185,4 @@ export class UsersFileWatcher {
     this.records = fresh;
     this.onReloaded(change);
   }
-}
-
-export interface NewUser {
-  name: string;
-  passwordHash: string;
-  home?: string;
-  readOnly?: boolean;
-}
-
-/** Adds or replaces one user, writing the file atomically with mode 0600 (it holds hashes). */
-export async function saveUser(path: string, user: NewUser): Promise<void> {
-  let text = '';
-  try {
-    text = await fs.readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const users: Record<string, Record<string, unknown>> = { ...parseUsersText(text, path) };
-  const entry: Record<string, unknown> = { password: user.passwordHash };
-  if (user.home) entry.home = user.home;
-  if (user.readOnly) entry.read_only = true;
-  users[user.name] = entry;
-  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(temp, stringifyToml({ users }) + '\n', { mode: 0o600 });
-  await fs.rename(temp, path);
 }

@@ -3,7 +3,11 @@ import { Command, Option } from 'commander';
 import { CONFIG_ERROR_EXIT_CODE, ConfigError } from '../config/errors.js';
 import { CONFIG_KEYS_HELP } from './config-help.js';
 import { serve } from './serve.js';
-import { addUser } from './user.js';
+import { PERMISSIONS } from '../auth/permissions.js';
+import { TLS_MODES } from '../config/schema.js';
+import { addUser, changePassword, listUsers, removeUser, setUser, type UsersFileFlags } from './user.js';
+import { SETTINGS, type SettingFlags } from './user-settings.js';
+import { UsageError } from './remote.js';
 import { createCertificate } from './cert.js';
 import { registerClientCommands } from './client-commands.js';
 import { registerDoctorCommand } from './doctor.js';
@@ -12,6 +16,11 @@ import { packageVersion } from './version.js';
 function fail(error: unknown): never {
   if (error instanceof ConfigError) {
     process.stderr.write(`ferry: config error: ${error.message}\n`);
+    process.exit(CONFIG_ERROR_EXIT_CODE);
+  }
+  // A bad flag value (ferry user's, say): the same status as commander's own usage errors.
+  if (error instanceof UsageError) {
+    process.stderr.write(`ferry: ${error.message}\n`);
     process.exit(CONFIG_ERROR_EXIT_CODE);
   }
   process.stderr.write(`ferry: ${(error as Error).message}\n`);
@@ -57,14 +66,67 @@ program
   .option('--days <n>', 'validity in days', '365')
   .action((options: { out: string; name: string; days: string }) => createCertificate(options).catch(fail));
 
-const user = program.command('user').description('manage users in a users file');
+const user = program.command('user').description('manage users in a users file (add, passwd, set, remove, list)');
+const USERS_FILE_HELP = 'users file (mode 0600; the server re-reads it when it changes)';
+
+/** The settings `user add` and `user set` share. */
+function withSettingOptions(command: Command): Command {
+  return command
+    .option('--home <dir>', "the user's root folder, created if missing (default: the server root)")
+    .option('--read-only', 'list and download only (permissions list,read)')
+    .option('--permissions <list>', `comma list of ${PERMISSIONS.join(',')} (default: all)`)
+    .addOption(new Option('--tls <mode>', "TLS policy for this user, over the server's tls.mode").choices(TLS_MODES))
+    .option('--charset <name>', "file names on the wire once this user has logged in, e.g. gbk (over the server's charset)")
+    .option('--quota-bytes <size>', 'most bytes stored under the home, e.g. 500M, 1.5G (0 = no limit)')
+    .option('--quota-files <n>', 'most files stored under the home (0 = no limit)')
+    .option('--upload-rate <rate>', 'bytes per second for all uploads together, e.g. 500K (0 = no limit)')
+    .option('--download-rate <rate>', 'bytes per second for all downloads together, e.g. 2M (0 = no limit)')
+    .option('--max-sessions <n>', 'most sessions logged in at once (0 = no limit)')
+    .option('--unset <keys>', `remove settings, comma list of ${SETTINGS.join(',')}, so the server's defaults ([user_defaults] for limits) apply again; repeatable`, collect)
+    .addHelpText(
+      'after',
+      '\nSizes and rates are bytes, or with K, M or G (powers of 1024): 500K, 10M, 1.5G.\n' +
+        'A limit of 0 means no limit for this user, whatever [user_defaults] says; --unset quota_bytes falls back to it.\n' +
+        'read_only and permissions are one setting: --read-only drops permissions, --permissions drops read_only, and\n' +
+        '--unset of either gives all permissions.',
+    );
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+withSettingOptions(
+  user
+    .command('add <name>')
+    .description('add a user, or replace an existing one\'s password keeping its settings (but those the flags change); the password is read from stdin when piped, else prompted')
+    .requiredOption('--users <file>', `${USERS_FILE_HELP}, created if missing`),
+).action((name: string, options: UsersFileFlags & SettingFlags) => addUser(name, options).catch(fail));
+
 user
-  .command('add <name>')
-  .description('add or replace a user; the password is read from stdin when piped, else prompted')
-  .requiredOption('--users <file>', 'users file (created if missing)')
-  .option('--home <dir>', "the user's root folder (default: the server root)")
-  .option('--read-only', 'list and download only')
-  .action((name: string, options: { users: string; home?: string; readOnly?: boolean }) => addUser(name, options).catch(fail));
+  .command('passwd <name>')
+  .description("replace an existing user's password, nothing else; read from stdin when piped, else prompted")
+  .requiredOption('--users <file>', USERS_FILE_HELP)
+  .action((name: string, options: UsersFileFlags) => changePassword(name, options).catch(fail));
+
+withSettingOptions(
+  user
+    .command('set <name>')
+    .description("change an existing user's settings; the password and the settings no flag names stay as they are")
+    .requiredOption('--users <file>', USERS_FILE_HELP),
+).action((name: string, options: UsersFileFlags & SettingFlags) => setUser(name, options).catch(fail));
+
+user
+  .command('remove <name>')
+  .description('remove a user')
+  .requiredOption('--users <file>', USERS_FILE_HELP)
+  .action((name: string, options: UsersFileFlags) => removeUser(name, options).catch(fail));
+
+user
+  .command('list')
+  .description('print one user per line, by name: the name, then its settings as key=value (never the password hash)')
+  .requiredOption('--users <file>', USERS_FILE_HELP)
+  .action((options: UsersFileFlags) => listUsers(options).catch(fail));
 
 registerClientCommands(program);
 registerDoctorCommand(program);

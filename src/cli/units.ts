@@ -1,18 +1,29 @@
 /**
- * Byte counts in and out of the command line: --limit-rate as curl reads it (K, M, G are
- * powers of 1024), and human sizes, rates and durations for progress (powers of 1000,
- * "kB", "MB", as the summary lines have always shown rates).
+ * Byte counts in and out of the command line: sizes and rates as curl's --limit-rate
+ * reads them (K, M, G are powers of 1024; also `ferry user`'s quotas and rates), and
+ * human sizes, rates and durations for progress (powers of 1000, "kB", "MB", as the
+ * summary lines have always shown rates).
  */
 import { UsageError } from './remote.js';
 
-const RATE_SUFFIX: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const BYTE_SUFFIX: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
-/** "100K", "1M", "2.5M", "500" -> bytes per second. */
-export function parseRate(text: string): number {
+/**
+ * "500", "100K", "2.5M", "1G" -> a whole number of bytes (or bytes per second), at least
+ * `min`; anything else is a UsageError naming `flag` and saying what `unit` it counts.
+ */
+export function parseByteCount(text: string, flag: string, options: { unit: string; min: number }): number {
   const match = /^(\d+(?:\.\d+)?|\.\d+)([kmg]?)$/i.exec(text.trim());
-  const rate = match ? Math.floor(Number(match[1]) * RATE_SUFFIX[match[2]!.toLowerCase()]!) : NaN;
-  if (!(rate >= 1)) throw new UsageError(`--limit-rate: not a rate: ${text} (bytes per second, or with K, M or G: 100K, 2.5M)`);
-  return rate;
+  const count = match ? Math.floor(Number(match[1]) * BYTE_SUFFIX[match[2]!.toLowerCase()]!) : NaN;
+  if (!(count >= options.min) || !Number.isSafeInteger(count)) {
+    throw new UsageError(`${flag}: not ${options.min > 0 ? 'a positive' : 'a'} number of ${options.unit}: ${text} (or with K, M or G: 100K, 2.5M)`);
+  }
+  return count;
+}
+
+/** --limit-rate: "100K", "1M", "2.5M", "500" -> bytes per second (at least 1). */
+export function parseRate(text: string): number {
+  return parseByteCount(text, '--limit-rate', { unit: 'bytes per second', min: 1 });
 }
 
 const SIZE_UNITS = ['kB', 'MB', 'GB', 'TB', 'PB'];

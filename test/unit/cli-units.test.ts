@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../../src/cli/remote.js';
-import { humanBytes, humanDuration, humanRate, parseRate } from '../../src/cli/units.js';
+import { humanBytes, humanDuration, humanRate, parseByteCount, parseRate } from '../../src/cli/units.js';
 
 describe('parseRate (--limit-rate)', () => {
   test('plain bytes and K, M, G as powers of 1024, either case, with decimals', () => {
@@ -18,6 +18,23 @@ describe('parseRate (--limit-rate)', () => {
   test('anything else is a usage error', () => {
     for (const bad of ['', 'fast', '-1M', '0', '0.4', '1MB', '1T', '1 M', '1e6', 'Infinity']) {
       assert.throws(() => parseRate(bad), UsageError, bad);
+    }
+  });
+});
+
+describe('parseByteCount (ferry user quotas and rates)', () => {
+  const quota = (text: string) => parseByteCount(text, '--quota-bytes', { unit: 'bytes', min: 0 });
+
+  test('the same units as --limit-rate, and 0 (no limit) is a value', () => {
+    assert.equal(quota('0'), 0);
+    assert.equal(quota('10M'), 10 * 1024 ** 2);
+    assert.equal(quota('1.5G'), 1.5 * 1024 ** 3);
+    assert.equal(quota('500k'), 512_000);
+  });
+
+  test('anything else is a usage error naming the flag', () => {
+    for (const bad of ['', '-1', '1MB', '1 G', 'lots', '9'.repeat(20)]) {
+      assert.throws(() => quota(bad), (error: Error) => error instanceof UsageError && error.message.startsWith('--quota-bytes: '), bad);
     }
   });
 });

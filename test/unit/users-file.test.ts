@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashPassword } from '../../src/auth/password.js';
 import { READ_ONLY } from '../../src/auth/permissions.js';
-import { readUsersFile, saveUser, UsersFileWatcher, type UsersFileChange } from '../../src/auth/users-file.js';
+import { readUsersFile, UsersFileWatcher, type UsersFileChange } from '../../src/auth/users-file.js';
+import { editUsersFile } from '../../src/auth/users-file-edit.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { configError } from '../helpers/config-error.js';
 
@@ -30,12 +31,19 @@ function usersPath(): string {
   return join(dir, 'users.toml');
 }
 
+/** Adds a user, or gives an existing one this password (and home, read-only), as `ferry user add` does. */
+function saveUser(path: string, user: { name: string; passwordHash: string; home?: string; readOnly?: boolean }): Promise<void> {
+  return editUsersFile(path, (users) => {
+    users[user.name] = { ...users[user.name], password: user.passwordHash, ...(user.home && { home: user.home }), ...(user.readOnly && { read_only: true }) };
+  });
+}
+
 /** Moves a file's mtime to a distinct, fixed point so a watcher must notice it. */
 function touch(path: string, secondsSinceEpoch: number): void {
   utimesSync(path, secondsSinceEpoch, secondsSinceEpoch);
 }
 
-describe('saveUser / readUsersFile', () => {
+describe('editUsersFile / readUsersFile', () => {
   test('a missing users file is an empty one', () => {
     assert.equal(readUsersFile(usersPath()).size, 0);
   });
@@ -62,7 +70,7 @@ describe('saveUser / readUsersFile', () => {
     assert.deepEqual([...(bob.permissions ?? [])].sort(), [...READ_ONLY].sort());
   });
 
-  test('saving a second user keeps the first; saving again replaces', async () => {
+  test('saving a second user keeps the first; saving again replaces the password and keeps the home', async () => {
     const path = usersPath();
     await saveUser(path, { name: 'alice', passwordHash: hashA, home: '/srv/alice' });
     await saveUser(path, { name: 'bob', passwordHash: hashB });
@@ -70,7 +78,7 @@ describe('saveUser / readUsersFile', () => {
     const users = readUsersFile(path);
     assert.deepEqual([...users.keys()].sort(), ['alice', 'bob']);
     assert.equal(users.get('alice')!.passwordHash, hashB);
-    assert.equal(users.get('alice')!.home, undefined);
+    assert.equal(users.get('alice')!.home, '/srv/alice');
     assert.equal(users.get('bob')!.passwordHash, hashB);
   });
 
@@ -88,6 +96,19 @@ describe('saveUser / readUsersFile', () => {
     assert.equal(statSync(path).mode & 0o777, 0o600);
     await saveUser(path, { name: 'bob', passwordHash: hashB });
     assert.equal(statSync(path).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(join(path, '..')), ['users.toml']);
+  });
+
+  test('an edit that would make the file invalid is refused and the file stays as it was', async () => {
+    const path = usersPath();
+    await saveUser(path, { name: 'alice', passwordHash: hashA });
+    const before = readFileSync(path, 'utf8');
+    const error = await editUsersFile(path, (users) => {
+      users.alice!.quota_bytes = -1;
+    }).catch((caught: unknown) => caught);
+    assert.ok(error instanceof ConfigError);
+    assert.equal(error.key, 'users.alice.quota_bytes');
+    assert.equal(readFileSync(path, 'utf8'), before);
     assert.deepEqual(readdirSync(join(path, '..')), ['users.toml']);
   });
 
