@@ -113,7 +113,7 @@ export const configSchema = z.strictObject({
   active: z
     .strictObject({
       enabled: z.boolean().default(true).meta({ description: 'accept PORT and EPRT' }),
-      connect_from_port_20: z.boolean().default(true).meta({ description: 'connect back from port 20 when running as root, else ephemeral' }),
+      connect_from_port_20: z.boolean().default(true).meta({ description: 'connect back from port 20 when the process may bind it (root, or CAP_NET_BIND_SERVICE), else ephemeral' }),
       promiscuous: z.boolean().default(false).meta({ description: 'allow PORT/EPRT to other hosts and ports < 1024 (bounce risk)' }),
     })
     .prefault({}),
