@@ -148,8 +148,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   if (bound.admin) lines.push(`  metrics: http://${formatListenAddress(bound.admin)}${METRICS_PATH}`);
   const range = config.passive.ports;
   lines.push(`  passive ports ${range ? `${range.min}-${range.max}` : 'any free port'}${config.passive.address ? `, advertised address ${config.passive.address}` : ''}`);
-  process.stdout.write(lines.join('\n') + '\n');
-
+  // Before the ready line: whoever reads it may signal at once (a test, systemd's stop).
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -172,4 +171,5 @@ export async function serve(flags: ServeFlags): Promise<void> {
   });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.stdout.write(lines.join('\n') + '\n');
 }

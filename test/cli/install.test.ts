@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { chmodSync, chownSync, cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FERRY_BIN, REPO_ROOT } from '../client/support.js';
@@ -51,11 +52,16 @@ const BASE = ['host = "127.0.0.1"', 'port = 0', '[passive]', 'ports = "0"'];
 describe('run_as', () => {
   test('an unknown run_as user stops the start before binding: exit 2, naming run_as', async () => {
     const scratch = scratchDir('ferry-install-');
+    // The control port is taken: a start that bound first would fail on it instead.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     try {
-      const result = await exitOf(startServe(scratch.dir, ['run_as = "no-such-ferry-user"', ...BASE]));
+      const { port } = taken.address() as AddressInfo;
+      const result = await exitOf(startServe(scratch.dir, ['run_as = "no-such-ferry-user"', ...BASE.map((line) => (line === 'port = 0' ? `port = ${port}` : line))]));
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, /config error: run_as: there is no user "no-such-ferry-user"/);
     } finally {
+      taken.close();
       scratch.remove();
     }
   });
@@ -74,9 +80,18 @@ describe('run_as', () => {
       const users = addUser(join(scratch.dir, 'users.toml'), 'alice', 'alice-secret');
       // The transfer log is opened as root, in a folder only root may write: it must still be written after the switch.
       const log = join(scratch.dir, 'xferlog');
-      child = startServe(scratch.dir, [`run_as = "${account.name}"`, `root = ${toml(root)}`, `users_file = ${toml(users)}`, ...BASE, '[log]', `transfers = ${toml(log)}`]);
-      child.stderr!.resume();
+      // A site whose root Ferry makes (as root, so the account cannot write it): the start says so.
+      const siteRoot = join(scratch.dir, 'site-root');
+      child = startServe(scratch.dir, [
+        `run_as = "${account.name}"`, `root = ${toml(root)}`, `users_file = ${toml(users)}`, ...BASE,
+        '[log]', `transfers = ${toml(log)}`,
+        '[sites.b]', 'hosts = ["b.example"]', `root = ${toml(siteRoot)}`,
+      ]);
+      let stderr = '';
+      child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
       const port = await waitForReady(child).port;
+      assert.ok(stderr.includes(`${account.name} cannot write ${siteRoot}`), stderr);
+      assert.ok(!stderr.includes(`cannot write ${root}`), stderr);
 
       assert.deepEqual(procIds(child.pid!, 'Uid'), [account.uid, account.uid, account.uid, account.uid], 'real, effective, saved and fs uid');
       assert.deepEqual(procIds(child.pid!, 'Gid'), [account.gid, account.gid, account.gid, account.gid], 'real, effective, saved and fs gid');
@@ -100,10 +115,12 @@ describe('run_as', () => {
     }
   });
 
-  test('not root: run_as naming another account is refused (exit 2) instead of ignored', { skip: skip && `skipped: ${skip}` }, async () => {
+  test('not root: run_as naming another account is refused (exit 2) instead of ignored; naming the running one is fine', { skip: skip && `skipped: ${skip}` }, async () => {
     const scratch = scratchDir('ferry-install-');
     chmodSync(scratch.dir, 0o755);
     const account = createTestAccount(join(scratch.dir, 'home'));
+    // The account runs Ferry here and makes its root in the folder.
+    chownSync(scratch.dir, account.uid, account.gid);
     try {
       const result = await exitOf(startServe(scratch.dir, ['run_as = "root:root"', ...BASE], { uid: account.uid, gid: account.gid }));
       assert.equal(result.code, 2, result.stderr);
@@ -111,6 +128,14 @@ describe('run_as', () => {
       const other = await exitOf(startServe(scratch.dir, ['run_as = "nobody"', ...BASE], { uid: account.uid, gid: account.gid }));
       assert.equal(other.code, 2, other.stderr);
       assert.match(other.stderr, /config error: run_as: switching to nobody:\S+ \(uid \d+, gid \d+\) needs root, but Ferry runs as uid \d+/);
+      // Already that account (systemd's User=): nothing to switch, it serves.
+      const same = startServe(scratch.dir, [`run_as = "${account.name}"`, 'root = "same-root"', ...BASE], { uid: account.uid, gid: account.gid });
+      same.stderr!.resume();
+      await waitForReady(same).port;
+      assert.deepEqual(procIds(same.pid!, 'Uid'), [account.uid, account.uid, account.uid, account.uid]);
+      const exited = once(same, 'exit');
+      same.kill('SIGTERM');
+      assert.deepEqual(await exited, [0, null]);
     } finally {
       account.remove();
       scratch.remove();
