@@ -1,4 +1,5 @@
 /** `ferry serve`: builds the server from config + flags and runs it until a signal. */
+import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { CONFIG_ERROR_EXIT_CODE, ConfigError } from '../config/errors.js';
@@ -7,6 +8,7 @@ import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
 import { METRICS_PATH } from '../observability/admin-server.js';
 import { createLogger } from '../observability/logger.js';
 import { formatListenAddress } from '../protocol/address.js';
+import { checkRunAs, dropPrivileges, resolveRunAs, type RunAsAccount } from '../server/privileges.js';
 import { FtpServer } from '../server/server.js';
 import { createSite } from '../server/site.js';
 import { checkServerConfig, type Finding } from '../server/startup-checks.js';
@@ -80,8 +82,28 @@ function applyChecks(findings: Finding[], logger: Logger, flags: ServeFlags): vo
   }
 }
 
+/**
+ * What an admin hits after run_as, said once at start: folders the account cannot write
+ * (Ferry made a missing root as root), and active mode no longer coming from port 20.
+ */
+function warnAfterRunAs(logger: Logger, account: RunAsAccount, config: FerryConfig, localRoots: readonly string[]): void {
+  for (const root of localRoots) {
+    try {
+      accessSync(root, constants.W_OK);
+    } catch {
+      logger.warn({ key: 'run_as', root }, `${account.user} cannot write ${root}: uploads there will fail (chown ${account.user}:${account.group} ${root})`);
+    }
+  }
+  if (config.active.enabled && config.active.connect_from_port_20) {
+    logger.info({ key: 'run_as' }, 'active-mode data connections come from an ephemeral port, not port 20: binding port 20 needs root (or CAP_NET_BIND_SERVICE)');
+  }
+}
+
 export async function serve(flags: ServeFlags): Promise<void> {
   const config: FerryConfig = loadConfig({ file: flags.config, overrides: flagsToConfig(flags) });
+  // Before anything is bound: an unknown account must not leave a server running as root.
+  const runAs = config.run_as === undefined ? null : resolveRunAs(config.run_as);
+  if (runAs) checkRunAs(runAs);
   const findings = await checkServerConfig(config);
   if (flags.check) return printChecks(findings, flags.config ? `config ${flags.config}` : 'embedded defaults and flags');
   const logger = createLogger({ format: config.log.format, level: config.log.level });
@@ -104,6 +126,11 @@ export async function serve(flags: ServeFlags): Promise<void> {
   });
   const server = new FtpServer({ config, authenticator: main.authenticator, logger, sites, ...main.storage });
   const bound = await server.listen();
+  // Every listener is bound and the certificates, users files and log files are open: root is no longer needed.
+  if (runAs) {
+    dropPrivileges(runAs);
+    warnAfterRunAs(logger, runAs, config, everySite.filter((site) => site.config.storage.type === 'local').map((site) => site.users.root));
+  }
   // One write, so a reader that sees the ready line also sees how to log in.
   const lines = [`Ferry FTP server ready on ${formatListenAddress({ host: bound.address, port: bound.port })} (root ${main.storage.describe(main.root)})`];
   const tlsMode = effectiveTlsMode(config);
@@ -121,8 +148,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   if (bound.admin) lines.push(`  metrics: http://${formatListenAddress(bound.admin)}${METRICS_PATH}`);
   const range = config.passive.ports;
   lines.push(`  passive ports ${range ? `${range.min}-${range.max}` : 'any free port'}${config.passive.address ? `, advertised address ${config.passive.address}` : ''}`);
-  process.stdout.write(lines.join('\n') + '\n');
-
+  // Before the ready line: whoever reads it may signal at once (a test, systemd's stop).
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -144,4 +170,5 @@ export async function serve(flags: ServeFlags): Promise<void> {
   });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.stdout.write(lines.join('\n') + '\n');
 }

@@ -69,6 +69,16 @@ export const configSchema = z.strictObject({
   max_per_ip: z.number().int().min(0).default(0).meta({ description: 'most sessions from one address (0 = no limit)' }),
   max_login_failures: z.number().int().min(1).default(3).meta({ description: 'failed PASS on one connection before 421 and close' }),
   shutdown_grace: seconds.default(30).meta({ description: 'seconds running transfers get on SIGINT/SIGTERM' }),
+  // Resolved (user and group must exist) before anything is bound; see server/privileges.ts.
+  run_as: z
+    .string()
+    .regex(/^[^:\s]+(:[^:\s]+)?$/, { message: 'expected "USER" or "USER:GROUP", e.g. "ferry" or "ferry:ferry"' })
+    .optional()
+    .meta({
+      description:
+        "started as root (to bind ports 21 and 990): once listening, with certificates, users file and logs open, run as this USER[:GROUP] (default group: the user's); unset = stay as started. Active data then comes from an ephemeral port, not 20",
+      examples: ['ferry:ferry'],
+    }),
   anonymous: z
     .strictObject({
       enabled: z.boolean().default(false).meta({ description: 'users "anonymous" and "ftp", any password, read-only' }),
@@ -103,7 +113,7 @@ export const configSchema = z.strictObject({
   active: z
     .strictObject({
       enabled: z.boolean().default(true).meta({ description: 'accept PORT and EPRT' }),
-      connect_from_port_20: z.boolean().default(true).meta({ description: 'connect back from port 20 when running as root, else ephemeral' }),
+      connect_from_port_20: z.boolean().default(true).meta({ description: 'connect back from port 20 when the process may bind it (root, or CAP_NET_BIND_SERVICE), else ephemeral' }),
       promiscuous: z.boolean().default(false).meta({ description: 'allow PORT/EPRT to other hosts and ports < 1024 (bounce risk)' }),
     })
     .prefault({}),
@@ -330,7 +340,7 @@ export const configSchema = z.strictObject({
       }),
     )
     .default({})
-    .meta({ description: 'a virtual host: hosts, plus any top-level key or table but host, port, max_clients, max_per_ip, shutdown_grace, [log], [hooks], [admin], [defender], [proxy_protocol], [cluster], passive.ports, tls.implicit, tls.implicit_port and the accept-time limits (connection_rate, connection_burst, reserved_descriptors, zero_copy_threads); the top level gives the defaults' }),
+    .meta({ description: 'a virtual host: hosts, plus any top-level key or table but host, port, max_clients, max_per_ip, shutdown_grace, run_as, [log], [hooks], [admin], [defender], [proxy_protocol], [cluster], passive.ports, tls.implicit, tls.implicit_port and the accept-time limits (connection_rate, connection_burst, reserved_descriptors, zero_copy_threads); the top level gives the defaults' }),
 }).superRefine((config, context) => {
   if (config.storage.type === 's3') {
     if (!config.storage.bucket) context.addIssue({ code: 'custom', path: ['storage', 'bucket'], message: 'required when storage.type is "s3"' });
@@ -352,7 +362,7 @@ export const configSchema = z.strictObject({
 });
 
 /** Keys that belong to the whole server (its listeners, its log, its shared limits), never to one site. */
-export const SERVER_ONLY_KEYS = ['host', 'port', 'max_clients', 'max_per_ip', 'shutdown_grace', 'log', 'hooks', 'admin', 'defender', 'sites', 'passive.ports', 'tls.implicit', 'tls.implicit_port', 'proxy_protocol', 'cluster', 'limits.connection_rate', 'limits.connection_burst', 'limits.reserved_descriptors', 'limits.zero_copy_threads'] as const;
+export const SERVER_ONLY_KEYS = ['host', 'port', 'max_clients', 'max_per_ip', 'shutdown_grace', 'run_as', 'log', 'hooks', 'admin', 'defender', 'sites', 'passive.ports', 'tls.implicit', 'tls.implicit_port', 'proxy_protocol', 'cluster', 'limits.connection_rate', 'limits.connection_burst', 'limits.reserved_descriptors', 'limits.zero_copy_threads'] as const;
 
 /** One virtual host: its names and its settings (the top level's, with the site's own keys over them). */
 export interface SiteDefinition {

@@ -11,7 +11,8 @@
  *   ftps:// URL in the block) resolve to 127.0.0.1: /etc/hosts is replaced by a bind
  *   mount inside the namespace's own mount namespace (the machine's stays as it is).
  * - `ferry` is the checkout's bin/ferry.js (a shim first on PATH); `npm` is the real npm
- *   except for EXEMPT_NPM (not run, or run without the build), which print why.
+ *   except for EXEMPT_NPM (not run), which print why; `npm start` runs as written (the
+ *   build is made once, at install, by `prepare`).
  * - Text substitutions (SUBSTITUTIONS): the password placeholder of `FERRY_PASSWORD=…`
  *   becomes alice's password; absolute example paths (/srv/…, /etc/letsencrypt/…,
  *   /etc/ferry/…) move below the block's scratch folder, where their files are prepared.
@@ -76,21 +77,11 @@ const STDIN: (LineRule & { stdin: string })[] = [
   { command: /^ferry user add bob\b/, stdin: 'b0b-secret\n', why: '"prompts for the password": the test types one (on a pipe, which ferry reads as the password line)' },
 ];
 
-/**
- * npm subcommands that do not run as they would in a fresh checkout; the `npm` shim
- * prints the reason. `all`: not run at all (exit 0); `prestart`: run without its
- * pre-script.
- */
-const EXEMPT_NPM: { subcommand: string; skips: 'all' | 'prestart'; why: string }[] = [
-  { subcommand: 'install', skips: 'all', why: 'CI installed the dependencies already (`npm ci`); the namespace has no network either' },
-  { subcommand: 'test', skips: 'all', why: 'it would run this test suite from inside itself' },
-  {
-    subcommand: 'start',
-    skips: 'prestart',
-    why: 'its build (prestart: `npm run build`) is the one this test runs from (`npm test` builds first), linked into the checkout copy; building again takes 15-75 s on 2 cores',
-  },
+/** npm subcommands that do not run as they would in a fresh checkout (not run: exit 0); the `npm` shim prints the reason. */
+const EXEMPT_NPM: { subcommand: string; why: string }[] = [
+  { subcommand: 'install', why: 'CI installed the dependencies already (`npm ci`); the namespace has no network either' },
+  { subcommand: 'test', why: 'it would run this test suite from inside itself' },
 ];
-const exemptionEffect = (rule: (typeof EXEMPT_NPM)[number]) => (rule.skips === 'all' ? 'not run' : `run without its pre${rule.subcommand} script`);
 const namesNpm = (subcommand: string, command: CommandLine) => new RegExp(`\\bnpm ${subcommand}\\b`).test(command.text);
 
 /** Lines that start a server and keep running. */
@@ -184,8 +175,8 @@ function writeShims(bin: string): void {
   mkdirSync(bin, { recursive: true });
   writeFileSync(join(bin, 'ferry'), `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(FERRY_BIN)} "$@"\n`, { mode: 0o755 });
   const exempt = EXEMPT_NPM.map((rule) => {
-    const say = `echo ${shellQuote(`readme test: npm ${rule.subcommand} ${exemptionEffect(rule)}: ${rule.why}`)} >&2`;
-    return `  ${rule.subcommand}) ${say}; ${rule.skips === 'all' ? 'exit 0' : 'export npm_config_ignore_scripts=true'};;`;
+    const say = `echo ${shellQuote(`readme test: npm ${rule.subcommand} not run: ${rule.why}`)} >&2`;
+    return `  ${rule.subcommand}) ${say}; exit 0;;`;
   });
   writeFileSync(join(bin, 'npm'), `#!/bin/sh\ncase "$1" in\n${exempt.join('\n')}\nesac\nexec ${shellQuote(npm)} "$@"\n`, { mode: 0o755 });
 }
@@ -256,7 +247,7 @@ async function runBlock(t: TestContext, block: ShellBlock): Promise<void> {
       const text = substitute(command.text, paths.fsRoot);
       const where = `README.md:${command.line}: ${command.text.trim()}`;
       if (text !== command.text) t.diagnostic(`README.md:${command.line} runs as: ${text.trim()}`);
-      for (const rule of EXEMPT_NPM) if (namesNpm(rule.subcommand, command)) t.diagnostic(`README.md:${command.line}: npm ${rule.subcommand} ${exemptionEffect(rule)}: ${rule.why}`);
+      for (const rule of EXEMPT_NPM) if (namesNpm(rule.subcommand, command)) t.diagnostic(`README.md:${command.line}: npm ${rule.subcommand} not run: ${rule.why}`);
       if (isLongRunning(command)) {
         // Examples on one port follow each other: the previous server goes first.
         const previous = servers.pop();
@@ -295,7 +286,7 @@ describe('README shell examples', { skip: netnsSkip, concurrency: 2 }, () => {
     for (const [pattern, , what] of SUBSTITUTIONS) t.diagnostic(`substitution ${pattern}: ${what}`);
     for (const rule of EXIT_CODES) t.diagnostic(`expected exit ${rule.exit} for ${rule.command}: ${rule.why}`);
     for (const rule of STDIN) t.diagnostic(`stdin ${JSON.stringify(rule.stdin)} for ${rule.command}: ${rule.why}`);
-    for (const rule of EXEMPT_NPM) t.diagnostic(`exempt: npm ${rule.subcommand} ${exemptionEffect(rule)}: ${rule.why}`);
+    for (const rule of EXEMPT_NPM) t.diagnostic(`exempt: npm ${rule.subcommand} not run: ${rule.why}`);
     assert.ok(blocks.length > 0, 'the README has shell blocks');
     assert.ok(READY.test(readme), "the README's Quick start shows the ready line the servers are waited for");
     const stale = [...EXIT_CODES, ...STDIN].filter((rule) => !allCommands.some((command) => rule.command.test(command.text.trim())));
