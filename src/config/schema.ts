@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseAddressRange, parseListenAddress, parsePortRange } from '../protocol/address.js';
 import { isUsableCharset } from '../protocol/charset.js';
+import { isPasswordHash } from '../auth/password.js';
 import { TRANSFER_LOG_FORMATS } from '../observability/xferlog-format.js';
 import { HOOK_EVENTS } from '../observability/hooks/hook-event.js';
 
@@ -314,9 +315,33 @@ export const configSchema = z.strictObject({
           description: 'serve Prometheus metrics at http://HOST:PORT/metrics on a listener of its own ("[::1]:9464" for IPv6); default: off; it asks for no login, so keep it on loopback or a private network',
           examples: ['127.0.0.1:9464'],
         }),
+      token: z
+        .string()
+        .min(16, 'at least 16 characters (e.g. `openssl rand -hex 24`)')
+        .optional()
+        .meta({
+          description: 'turns on the web admin and its JSON API at http://HOST:PORT/ and opens them: `Authorization: Bearer TOKEN`, or typed as the password on the login page; default: unset (web admin off, /metrics only)',
+          examples: ['change-me-to-a-long-random-secret'],
+        }),
+      user: z
+        .string()
+        .min(1)
+        .optional()
+        .meta({ description: 'name to log in to the web admin with (with password); default: unset', examples: ['admin'] }),
+      password: z
+        .string()
+        .refine(isPasswordHash, { message: 'expected a scrypt hash as `ferry user add` writes it ("scrypt$16384$8$1$…$…")' })
+        .optional()
+        .meta({ description: "the admin user's password as a scrypt hash, as in the users file (`ferry user add` makes one); default: unset", examples: ['scrypt$16384$8$1$C7VOPR2jVYpnjA0B22bQaA==$JreAp4tXh9UiGbzG1NivOWbUBnHXKR4DTkuCqB68htM='] }),
+    })
+    .superRefine((admin, context) => {
+      if (admin.user !== undefined && admin.password === undefined) context.addIssue({ code: 'custom', path: ['password'], message: 'required when admin.user is set' });
+      if (admin.password !== undefined && admin.user === undefined) context.addIssue({ code: 'custom', path: ['user'], message: 'required when admin.password is set' });
+      const login = admin.token !== undefined ? 'token' : admin.user !== undefined ? 'user' : null;
+      if (login && !admin.listen) context.addIssue({ code: 'custom', path: [login], message: 'the web admin runs on admin.listen: set it too' });
     })
     .prefault({})
-    .meta({ description: 'the operations listener: metrics for Prometheus' }),
+    .meta({ description: 'the operations listener: metrics for Prometheus, and the web admin once a login is set' }),
   /**
    * Virtual hosts ([sites.NAME]), chosen by HOST (RFC 7151) or the TLS server name (SNI):
    * `hosts` plus any top-level key but those in SERVER_ONLY_KEYS; the top level gives
