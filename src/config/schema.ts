@@ -312,7 +312,7 @@ export const configSchema = z.strictObject({
         .transform((text) => parseListenAddress(text)!)
         .optional()
         .meta({
-          description: 'serve Prometheus metrics at http://HOST:PORT/metrics on a listener of its own ("[::1]:9464" for IPv6); default: off; it asks for no login, so keep it on loopback or a private network',
+          description: 'serve Prometheus metrics at http://HOST:PORT/metrics on a listener of its own ("[::1]:9464" for IPv6); default: off; /metrics asks for no login, so keep it on loopback or a private network',
           examples: ['127.0.0.1:9464'],
         }),
       token: z
@@ -320,8 +320,8 @@ export const configSchema = z.strictObject({
         .min(16, 'at least 16 characters (e.g. `openssl rand -hex 24`)')
         .optional()
         .meta({
-          description: 'turns on the web admin and its JSON API at http://HOST:PORT/ and opens them: `Authorization: Bearer TOKEN`, or typed as the password on the login page; default: unset (web admin off, /metrics only)',
-          examples: ['change-me-to-a-long-random-secret'],
+          description: 'turns on the web admin at http://HOST:PORT/ and opens it: `Authorization: Bearer TOKEN` for the JSON API, or as the password on the login page; 16 characters or more; default: unset (web admin off)',
+          examples: ['change-me-0123456789'],
         }),
       user: z
         .string()
@@ -332,7 +332,7 @@ export const configSchema = z.strictObject({
         .string()
         .refine(isPasswordHash, { message: 'expected a scrypt hash as `ferry user add` writes it ("scrypt$16384$8$1$…$…")' })
         .optional()
-        .meta({ description: "the admin user's password as a scrypt hash, as in the users file (`ferry user add` makes one); default: unset", examples: ['scrypt$16384$8$1$C7VOPR2jVYpnjA0B22bQaA==$JreAp4tXh9UiGbzG1NivOWbUBnHXKR4DTkuCqB68htM='] }),
+        .meta({ description: "admin user's scrypt hash, as `ferry user add` writes; default: unset", examples: ['scrypt$1024$8$1$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA=='] }),
     })
     .superRefine((admin, context) => {
       if (admin.user !== undefined && admin.password === undefined) context.addIssue({ code: 'custom', path: ['password'], message: 'required when admin.user is set' });
