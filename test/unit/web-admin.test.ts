@@ -104,6 +104,17 @@ describe('web admin helpers', () => {
     assert.equal(parseCookies(undefined).size, 0);
   });
 
+  test('a failed login is logged with the address and the user name tried; the password never', async () => {
+    const lines: LogLine[] = [];
+    const auth = new AdminAuth({ token: TOKEN }, recordingLogger(lines));
+    const result = await auth.login('192.0.2.9', 'root', 'guess-guess');
+    assert.deepEqual(result, { ok: false, status: 401, message: 'Wrong user name, password or token.' });
+    const failed = lines.find((line) => line.message === 'web admin login failed');
+    assert.deepEqual(failed?.fields, { remote: '192.0.2.9', user: 'root', failures: 1 });
+    assert.equal(failed?.level, 'warn');
+    assert.ok(!JSON.stringify(lines).includes('guess-guess'));
+  });
+
   test('a login cookie expires', async () => {
     const clock = { now: 0 };
     const auth = new AdminAuth({ token: TOKEN }, recordingLogger([]), () => clock.now);

@@ -5,7 +5,8 @@
  * CSRF token that every state-changing request made with the cookie must carry.
  *
  * Failed logins are delayed and counted per address: past MAX_FAILURES within
- * FAILURE_WINDOW_MS an address is refused without a check until the window passes.
+ * FAILURE_WINDOW_MS an address is refused without a check until the window passes
+ * (attempts count as they start, so parallel guesses cannot outrun the cap).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -90,18 +91,19 @@ export class AdminAuth {
   async login(remote: string, user: string, password: string): Promise<LoginResult> {
     const now = this.now();
     this.sweepFailures(now);
-    if ((this.failures.get(remote)?.count ?? 0) >= MAX_FAILURES) {
+    const attempts = this.failures.get(remote) ?? { count: 0, since: now };
+    if (attempts.count >= MAX_FAILURES) {
       this.logger.warn({ remote, user }, 'web admin login refused: too many failures from this address');
       return { ok: false, status: 429, message: 'Too many failed logins from your address; try again later.' };
     }
+    // Counted before the check, so guesses sent in parallel share the cap too. Kept in
+    // order of each window's start (set() keeps a key's place), for sweepFailures.
+    attempts.count++;
+    this.failures.set(remote, attempts);
+    if (this.failures.size > MAX_TRACKED_ADDRESSES) this.failures.delete(this.failures.keys().next().value!);
     const who = await this.check(user, password);
     if (who === null) {
-      // Kept in order of each window's start, so sweepFailures stops at the first live one.
-      const entry = this.failures.get(remote) ?? { count: 0, since: now };
-      entry.count++;
-      this.failures.set(remote, entry);
-      if (this.failures.size > MAX_TRACKED_ADDRESSES) this.failures.delete(this.failures.keys().next().value!);
-      this.logger.warn({ remote, user, failures: entry.count }, 'web admin login failed');
+      this.logger.warn({ remote, user, failures: attempts.count }, 'web admin login failed');
       await new Promise((resolve) => setTimeout(resolve, FAILED_LOGIN_DELAY_MS));
       return { ok: false, status: 401, message: 'Wrong user name, password or token.' };
     }
