@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseAddressRange, parseListenAddress, parsePortRange } from '../protocol/address.js';
 import { isUsableCharset } from '../protocol/charset.js';
+import { isPasswordHash } from '../auth/password.js';
 import { TRANSFER_LOG_FORMATS } from '../observability/xferlog-format.js';
 import { HOOK_EVENTS } from '../observability/hooks/hook-event.js';
 
@@ -321,12 +322,36 @@ export const configSchema = z.strictObject({
         .transform((text) => parseListenAddress(text)!)
         .optional()
         .meta({
-          description: 'serve Prometheus metrics at http://HOST:PORT/metrics on a listener of its own ("[::1]:9464" for IPv6); default: off; it asks for no login, so keep it on loopback or a private network',
+          description: 'serve Prometheus metrics at http://HOST:PORT/metrics on a listener of its own ("[::1]:9464" for IPv6); default: off; /metrics asks for no login, so keep it on loopback or a private network',
           examples: ['127.0.0.1:9464'],
         }),
+      token: z
+        .string()
+        .min(16, 'at least 16 characters (e.g. `openssl rand -hex 24`)')
+        .optional()
+        .meta({
+          description: 'turns on the web admin at http://HOST:PORT/ and opens it: `Authorization: Bearer TOKEN` for the JSON API, or as the password on the login page; 16 characters or more; default: unset (web admin off)',
+          examples: ['change-me-0123456789'],
+        }),
+      user: z
+        .string()
+        .min(1)
+        .optional()
+        .meta({ description: 'name to log in to the web admin with (with password); default: unset', examples: ['admin'] }),
+      password: z
+        .string()
+        .refine(isPasswordHash, { message: 'expected a scrypt hash as `ferry user add` writes it ("scrypt$16384$8$1$…$…")' })
+        .optional()
+        .meta({ description: "admin user's scrypt hash, as `ferry user add` writes; default: unset", examples: ['scrypt$1024$8$1$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA=='] }),
+    })
+    .superRefine((admin, context) => {
+      if (admin.user !== undefined && admin.password === undefined) context.addIssue({ code: 'custom', path: ['password'], message: 'required when admin.user is set' });
+      if (admin.password !== undefined && admin.user === undefined) context.addIssue({ code: 'custom', path: ['user'], message: 'required when admin.password is set' });
+      const login = admin.token !== undefined ? 'token' : admin.user !== undefined ? 'user' : null;
+      if (login && !admin.listen) context.addIssue({ code: 'custom', path: [login], message: 'the web admin runs on admin.listen: set it too' });
     })
     .prefault({})
-    .meta({ description: 'the operations listener: metrics for Prometheus' }),
+    .meta({ description: 'the operations listener: metrics for Prometheus, and the web admin once a login is set' }),
   /**
    * Virtual hosts ([sites.NAME]), chosen by HOST (RFC 7151) or the TLS server name (SNI):
    * `hosts` plus any top-level key but those in SERVER_ONLY_KEYS; the top level gives

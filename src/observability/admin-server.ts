@@ -1,14 +1,20 @@
 /**
  * The operations listener (`[admin] listen`): plain HTTP on an address of its own, never
- * the FTP port, serving GET /metrics to Prometheus (404 for any other path). It asks for
- * no login, hence off by default and meant for loopback or a private network.
+ * the FTP port, serving GET /metrics to Prometheus without a login (hence off by default
+ * and meant for loopback or a private network), and, once `admin.token` or
+ * `admin.user`/`admin.password` is set, the web admin and its JSON API behind that login
+ * (admin/router.ts). Without a login configured, every other path is 404 saying how to
+ * turn the web admin on.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { formatListenAddress, type HostPort } from '../protocol/address.js';
 import { FerryMetrics, type MetricSources } from './metrics.js';
+import { WebAdmin, type WebAdminOptions } from './admin/router.js';
 
 export const METRICS_PATH = '/metrics';
+
+const WEB_ADMIN_OFF = `Not found. The metrics are at ${METRICS_PATH}; the web admin is off: set admin.token, or admin.user and admin.password, to turn it on.`;
 
 /** A scraper that stalls must not hold a socket for long. */
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -18,9 +24,12 @@ function plain(response: ServerResponse, status: number, text: string, headers: 
   response.end(`${text}\n`);
 }
 
-async function handle(registry: Registry, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const path = (request.url ?? '').split('?')[0];
-  if (path !== METRICS_PATH) return plain(response, 404, `Not found; the metrics are at ${METRICS_PATH}.`);
+async function handle(registry: Registry, webAdmin: WebAdmin | null, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = (request.url ?? '').split('?')[0]!;
+  if (path !== METRICS_PATH) {
+    if (webAdmin) return webAdmin.handle(request, response, path);
+    return plain(response, 404, WEB_ADMIN_OFF);
+  }
   if (request.method !== 'GET' && request.method !== 'HEAD') return plain(response, 405, 'Method not allowed.', { Allow: 'GET, HEAD' });
   let body: string;
   try {
@@ -42,11 +51,19 @@ export class AdminServer {
 
   /**
    * Starts counting and listens on `address`. A port that cannot be had (in use,
-   * privileged) is an error naming admin.listen; then nothing stays subscribed.
+   * privileged) is an error naming admin.listen; then nothing stays subscribed. With
+   * `webAdmin` the web admin runs too.
    */
-  static async start(address: HostPort, sources: MetricSources): Promise<AdminServer> {
+  static async start(address: HostPort, sources: MetricSources, webAdmin?: WebAdminOptions): Promise<AdminServer> {
     const metrics = new FerryMetrics(sources);
-    const server = createServer((request, response) => void handle(metrics.registry, request, response));
+    const admin = webAdmin ? new WebAdmin(webAdmin, metrics.registry) : null;
+    const server = createServer((request, response) => {
+      handle(metrics.registry, admin, request, response).catch((error: Error) => {
+        if (!response.headersSent) plain(response, 500, 'Internal error.');
+        else response.destroy();
+        webAdmin?.logger.error({ err: error }, 'admin listener: request failed');
+      });
+    });
     server.requestTimeout = REQUEST_TIMEOUT_MS;
     server.headersTimeout = REQUEST_TIMEOUT_MS;
     try {

@@ -45,6 +45,16 @@ export interface DefenderOptions {
 /** Abusive events counted across nodes: a ban reached there comes back through Defender.adoptBan. */
 export interface AbuseLedger {
   report(group: string, event: AbuseEvent): void;
+  /** An administrator lifted the ban of `group` here: the shared ban and score go too. */
+  forgive(group: string): void;
+}
+
+/** A ban in force, as the web admin lists it. */
+export interface BanEntry {
+  /** The address, or an IPv6 client's /64 ("2001:db8:0:1::/64"). */
+  address: string;
+  /** When the ban ends (ms since the epoch). */
+  until: number;
 }
 
 /** A password check in progress; end it exactly once, when the check has settled. */
@@ -82,6 +92,33 @@ export class Defender {
     let count = 0;
     for (const until of this.bans.values()) if (until > now) count++;
     return count;
+  }
+
+  /** The bans in force now, oldest first. */
+  listBans(): BanEntry[] {
+    const now = this.now();
+    this.sweep(now);
+    return [...this.bans].filter(([, until]) => until > now).map(([address, until]) => ({ address, until }));
+  }
+
+  /**
+   * Lifts the ban of `address` (as listBans names it, or any address of the banned group)
+   * and forgets its failures, here and in the shared ledger; false when it was not banned.
+   */
+  unban(address: string, by: string): boolean {
+    const group = this.bans.has(address) ? address : addressGroup(address);
+    this.records.delete(group);
+    if (!this.banned(group, this.now())) return false;
+    this.bans.delete(group);
+    this.options.shared?.forgive(group);
+    this.options.logger.warn({ address: group, by }, 'ban lifted by an administrator');
+    return true;
+  }
+
+  /** A ban another node's administrator lifted (through the shared ledger). */
+  forgetBan(group: string): void {
+    this.records.delete(group);
+    if (this.bans.delete(group)) this.options.logger.info({ address: group }, 'ban lifted (by another node)');
   }
 
   /** True while `address` is banned (expired bans are lifted here, with their log line). */

@@ -70,7 +70,7 @@ export class FtpServer {
   private readonly connectionRate: ConnectionRateLimiter;
   /** Refused connections: logged once per interval, not per connection. */
   private readonly refusalLog: LogThrottle;
-  /** Metrics over HTTP, while listening with `[admin] listen` set. */
+  /** Metrics (and the web admin, with an admin login set) over HTTP, while listening with `[admin] listen` set. */
   private admin: AdminServer | null = null;
   private shuttingDown = false;
 
@@ -178,10 +178,13 @@ export class FtpServer {
   }
 
   private async startAdmin(): Promise<BoundAddresses['admin']> {
-    const { listen } = this.options.config.admin;
+    const { listen, token, user, password } = this.options.config.admin;
     if (!listen) return null;
     const { portPool, defender } = this.services;
-    this.admin = await AdminServer.start(listen, { sessions: () => this.sessions.size, passivePorts: () => portPool.usage, bannedAddresses: () => defender.bannedCount });
+    const webAdmin = token !== undefined || user !== undefined
+      ? { credentials: { token, user, password }, logger: this.options.logger, sources: { sessions: () => this.sessions, bans: () => defender.listBans(), unban: (address: string, by: string) => defender.unban(address, by) } }
+      : undefined;
+    this.admin = await AdminServer.start(listen, { sessions: () => this.sessions.size, passivePorts: () => portPool.usage, bannedAddresses: () => defender.bannedCount }, webAdmin);
     return this.admin.address;
   }
 

@@ -82,6 +82,8 @@ export class Session implements TransferHost, SessionSummary {
   private awaitingTls = false;
   private readonly queue: QueuedLine[] = [];
   private busy = false;
+  /** The verb of the queued command running now (the web admin shows it). */
+  private runningVerb: string | null = null;
   private closed = false;
   private closedEventSent = false;
   /** Set while the client leaves more than limits.max_pending_output unread: its commands wait. */
@@ -184,6 +186,17 @@ export class Session implements TransferHost, SessionSummary {
   /** Running a command or a transfer (shutdown waits for these). */
   get isBusy(): boolean {
     return this.busy || this.transfer !== null;
+  }
+
+  /** The command being executed now (RETR while it transfers), or null between commands. */
+  get currentCommand(): string | null {
+    return this.runningVerb;
+  }
+
+  /** Ended by an administrator (the web admin): 421, and its transfer is aborted. */
+  kick(by: string): void {
+    this.logger.warn({ by }, 'session kicked by an administrator');
+    this.close(Reply.ServiceNotAvailable, 'Disconnected by the administrator.');
   }
 
   setTransfer(transfer: RunningTransfer | null): void {
@@ -376,13 +389,17 @@ export class Session implements TransferHost, SessionSummary {
     this.busy = true;
     try {
       while (this.queue.length > 0 && !this.closed && !this.outputStalled) {
-        await this.execute(this.queue.shift()!);
+        const line = this.queue.shift()!;
+        this.runningVerb = line.kind === 'line' ? (line.command?.verb ?? null) : null;
+        await this.execute(line);
+        this.runningVerb = null;
         if (this.services.isShuttingDown() && !this.transfer) {
           this.close(Reply.ServiceNotAvailable, 'Server shutting down.');
         }
       }
     } finally {
       this.busy = false;
+      this.runningVerb = null;
     }
   }
 

@@ -4,7 +4,8 @@
  * event of an address in Redis too (one key per address, expiring with the observation
  * window); the node whose event reaches the threshold stores the ban (expiring with the
  * ban time) and publishes it, and every node bans the address locally. A node that starts
- * takes over the bans in force. The local defender keeps working when Redis is away:
+ * takes over the bans in force. A ban an administrator lifts (the web admin) is deleted and
+ * its lifting published the same way, so every node lifts it. The local defender keeps working when Redis is away:
  * sharing failures are logged (once per interval) and the node defends itself alone.
  */
 import { createClient } from 'redis';
@@ -85,10 +86,22 @@ export class RedisAbuseLedger implements AbuseLedger {
     await this.client.publish(BAN_CHANNEL, JSON.stringify({ group, until, event }));
   }
 
+  forgive(group: string): void {
+    void this.lift(group).catch((error: Error) => this.failures.warn('redis', { err: error.message }, 'cannot lift a ban through Redis'));
+  }
+
+  private async lift(group: string): Promise<void> {
+    if (!this.client.isReady) return;
+    await this.client.del([banKey(group), scoreKey(group)]);
+    await this.client.publish(BAN_CHANNEL, JSON.stringify({ group, lifted: true }));
+  }
+
   private onBan(message: string): void {
     try {
-      const { group, until } = JSON.parse(message) as { group: string; until: number };
-      if (typeof group === 'string' && typeof until === 'number') this.defender?.adoptBan(group, until);
+      const { group, until, lifted } = JSON.parse(message) as { group: string; until?: number; lifted?: boolean };
+      if (typeof group !== 'string') throw new Error('no group');
+      if (lifted === true) this.defender?.forgetBan(group);
+      else if (typeof until === 'number') this.defender?.adoptBan(group, until);
     } catch {
       this.failures.warn('redis-message', { message: message.slice(0, 100) }, 'ignored a malformed ban message on Redis');
     }
