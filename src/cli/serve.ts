@@ -10,9 +10,10 @@ import { createLogger } from '../observability/logger.js';
 import { formatListenAddress } from '../protocol/address.js';
 import { checkRunAs, dropPrivileges, resolveRunAs, type RunAsAccount } from '../server/privileges.js';
 import { FtpServer } from '../server/server.js';
-import { createSite } from '../server/site.js';
 import { checkServerConfig, type Finding } from '../server/startup-checks.js';
 import { startTempSweeper } from '../storage/temp-sweeper.js';
+import { reloadConfig } from './config-reload.js';
+import { buildSites } from './serve-sites.js';
 import { GENERATED_USER, SiteUserSource, userHomes } from './site-users.js';
 
 export interface ServeFlags {
@@ -99,6 +100,13 @@ function warnAfterRunAs(logger: Logger, account: RunAsAccount, config: FerryConf
   }
 }
 
+/** The config as a reload reads it: file and flags, and the start-up checks' errors refuse it as they would refuse a start. */
+async function loadChecked(flags: ServeFlags, logger: Logger): Promise<FerryConfig> {
+  const config = loadConfig({ file: flags.config, overrides: flagsToConfig(flags) });
+  applyChecks(await checkServerConfig(config), logger, flags);
+  return config;
+}
+
 export async function serve(flags: ServeFlags): Promise<void> {
   const config: FerryConfig = loadConfig({ file: flags.config, overrides: flagsToConfig(flags) });
   // Before anything is bound: an unknown account must not leave a server running as root.
@@ -109,16 +117,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const logger = createLogger({ format: config.log.format, level: config.log.level });
   applyChecks(findings, logger, flags);
   const users = new SiteUserSource(logger);
-  const main = await users.forSite(config);
-  const named = await Promise.all(config.sites.map(async (definition) => ({ definition, users: await users.forSite(definition.config) })));
-  const sites = named.map(({ definition, users: siteUsers }) =>
-    createSite({ name: definition.name, hosts: definition.hosts, config: definition.config, authenticator: siteUsers.authenticator, logger, ...siteUsers.storage }),
-  );
-  const everySite = [{ config, users: main }, ...named.map(({ definition, users: siteUsers }) => ({ config: definition.config, users: siteUsers }))];
+  let served = await buildSites(config, users, logger);
+  const { main, named, sites } = served;
   // Before listening: temp files of a crashed run go before any new upload starts.
   const sweeper = await startTempSweeper({
     roots: () =>
-      everySite
+      served.every
         .filter((site) => site.config.storage.type === 'local')
         .flatMap((site) => [site.users.root, ...(site.users.anonymousRoot ? [site.users.anonymousRoot] : []), ...userHomes(site.config.users_file)]),
     maxAgeMs: 2 * config.timeouts.data_idle * 1000,
@@ -129,7 +133,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   // Every listener is bound and the certificates, users files and log files are open: root is no longer needed.
   if (runAs) {
     dropPrivileges(runAs);
-    warnAfterRunAs(logger, runAs, config, everySite.filter((site) => site.config.storage.type === 'local').map((site) => site.users.root));
+    warnAfterRunAs(logger, runAs, config, served.every.filter((site) => site.config.storage.type === 'local').map((site) => site.users.root));
   }
   // One write, so a reader that sees the ready line also sees how to log in.
   const lines = [`Ferry FTP server ready on ${formatListenAddress({ host: bound.address, port: bound.port })} (root ${main.storage.describe(main.root)})`];
@@ -160,13 +164,20 @@ export async function serve(flags: ServeFlags): Promise<void> {
     logger.info({ signal, graceSeconds: config.shutdown_grace }, 'shutting down');
     void server.close().then(() => process.exit(0));
   };
+  // SIGHUP: the config file again (kept as it runs when it is broken), the certificates
+  // (renewed in place), the log files (after logrotate). One reload at a time.
+  let reloading: Promise<void> = Promise.resolve();
   process.on('SIGHUP', () => {
-    try {
-      for (const certificate of server.reloadTls()) logger.info(certificate, 'TLS certificate reloaded');
-    } catch (error) {
-      logger.error({ err: (error as Error).message }, 'TLS certificate reload failed; keeping the previous one');
-    }
-    void server.reopenLogs();
+    reloading = reloading.then(async () => {
+      const reloaded = await reloadConfig({ load: () => loadChecked(flags, logger), build: (next) => buildSites(next, users, logger), server, logger, file: flags.config });
+      if (reloaded) served = reloaded;
+      try {
+        for (const certificate of server.reloadTls()) logger.info(certificate, 'TLS certificate reloaded');
+      } catch (error) {
+        logger.error({ err: (error as Error).message }, 'TLS certificate reload failed; keeping the previous one');
+      }
+      await server.reopenLogs();
+    });
   });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

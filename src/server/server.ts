@@ -23,6 +23,8 @@ import { ProxyTrust, readProxyHeader } from './proxy-protocol.js';
 import { ConnectionRateLimiter } from './rate-limiter.js';
 import { Session, type ServerServices } from './session.js';
 import { createSite, type Site, type SiteOptions } from './site.js';
+import { configChanges, runnableConfig, type ConfigChanges } from '../config/reload-diff.js';
+import type { FerryConfig } from '../config/schema.js';
 import { SiteDirectory } from './site-directory.js';
 import type { CertificateSummary } from './tls/tls-provider.js';
 import { settledWithin } from '../util/settled-within.js';
@@ -40,6 +42,13 @@ export interface FtpServerOptions extends Pick<SiteOptions, 'config' | 'authenti
   site?: Site;
   /** Virtual hosts ([sites.NAME]) besides the default site, chosen by HOST or the TLS server name. */
   sites?: readonly Site[];
+}
+
+/** What a reload hands the running server: a new config and the sites built from it. */
+export type ServerReconfiguration = Pick<FtpServerOptions, 'config' | 'authenticator' | 'openStorage' | 'storageCapabilities' | 'site' | 'sites'>;
+
+function defaultSite(options: ServerReconfiguration, logger: FtpServerOptions['logger']): Site {
+  return options.site ?? createSite({ config: options.config, authenticator: options.authenticator, logger, openStorage: options.openStorage, storageCapabilities: options.storageCapabilities });
 }
 
 export interface BoundAddresses {
@@ -67,15 +76,19 @@ export class FtpServer {
   /** Bans shared with the other nodes ([cluster] redis), when configured. */
   private readonly ledger: RedisAbuseLedger | null;
   private readonly descriptors: DescriptorBudget;
-  private readonly connectionRate: ConnectionRateLimiter;
+  private connectionRate: ConnectionRateLimiter;
   /** Refused connections: logged once per interval, not per connection. */
   private readonly refusalLog: LogThrottle;
   /** Metrics (and the web admin, with an admin login set) over HTTP, while listening with `[admin] listen` set. */
   private admin: AdminServer | null = null;
   private shuttingDown = false;
 
+  /** The settings in force: the constructor's, then each reconfigure()'s (restart-only keys keep their first values). */
+  private config: FerryConfig;
+
   constructor(private readonly options: FtpServerOptions) {
     const { config, logger } = options;
+    this.config = config;
     const { limits, defender } = config;
     this.ledger = config.cluster.redis && defender.enabled
       ? new RedisAbuseLedger({ url: config.cluster.redis, threshold: defender.threshold, observationMs: defender.observation_time * 1000, banMs: defender.ban_time * 1000, logger })
@@ -83,7 +96,7 @@ export class FtpServer {
     this.descriptors = new DescriptorBudget({ reserve: limits.reserved_descriptors, logger });
     this.connectionRate = new ConnectionRateLimiter({ rate: limits.connection_rate, burst: limits.connection_burst });
     this.refusalLog = new LogThrottle(logger);
-    const site = options.site ?? createSite({ config, authenticator: options.authenticator, logger, openStorage: options.openStorage, storageCapabilities: options.storageCapabilities });
+    const site = defaultSite(options, logger);
     this.services = {
       logger,
       sites: new SiteDirectory(site, options.sites),
@@ -110,6 +123,32 @@ export class FtpServer {
     return this.services.sites.all.flatMap((site) => (site.tls ? [{ site: site.name, ...site.tls.reload() }] : []));
   }
 
+  /**
+   * Hot reload (SIGHUP): the new sites replace the running ones (each session moves to its
+   * site's new settings at its next command: timeouts, passive and active rules, TLS,
+   * users, limits and quotas), and the server-wide settings that can change live do:
+   * connection limits and rate, the passive range, trusted proxies, the log level. Keys
+   * only a restart applies keep their running values and are reported.
+   */
+  reconfigure(next: ServerReconfiguration): ConfigChanges {
+    const changes = configChanges(this.config, next.config);
+    const config = runnableConfig(this.config, next.config);
+    const { logger } = this.options;
+    const { limits } = config;
+    if (limits.connection_rate !== this.config.limits.connection_rate || limits.connection_burst !== this.config.limits.connection_burst) {
+      this.connectionRate = new ConnectionRateLimiter({ rate: limits.connection_rate, burst: limits.connection_burst });
+    }
+    this.services.portPool.setRange(config.passive.ports);
+    this.services.proxyTrust = new ProxyTrust(config.proxy_protocol.trusted);
+    this.services.sites = new SiteDirectory(defaultSite({ ...next, config }, logger), next.sites);
+    if (logger.level !== config.log.level) {
+      logger.level = config.log.level;
+      for (const session of this.sessions) session.logger.level = config.log.level;
+    }
+    this.config = config;
+    return changes;
+  }
+
   /** Re-opens the log files at their paths (SIGHUP, after logrotate moved them). */
   async reopenLogs(): Promise<void> {
     await this.transferLog?.reopen();
@@ -130,7 +169,7 @@ export class FtpServer {
       this.startHooks();
       // Before the first client: the bans other nodes have in force apply here from the start.
       await this.ledger?.start(this.services.defender).catch((error: Error) => {
-        this.options.logger.warn({ err: error.message, url: this.options.config.cluster.redis }, 'cluster Redis unreachable at start; this node bans alone until it connects');
+        this.options.logger.warn({ err: error.message, url: this.config.cluster.redis }, 'cluster Redis unreachable at start; this node bans alone until it connects');
       });
       return { ...(await this.bind()), admin };
     } catch (error) {
@@ -147,7 +186,7 @@ export class FtpServer {
   }
 
   private async bind(): Promise<Omit<BoundAddresses, 'admin'>> {
-    const { host, port, tls } = this.options.config;
+    const { host, port, tls } = this.config;
     const bound = await listenOn(this.listener, host, port);
     if (!this.implicitListener) return { ...bound, implicitPort: null };
     try {
@@ -161,7 +200,7 @@ export class FtpServer {
 
   /** Before the first client, so a path that cannot be written stops the start (a config error naming log.transfers). */
   private async openTransferLog(): Promise<void> {
-    const { transfers, transfers_format } = this.options.config.log;
+    const { transfers, transfers_format } = this.config.log;
     if (!transfers) return;
     this.transferLog = await TransferLog.open({
       path: transfers,
@@ -172,13 +211,13 @@ export class FtpServer {
   }
 
   private startHooks(): void {
-    const { hooks } = this.options.config;
+    const { hooks } = this.config;
     if (hooks.actions.length === 0) return;
     this.hooks = new HookDispatcher({ config: hooks, logger: this.options.logger, accepts: (session) => this.ownSessions.has(session) });
   }
 
   private async startAdmin(): Promise<BoundAddresses['admin']> {
-    const { listen, token, user, password } = this.options.config.admin;
+    const { listen, token, user, password } = this.config.admin;
     if (!listen) return null;
     const { portPool, defender } = this.services;
     const webAdmin = token !== undefined || user !== undefined
@@ -272,7 +311,7 @@ export class FtpServer {
    * Graceful shutdown: stop accepting, tell idle sessions 421, let transfers finish for
    * up to `graceMs`, then close whatever is left.
    */
-  async close(graceMs = this.options.config.shutdown_grace * 1000): Promise<void> {
+  async close(graceMs = this.config.shutdown_grace * 1000): Promise<void> {
     this.shuttingDown = true;
     /** Each transfer's end: it publishes its event after its cleanup, which may outlast its control connection. */
     const transfersDone = new Set<Promise<void>>();

@@ -76,6 +76,8 @@ export class Session implements TransferHost, SessionSummary {
   /** The site this session is on: the default until HOST or the TLS server name chooses another. */
   private current: Site;
   private channel: DataChannel;
+  /** The site whose settings the data channel was made with. */
+  private channelSite!: Site;
 
   private reader = new CommandLineReader();
   /** Set when AUTH is read; input is ignored until the TLS handshake (or the AUTH refusal). */
@@ -121,9 +123,28 @@ export class Session implements TransferHost, SessionSummary {
     return this.channel;
   }
 
+  /**
+   * After a config reload, the next command runs with the new settings of this session's
+   * site (by name; a site the reload removed keeps its old settings here). A prepared data
+   * connection (PASV, then the reload, then RETR) is kept; the next one follows the new rules.
+   */
+  private followReload(): void {
+    const fresh = this.services.sites.named(this.current.name);
+    if (fresh && fresh !== this.current) {
+      this.current = fresh;
+      this.state.siteCharsetSet(fresh.nameCodec);
+      this.socket.setTimeout(fresh.config.timeouts.idle * 1000);
+    }
+    if (this.channelSite !== this.current && !this.channel.isPrepared && !this.transfer) {
+      this.channel.reset();
+      this.channel = this.createDataChannel();
+    }
+  }
+
   /** The data-connection setup follows the site's passive, active and timeout settings. */
   private createDataChannel(): DataChannel {
     const { config } = this.current;
+    this.channelSite = this.current;
     const { connection } = this;
     return new DataChannel({
       pool: this.services.portPool,
@@ -390,6 +411,7 @@ export class Session implements TransferHost, SessionSummary {
     try {
       while (this.queue.length > 0 && !this.closed && !this.outputStalled) {
         const line = this.queue.shift()!;
+        this.followReload();
         this.runningVerb = line.kind === 'line' ? (line.command?.verb ?? null) : null;
         await this.execute(line);
         this.runningVerb = null;

@@ -33,14 +33,16 @@ export function waitForReady(child: ChildProcess, timeoutMs = 15_000): { port: P
 /**
  * `ferry serve --config FILE` with `lines` as the config file, written into `dir` (its
  * relative paths are relative to `dir`), once it is ready; stop the child with stopChild.
+ * `log()` is what it has written to stderr so far (its log lines).
  */
-export async function serveWithConfig(dir: string, lines: readonly string[]): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+export async function serveWithConfig(dir: string, lines: readonly string[]): Promise<{ child: ChildProcess; port: number; output: () => string; log: () => string }> {
   const config = join(dir, 'ferry.toml');
   writeFileSync(config, lines.join('\n'));
   const child = spawn(process.execPath, [FERRY_BIN, 'serve', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stderr!.resume();
+  let log = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (log += text));
   const ready = waitForReady(child);
-  return { child, port: await ready.port, output: ready.output };
+  return { child, port: await ready.port, output: ready.output, log: () => log };
 }
 
 /** `dir/NAME/root` for each site name, holding one file `file(site)` whose content is the site's name. */

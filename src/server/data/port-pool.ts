@@ -55,7 +55,12 @@ export class PassivePortPool {
   private bound = 0;
 
   /** `range` null: any unprivileged port. */
-  constructor(private readonly range: PortRange | null) {}
+  constructor(private range: PortRange | null) {}
+
+  /** A new range (a reload) for the next listeners; those bound now stay until released. */
+  setRange(range: PortRange | null): void {
+    this.range = range;
+  }
 
   /** Without a range, "free" counts the unprivileged ports (other processes' are not known either way). */
   get usage(): PortUsage {

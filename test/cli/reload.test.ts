@@ -1,0 +1,97 @@
+/**
+ * Hot reload under the real `ferry serve`: SIGHUP re-reads the config file, and an open
+ * session's next command follows it (a new passive range), new connections get the new
+ * banner, a key only a restart applies (port) is reported and keeps its running value,
+ * and a broken file changes nothing while the log names the key.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serveWithConfig } from '../helpers/ferry-ready.js';
+import { FtpConnection } from '../helpers/ftp-connection.js';
+import { killOnExit, stopChild } from '../helpers/run-process.js';
+import { scratchDirForFile } from '../helpers/scratch-dir.js';
+import { waitFor } from '../helpers/timing.js';
+import { findFreePortRange, passivePort } from '../integration/support.js';
+
+const scratch = scratchDirForFile('ferry-cli-reload-');
+
+/** The JSON log lines with message `msg` among what the server wrote so far. */
+function logLines(log: string, msg: string): Record<string, unknown>[] {
+  return log
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line.msg === msg);
+}
+
+function configLines(options: { ports: string; banner: string; port?: number; extra?: string[] }): string[] {
+  return [
+    'host = "127.0.0.1"',
+    `port = ${options.port ?? 0}`,
+    `banner = "${options.banner}"`,
+    '[anonymous]',
+    'enabled = true',
+    'root = "pub"',
+    '[passive]',
+    `ports = "${options.ports}"`,
+    '[log]',
+    'format = "json"',
+    'level = "info"',
+    ...(options.extra ?? []),
+  ];
+}
+
+test('SIGHUP: the next command of an open session follows the new file; restart-only keys are reported; a broken file changes nothing', async () => {
+  const dir = join(scratch(), 'sighup');
+  mkdirSync(join(dir, 'pub'), { recursive: true });
+  const first = await findFreePortRange(4);
+  let second = await findFreePortRange(4);
+  while (second.min <= first.max && first.min <= second.max) second = await findFreePortRange(4);
+  const { child, port, log } = await serveWithConfig(dir, configLines({ ports: first.spec, banner: 'Banner one.' }));
+  killOnExit(child);
+  const config = join(dir, 'ferry.toml');
+  const reload = async (lines: string[], msg: string, count: number) => {
+    writeFileSync(config, lines.join('\n'));
+    child.kill('SIGHUP');
+    assert.ok(await waitFor(() => logLines(log(), msg).length === count, 10_000), `no "${msg}" line: ${log()}`);
+  };
+  const session = await FtpConnection.login('127.0.0.1', port, 'anonymous', 'a@example.com');
+  try {
+    const before = passivePort(await session.expect('PASV', 227));
+    assert.ok(before >= first.min && before <= first.max, `PASV port ${before} outside ${first.spec}`);
+    session.close();
+
+    const open = await FtpConnection.login('127.0.0.1', port, 'anonymous', 'a@example.com');
+    try {
+      await reload(configLines({ ports: second.spec, banner: 'Banner two.', port: 2 }), 'config reloaded', 1);
+      const [reloaded] = logLines(log(), 'config reloaded');
+      assert.deepEqual([...(reloaded!.changed as string[])].sort(), ['banner', 'passive.ports', 'port']);
+      const [restart] = logLines(log(), 'config reload: these keys apply at the next restart; until then they keep their running values');
+      assert.deepEqual(restart!.keys, ['port']);
+      // The session opened before the reload: its next PASV takes a port of the new range.
+      const after = passivePort(await open.expect('PASV', 227));
+      assert.ok(after >= second.min && after <= second.max, `PASV port ${after} outside the new range ${second.spec}`);
+      // The port stays the running one; a new connection there gets the new banner.
+      const fresh = await FtpConnection.connect('127.0.0.1', port);
+      assert.match(fresh.greeting.text, /Banner two\./);
+      fresh.close();
+
+      // A broken file: logged with the key, and the running config stays.
+      await reload([...configLines({ ports: first.spec, banner: 'Banner three.' }), 'no_such_key = 1'], 'config reload failed; keeping the running config', 1);
+      const [failed] = logLines(log(), 'config reload failed; keeping the running config');
+      assert.equal(failed!.code, 'FERRY_ERR_CONFIG');
+      assert.match(String(failed!.reason), /no_such_key/);
+      const still = passivePort(await open.expect('PASV', 227));
+      assert.ok(still >= second.min && still <= second.max, `PASV port ${still}: the broken file must not apply`);
+      const greeted = await FtpConnection.connect('127.0.0.1', port);
+      assert.match(greeted.greeting.text, /Banner two\./);
+      greeted.close();
+    } finally {
+      open.close();
+    }
+  } finally {
+    await stopChild(child);
+  }
+});
