@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashPassword } from '../../src/auth/password.js';
@@ -97,6 +97,20 @@ describe('editUsersFile / readUsersFile', () => {
     await saveUser(path, { name: 'bob', passwordHash: hashB });
     assert.equal(statSync(path).mode & 0o777, 0o600);
     assert.deepEqual(readdirSync(join(path, '..')), ['users.toml']);
+  });
+
+  test("an edit keeps the old file's owner, group and mode (root editing the file of a server that runs as another account)", { skip: process.getuid?.() !== 0 && 'needs root (to give a file to another account)' }, async () => {
+    const path = usersPath();
+    await saveUser(path, { name: 'alice', passwordHash: hashA });
+    chmodSync(path, 0o640);
+    chownSync(path, 65534, 65534);
+    await saveUser(path, { name: 'bob', passwordHash: hashB });
+    const stats = statSync(path);
+    assert.deepEqual([stats.uid, stats.gid, stats.mode & 0o777], [65534, 65534, 0o640]);
+    // Never more than owner and group: a world-readable file is tightened.
+    chmodSync(path, 0o644);
+    await saveUser(path, { name: 'carol', passwordHash: hashB });
+    assert.equal(statSync(path).mode & 0o777, 0o640);
   });
 
   test('an edit that would make the file invalid is refused and the file stays as it was', async () => {
