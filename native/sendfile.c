@@ -58,7 +58,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CHUNK (1 << 30)
+/*
+ * The most one sendfile call moves. To a reader that keeps up, a call returns only when
+ * this much is sent, and the running count moves only between calls: 16 MiB keeps STAT
+ * and the web admin current on a fast link for a few dozen calls per GiB.
+ */
+#define SEND_STEP_BYTES (16 << 20)
 #define THREAD_STACK_BYTES (256 * 1024)
 #define THREAD_IDLE_MS 30000
 
@@ -196,7 +201,7 @@ static void run_send(Job *job) {
       break;
     }
     int64_t left = job->count - moved;
-    ssize_t n = sendfile(job->socket_fd, job->file_fd, &offset, (size_t)(left > MAX_CHUNK ? MAX_CHUNK : left));
+    ssize_t n = sendfile(job->socket_fd, job->file_fd, &offset, (size_t)(left > SEND_STEP_BYTES ? SEND_STEP_BYTES : left));
     if (n > 0) {
       moved += n;
       atomic_store_explicit(&job->moved, moved, memory_order_relaxed);
