@@ -26,7 +26,13 @@
  *       writes to the file from `offset` until the peer's EOF, socket -> pipe -> file
  *       with splice(2)
  *   cancel(id)                 stops that transfer (nothing once it has settled)
+ *   progress(id)               bytes that transfer has moved so far; 0 once it has settled
+ *                              (`done` has the final count) or for an id never started
  *   setThreadIdleTimeout(ms)   how long an idle worker waits for work before it exits
+ *
+ * The running count lives in the job as an atomic that only its worker writes, once per
+ * sendfile/splice step; progress() reads it (relaxed: a count, not a synchronisation) when
+ * JavaScript asks, so a transfer costs no call into JavaScript per chunk.
  *
  * `done` resolves with the bytes moved, or rejects with an Error whose .code is the errno
  * name (ETIMEDOUT when the peer was idle for idleTimeoutMs, ECANCELED after cancel()).
@@ -52,7 +58,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CHUNK (1 << 30)
+/*
+ * The most one sendfile call moves. To a reader that keeps up, a call returns only when
+ * this much is sent, and the running count moves only between calls: 16 MiB keeps STAT
+ * and the web admin current on a fast link for a few dozen calls per GiB.
+ */
+#define SEND_STEP_BYTES (16 << 20)
 #define THREAD_STACK_BYTES (256 * 1024)
 #define THREAD_IDLE_MS 30000
 
@@ -68,8 +79,9 @@ typedef struct Job {
   int idle_timeout_ms;
   int receive; /* 1: socket -> file (splice), 0: file -> socket (sendfile) */
   napi_deferred deferred;
+  /* Written by the worker; progress() reads it at any time, settle() after the delivery. */
+  _Atomic int64_t moved;
   /* Written by the worker, read on the JS thread after the delivery. */
-  int64_t moved;
   int err;
   int wake_fd; /* the running worker's eventfd */
   atomic_int cancelled;
@@ -147,6 +159,7 @@ static void run_receive(Job *job) {
     return;
   }
   loff_t offset = (loff_t)job->offset;
+  int64_t moved = 0;
   int64_t idle_deadline = now_ms() + job->idle_timeout_ms;
   while (job->err == 0) {
     if (atomic_load(&job->cancelled)) {
@@ -169,7 +182,8 @@ static void run_receive(Job *job) {
         break;
       }
       n -= m;
-      job->moved += m;
+      moved += m;
+      atomic_store_explicit(&job->moved, moved, memory_order_relaxed);
     }
   }
   close(pipefd[0]);
@@ -179,16 +193,18 @@ static void run_receive(Job *job) {
 /* file -> socket until `count` bytes or the file's end. */
 static void run_send(Job *job) {
   off_t offset = (off_t)job->offset;
+  int64_t moved = 0;
   int64_t idle_deadline = now_ms() + job->idle_timeout_ms;
-  while (job->moved < job->count && job->err == 0) {
+  while (moved < job->count && job->err == 0) {
     if (atomic_load(&job->cancelled)) {
       job->err = ECANCELED;
       break;
     }
-    int64_t left = job->count - job->moved;
-    ssize_t n = sendfile(job->socket_fd, job->file_fd, &offset, (size_t)(left > MAX_CHUNK ? MAX_CHUNK : left));
+    int64_t left = job->count - moved;
+    ssize_t n = sendfile(job->socket_fd, job->file_fd, &offset, (size_t)(left > SEND_STEP_BYTES ? SEND_STEP_BYTES : left));
     if (n > 0) {
-      job->moved += n;
+      moved += n;
+      atomic_store_explicit(&job->moved, moved, memory_order_relaxed);
       idle_deadline = now_ms() + job->idle_timeout_ms;
     } else if (n == 0) {
       break; /* the file is shorter than expected: stop at its end */
@@ -377,14 +393,14 @@ static void settle(napi_env env, Pool *pool, Job *job) {
   remove_active(env, pool, job);
   napi_value result;
   if (job->err == 0) {
-    napi_create_int64(env, job->moved, &result);
+    napi_create_int64(env, atomic_load(&job->moved), &result);
     napi_resolve_deferred(env, job->deferred, result);
   } else {
     napi_value code, message, moved;
     napi_create_string_utf8(env, errno_name(job->err), NAPI_AUTO_LENGTH, &code);
     napi_create_string_utf8(env, strerror(job->err), NAPI_AUTO_LENGTH, &message);
     napi_create_error(env, code, message, &result);
-    napi_create_int64(env, job->moved, &moved);
+    napi_create_int64(env, atomic_load(&job->moved), &moved);
     napi_set_named_property(env, result, "bytesSent", moved);
     napi_reject_deferred(env, job->deferred, result);
   }
@@ -441,15 +457,21 @@ static void on_env_cleanup(void *data) {
   free(pool);
 }
 
-static napi_value cancel(napi_env env, napi_callback_info info) {
+/* JS thread: the unsettled job a call's id argument names, or NULL (settled, never started, no id). */
+static Job *active_job_of_call(napi_env env, napi_callback_info info, Pool **pool) {
   size_t argc = 1;
   napi_value argv[1];
-  Pool *pool;
-  napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&pool);
+  napi_get_cb_info(env, info, &argc, argv, NULL, (void **)pool);
   int64_t id = 0;
   if (argc < 1 || napi_get_value_int64(env, argv[0], &id) != napi_ok) return NULL;
-  Job *job = pool->active;
+  Job *job = (*pool)->active;
   while (job != NULL && job->id != id) job = job->active_next;
+  return job;
+}
+
+static napi_value cancel(napi_env env, napi_callback_info info) {
+  Pool *pool;
+  Job *job = active_job_of_call(env, info, &pool);
   if (job == NULL) return NULL; /* already settled */
   pthread_mutex_lock(&pool->lock);
   atomic_store(&job->cancelled, 1); /* seen before its first syscall when it has not started */
@@ -461,6 +483,15 @@ static napi_value cancel(napi_env env, napi_callback_info info) {
   }
   pthread_mutex_unlock(&pool->lock);
   return NULL;
+}
+
+/* The job stays allocated until settle(), on this same thread, so reading it here is safe. */
+static napi_value progress(napi_env env, napi_callback_info info) {
+  Pool *pool;
+  Job *job = active_job_of_call(env, info, &pool);
+  napi_value result;
+  napi_create_int64(env, job == NULL ? 0 : atomic_load_explicit(&job->moved, memory_order_relaxed), &result);
+  return result;
 }
 
 static napi_value set_thread_idle_timeout(napi_env env, napi_callback_info info) {
@@ -484,6 +515,7 @@ static napi_value start(napi_env env, Pool *pool, Job *job) {
   napi_value result;
   job->id = ++pool->next_id;
   atomic_init(&job->cancelled, 0);
+  atomic_init(&job->moved, 0);
   if (submit(pool, job) != 0) {
     /* Out of threads or descriptors: the caller falls back to its stream path. */
     free(job);
@@ -572,6 +604,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sendfile", start_send},
       {"receive", start_receive},
       {"cancel", cancel},
+      {"progress", progress},
       {"setThreadIdleTimeout", set_thread_idle_timeout},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {

@@ -141,10 +141,12 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
   const mode: TransferEvent['mode'] = session.state.transferType === 'A' ? 'ascii' : 'binary';
   let finalCode: number;
   let settle!: () => void;
+  /** A zero-copy transfer's own count (its socket counts nothing), once the backend gives one. */
+  let nativeBytes: (() => number) | undefined;
   session.setTransfer({
     verb: job.verb,
     path: job.path,
-    bytes: () => socketBytes(socket),
+    bytes: () => nativeBytes?.() ?? socketBytes(socket),
     abort: (why) => controller.abort(why),
     done: new Promise<void>((resolve) => (settle = resolve)),
   });
@@ -181,6 +183,7 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
       signal: controller.signal,
       endedCleanly,
       zeroCopyThreads: session.site.config.limits.zero_copy_threads,
+      trackProgress: (bytesMoved) => (nativeBytes = bytesMoved),
       rateLimit: job.listing ? undefined : ((job.upload ? session.state.admission?.uploadRate : session.state.admission?.downloadRate) ?? undefined),
     });
     await job.commit?.();

@@ -52,6 +52,15 @@ export interface SocketTransferOptions {
   signal: AbortSignal;
   /** limits.zero_copy_threads: native transfers at once in this process; past it (or at 0) the answer is null. */
   zeroCopyThreads: number;
+  /**
+   * Optional, for STAT and live views: a backend whose transfer moves bytes the socket's
+   * counters never see (sendfile, splice) calls this once, when it has taken the socket,
+   * with a reader of the bytes moved so far, which must stay valid (giving the final
+   * count) after the transfer ends. The caller reads it only when asked, so it costs
+   * nothing per chunk. A backend that never calls it needs nothing more: the caller then
+   * counts the socket's bytes.
+   */
+  trackProgress?(bytesMoved: () => number): void;
 }
 
 /**
@@ -67,7 +76,8 @@ export interface Upload {
    * Resolves with the bytes received, and the upload is then ready for `commit()` (the
    * backend has ended `stream` itself); or with null when it cannot take this socket,
    * having read nothing, and the caller uses `stream`. Rejects when the transfer fails
-   * part way (an idle timeout, ABOR, a reset); the caller then calls `abort()`.
+   * part way (an idle timeout, ABOR, a reset); the caller then calls `abort()`. Its
+   * running count goes to `options.trackProgress` (else STAT shows the socket's, 0).
    */
   receiveFrom?(socket: Socket, options: SocketTransferOptions): Promise<number | null>;
   commit(): Promise<void>;
@@ -91,6 +101,7 @@ export interface Download {
    * Resolves with the bytes sent (the socket is left open for the caller to end); or with
    * null when it cannot take this socket, having sent nothing, and the caller uses
    * `stream`. Rejects when the transfer fails part way (an idle timeout, ABOR, a reset).
+   * Its running count goes to `options.trackProgress`, as for `Upload.receiveFrom`.
    */
   sendTo?(socket: Socket, options: SocketTransferOptions): Promise<number | null>;
 }

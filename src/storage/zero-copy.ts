@@ -10,6 +10,10 @@
  * them exit after a while without work. `zeroCopyThreads` bounds how many transfers run
  * at once, and so how many threads exist; past it, transfers take the stream path, which
  * holds no thread while the socket is idle.
+ *
+ * A native transfer moves its bytes out of the socket's sight (its bytesRead/bytesWritten
+ * stay 0), so it hands the caller a reader of the addon's running count through
+ * `options.trackProgress`: the count is read only when someone asks (STAT, the web admin).
  */
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
@@ -18,7 +22,7 @@ import type { SocketTransferOptions } from './backend.js';
 
 /** One transfer on a native thread; the addon's cancel(id) wakes that thread at once. */
 interface NativeTransfer {
-  /** Bytes moved; rejects with an Error whose code is the errno name (ETIMEDOUT, ECANCELED...). */
+  /** Bytes moved; rejects with an Error whose code is the errno name (ETIMEDOUT, ECANCELED...) and whose bytesSent is the count. */
   done: Promise<number>;
   id: number;
 }
@@ -29,6 +33,8 @@ interface SendfileAddon {
   receive(socketFd: number, fileFd: number, offset: number, idleTimeoutMs: number): NativeTransfer | null;
   /** Does nothing once the transfer has settled. */
   cancel(id: number): void;
+  /** Bytes moved so far; 0 once the transfer has settled (`done` has the final count). */
+  progress(id: number): number;
   /** How long an idle thread waits for another transfer before it exits (30 s unless set). */
   setThreadIdleTimeout(ms: number): void;
 }
@@ -77,6 +83,10 @@ async function runNative(
   const transfer = start(native, socketFd);
   if (!transfer) return null;
   runningThreads++;
+  // The addon forgets the transfer once it settles: from then on the reader gives the final count.
+  let final: number | undefined;
+  transfer.done.then((bytes) => (final = bytes), (error: { bytesSent?: number }) => (final = error.bytesSent));
+  options.trackProgress?.(() => final ?? native.progress(transfer.id));
   // Cancelling only wakes the thread; the descriptors stay open until `done` settles.
   const cancel = () => native.cancel(transfer.id);
   options.signal.addEventListener('abort', cancel, { once: true });

@@ -18,12 +18,11 @@ const SLOW_FILE_BYTES = 1024 * 1024 * 1024;
 
 let adminHash: Promise<string> | undefined;
 
-/** A server with the web admin on (streams only: sendfile reports no bytes until it ends). */
+/** A server with the web admin on. */
 export async function startAdminServer(overrides: Record<string, unknown> = {}): Promise<TestServer & { base: string }> {
   adminHash ??= hashPassword(ADMIN_PASSWORD);
   const server = await startServer({
     admin: { listen: '127.0.0.1:0', token: ADMIN_TOKEN, user: ADMIN_USER, password: await adminHash },
-    limits: { zero_copy_threads: 0 },
     ...overrides,
   });
   return Object.assign(server, { base: `http://127.0.0.1:${server.admin!.port}` });
