@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { hashPassword } from '../../src/auth/password.js';
 import { FtpConnection } from './ftp-connection.js';
 import { startServer, type TestServer } from './server.js';
+import type { SessionView } from '../../src/observability/admin/views.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const ADMIN_USER = 'admin';
@@ -42,14 +43,8 @@ export async function loginCookie(base: string, user = ADMIN_USER, password = AD
   return response.headers.get('set-cookie')!.split(';')[0]!;
 }
 
-export interface SessionJson {
-  id: string;
-  user: string | null;
-  remoteAddress: string;
-  tls: boolean;
-  command: string | null;
-  transfer: { verb: string; path: string; bytes: number; speed: number } | null;
-}
+/** What GET /api/sessions lists: the server's own view type. */
+export type SessionJson = SessionView;
 
 export async function apiSessions(base: string): Promise<SessionJson[]> {
   const response = await adminFetch(base, '/api/sessions', { headers: bearer });

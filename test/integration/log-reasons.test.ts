@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { mergeConfig } from '../../src/config/load.js';
 import { encodeHostPort } from '../../src/protocol/address.js';
@@ -53,6 +54,16 @@ async function stalledDownload(ftp: FtpConnection, path: string, type: 'I' | 'A'
   const dataSocket = await ftp.prepareData('EPSV');
   await ftp.expect(`RETR ${path}`, 150);
   return dataSocket();
+}
+
+/** Logged in, with a download of a big file running: its data connection once its first bytes are in, paused. */
+async function runningDownload(server: TestServer): Promise<{ ftp: FtpConnection; data: Socket }> {
+  writeFileSync(join(server.root, 'big.bin'), Buffer.alloc(BIG_SIZE, 0x5a));
+  const ftp = await login(server);
+  const data = await stalledDownload(ftp, '/big.bin');
+  await once(data, 'data');
+  data.pause();
+  return { ftp, data };
 }
 
 /** Storage whose uploads fail as a full disk does (ENOSPC on the first write). */
@@ -203,11 +214,7 @@ describe('log lines that explain a failure', () => {
 
   test('an aborted download: FERRY_ERR_ABORTED on the transfer line, saying ABOR', () =>
     withLoggedServer({}, async (server, log) => {
-      writeFileSync(join(server.root, 'big.bin'), Buffer.alloc(BIG_SIZE, 0x5a));
-      const ftp = await login(server);
-      const data = await stalledDownload(ftp, '/big.bin');
-      await once(data, 'data');
-      data.pause();
+      const { ftp, data } = await runningDownload(server);
       assert.equal((await ftp.send('ABOR')).code, 426);
       assert.equal((await ftp.read()).code, 226);
       data.destroy();
@@ -220,11 +227,7 @@ describe('log lines that explain a failure', () => {
 
   test('a download whose control connection goes away: FERRY_ERR_ABORTED, saying so', () =>
     withLoggedServer({}, async (server, log) => {
-      writeFileSync(join(server.root, 'big.bin'), Buffer.alloc(BIG_SIZE, 0x5a));
-      const ftp = await login(server);
-      const data = await stalledDownload(ftp, '/big.bin');
-      await once(data, 'data');
-      data.pause();
+      const { ftp, data } = await runningDownload(server);
       ftp.close();
       const line = await oneLine(log, 'FERRY_ERR_ABORTED');
       data.destroy();
@@ -234,10 +237,7 @@ describe('log lines that explain a failure', () => {
 
   test('a download whose data connection the client resets: FERRY_ERR_DATA_RESET', () =>
     withLoggedServer({}, async (server, log) => {
-      writeFileSync(join(server.root, 'big.bin'), Buffer.alloc(BIG_SIZE, 0x5a));
-      const ftp = await login(server);
-      const data = await stalledDownload(ftp, '/big.bin');
-      await once(data, 'data');
+      const { ftp, data } = await runningDownload(server);
       data.resetAndDestroy();
       assert.equal((await ftp.read()).code, 426);
       await ftp.quit();
