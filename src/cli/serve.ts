@@ -149,7 +149,11 @@ export async function serve(flags: ServeFlags): Promise<void> {
   }
   if (main.anonymousRoot) lines.push(`  anonymous read-only login: user "anonymous", any password (root ${main.storage.describe(main.anonymousRoot)})`);
   for (const { definition, users: siteUsers } of named) lines.push(`  site "${definition.name}": ${definition.hosts.join(', ')} (root ${siteUsers.storage.describe(siteUsers.root)}), chosen by HOST or the TLS server name`);
-  if (bound.admin) lines.push(`  metrics: http://${formatListenAddress(bound.admin)}${METRICS_PATH}`);
+  if (bound.admin) {
+    lines.push(`  metrics: http://${formatListenAddress(bound.admin)}${METRICS_PATH}`);
+    const { token, user } = config.admin;
+    if (token || user) lines.push(`  web admin: http://${formatListenAddress(bound.admin)}/ (log in with ${user ? `user "${user}"` : 'the admin.token'})`);
+  }
   const range = config.passive.ports;
   lines.push(`  passive ports ${range ? `${range.min}-${range.max}` : 'any free port'}${config.passive.address ? `, advertised address ${config.passive.address}` : ''}`);
   // Before the ready line: whoever reads it may signal at once (a test, systemd's stop).
