@@ -20,8 +20,8 @@ import { FtpError } from '../errors.js';
 import type { Upload } from './backend.js';
 import { fromS3Error, s3ErrorCode } from './s3-errors.js';
 
-/** Parts uploading at once. */
-const QUEUE_SIZE = 2;
+/** Parts uploading at once (exported for the test that bounds an upload's memory by it). */
+export const QUEUE_SIZE = 2;
 
 export interface S3UploadOptions {
   client: S3Client;

@@ -23,8 +23,8 @@ const BINARIES = ['monmaptool', 'ceph-mon', 'ceph-osd', 'ceph', 'radosgw', 'rado
 const STEP_TIMEOUT_MS = 30_000;
 const READY_TIMEOUT_MS = 30_000;
 const POLL_MS = 200;
-/** memstore keeps objects in RAM: enough for the tests' largest upload (64 MiB) several times over. */
-const MEMSTORE_BYTES = 1024 * 1024 * 1024;
+/** memstore keeps objects in RAM: by default enough for the tests' usual uploads (64 MiB) several times over. */
+const DEFAULT_MEMSTORE_BYTES = 1024 * 1024 * 1024;
 
 export interface S3Keys {
   accessKeyId: string;
@@ -59,7 +59,7 @@ function missingBinary(): string | null {
   return missing.length ? `Ceph is not installed (${missing.join(', ')} not on PATH; apt-get install ceph-mon ceph-osd radosgw)` : null;
 }
 
-function cephConf(dir: string, monitor: string, rgwPort: number): string {
+function cephConf(dir: string, monitor: string, rgwPort: number, memstoreBytes: number): string {
   return `[global]
 fsid = ${randomUUID()}
 mon host = ${monitor}
@@ -85,7 +85,7 @@ log file = ${dir}/log/$name.log
 mon data = ${dir}/mon
 osd data = ${dir}/osd
 osd objectstore = memstore
-memstore device bytes = ${MEMSTORE_BYTES}
+memstore device bytes = ${memstoreBytes}
 rgw data = ${dir}/rgw
 
 [client.rgw.a]
@@ -169,13 +169,13 @@ function createS3User(cluster: Cluster, keys: S3Keys): Promise<ProcessResult> {
   return cluster.run('radosgw-admin', ['user', 'create', `--uid=${uid}`, `--display-name=${uid}`, `--access-key=${keys.accessKeyId}`, `--secret-key=${keys.secretAccessKey}`]);
 }
 
-async function startCluster(cluster: Cluster, keys: S3Keys, gatewayPort: number | undefined): Promise<number> {
+async function startCluster(cluster: Cluster, keys: S3Keys, options: GatewayOptions): Promise<number> {
   const { dir } = cluster;
   for (const sub of ['mon', 'osd', 'rgw', 'run', 'log']) mkdirSync(join(dir, sub));
   // Bound, then closed: free now; a clash with another process is reported, not hidden.
-  const [monV2, monV1, rgwPort] = [await closedPort(), await closedPort(), gatewayPort ?? (await closedPort())];
+  const [monV2, monV1, rgwPort] = [await closedPort(), await closedPort(), options.port ?? (await closedPort())];
   const monitor = `[v2:127.0.0.1:${monV2},v1:127.0.0.1:${monV1}]`;
-  writeFileSync(cluster.conf, cephConf(dir, monitor, rgwPort));
+  writeFileSync(cluster.conf, cephConf(dir, monitor, rgwPort, options.memstoreBytes ?? DEFAULT_MEMSTORE_BYTES));
   const fsid = /fsid = (\S+)/.exec(readFileSync(cluster.conf, 'utf8'))![1]!;
   const monmap = join(dir, 'monmap');
   await cluster.run('monmaptool', ['--create', '--fsid', fsid, '--addv', 'a', monitor, monmap]);
@@ -205,6 +205,8 @@ export interface GatewayOptions {
   port?: number;
   /** The gateway user's keys (default: fresh random ones). */
   keys?: S3Keys;
+  /** The in-memory store's capacity (default 1 GiB): every byte written stays in RAM until the gateway's garbage collection. */
+  memstoreBytes?: number;
 }
 
 /** Starts a gateway, or resolves with the reason it cannot (missing binaries, a failed start). */
@@ -217,7 +219,7 @@ export async function startCephGateway(options: GatewayOptions = {}): Promise<Ce
   const started = Date.now();
   let port: number;
   try {
-    port = await startCluster(cluster, keys, options.port);
+    port = await startCluster(cluster, keys, options);
   } catch (error) {
     const logs = ['mon.a', 'osd.0', 'client.rgw.a'].map((name) => `--- ${name}.log ---\n${tail(join(dir, 'log', `${name}.log`))}`).join('\n');
     await cluster.stop();
@@ -267,8 +269,8 @@ export async function startCephGateway(options: GatewayOptions = {}): Promise<Ce
  * One gateway for a whole test file, started at import (top-level await) so tests can
  * be skipped by `skip`; stopped after the file's tests.
  */
-export async function cephGatewayForFile(): Promise<{ gateway: CephGateway | null; skip: string | false }> {
-  const started = await startCephGateway();
+export async function cephGatewayForFile(options: GatewayOptions = {}): Promise<{ gateway: CephGateway | null; skip: string | false }> {
+  const started = await startCephGateway(options);
   if ('skip' in started) return { gateway: null, skip: started.skip };
   after(() => started.stop());
   return { gateway: started, skip: false };

@@ -50,7 +50,7 @@ export async function runCurl(args: readonly string[], options: CurlOptions = {}
       ...(user === null ? [] : ['--user', user]),
       ...args,
     ],
-    { cwd: options.cwd, env: options.env, timeoutMs: options.timeoutMs },
+    { cwd: options.cwd, env: options.env, timeoutMs: options.timeoutMs, input: options.input },
   );
   const dialogue: CurlDialogueLine[] = [];
   for (const line of result.stderr.split(/\r?\n/)) {

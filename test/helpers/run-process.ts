@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 
 /** The default upper bound for one run. */
@@ -36,8 +37,8 @@ export interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
-  /** Written to the program's stdin, which is then closed (default: no stdin at all). */
-  input?: Buffer;
+  /** Written to the program's stdin, which is then closed (default: no stdin at all); a stream is piped, at the program's pace. */
+  input?: Buffer | Readable;
   /** Called once the program runs (to send it a signal, say). */
   onStart?: (child: ChildProcess) => void;
 }
@@ -51,7 +52,8 @@ export function runProcess(file: string, args: readonly string[], options: RunOp
     const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: [options.input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     if (options.input) {
       child.stdin!.on('error', () => undefined); // a program that exits without reading it all
-      child.stdin!.end(options.input);
+      if (Buffer.isBuffer(options.input)) child.stdin!.end(options.input);
+      else options.input.pipe(child.stdin!);
     }
     const out: Buffer[] = [];
     const err: Buffer[] = [];

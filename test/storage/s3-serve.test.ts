@@ -4,19 +4,17 @@
  * client: STOR (multipart), RETR byte-exact, LIST, REST+RETR, APPE refused with 504.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { cephGatewayForFile } from '../helpers/ceph.js';
 import { CURL, runCurl } from '../helpers/curl.js';
-import { waitForReady } from '../helpers/ferry-ready.js';
-import { describeRun, killOnExit, stopChild } from '../helpers/run-process.js';
+import { serveOnS3 } from '../helpers/ferry-s3.js';
+import { describeRun } from '../helpers/run-process.js';
 import { scratchDirForFile } from '../helpers/scratch-dir.js';
 
-const FERRY = resolve('bin/ferry.js');
 const MIB = 1024 * 1024;
 const { gateway, skip: noGateway } = await cephGatewayForFile();
 const skip = noGateway || (CURL ? false : 'curl is not installed');
@@ -32,35 +30,12 @@ describe('ferry serve on S3 storage (Ceph RGW), with curl', { skip }, () => {
 
   before(async () => {
     bucket = await gateway!.createBucket();
-    const config = join(scratch(), 'ferry.toml');
     // The README's example, with this gateway's address and bucket.
-    writeFileSync(
-      config,
-      `[storage]
-type = "s3"
-endpoint = "${gateway!.endpoint}"
-bucket = "${bucket}"
-prefix = "ferry"
-path_style = true
-part_size = ${5 * MIB}
-`,
-    );
-    const child = spawn(process.execPath, [FERRY, 'serve', '--config', config, '--host', '127.0.0.1', '--port', '0', '--passive-ports', '0'], {
-      cwd: scratch(),
-      env: { ...process.env, AWS_ACCESS_KEY_ID: gateway!.accessKeyId, AWS_SECRET_ACCESS_KEY: gateway!.secretAccessKey },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    killOnExit(child);
-    let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    stop = () => stopChild(child);
-    const ready = waitForReady(child);
-    const port = await ready.port.catch((error: Error) => Promise.reject(new Error(`${error.message}\n${stderr}`)));
-    assert.match(ready.output(), new RegExp(`\\(root s3://${bucket}/ferry\\)`));
-    const password = /user "ferry", password "([^"]+)"/.exec(ready.output())?.[1];
-    assert.ok(password, ready.output());
-    user = `ferry:${password}`;
-    url = `ftp://127.0.0.1:${port}`;
+    const ferry = await serveOnS3(gateway!, { dir: scratch(), bucket, prefix: 'ferry', partSize: 5 * MIB });
+    stop = ferry.stop;
+    assert.match(ferry.output(), new RegExp(`\\(root s3://${bucket}/ferry\\)`));
+    user = ferry.user;
+    url = ferry.url;
   });
 
   after(() => stop());
