@@ -6,21 +6,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { waitForReady } from '../helpers/ferry-ready.js';
+import { rssBytes } from '../helpers/process-memory.js';
 
 const FERRY = resolve('bin/ferry.js');
 const HAVE_CURL = spawnSync('curl', ['--version']).status === 0;
 /** Allowed difference between the peaks: buffers are per transfer, not per byte. */
 const MARGIN_BYTES = 48 * 1024 * 1024;
-
-function rssBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? 0) * 1024;
-}
 
 /** Downloads `name` with curl while sampling the server's RSS; resolves with the peak. */
 async function peakRssDuring(pid: number, url: string, netrc: string): Promise<{ peak: number; bytes: number }> {
