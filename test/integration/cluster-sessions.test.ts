@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from 'redis';
 import { serveWithConfig } from '../helpers/ferry-ready.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { closedPort } from '../helpers/ports.js';
@@ -153,6 +154,28 @@ describe('max_sessions shared through Redis', { skip: REDIS_SERVER ? false : 're
       } finally {
         for (const ftp of held) ftp.close();
       }
+    }));
+
+  test('a connection that closes while its login waits for Redis leaves no slot held, on the node or in Redis', () =>
+    withTestServer({ user_defaults: { max_sessions: 1 }, cluster: { redis: redis.url } }, async (server) => {
+      // As after a Redis restart: the node's script is sent again (NOSCRIPT, then EVAL), and
+      // runs after anything sent meanwhile; the release must still come after it.
+      const admin = await createClient({ url: redis.url }).connect();
+      await admin.scriptFlush();
+      await admin.close();
+      process.kill(redis.pid, 'SIGSTOP');
+      try {
+        const gone = await FtpConnection.connect('127.0.0.1', server.port);
+        await gone.expect(`USER ${USER}`, 331);
+        gone.writeRaw(`PASS ${PASSWORD}\r\n`);
+        await sleep(300);
+        gone.close();
+        // Past the login's wait for Redis (1.5 s): the node has admitted it on its own count.
+        await sleep(2500);
+      } finally {
+        process.kill(redis.pid, 'SIGCONT');
+      }
+      assert.ok(await eventuallyAdmitted(server.port, 5000), 'the only slot is free');
     }));
 });
 

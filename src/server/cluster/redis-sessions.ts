@@ -101,12 +101,12 @@ export class RedisSessionRegistry {
   async acquire({ site, user }: ClusterUser, limit: number): Promise<(() => void) | null> {
     const key = userKey(site, user);
     const field = `${this.nodeId}:${++this.sessionCounter}`;
+    /** The script's run: a release waits for it, or a late run would add the field back after the release deleted it. */
+    let written: Promise<unknown> = Promise.resolve();
     try {
       if (!this.client.isReady) throw new Error('not connected');
-      const added = await withDeadline(this.script(ADMIT_SCRIPT, [key, NODES_KEY], [field, this.nodeId, String(limit)]), {
-        timeoutMs: ADMIT_TIMEOUT_MS,
-        onTimeout: () => new Error(`no answer within ${ADMIT_TIMEOUT_MS} ms`),
-      });
+      written = this.script(ADMIT_SCRIPT, [key, NODES_KEY], [field, this.nodeId, String(limit)]);
+      const added = await withDeadline(written, { timeoutMs: ADMIT_TIMEOUT_MS, onTimeout: () => new Error(`no answer within ${ADMIT_TIMEOUT_MS} ms`) });
       if (added === 0) return null;
     } catch (error) {
       // The script may still run later (it is sent); writing the field again then is harmless.
@@ -114,13 +114,14 @@ export class RedisSessionRegistry {
       this.warnUnshared(error as Error);
     }
     this.held.set(field, key);
-    return () => this.release(field);
+    return () => {
+      if (!this.held.delete(field)) return;
+      void written.catch(() => undefined).then(() => this.forget(key, field));
+    };
   }
 
-  private release(field: string): void {
-    const key = this.held.get(field);
-    if (key === undefined) return;
-    this.held.delete(field);
+  /** Deletes a released session from Redis, or leaves that to the next beat that reaches it. */
+  private forget(key: string, field: string): void {
     const missed = () => this.missedReleases.set(field, key);
     if (!this.client.isReady) return void missed();
     this.client.hDel(key, field).catch((error: Error) => {
