@@ -87,6 +87,7 @@ async function checkPassword(context: CommandContext, name: string, password: st
   // The connection closed while the cluster count was asked: nobody would give the slot back.
   if (context.signal.aborted) {
     admission.release();
+    publish(false);
     return reply(Reply.NotLoggedIn, 'Login failed: connection closed.');
   }
   state.loggedIn(user, admission);
