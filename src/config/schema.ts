@@ -212,7 +212,7 @@ export const configSchema = z.strictObject({
       redis: z
         .url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' })
         .optional()
-        .meta({ description: 'share bans across nodes through this Redis (failed logins count on every node together)', examples: ['redis://127.0.0.1:6379'] }),
+        .meta({ description: 'share bans and max_sessions across nodes through this Redis (failed logins and sessions count on every node together)', examples: ['redis://127.0.0.1:6379'] }),
     })
     .prefault({})
     .meta({ description: 'several Ferry nodes behind one load balancer' }),

@@ -19,6 +19,7 @@ import { Defender } from './defender.js';
 import { UserAllowances } from './limits/user-allowances.js';
 import { DescriptorBudget } from './descriptor-budget.js';
 import { RedisAbuseLedger } from './cluster/redis-ledger.js';
+import { RedisSessionRegistry } from './cluster/redis-sessions.js';
 import { ProxyTrust, readProxyHeader } from './proxy-protocol.js';
 import { ConnectionRateLimiter } from './rate-limiter.js';
 import { Session, type ServerServices } from './session.js';
@@ -75,6 +76,8 @@ export class FtpServer {
   private readonly services: ServerServices;
   /** Bans shared with the other nodes ([cluster] redis), when configured. */
   private readonly ledger: RedisAbuseLedger | null;
+  /** Per-user session counts shared with the other nodes ([cluster] redis), when configured. */
+  private readonly clusterSessions: RedisSessionRegistry | null;
   private readonly descriptors: DescriptorBudget;
   private connectionRate: ConnectionRateLimiter;
   /** Refused connections: logged once per interval, not per connection. */
@@ -93,6 +96,7 @@ export class FtpServer {
     this.ledger = config.cluster.redis && defender.enabled
       ? new RedisAbuseLedger({ url: config.cluster.redis, threshold: defender.threshold, observationMs: defender.observation_time * 1000, banMs: defender.ban_time * 1000, logger })
       : null;
+    this.clusterSessions = config.cluster.redis ? new RedisSessionRegistry({ url: config.cluster.redis, logger }) : null;
     this.descriptors = new DescriptorBudget({ reserve: limits.reserved_descriptors, logger });
     this.connectionRate = new ConnectionRateLimiter({ rate: limits.connection_rate, burst: limits.connection_burst });
     this.refusalLog = new LogThrottle(logger);
@@ -103,7 +107,7 @@ export class FtpServer {
       proxyTrust: new ProxyTrust(config.proxy_protocol.trusted),
       portPool: new PassivePortPool(config.passive.ports),
       isShuttingDown: () => this.shuttingDown,
-      allowances: new UserAllowances(),
+      allowances: new UserAllowances(this.clusterSessions),
       defender: new Defender({
         enabled: defender.enabled,
         threshold: defender.threshold,
@@ -167,14 +171,23 @@ export class FtpServer {
     try {
       await this.openTransferLog();
       this.startHooks();
-      // Before the first client: the bans other nodes have in force apply here from the start.
-      await this.ledger?.start(this.services.defender).catch((error: Error) => {
-        this.options.logger.warn({ err: error.message, url: this.config.cluster.redis }, 'cluster Redis unreachable at start; this node bans alone until it connects');
-      });
+      // Before the first client: the bans other nodes have in force apply here from the start,
+      // and so do their users' sessions. Side by side, so an unreachable Redis costs one wait.
+      const { logger } = this.options;
+      const { config } = this;
+      await Promise.all([
+        this.ledger?.start(this.services.defender).catch((error: Error) => {
+          logger.warn({ err: error.message, url: config.cluster.redis }, 'cluster Redis unreachable at start; this node bans alone until it connects');
+        }),
+        this.clusterSessions?.start().catch((error: Error) => {
+          logger.warn({ err: error.message, url: config.cluster.redis }, "cluster Redis unreachable at start; max_sessions counts this node's sessions only until it connects");
+        }),
+      ]);
       return { ...(await this.bind()), admin };
     } catch (error) {
-      // Safe whether the ledger connected or not (it only ends what it opened).
+      // Safe whether they connected or not (they only end what they opened).
       await this.ledger?.close();
+      await this.clusterSessions?.close();
       await this.transferLog?.close();
       this.transferLog = null;
       await this.hooks?.close(0);
@@ -345,6 +358,8 @@ export class FtpServer {
     await this.admin?.close();
     this.admin = null;
     await this.ledger?.close();
+    // After the sessions: what they still hold leaves Redis with this node.
+    await this.clusterSessions?.close();
     await this.transferLog?.close();
     await this.hooks?.close(HOOKS_END_WAIT_MS);
   }

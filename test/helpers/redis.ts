@@ -8,6 +8,8 @@ export const REDIS_SERVER = findBinary('redis-server');
 
 export interface RedisServer {
   url: string;
+  /** The redis-server process (SIGSTOP makes it a Redis that answers nothing). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -20,5 +22,5 @@ export async function startRedis(): Promise<RedisServer> {
     await stopChild(child);
     throw new Error(`redis-server did not start on port ${port}`);
   }
-  return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child) };
+  return { url: `redis://127.0.0.1:${port}`, pid: child.pid!, stop: () => stopChild(child) };
 }

@@ -77,12 +77,18 @@ async function checkPassword(context: CommandContext, name: string, password: st
     logger.error({ err: error, user: name, code: 'FERRY_ERR_STORAGE', reason: 'the home directory cannot be opened' }, 'login failed');
     return reply(Reply.NotLoggedIn, 'Login failed: home directory unavailable.');
   }
-  const admission = context.allowances.admit({ site, user, storage, logger });
+  const admission = await context.allowances.admit({ site, user, storage, logger });
   if (!admission) {
     publish(false);
     const { reply: replyCode, message } = ERRORS.FERRY_ERR_TOO_MANY_SESSIONS;
     logger.warn({ user: user.name, code: 'FERRY_ERR_TOO_MANY_SESSIONS', reason: 'the user has max_sessions sessions already' }, 'login refused');
     return { close: reply(replyCode, message) };
+  }
+  // The connection closed while the cluster count was asked: nobody would give the slot back.
+  if (context.signal.aborted) {
+    admission.release();
+    publish(false);
+    return reply(Reply.NotLoggedIn, 'Login failed: connection closed.');
   }
   state.loggedIn(user, admission);
   publish(true);

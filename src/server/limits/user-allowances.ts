@@ -3,12 +3,14 @@
  * at most `max_sessions` at once (421 past it), uploads and downloads each sharing one
  * rate (`upload_rate`, `download_rate`, bytes/s), and storage within `quota_bytes` and
  * `quota_files` under their home. Limits come from the users file over the site's
- * [user_defaults] (effectiveLimits), read at login.
+ * [user_defaults] (effectiveLimits), read at login. With `[cluster] redis` the session
+ * count is the cluster's (RedisSessionRegistry), after this server's own.
  */
 import type { Logger } from 'pino';
 import type { UserContext } from '../../auth/authenticator.js';
 import { effectiveLimits, type UserLimits } from '../../auth/user-limits.js';
 import type { FerryConfig } from '../../config/schema.js';
+import type { RedisSessionRegistry } from '../cluster/redis-sessions.js';
 import type { StorageBackend } from '../../storage/backend.js';
 import { TokenBucket } from '../../util/token-bucket.js';
 import { QuotaStorage } from './quota-storage.js';
@@ -42,12 +44,25 @@ export class UserAllowances {
   /** Per home (users sharing one share its count), while someone with a quota there is logged in: the next login after counts afresh. */
   private readonly ledgers = new SharedByKey<UsageLedger>();
 
+  /** `cluster`: the session counts shared with the other nodes, when configured. */
+  constructor(private readonly cluster: RedisSessionRegistry | null = null) {}
+
   /** The session's admission, or null when the user has all the sessions they may have. */
-  admit({ site, user, storage, logger }: AdmissionRequest): Admission | null {
+  async admit({ site, user, storage, logger }: AdmissionRequest): Promise<Admission | null> {
     const limits = effectiveLimits(user.limits, site.config);
     const userKey = keyOf(site.name, user.name);
     if (limits.maxSessions > 0 && this.sessions.holders(userKey) >= limits.maxSessions) return null;
-    const held: (() => void)[] = [this.sessions.hold(userKey, () => null).release];
+    // Held before the cluster is asked, so two logins here at once cannot both pass the local count.
+    const localSlot = this.sessions.hold(userKey, () => null).release;
+    const held: (() => void)[] = [localSlot];
+    if (limits.maxSessions > 0 && this.cluster) {
+      const clusterSlot = await this.cluster.acquire({ site: site.name, user: user.name }, limits.maxSessions);
+      if (!clusterSlot) {
+        localSlot();
+        return null;
+      }
+      held.push(clusterSlot);
+    }
     const rate = (direction: string, bytesPerSecond: number): TokenBucket | null => {
       if (bytesPerSecond <= 0) return null;
       const bucket = this.rates.hold(keyOf(userKey, direction), () => new TokenBucket(bytesPerSecond));
