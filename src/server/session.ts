@@ -134,6 +134,7 @@ export class Session implements TransferHost, SessionSummary {
       this.current = fresh;
       this.state.siteCharsetSet(fresh.nameCodec);
       this.socket.setTimeout(fresh.config.timeouts.idle * 1000);
+      this.state.admission?.refresh(fresh);
     }
     if (this.channelSite !== this.current && !this.channel.isPrepared && !this.transfer) {
       this.channel.reset();

@@ -13,6 +13,7 @@ import { FtpConnection } from '../helpers/ftp-connection.js';
 import { killOnExit, stopChild } from '../helpers/run-process.js';
 import { scratchDirForFile } from '../helpers/scratch-dir.js';
 import { waitFor } from '../helpers/timing.js';
+import { addUser } from '../helpers/users-file.js';
 import { findFreePortRange, passivePort } from '../integration/support.js';
 
 const scratch = scratchDirForFile('ferry-cli-reload-');
@@ -92,6 +93,30 @@ test('SIGHUP: the next command of an open session follows the new file; restart-
       open.close();
     }
   } finally {
+    await stopChild(child);
+  }
+});
+
+test("SIGHUP: a logged-in user's next upload follows the reloaded [user_defaults] quota", async () => {
+  const dir = join(scratch(), 'quota');
+  mkdirSync(join(dir, 'root'), { recursive: true });
+  addUser(join(dir, 'users.toml'), 'alice', 'secret');
+  const lines = (quotaFiles: number) => ['host = "127.0.0.1"', 'port = 0', 'root = "root"', 'users_file = "users.toml"', '[passive]', 'ports = "0"', '[log]', 'format = "json"', '[user_defaults]', `quota_files = ${quotaFiles}`];
+  const { child, port, log } = await serveWithConfig(dir, lines(0));
+  killOnExit(child);
+  const ftp = await FtpConnection.login('127.0.0.1', port, 'alice', 'secret');
+  try {
+    await ftp.expect('TYPE I', 200);
+    assert.equal((await ftp.upload('STOR one', Buffer.from('1'))).final.code, 226);
+    writeFileSync(join(dir, 'ferry.toml'), lines(1).join('\n'));
+    child.kill('SIGHUP');
+    assert.ok(await waitFor(() => logLines(log(), 'config reloaded').length === 1, 10_000), `no reload line: ${log()}`);
+    // One file is the new limit, and this session (logged in before the reload) holds it already.
+    const refused = await ftp.send('STOR two');
+    assert.equal(refused.code, 552, refused.lines.join(' | '));
+    assert.equal((await ftp.upload('STOR one', Buffer.from('11'))).final.code, 226, 'an overwrite adds no file');
+  } finally {
+    ftp.close();
     await stopChild(child);
   }
 });

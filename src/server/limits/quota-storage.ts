@@ -63,12 +63,17 @@ export class QuotaStorage implements StorageBackend {
   constructor(
     private readonly inner: StorageBackend,
     private readonly ledger: UsageLedger,
-    private readonly quota: Quota,
+    private quota: Quota,
   ) {
     this.capabilities = inner.capabilities;
     this.setModifiedTime = inner.setModifiedTime?.bind(inner);
     this.setMode = inner.setMode?.bind(inner);
     this.symlink = inner.symlink?.bind(inner);
+  }
+
+  /** New limits (a config reload), for the next upload, deletion or rename. */
+  setQuota(quota: Quota): void {
+    this.quota = quota;
   }
 
   stat(path: string): Promise<FileStat> {

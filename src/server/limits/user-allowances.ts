@@ -16,7 +16,7 @@ import { TokenBucket } from '../../util/token-bucket.js';
 import { QuotaStorage } from './quota-storage.js';
 import { SharedByKey } from './shared-by-key.js';
 import { UsageLedger } from './usage-ledger.js';
-import { scanUsage } from './usage-scan.js';
+import { scanUsage, type Usage } from './usage-scan.js';
 
 /** One session's share of its user's allowance, given back at logout or close. */
 export interface Admission {
@@ -26,6 +26,11 @@ export interface Admission {
   /** Shared by all of this user's file uploads / downloads; null: no limit. */
   readonly uploadRate: TokenBucket | null;
   readonly downloadRate: TokenBucket | null;
+  /**
+   * A config reload: the site's new [user_defaults] apply to this session's next transfer
+   * (rates and quotas; a session already admitted stays, whatever max_sessions says now).
+   */
+  refresh(site: AdmissionRequest['site']): void;
   release(): void;
 }
 
@@ -63,32 +68,85 @@ export class UserAllowances {
       }
       held.push(clusterSlot);
     }
-    const rate = (direction: string, bytesPerSecond: number): TokenBucket | null => {
-      if (bytesPerSecond <= 0) return null;
-      const bucket = this.rates.hold(keyOf(userKey, direction), () => new TokenBucket(bytesPerSecond));
-      held.push(bucket.release);
-      // The newest login's limit wins, for sessions already running too (a changed users file).
-      if (bucket.value.rate !== bytesPerSecond) bucket.value.setRate(bytesPerSecond);
-      return bucket.value;
-    };
-    const uploadRate = rate('upload', limits.uploadRate);
-    const downloadRate = rate('download', limits.downloadRate);
-    let limitedStorage = storage;
-    if (limits.quotaBytes > 0 || limits.quotaFiles > 0) {
-      const ledger = this.ledgers.hold(keyOf(site.name, user.home), () =>
-        new UsageLedger(() => scanUsage(storage, (path, error) => logger.warn({ user: user.name, path, err: error.message }, 'quota: cannot count a directory; it counts as empty'))),
+    return new HeldAdmission(this, { site, user, storage, logger }, held);
+  }
+
+  /** The rate shared by `user`'s transfers in one direction, held until the release is called. */
+  holdRate(site: string, user: string, direction: 'upload' | 'download', bytesPerSecond: number): { value: TokenBucket; release: () => void } {
+    const bucket = this.rates.hold(keyOf(site, user, direction), () => new TokenBucket(bytesPerSecond));
+    // The newest setting wins, for sessions already running too (a changed users file or reload).
+    if (bucket.value.rate !== bytesPerSecond) bucket.value.setRate(bytesPerSecond);
+    return bucket;
+  }
+
+  /** The count of what `home` holds, shared by everyone with a quota there, held until the release is called. */
+  holdLedger(site: string, home: string, count: () => Promise<Usage>): { value: UsageLedger; release: () => void } {
+    return this.ledgers.hold(keyOf(site, home), () => new UsageLedger(count));
+  }
+}
+
+type Held = { value: TokenBucket; release: () => void } | null;
+
+/** An admitted session's limits, and what it holds of the shared ones; kept current by refresh(). */
+class HeldAdmission implements Admission {
+  limits: UserLimits;
+  storage: StorageBackend;
+  private upload: Held = null;
+  private download: Held = null;
+  private quota: QuotaStorage | null = null;
+
+  constructor(
+    private readonly allowances: UserAllowances,
+    private readonly request: AdmissionRequest,
+    /** Releases of the session slots (this node's, the cluster's) and the quota ledger. */
+    private readonly held: (() => void)[],
+  ) {
+    this.storage = request.storage;
+    this.limits = effectiveLimits(request.user.limits, request.site.config);
+    this.refresh(request.site);
+  }
+
+  get uploadRate(): TokenBucket | null {
+    return this.upload?.value ?? null;
+  }
+
+  get downloadRate(): TokenBucket | null {
+    return this.download?.value ?? null;
+  }
+
+  refresh(site: AdmissionRequest['site']): void {
+    const { user, storage, logger } = this.request;
+    this.limits = effectiveLimits(user.limits, site.config);
+    this.upload = this.rate(this.upload, 'upload', this.limits.uploadRate);
+    this.download = this.rate(this.download, 'download', this.limits.downloadRate);
+    const quota = { bytes: this.limits.quotaBytes, files: this.limits.quotaFiles };
+    if (this.quota) this.quota.setQuota(quota);
+    else if (quota.bytes > 0 || quota.files > 0) {
+      const ledger = this.allowances.holdLedger(site.name, user.home, () =>
+        scanUsage(storage, (path, error) => logger.warn({ user: user.name, path, err: error.message }, 'quota: cannot count a directory; it counts as empty')),
       );
-      held.push(ledger.release);
-      limitedStorage = new QuotaStorage(storage, ledger.value, { bytes: limits.quotaBytes, files: limits.quotaFiles });
+      this.held.push(ledger.release);
+      this.quota = new QuotaStorage(storage, ledger.value, quota);
+      this.storage = this.quota;
     }
-    return {
-      limits,
-      storage: limitedStorage,
-      uploadRate,
-      downloadRate,
-      release: () => {
-        for (const release of held.splice(0)) release();
-      },
-    };
+  }
+
+  private rate(current: Held, direction: 'upload' | 'download', bytesPerSecond: number): Held {
+    if (bytesPerSecond <= 0) {
+      current?.release();
+      return null;
+    }
+    if (current) {
+      if (current.value.rate !== bytesPerSecond) current.value.setRate(bytesPerSecond);
+      return current;
+    }
+    return this.allowances.holdRate(this.request.site.name, this.request.user.name, direction, bytesPerSecond);
+  }
+
+  release(): void {
+    this.upload?.release();
+    this.download?.release();
+    this.upload = this.download = null;
+    for (const release of this.held.splice(0)) release();
   }
 }
