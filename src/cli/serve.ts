@@ -85,9 +85,9 @@ function applyChecks(findings: Finding[], logger: Logger, flags: ServeFlags): vo
 
 /**
  * What an admin hits after run_as, said once at start: folders the account cannot write
- * (Ferry made a missing root as root), and active mode no longer coming from port 20.
+ * (Ferry made a missing root as root), and whether active mode still comes from port 20.
  */
-function warnAfterRunAs(logger: Logger, account: RunAsAccount, config: FerryConfig, localRoots: readonly string[]): void {
+function warnAfterRunAs(logger: Logger, account: RunAsAccount, config: FerryConfig, keptPort20: boolean, localRoots: readonly string[]): void {
   for (const root of localRoots) {
     try {
       accessSync(root, constants.W_OK);
@@ -95,9 +95,9 @@ function warnAfterRunAs(logger: Logger, account: RunAsAccount, config: FerryConf
       logger.warn({ key: 'run_as', root }, `${account.user} cannot write ${root}: uploads there will fail (chown ${account.user}:${account.group} ${root})`);
     }
   }
-  if (config.active.enabled && config.active.connect_from_port_20) {
-    logger.info({ key: 'run_as' }, 'active-mode data connections come from an ephemeral port, not port 20: binding port 20 needs root (or CAP_NET_BIND_SERVICE)');
-  }
+  if (!config.active.enabled || !config.active.connect_from_port_20) return;
+  if (keptPort20) logger.info({ key: 'run_as' }, 'kept CAP_NET_BIND_SERVICE (and nothing else of root) for active-mode data connections from port 20');
+  else logger.warn({ key: 'run_as' }, 'active-mode data connections come from an ephemeral port, not port 20: keeping CAP_NET_BIND_SERVICE needs the native addon (npm install builds it)');
 }
 
 /** The config as a reload reads it: file and flags, and the start-up checks' errors refuse it as they would refuse a start. */
@@ -132,8 +132,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const bound = await server.listen();
   // Every listener is bound and the certificates, users files and log files are open: root is no longer needed.
   if (runAs) {
-    dropPrivileges(runAs);
-    warnAfterRunAs(logger, runAs, config, served.every.filter((site) => site.config.storage.type === 'local').map((site) => site.users.root));
+    const keptPort20 = dropPrivileges(runAs, { keepBindService: config.active.enabled && config.active.connect_from_port_20 });
+    warnAfterRunAs(logger, runAs, config, keptPort20, served.every.filter((site) => site.config.storage.type === 'local').map((site) => site.users.root));
   }
   // One write, so a reader that sees the ready line also sees how to log in.
   const lines = [`Ferry FTP server ready on ${formatListenAddress({ host: bound.address, port: bound.port })} (root ${main.storage.describe(main.root)})`];

@@ -5,13 +5,50 @@
  * files when getent is missing; it is looked up before anything is bound, so a typo stops
  * the start (exit 2) instead of leaving a server running as root.
  *
- * What is lost with root: binding port 20 for active-mode data (the connector falls back
- * to an ephemeral port, see data/active-connector.ts). vsftpd keeps a privileged helper
- * process for that; Ferry does not, so that no code keeps root while clients are served.
+ * Binding port 20 for active-mode data (active.connect_from_port_20) needs a privilege:
+ * vsftpd keeps a privileged helper process for it; Ferry keeps, when asked, that one
+ * capability (CAP_NET_BIND_SERVICE, through native/privileges.c) and nothing else of root.
+ * Without it (not asked, or the addon not built) active connections come from an
+ * ephemeral port (see data/active-connector.ts).
  */
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
+
+interface PrivilegesAddon {
+  keepCapabilities(): void;
+  limitToBindService(): void;
+}
+
+function loadAddon(): PrivilegesAddon | null {
+  try {
+    return createRequire(import.meta.url)('../../../build/Release/ferry_privileges.node') as PrivilegesAddon;
+  } catch {
+    return null;
+  }
+}
+
+/** Linux's number for CAP_NET_BIND_SERVICE: its bit in /proc/self/status CapEff. */
+const CAP_NET_BIND_SERVICE = 10n;
+let bindsPrivilegedPorts: boolean | undefined;
+
+/**
+ * Whether this process may bind ports below 1024 (port 20 for active mode): root, or
+ * the capability (kept by run_as, or given by systemd's AmbientCapabilities). Read once
+ * from /proc, and again after a switch of account.
+ */
+export function mayBindPrivilegedPorts(): boolean {
+  if (bindsPrivilegedPorts === undefined) {
+    try {
+      const effective = /^CapEff:\s+([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+      bindsPrivilegedPorts = effective !== undefined && ((BigInt(`0x${effective}`) >> CAP_NET_BIND_SERVICE) & 1n) === 1n;
+    } catch {
+      bindsPrivilegedPorts = process.getuid?.() === 0;
+    }
+  }
+  return bindsPrivilegedPorts;
+}
 
 const KEY = 'run_as';
 
@@ -66,24 +103,31 @@ export function checkRunAs(account: RunAsAccount): void {
 
 /**
  * Becomes the account for good: supplementary groups, then group, then user (after
- * setuid no other change is allowed), then proves root cannot be had back. A no-op when
- * already running as the account (checkRunAs let that through).
+ * setuid no other change is allowed), then proves root cannot be had back. With
+ * `keepBindService`, CAP_NET_BIND_SERVICE stays (and only it); returns whether it did.
+ * A no-op when already running as the account (checkRunAs let that through).
  */
-export function dropPrivileges(account: RunAsAccount): void {
-  if (process.getuid!() !== 0) return;
+export function dropPrivileges(account: RunAsAccount, options: { keepBindService?: boolean } = {}): boolean {
+  if (process.getuid!() !== 0) return false;
+  const addon = options.keepBindService ? loadAddon() : null;
   try {
     // The account's supplementary groups too (e.g. ssl-cert, to re-read a key on SIGHUP); root's go.
     initgroups(account.user, account.gid);
     process.setgid!(account.gid);
+    addon?.keepCapabilities();
     process.setuid!(account.uid);
+    addon?.limitToBindService();
   } catch (error) {
     throw new ConfigError(`${KEY}: could not switch to ${describe(account)}: ${(error as Error).message}`, KEY);
+  } finally {
+    bindsPrivilegedPorts = undefined;
   }
   const ids = [process.getuid!(), process.geteuid!(), process.getgid!(), process.getegid!()];
   const expected = [account.uid, account.uid, account.gid, account.gid];
   if (ids.some((id, index) => id !== expected[index]) || regainsRoot()) {
     throw new ConfigError(`${KEY}: after switching to ${describe(account)} the process still holds uid/gid ${ids.join('/')} or can regain root; refusing to serve`, KEY);
   }
+  return addon !== null && mayBindPrivilegedPorts();
 }
 
 /** True when the process can become root again (it must not, after setuid). */

@@ -28,6 +28,7 @@ import type { PassivePortPool } from './data/port-pool.js';
 import type { Defender } from './defender.js';
 import type { UserAllowances } from './limits/user-allowances.js';
 import { refusalReply } from './policies.js';
+import { mayBindPrivilegedPorts } from './privileges.js';
 import { SessionState } from './session-state.js';
 import type { Site } from './site.js';
 import type { SiteDirectory } from './site-directory.js';
@@ -152,7 +153,7 @@ export class Session implements TransferHost, SessionSummary {
       localAddress: connection.localAddress,
       remoteAddress: connection.remoteAddress,
       passivePromiscuous: config.passive.promiscuous,
-      connectFromPort20: config.active.connect_from_port_20 && process.getuid?.() === 0,
+      connectFromPort20: config.active.connect_from_port_20 && mayBindPrivilegedPorts(),
       connectTimeoutMs: config.timeouts.data_connect * 1000,
       onRefusedPassivePeer: (address) =>
         this.logger.warn(

@@ -42,6 +42,13 @@ function procIds(pid: number, field: 'Uid' | 'Gid'): number[] {
   return line.split(/\s+/).slice(1, 5).map(Number);
 }
 
+/** The effective, permitted and inheritable capability sets of a process (/proc/PID/status, hex masks). */
+function procCapabilities(pid: number): Record<'CapEff' | 'CapPrm' | 'CapInh', bigint> {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mask = (field: string) => BigInt(`0x${new RegExp(`^${field}:\\s+([0-9a-f]+)$`, 'm').exec(status)![1]}`);
+  return { CapEff: mask('CapEff'), CapPrm: mask('CapPrm'), CapInh: mask('CapInh') };
+}
+
 function procGroups(pid: number): number[] {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Groups:'))!;
   return line.split(/\s+/).slice(1).filter(Boolean).map(Number);
@@ -106,6 +113,51 @@ describe('run_as', () => {
       assert.match(readFileSync(log, 'utf8'), /uploaded\.bin/, 'the transfer log opened as root is still written');
     } finally {
       if (child && child.exitCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        await exited;
+      }
+      account.remove();
+      scratch.remove();
+    }
+  });
+
+  test('as root: run_as keeps CAP_NET_BIND_SERVICE alone for active mode from port 20, and nothing when port 20 is off', { skip: skip && `skipped: ${skip}` }, async () => {
+    const scratch = scratchDir('ferry-install-');
+    chmodSync(scratch.dir, 0o755);
+    const account = createTestAccount(join(scratch.dir, 'home'));
+    const children: ChildProcess[] = [];
+    try {
+      const root = join(scratch.dir, 'root');
+      mkdirSync(root);
+      chownSync(root, account.uid, account.gid);
+      writeFileSync(join(root, 'file.txt'), 'from port 20\n');
+      const users = addUser(join(scratch.dir, 'users.toml'), 'alice', 'alice-secret');
+      const serveWith = async (port20: boolean) => {
+        const dir = join(scratch.dir, port20 ? 'port20' : 'ephemeral');
+        mkdirSync(dir);
+        const child = startServe(dir, [`run_as = "${account.name}"`, `root = ${toml(root)}`, `users_file = ${toml(users)}`, ...BASE, '[active]', `connect_from_port_20 = ${port20}`]);
+        children.push(child);
+        child.stderr!.resume();
+        return { child, port: await waitForReady(child).port };
+      };
+      const withPort20 = await serveWith(true);
+      assert.deepEqual(procCapabilities(withPort20.child.pid!), { CapEff: 0x400n, CapPrm: 0x400n, CapInh: 0n }, 'CAP_NET_BIND_SERVICE (bit 10) and nothing else');
+      assert.deepEqual(procIds(withPort20.child.pid!, 'Uid'), [account.uid, account.uid, account.uid, account.uid]);
+      const ftp = await FtpConnection.login('127.0.0.1', withPort20.port, 'alice', 'alice-secret');
+      const accepted = await ftp.prepareData('PORT');
+      assert.equal((await ftp.send('RETR file.txt')).code, 150);
+      const data = await accepted();
+      assert.equal(data.remotePort, 20, 'the active data connection comes from port 20');
+      data.resume();
+      assert.equal((await ftp.read()).code, 226);
+      await ftp.quit();
+
+      const without = await serveWith(false);
+      assert.deepEqual(procCapabilities(without.child.pid!), { CapEff: 0n, CapPrm: 0n, CapInh: 0n }, 'no capability at all');
+    } finally {
+      for (const child of children) {
+        if (child.exitCode !== null) continue;
         const exited = once(child, 'exit');
         child.kill('SIGTERM');
         await exited;
