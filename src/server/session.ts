@@ -285,7 +285,7 @@ export class Session implements TransferHost, SessionSummary {
   reply(code: number, text: string | readonly string[]): void {
     if (this.closed || this.io.writableEnded) return;
     const formatted = formatReply(code, text);
-    this.logger.debug(`<-- ${formatted.trimEnd()}`);
+    if (this.logger.isLevelEnabled('debug')) this.logger.debug(`<-- ${formatted.trimEnd()}`);
     this.io.write(this.encodeReply(code, formatted), this.onOutputFlushed);
     if (!this.outputStalled && this.pendingOutput > this.site.config.limits.max_pending_output) this.stallOutput();
   }
@@ -448,7 +448,7 @@ export class Session implements TransferHost, SessionSummary {
     }
     const { verb } = parsed;
     const arg = this.state.nameCodec.decode(parsed.arg);
-    this.logger.debug(`--> ${verb}${parsed.arg.length > 0 ? ' ' + redactArgument(verb, arg ?? `(not ${this.state.nameCodec.name})`) : ''}`);
+    if (this.logger.isLevelEnabled('debug')) this.logger.debug(`--> ${verb}${parsed.arg.length > 0 ? ' ' + redactArgument(verb, arg ?? `(not ${this.state.nameCodec.name})`) : ''}`);
     const spec = this.site.commands.get(verb);
     const carried = this.state.carryArguments({ duringTransfer: spec?.duringTransfer === true, keepsRestart: spec?.preparesTransfer === true });
     if (!spec) {

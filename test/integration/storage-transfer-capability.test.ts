@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { TransferEvent } from '../../src/observability/events.js';
 import { receiveUpload, sendDownload, type TransferOptions } from '../../src/server/data/transfer.js';
-import type { Download, StorageBackend, Upload, WriteOptions } from '../../src/storage/backend.js';
+import { streamDownload, type Download, type StorageBackend, type Upload, type WriteOptions } from '../../src/storage/backend.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { zeroCopyAvailable } from '../../src/storage/zero-copy.js';
 import { randomData, sha256 } from '../helpers/data.js';
@@ -41,7 +41,7 @@ class StreamOnlyStorage implements StorageBackend {
   async read(path: string, options?: { start?: number }): Promise<Download> {
     const { stream, size, start } = await this.inner.read(path, options);
     this.opened++;
-    return { stream, size, start };
+    return streamDownload(stream, size, start);
   }
 
   async write(path: string, options?: WriteOptions): Promise<Upload> {
@@ -144,7 +144,7 @@ describe('the transfer code asks the open file', () => {
       const pair = await socketPair();
       t.after(pair.close);
       const asked: boolean[] = [];
-      const download: Download = { stream: Readable.from([BYTES]), size: BYTES.length, start: 0, sendTo: async () => (asked.push(true), null) };
+      const download: Download = { ...streamDownload(Readable.from([BYTES]), BYTES.length, 0), sendTo: async () => (asked.push(true), null) };
       const [result, received] = await Promise.all([sendDownload(download, pair.server, transferOptions(ascii)), readAll(pair.client)]);
       assert.deepEqual(result, { bytes: BYTES.length, zeroCopy: false });
       assert.equal(received.toString(), ascii ? 'line one\r\nline two\r\n' : BYTES.toString());
@@ -157,9 +157,7 @@ describe('the transfer code asks the open file', () => {
     t.after(pair.close);
     const stream = Readable.from([Buffer.from('never read')]);
     const download: Download = {
-      stream,
-      size: BYTES.length,
-      start: 0,
+      ...streamDownload(stream, BYTES.length, 0),
       sendTo: async (socket) => {
         await new Promise<void>((resolve, reject) => socket.write(BYTES, (error) => (error ? reject(error) : resolve())));
         return BYTES.length;

@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -18,6 +19,7 @@ import fc from 'fast-check';
 import { FtpError, type ErrorCode } from '../../src/errors.js';
 import { resolveVirtualPath } from '../../src/protocol/paths.js';
 import { LocalStorage, UPLOAD_TEMP_PREFIX } from '../../src/storage/local.js';
+import { waitFor } from '../helpers/timing.js';
 
 let base: string;
 let fixtureCount = 0;
@@ -428,4 +430,29 @@ describe('LocalStorage: read offsets', () => {
     assert.equal(await readAll(atEnd), '');
     await rejectsWith(storage.read('/hello.txt', { start: Buffer.byteLength(HELLO) + 1 }), 'FERRY_ERR_BAD_RESTART', 554);
   });
+
+  test('close() releases the file whether or not its stream was made, and only once', { skip: !existsSync('/proc/self/fd') && 'needs /proc/self/fd' }, async () => {
+    const { root, storage } = makeJail();
+    const path = join(root, 'hello.txt');
+    const openOnHello = () => readdirSync('/proc/self/fd').filter((fd) => readlinkOrNull(`/proc/self/fd/${fd}`) === path).length;
+    const unread = await storage.read('/hello.txt');
+    assert.equal(openOnHello(), 1);
+    unread.close();
+    unread.close();
+    // The close runs on the thread pool: it lands a moment later.
+    assert.ok(await waitFor(() => openOnHello() === 0));
+    const read = await storage.read('/hello.txt');
+    assert.equal(await readAll(read), HELLO);
+    read.close();
+    assert.ok(await waitFor(() => openOnHello() === 0));
+  });
 });
+
+function readlinkOrNull(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null; // the descriptor closed while we looked
+  }
+}
+
