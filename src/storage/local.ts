@@ -163,7 +163,7 @@ export class LocalStorage implements StorageBackend {
     // Buffers sized to the file: a 16 KiB file must not allocate a 1 MiB read buffer.
     const highWaterMark = Math.max(MIN_CHUNK_BYTES, Math.min(CHUNK_BYTES, stats.size - start));
     // The stream is made only when the bytes go through it: a sendfile(2) download (most
-    // binary RETRs) never builds one, and closes the descriptor itself.
+    // binary RETRs) never builds one, and its descriptor is closed by the addon's thread.
     let stream: ReadStream | undefined;
     let closed = false;
     return {
@@ -172,7 +172,7 @@ export class LocalStorage implements StorageBackend {
       },
       size: stats.size,
       start,
-      sendTo: (socket, transfer) => sendFileZeroCopy(socket, fd, start, stats.size - start, transfer),
+      sendTo: (socket, transfer) => sendFileZeroCopy(socket, fd, start, stats.size - start, transfer, () => (closed = true)),
       close: () => {
         if (closed) return;
         closed = true;

@@ -7,7 +7,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -20,6 +19,7 @@ import { FtpError, type ErrorCode } from '../../src/errors.js';
 import { resolveVirtualPath } from '../../src/protocol/paths.js';
 import { LocalStorage, UPLOAD_TEMP_PREFIX } from '../../src/storage/local.js';
 import { waitFor } from '../helpers/timing.js';
+import { descriptorsOn } from '../helpers/open-descriptors.js';
 
 let base: string;
 let fixtureCount = 0;
@@ -434,7 +434,7 @@ describe('LocalStorage: read offsets', () => {
   test('close() releases the file whether or not its stream was made, and only once', { skip: !existsSync('/proc/self/fd') && 'needs /proc/self/fd' }, async () => {
     const { root, storage } = makeJail();
     const path = join(root, 'hello.txt');
-    const openOnHello = () => readdirSync('/proc/self/fd').filter((fd) => readlinkOrNull(`/proc/self/fd/${fd}`) === path).length;
+    const openOnHello = () => descriptorsOn(path).length;
     const unread = await storage.read('/hello.txt');
     assert.equal(openOnHello(), 1);
     unread.close();
@@ -447,12 +447,4 @@ describe('LocalStorage: read offsets', () => {
     assert.ok(await waitFor(() => openOnHello() === 0));
   });
 });
-
-function readlinkOrNull(path: string): string | null {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return null; // the descriptor closed while we looked
-  }
-}
 
