@@ -40,7 +40,9 @@ export async function startFerry(setup: ServerSetup): Promise<BenchServer> {
     ].join('\n'),
   );
   // A raised descriptor limit so 10,000 sessions fit; exec keeps the PID ours.
-  const child: ChildProcess = spawn('bash', ['-c', `ulimit -n ${setup.maxFiles}; exec "${process.execPath}" "${FERRY}" serve --config "${config}"`], {
+  // FERRY_BENCH_NODE_ARGS passes Node options to the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = process.env.FERRY_BENCH_NODE_ARGS ?? '';
+  const child: ChildProcess = spawn('bash', ['-c', `ulimit -n ${setup.maxFiles}; exec "${process.execPath}" ${nodeArgs} "${FERRY}" serve --config "${config}"`], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   killOnExit(child);

@@ -22,6 +22,10 @@
  *
  *   sendfile(socketFd, fileFd, offset, count, idleTimeoutMs) -> { done, id } | null
  *       sends `count` bytes of the file from `offset`
+ *   sendfileAndClose(socketFd, fileFd, offset, count, idleTimeoutMs) -> { done, id } | null
+ *       the same, then the worker closes fileFd (however the send ended): a download's
+ *       close(2) then costs no round trip through libuv's pool. Once it returns an
+ *       object the descriptor is the worker's; null leaves it the caller's.
  *   receive(socketFd, fileFd, offset, idleTimeoutMs) -> { done, id } | null
  *       writes to the file from `offset` until the peer's EOF, socket -> pipe -> file
  *       with splice(2)
@@ -78,6 +82,7 @@ typedef struct Job {
   int64_t count;
   int idle_timeout_ms;
   int receive; /* 1: socket -> file (splice), 0: file -> socket (sendfile) */
+  int close_file; /* the worker closes file_fd when the job ends */
   napi_deferred deferred;
   /* Written by the worker; progress() reads it at any time, settle() after the delivery. */
   _Atomic int64_t moved;
@@ -290,6 +295,7 @@ static void *worker_main(void *data) {
 
     if (job->receive) run_receive(job);
     else run_send(job);
+    if (job->close_file) close(job->file_fd);
 
     pthread_mutex_lock(&pool->lock);
     job->worker = NULL;
@@ -565,14 +571,17 @@ static Job *job_from_call(napi_env env, napi_callback_info info, int receive, Po
   return job;
 }
 
-static napi_value start_call(napi_env env, napi_callback_info info, int receive) {
+static napi_value start_call(napi_env env, napi_callback_info info, int receive, int close_file) {
   Pool *pool;
   Job *job = job_from_call(env, info, receive, &pool);
-  return job == NULL ? NULL : start(env, pool, job);
+  if (job == NULL) return NULL;
+  job->close_file = close_file;
+  return start(env, pool, job);
 }
 
-static napi_value start_send(napi_env env, napi_callback_info info) { return start_call(env, info, 0); }
-static napi_value start_receive(napi_env env, napi_callback_info info) { return start_call(env, info, 1); }
+static napi_value start_send(napi_env env, napi_callback_info info) { return start_call(env, info, 0, 0); }
+static napi_value start_send_and_close(napi_env env, napi_callback_info info) { return start_call(env, info, 0, 1); }
+static napi_value start_receive(napi_env env, napi_callback_info info) { return start_call(env, info, 1, 0); }
 
 static napi_value init(napi_env env, napi_value exports) {
   Pool *pool = calloc(1, sizeof(Pool));
@@ -602,6 +611,7 @@ static napi_value init(napi_env env, napi_value exports) {
     napi_callback callback;
   } functions[] = {
       {"sendfile", start_send},
+      {"sendfileAndClose", start_send_and_close},
       {"receive", start_receive},
       {"cancel", cancel},
       {"progress", progress},

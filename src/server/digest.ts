@@ -94,6 +94,6 @@ export async function digestFile(
     const hex = await digestStream(download.stream, length, algorithm, options.signal);
     return { hex, start, length, size: download.size };
   } finally {
-    download.stream.destroy();
+    download.close();
   }
 }

@@ -218,29 +218,32 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
     const zeroCopy = moved?.zeroCopy ?? false;
     // A monotonic clock for the duration (a wall-clock step must not make it negative); the wall clock only for endedAt.
     const durationMs = Math.round(performance.now() - started);
-    const ended = Date.now();
-    const user = session.state.user;
-    const event: TransferEvent = {
-      session: session.summary,
-      verb: job.verb,
-      path: job.path,
-      bytes,
-      durationMs,
-      outcome,
-      zeroCopy,
-      direction: job.upload ? 'upload' : 'download',
-      kind: job.listing ? 'listing' : 'file',
-      mode,
-      remoteAddress: session.summary.remoteAddress,
-      user: user && { name: user.name, anonymous: user.anonymous },
-      site: session.site.name,
-      endedAt: ended,
-      ...(failureReason && { failure: failureReason }),
-    };
-    events.transfer.publish(event);
-    // One line per transfer, whatever its end: a failed one is a warning with its code and reason.
+    // With nobody listening (no metrics, transfer log or hooks) a transfer builds no event.
+    if (events.transfer.hasSubscribers) {
+      const user = session.state.user;
+      const event: TransferEvent = {
+        session: session.summary,
+        verb: job.verb,
+        path: job.path,
+        bytes,
+        durationMs,
+        outcome,
+        zeroCopy,
+        direction: job.upload ? 'upload' : 'download',
+        kind: job.listing ? 'listing' : 'file',
+        mode,
+        remoteAddress: session.summary.remoteAddress,
+        user: user && { name: user.name, anonymous: user.anonymous },
+        site: session.site.name,
+        endedAt: Date.now(),
+        ...(failureReason && { failure: failureReason }),
+      };
+      events.transfer.publish(event);
+    }
+    // One line per transfer, whatever its end: a failed one is a warning with its code and reason
+    // (its fields are gathered only when that level is logged).
     const level = outcome === 'failed' ? 'warn' : 'info';
-    session.logger[level]({ verb: job.verb, path: job.path, bytes, ms: durationMs, outcome, zeroCopy, ...failure }, 'transfer');
+    if (session.logger.isLevelEnabled(level)) session.logger[level]({ verb: job.verb, path: job.path, bytes, ms: durationMs, outcome, zeroCopy, ...failure }, 'transfer');
     settle();
   }
   return finalCode;

@@ -86,11 +86,14 @@ export interface Upload {
 
 /**
  * An open file being read: its bytes from the requested offset, and the file's whole size.
- * Whoever opened it destroys `stream` when done, whichever way the bytes went: that
+ * Whoever opened it calls `close()` when done, whichever way the bytes went: that
  * releases the file.
  */
 export interface Download {
+  /** May be made on first use (a download that goes through `sendTo` never needs one); destroying it releases the file too. */
   readonly stream: Readable;
+  /** Releases the file (destroys `stream` if it was made); safe to call twice. */
+  close(): void;
   readonly size: number;
   /** Where the stream starts. */
   readonly start: number;
@@ -104,6 +107,11 @@ export interface Download {
    * Its running count goes to `options.trackProgress`, as for `Upload.receiveFrom`.
    */
   sendTo?(socket: Socket, options: SocketTransferOptions): Promise<number | null>;
+}
+
+/** A download that is nothing but its stream (closing it destroys the stream). */
+export function streamDownload(stream: Readable, size: number, start: number): Download {
+  return { stream, size, start, close: () => stream.destroy() };
 }
 
 export interface ListOptions {

@@ -20,7 +20,7 @@
  * race-free against a concurrent swap on disk; it still stops links that point out of
  * the root. The server warns at start-up when it runs on the fallback.
  */
-import { close, closeSync, constants, existsSync, fstat, open, promises as fs, type Stats } from 'node:fs';
+import { close, closeSync, constants, existsSync, fstat, open, promises as fs, readlinkSync, type Stats } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { FtpError, fromSystemError, mapSystemErrors } from '../errors.js';
@@ -136,7 +136,10 @@ export class Jail {
   async verifyDescriptor(fd: number): Promise<string | null> {
     if (!CAN_VERIFY_DESCRIPTORS) return null;
     try {
-      let real = await fs.readlink(descriptorPath(fd));
+      // Synchronous on purpose: the kernel answers a /proc/self/fd link from memory (no
+      // I/O, whatever file system the descriptor is on), so a thread-pool round trip --
+      // one of the few per RETR -- would cost more than the call.
+      let real = readlinkSync(descriptorPath(fd));
       // A file removed since it was opened reads "path (deleted)"; where it was still
       // counts. Only then: an outside file may really be named "<root> (deleted)".
       if (real.endsWith(DELETED_SUFFIX) && (await fstatFd(fd)).nlink === 0) real = real.slice(0, -DELETED_SUFFIX.length);

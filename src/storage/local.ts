@@ -11,7 +11,7 @@
  *
  * Names starting with the upload temp prefix are reserved (553) in every operation.
  */
-import { constants, createReadStream, createWriteStream, fchmod, fchown, ftruncate, promises as fs, write, writev, type Dirent, type Stats } from 'node:fs';
+import { constants, createReadStream, createWriteStream, fchmod, fchown, ftruncate, promises as fs, write, writev, type Dirent, type ReadStream, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
 import { posix } from 'node:path';
@@ -162,11 +162,23 @@ export class LocalStorage implements StorageBackend {
     }
     // Buffers sized to the file: a 16 KiB file must not allocate a 1 MiB read buffer.
     const highWaterMark = Math.max(MIN_CHUNK_BYTES, Math.min(CHUNK_BYTES, stats.size - start));
+    // The stream is made only when the bytes go through it: a sendfile(2) download (most
+    // binary RETRs) never builds one, and its descriptor is closed by the addon's thread.
+    let stream: ReadStream | undefined;
+    let closed = false;
     return {
-      stream: createReadStream('', { fd, start, highWaterMark }), // owns fd: destroying it closes the file
+      get stream() {
+        return (stream ??= createReadStream('', { fd, start, highWaterMark })); // owns fd: destroying it closes the file
+      },
       size: stats.size,
       start,
-      sendTo: (socket, transfer) => sendFileZeroCopy(socket, fd, start, stats.size - start, transfer),
+      sendTo: (socket, transfer) => sendFileZeroCopy(socket, fd, start, stats.size - start, transfer, () => (closed = true)),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        if (stream) stream.destroy();
+        else closeFd(fd).catch(() => undefined);
+      },
     };
   }
 

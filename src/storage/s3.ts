@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { FtpError } from '../errors.js';
 import { forEachLimited } from '../util/limited.js';
-import type { DirectoryListing, Download, FileStat, ListOptions, StorageBackend, StorageCapabilities, Upload, WriteOptions } from './backend.js';
+import { streamDownload, type DirectoryListing, type Download, type FileStat, type ListOptions, type StorageBackend, type StorageCapabilities, type Upload, type WriteOptions } from './backend.js';
 import { copyObject, DEFAULT_COPY_LIMITS, type CopyLimits } from './s3-copy.js';
 import { fromS3Error, isNotFound, s3Call } from './s3-errors.js';
 import { S3Keys } from './s3-keys.js';
@@ -134,7 +134,7 @@ export class S3Backend implements StorageBackend {
     const size = head.ContentLength ?? 0;
     if (start > size) throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (${size} bytes).`);
     // S3 has no empty range: a restart at the very end reads nothing.
-    if (start === size && start > 0) return { stream: Readable.from([]), size, start };
+    if (start === size && start > 0) return streamDownload(Readable.from([]), size, start);
     const response = await s3Call(() =>
       this.client.send(
         new GetObjectCommand({
@@ -147,7 +147,7 @@ export class S3Backend implements StorageBackend {
       ),
     );
     // In Node the body is the HTTP response itself: destroying it ends the request.
-    return { stream: response.Body as Readable, size, start };
+    return streamDownload(response.Body as Readable, size, start);
   }
 
   async write(virtual: string, options: WriteOptions = {}): Promise<Upload> {

@@ -30,6 +30,8 @@ interface NativeTransfer {
 /** Each start returns null when no thread could be started. */
 interface SendfileAddon {
   sendfile(socketFd: number, fileFd: number, offset: number, count: number, idleTimeoutMs: number): NativeTransfer | null;
+  /** sendfile, then its thread closes fileFd (the descriptor is the addon's once this returns a transfer). Absent from builds before it. */
+  sendfileAndClose?(socketFd: number, fileFd: number, offset: number, count: number, idleTimeoutMs: number): NativeTransfer | null;
   receive(socketFd: number, fileFd: number, offset: number, idleTimeoutMs: number): NativeTransfer | null;
   /** Does nothing once the transfer has settled. */
   cancel(id: number): void;
@@ -104,9 +106,19 @@ export function setZeroCopyThreadIdleTimeout(ms: number): void {
   loadAddon()?.setThreadIdleTimeout(ms);
 }
 
-/** Sends `count` bytes of the file `fileFd` from `offset` with sendfile(2). */
-export function sendFileZeroCopy(socket: Socket, fileFd: number, offset: number, count: number, options: SocketTransferOptions): Promise<number | null> {
-  return runNative(socket, options, (native, socketFd) => native.sendfile(socketFd, fileFd, offset, count, options.idleTimeoutMs));
+/**
+ * Sends `count` bytes of the file `fileFd` from `offset` with sendfile(2). With
+ * `onFileTaken`, the addon's thread closes the file when the send ends (saving a download
+ * its close through libuv's pool), and `onFileTaken` runs as soon as the descriptor is
+ * no longer the caller's to close; without the call, it still is.
+ */
+export function sendFileZeroCopy(socket: Socket, fileFd: number, offset: number, count: number, options: SocketTransferOptions, onFileTaken?: () => void): Promise<number | null> {
+  return runNative(socket, options, (native, socketFd) => {
+    if (!onFileTaken || !native.sendfileAndClose) return native.sendfile(socketFd, fileFd, offset, count, options.idleTimeoutMs);
+    const transfer = native.sendfileAndClose(socketFd, fileFd, offset, count, options.idleTimeoutMs);
+    if (transfer) onFileTaken();
+    return transfer;
+  });
 }
 
 /** Writes what the client sends, until its end of file, into `fileFd` from offset 0 with splice(2). */

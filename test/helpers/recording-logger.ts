@@ -9,5 +9,5 @@ export interface LogLine {
 
 export function recordingLogger(lines: LogLine[]): Logger {
   const at = (level: string) => (fields: Record<string, unknown>, message: string) => lines.push({ level, fields, message });
-  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') } as unknown as Logger;
+  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), isLevelEnabled: () => true } as unknown as Logger;
 }

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasSubscribers } from 'node:diagnostics_channel';
 import { once } from 'node:events';
-import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createClient } from 'redis';
@@ -23,18 +23,13 @@ import { PASSWORD, startServer, USER, withTestServer, type TestServer } from '..
 import { waitFor } from '../helpers/timing.js';
 import { FtpsClient } from '../tls/fixtures.js';
 import { findFreePortRange } from './support.js';
+import { descriptorsOn } from '../helpers/open-descriptors.js';
 
 const scratch = scratchDirForFile('ferry-metrics-');
 
 /** This process holds a descriptor open on `path`. */
 function holdsOpen(path: string): boolean {
-  return readdirSync('/proc/self/fd').some((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`) === path;
-    } catch {
-      return false; // closed meanwhile (the directory's own descriptor)
-    }
-  });
+  return descriptorsOn(path).length > 0;
 }
 
 const ADMIN = { admin: { listen: '127.0.0.1:0' } };

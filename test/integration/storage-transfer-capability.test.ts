@@ -9,16 +9,19 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { TransferEvent } from '../../src/observability/events.js';
 import { receiveUpload, sendDownload, type TransferOptions } from '../../src/server/data/transfer.js';
-import type { Download, StorageBackend, Upload, WriteOptions } from '../../src/storage/backend.js';
+import { streamDownload, type Download, type StorageBackend, type Upload, type WriteOptions } from '../../src/storage/backend.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { zeroCopyAvailable } from '../../src/storage/zero-copy.js';
 import { randomData, sha256 } from '../helpers/data.js';
+import { sleep } from '../helpers/timing.js';
+import { descriptorsOn } from '../helpers/open-descriptors.js';
 import { DATA_MODES, FtpConnection } from '../helpers/ftp-connection.js';
 import { PASSWORD, startServer, USER, type TestServer } from '../helpers/server.js';
 
@@ -41,7 +44,7 @@ class StreamOnlyStorage implements StorageBackend {
   async read(path: string, options?: { start?: number }): Promise<Download> {
     const { stream, size, start } = await this.inner.read(path, options);
     this.opened++;
-    return { stream, size, start };
+    return streamDownload(stream, size, start);
   }
 
   async write(path: string, options?: WriteOptions): Promise<Upload> {
@@ -144,7 +147,7 @@ describe('the transfer code asks the open file', () => {
       const pair = await socketPair();
       t.after(pair.close);
       const asked: boolean[] = [];
-      const download: Download = { stream: Readable.from([BYTES]), size: BYTES.length, start: 0, sendTo: async () => (asked.push(true), null) };
+      const download: Download = { ...streamDownload(Readable.from([BYTES]), BYTES.length, 0), sendTo: async () => (asked.push(true), null) };
       const [result, received] = await Promise.all([sendDownload(download, pair.server, transferOptions(ascii)), readAll(pair.client)]);
       assert.deepEqual(result, { bytes: BYTES.length, zeroCopy: false });
       assert.equal(received.toString(), ascii ? 'line one\r\nline two\r\n' : BYTES.toString());
@@ -157,9 +160,7 @@ describe('the transfer code asks the open file', () => {
     t.after(pair.close);
     const stream = Readable.from([Buffer.from('never read')]);
     const download: Download = {
-      stream,
-      size: BYTES.length,
-      start: 0,
+      ...streamDownload(stream, BYTES.length, 0),
       sendTo: async (socket) => {
         await new Promise<void>((resolve, reject) => socket.write(BYTES, (error) => (error ? reject(error) : resolve())));
         return BYTES.length;
@@ -169,6 +170,28 @@ describe('the transfer code asks the open file', () => {
     assert.deepEqual(result, { bytes: BYTES.length, zeroCopy: true });
     assert.deepEqual(received, BYTES);
     assert.equal(stream.readableDidRead, false);
+  });
+
+  test('a sendfile download leaves its descriptor to the addon: no descriptor on the file remains, and close() then closes nothing else', { skip: !zeroCopyAvailable() && 'the zero-copy addon is not built' }, async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'ferry-sendfile-close-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const file = join(root, 'small.bin');
+    writeFileSync(file, BYTES);
+    const download = await new LocalStorage(root).read('/small.bin');
+    const [fd] = descriptorsOn(file);
+    assert.ok(fd !== undefined);
+    const pair = await socketPair();
+    t.after(pair.close);
+    const [result, received] = await Promise.all([sendDownload(download, pair.server, transferOptions(false)), readAll(pair.client)]);
+    assert.deepEqual(result, { bytes: BYTES.length, zeroCopy: true });
+    assert.deepEqual(received, BYTES);
+    assert.deepEqual(descriptorsOn(file), []);
+    // The number is free again: another file may get it, and the download's close must not close that one.
+    const other = openSync(file, 'r');
+    t.after(() => closeSync(other));
+    download.close();
+    await sleep(100);
+    assert.ok(fstatSync(other).isFile());
   });
 
   test('an upload without receiveFrom, or whose receiveFrom answers null, goes into its stream', async (t) => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { FtpError } from '../../src/errors.js';
-import type { Download, FileStat, StorageBackend } from '../../src/storage/backend.js';
+import { streamDownload, type Download, type FileStat, type StorageBackend } from '../../src/storage/backend.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { commandHarness, loggedIn, replyTo, type Harness, type HarnessOptions } from '../helpers/command-harness.js';
 
@@ -126,7 +126,7 @@ describe('HASH, OPTS HASH, RANG', () => {
           setTimeout(() => this.push(Buffer.alloc(1024)), 5);
         } });
         stream.on('close', () => (destroyed = true));
-        return { stream, size: 1e12, start: 0 };
+        return streamDownload(stream, 1e12, 0);
       },
     });
     const h = commandHarness({ home, openStorage: async () => endless });

@@ -18,6 +18,8 @@ import fc from 'fast-check';
 import { FtpError, type ErrorCode } from '../../src/errors.js';
 import { resolveVirtualPath } from '../../src/protocol/paths.js';
 import { LocalStorage, UPLOAD_TEMP_PREFIX } from '../../src/storage/local.js';
+import { waitFor } from '../helpers/timing.js';
+import { descriptorsOn } from '../helpers/open-descriptors.js';
 
 let base: string;
 let fixtureCount = 0;
@@ -428,4 +430,21 @@ describe('LocalStorage: read offsets', () => {
     assert.equal(await readAll(atEnd), '');
     await rejectsWith(storage.read('/hello.txt', { start: Buffer.byteLength(HELLO) + 1 }), 'FERRY_ERR_BAD_RESTART', 554);
   });
+
+  test('close() releases the file whether or not its stream was made, and only once', { skip: !existsSync('/proc/self/fd') && 'needs /proc/self/fd' }, async () => {
+    const { root, storage } = makeJail();
+    const path = join(root, 'hello.txt');
+    const openOnHello = () => descriptorsOn(path).length;
+    const unread = await storage.read('/hello.txt');
+    assert.equal(openOnHello(), 1);
+    unread.close();
+    unread.close();
+    // The close runs on the thread pool: it lands a moment later.
+    assert.ok(await waitFor(() => openOnHello() === 0));
+    const read = await storage.read('/hello.txt');
+    assert.equal(await readAll(read), HELLO);
+    read.close();
+    assert.ok(await waitFor(() => openOnHello() === 0));
+  });
 });
+

@@ -29,7 +29,7 @@ async function retrieve({ state, arg, verb, restOffset }: CommandContext): Promi
       path,
       opening: `Opening ${modeName(state)} mode data connection for ${baseName(path)} (${download.size} bytes).`,
       work: (socket, options) => sendDownload(download, socket, options),
-      release: () => download.stream.destroy(), // closes the file (also when the data connection never opened)
+      release: () => download.close(), // also when the data connection never opened
     },
   };
 }
