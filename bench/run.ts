@@ -7,7 +7,7 @@
  * best peer, server cost per unit of work, client CPU, what limited the run) and writes JSON.
  *
  *   npm run bench                 # full run (1 GiB files, 10 s load phases, 3 rounds)
- *   npm run bench -- --quick      # smaller files, shorter phases, 2 rounds: a smoke check
+ *   npm run bench -- --quick      # smaller files, shorter phases, 2 rounds (idle_1000 once, no idle_10000): a smoke check
  *   npm run bench -- --only retr_big,login_rate --reps 5 --servers ferry,pureftpd
  */
 import { execFileSync } from 'node:child_process';
@@ -123,11 +123,12 @@ async function main(): Promise<void> {
   const started = Date.now();
   const { servers, missing } = await startServers(options.servers, setup);
   const context: WorkloadContext = { setup, quick: options.quick, bigBytes, idleMax: options.idleMax };
-  const workloads = WORKLOADS.filter((w) => !options.only || options.only.includes(w.name));
+  const workloads = WORKLOADS.filter((w) => (options.only ? options.only.includes(w.name) : !(options.quick && w.quickRounds === 0)));
   const runs = new Map<string, Partial<Record<ServerName, Measurement[]>>>(workloads.map((w) => [w.name, {}]));
   try {
     for (let round = 0; round < options.reps; round++) {
       for (const [index, workload] of workloads.entries()) {
+        if (options.quick && round >= (workload.quickRounds || Infinity)) continue;
         // The order rotates round by round (and workload by workload), so no server always gets the warmer cache or the quieter moment.
         const shift = (round + index) % servers.length;
         for (const server of [...servers.slice(shift), ...servers.slice(0, shift)]) {

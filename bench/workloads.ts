@@ -39,6 +39,8 @@ export interface Workload {
   higherIsBetter: boolean;
   /** The unit of Measurement.serverCost. */
   costUnit: string;
+  /** Rounds of a --quick run that include it (default: all; 0: left out unless named with --only). */
+  quickRounds?: number;
   supports(server: BenchServer): boolean;
   run(server: BenchServer, context: WorkloadContext): Promise<Measurement>;
 }
@@ -198,6 +200,10 @@ function idleSessions(sessions: number): Workload {
     higherIsBetter: false,
     // The memory itself is the cost of an idle session.
     costUnit: 'KiB/session (PSS)',
+    // A quick run measures 1,000 sessions once: its slope varies little round to round, and
+    // opening them takes ProFTPD a minute or more. Above 1,000 sessions Ferry runs alone:
+    // nothing to compare with in a smoke check.
+    quickRounds: sessions > 1000 ? 0 : 1,
     // The peers fork per session (vsftpd and Pure-FTPd two processes each): 10,000 sessions would be 10,000 to 20,000 processes.
     supports: (server) => server.name === 'ferry' || sessions <= 1000,
     async run(server, { setup, idleMax }) {

@@ -3,7 +3,8 @@
  * installed) for tests and benchmarks: `proftpd -n -c CONFIG` as a foreground child on
  * 127.0.0.1, a free control port and a private passive range, serving a fresh temporary
  * folder (chrooted, DefaultRoot ~) to one virtual user, optionally with explicit FTPS
- * (mod_tls from proftpd-mod-crypto, with a self-signed certificate).
+ * (mod_tls from proftpd-mod-crypto, with a self-signed certificate). The benchmark
+ * passes PeerServerOptions: its own folder and certificate, any passive port, more sessions.
  *
  * What it needs, found by trying:
  * - the packages below: proftpd-core links libraries a machine without ProFTPD may lack

@@ -3,7 +3,8 @@
  * installed) for tests and benchmarks: a foreground child (no -B) on 127.0.0.1, a free
  * control port and a private passive range, serving a fresh temporary folder (chrooted)
  * to one virtual user from its own PureDB, optionally with explicit FTPS (-Y 1, a
- * self-signed certificate).
+ * self-signed certificate). The benchmark passes PeerServerOptions: its own folder and
+ * certificate, any passive port (then the half-the-ports cap below does not apply), more sessions (-c).
  *
  * What it needs, found by trying:
  * - the package pure-ftpd (the server and pure-pw; pure-ftpd-common only has Debian's
