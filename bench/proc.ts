@@ -81,3 +81,11 @@ export function memoryUse(root: number): MemoryUse {
   }
   return { processes: pids.length, rssBytes: rss, pssBytes: pss };
 }
+
+/** Jiffies the whole machine has spent busy and in total so far (/proc/stat's "cpu" line), whoever used them. */
+export function machineJiffies(): { busy: number; total: number } {
+  const fields = /^cpu\s+(.*)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]!.split(/\s+/).map(Number);
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0); // user … steal; guest time is already in user
+  const idle = fields[3]! + fields[4]!; // idle + iowait
+  return { busy: total - idle, total };
+}

@@ -1,51 +1,81 @@
 /**
- * `npm run bench`: Ferry side by side with vsftpd (when installed) on the same machine in
- * the same run. Servers alternate run by run; each workload is repeated (median, min,
- * max) and reported as Ferry/vsftpd ratios, printed as a table and written as JSON.
+ * `npm run bench`: Ferry side by side with its peers on the same machine in the same
+ * run: vsftpd (when installed) and ProFTPD and Pure-FTPd (Debian's packages unpacked by
+ * `npm run fetch:peers`, as the client tests use them). Runs are interleaved: each round
+ * runs every workload once on every server, in an order that rotates round by round. A
+ * peer that cannot start is reported missing. Prints tables (median, min–max, Ferry /
+ * best peer, server cost per unit of work, client CPU, what limited the run) and writes JSON.
  *
- *   npm run bench                 # full run (1 GiB files, 10 s load phases, 3 repetitions)
- *   npm run bench -- --quick      # smaller files and shorter phases, for a smoke check
- *   npm run bench -- --only retr_big,login_rate --reps 5
+ *   npm run bench                 # full run (1 GiB files, 10 s load phases, 3 rounds)
+ *   npm run bench -- --quick      # smaller files, shorter phases, 2 rounds (idle_1000 once, no idle_10000): a smoke check
+ *   npm run bench -- --only retr_big,login_rate --reps 5 --servers ferry,pureftpd
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startFerry } from './ferry-server.js';
+import { proftpdVersion, startProftpdBench } from './proftpd-server.js';
+import { pureftpdVersion, startPureftpdBench } from './pureftpd-server.js';
+import { fmt, reportTables, type ReportRow } from './report.js';
+import { summarize, versusBestPeer } from './summary.js';
 import { startVsftpd, vsftpdVersion } from './vsftpd-server.js';
-import type { BenchServer, ServerSetup } from './types.js';
+import { SERVER_NAMES, type BenchServer, type ServerName, type ServerSetup } from './types.js';
 import { WORKLOADS, prepareData, type Measurement, type WorkloadContext } from './workloads.js';
 
 interface Options {
   quick: boolean;
   reps: number;
   only: string[] | null;
+  servers: ServerName[];
   out: string;
   idleMax: number;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { quick: false, reps: 3, only: null, out: 'bench/results/latest.json', idleMax: 10_000 };
+  const options: Options = { quick: false, reps: 0, only: null, servers: [...SERVER_NAMES], out: 'bench/results/latest.json', idleMax: 10_000 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') options.quick = true;
     else if (arg === '--reps') options.reps = Math.max(1, Math.min(10, Number(argv[++i])));
     else if (arg === '--only') options.only = (argv[++i] ?? '').split(',');
-    else if (arg === '--out') options.out = argv[++i] ?? options.out;
+    else if (arg === '--servers') {
+      const names = (argv[++i] ?? '').split(',');
+      const unknown = names.filter((n) => !(SERVER_NAMES as readonly string[]).includes(n));
+      if (unknown.length) throw new Error(`unknown server ${unknown.join(', ')} (known: ${SERVER_NAMES.join(', ')})`);
+      options.servers = SERVER_NAMES.filter((n) => names.includes(n));
+    } else if (arg === '--out') options.out = argv[++i] ?? options.out;
     else if (arg === '--idle-max') options.idleMax = Number(argv[++i]);
     else throw new Error(`unknown option ${arg}`);
   }
+  if (options.reps === 0) options.reps = options.quick ? 2 : 3;
   return options;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+const STARTERS: Record<ServerName, (setup: ServerSetup) => Promise<BenchServer>> = {
+  ferry: startFerry,
+  vsftpd: startVsftpd,
+  proftpd: startProftpdBench,
+  pureftpd: startPureftpdBench,
+};
 
-function fmt(value: number): string {
-  return Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(2);
+/** Starts the selected servers; a peer that cannot start is recorded as missing (Ferry must start). */
+async function startServers(names: ServerName[], setup: ServerSetup): Promise<{ servers: BenchServer[]; missing: Partial<Record<ServerName, string>> }> {
+  const servers: BenchServer[] = [];
+  const missing: Partial<Record<ServerName, string>> = {};
+  for (const name of names) {
+    try {
+      servers.push(await STARTERS[name](setup));
+    } catch (error) {
+      if (name === 'ferry') {
+        for (const server of servers) await server.stop();
+        throw error;
+      }
+      missing[name] = (error as Error).message.split('\n')[0]!;
+      process.stderr.write(`${name} not available: ${missing[name]}\n`);
+    }
+  }
+  return { servers, missing };
 }
 
 function tool(command: string, args: string[]): string {
@@ -76,82 +106,64 @@ async function main(): Promise<void> {
   process.stderr.write(`preparing data in ${root} (${bigBytes / 1024 / 1024} MiB file)…\n`);
   await prepareData(root, bigBytes);
 
+  const cores = cpus().length;
   const machine = {
-    cores: cpus().length,
+    cores,
     cpu: cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     vsftpd: vsftpdVersion(),
+    proftpd: proftpdVersion(),
+    pureftpd: pureftpdVersion(),
     curl: tool('curl', ['--version']),
     date: new Date().toISOString(),
   };
   process.stderr.write(`machine: ${JSON.stringify(machine)}\n`);
 
-  const servers: BenchServer[] = [await startFerry(setup)];
-  try {
-    servers.push(await startVsftpd(setup));
-  } catch (error) {
-    process.stderr.write(`vsftpd not available (${(error as Error).message}); measuring Ferry alone\n`);
-  }
-
+  const started = Date.now();
+  const { servers, missing } = await startServers(options.servers, setup);
   const context: WorkloadContext = { setup, quick: options.quick, bigBytes, idleMax: options.idleMax };
-  const results: Array<{ workload: string; metric: string; unit: string; higherIsBetter: boolean; runs: Record<string, Measurement[]> }> = [];
+  const workloads = WORKLOADS.filter((w) => (options.only ? options.only.includes(w.name) : !(options.quick && w.quickRounds === 0)));
+  const runs = new Map<string, Partial<Record<ServerName, Measurement[]>>>(workloads.map((w) => [w.name, {}]));
   try {
-    for (const workload of WORKLOADS) {
-      if (options.only && !options.only.includes(workload.name)) continue;
-      const runs: Record<string, Measurement[]> = {};
-      for (let rep = 0; rep < options.reps; rep++) {
-        // Alternate which server goes first, so neither always gets the warmer cache.
-        const order = rep % 2 === 0 ? servers : [...servers].reverse();
-        for (const server of order) {
+    for (let round = 0; round < options.reps; round++) {
+      for (const [index, workload] of workloads.entries()) {
+        if (options.quick && round >= (workload.quickRounds || Infinity)) continue;
+        // The order rotates round by round (and workload by workload), so no server always gets the warmer cache or the quieter moment.
+        const shift = (round + index) % servers.length;
+        for (const server of [...servers.slice(shift), ...servers.slice(0, shift)]) {
           if (!workload.supports(server)) continue;
-          process.stderr.write(`${workload.name} rep ${rep + 1}/${options.reps} on ${server.name}… `);
+          process.stderr.write(`round ${round + 1}/${options.reps} ${workload.name} on ${server.name}… `);
           const measurement = await workload.run(server, context);
           process.stderr.write(`${fmt(measurement.value)} ${workload.unit}\n`);
-          (runs[server.name] ??= []).push(measurement);
+          (runs.get(workload.name)![server.name] ??= []).push(measurement);
         }
       }
-      results.push({ workload: workload.name, metric: workload.metric, unit: workload.unit, higherIsBetter: workload.higherIsBetter, runs });
     }
   } finally {
     for (const server of servers) await server.stop();
   }
+  const elapsedSeconds = Math.round((Date.now() - started) / 1000);
 
-  const rows = results.map((result) => {
-    const summary = (name: string) => {
-      const values = result.runs[name]?.map((m) => m.value) ?? [];
-      if (values.length === 0) return null;
-      const cpu = result.runs[name]!.map((m) => m.serverCpuSeconds).filter((v): v is number => v !== undefined);
-      const clientCpu = result.runs[name]!.map((m) => m.clientCpuSeconds).filter((v): v is number => v !== undefined);
-      return { median: median(values), min: Math.min(...values), max: Math.max(...values), serverCpu: cpu.length ? median(cpu) : undefined, clientCpu: clientCpu.length ? median(clientCpu) : undefined, notes: result.runs[name]!.map((m) => m.note).filter(Boolean) };
-    };
-    const ferry = summary('ferry');
-    const vsftpd = summary('vsftpd');
-    const ratio = ferry && vsftpd && vsftpd.median > 0 ? ferry.median / vsftpd.median : null;
-    return { ...result, ferry, vsftpd, ratio };
+  const names = servers.map((s) => s.name);
+  const rows: Array<ReportRow & { runs: Partial<Record<ServerName, Measurement[]>> }> = workloads.map((workload) => {
+    const byServer = runs.get(workload.name)!;
+    const summaries = Object.fromEntries(names.map((n) => [n, summarize(byServer[n], cores)]));
+    const { name, metric, unit, higherIsBetter, costUnit } = workload;
+    return { workload: name, metric, unit, higherIsBetter, costUnit, servers: summaries, versus: versusBestPeer(summaries, higherIsBetter), runs: byServer };
   });
 
-  const lines = [
-    `| workload | metric | Ferry median (min–max) | vsftpd median (min–max) | Ferry/vsftpd | server CPU s (Ferry / vsftpd) | client CPU s (Ferry / vsftpd) |`,
-    `|---|---|---|---|---|---|---|`,
-    ...rows.map((row) => {
-      const show = (s: typeof row.ferry) => (s ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : '–');
-      const cpu = (s: typeof row.ferry, key: 'serverCpu' | 'clientCpu') => (s?.[key] === undefined ? '–' : fmt(s[key]!));
-      const ratio = row.ratio === null ? '–' : `${row.ratio.toFixed(2)}×${row.higherIsBetter ? '' : ' (lower is better)'}`;
-      return `| ${row.workload} | ${row.metric} (${row.unit}) | ${show(row.ferry)} | ${show(row.vsftpd)} | ${ratio} | ${cpu(row.ferry, 'serverCpu')} / ${cpu(row.vsftpd, 'serverCpu')} | ${cpu(row.ferry, 'clientCpu')} / ${cpu(row.vsftpd, 'clientCpu')} |`;
-    }),
+  const missingLines = Object.entries(missing).map(([name, reason]) => `- ${name} missing: ${reason}`);
+  const report = [
+    `Machine: ${cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.vsftpd}, ${machine.proftpd}, ${machine.pureftpd}, ${machine.curl}`,
+    `Rounds: ${options.reps}${options.quick ? ' (quick mode)' : ''}; date ${machine.date}; took ${elapsedSeconds} s`,
+    ...(missingLines.length ? ['', ...missingLines] : []),
+    '',
+    ...reportTables(rows, names),
   ];
-  const notes = rows.flatMap((row) =>
-    (['ferry', 'vsftpd'] as const).flatMap((name) => {
-      const list = row[name]?.notes ?? [];
-      return list.length > 0 ? [`- ${row.workload} (${name}): ${[...new Set(list)].join('; ')}`] : [];
-    }),
-  );
-  if (notes.length > 0) lines.push('', 'Notes:', ...notes);
-  const report = [`Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.vsftpd}, ${machine.curl}`, `Repetitions: ${options.reps}${options.quick ? ' (quick mode)' : ''}; date ${machine.date}`, '', ...lines];
   process.stdout.write(report.join('\n') + '\n');
   mkdirSync(resolve(options.out, '..'), { recursive: true });
-  writeFileSync(options.out, JSON.stringify({ machine, options, results: rows }, null, 2) + '\n');
+  writeFileSync(options.out, JSON.stringify({ machine, options, elapsedSeconds, missing, results: rows }, null, 2) + '\n');
   process.stderr.write(`wrote ${options.out}\n`);
 }
 

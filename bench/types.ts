@@ -1,6 +1,6 @@
 /** What the benchmark needs from a server under test. */
 export interface ServerSetup {
-  /** Folder both servers serve (the test files live here). */
+  /** Folder every server serves (the test files live here). */
   root: string;
   workDir: string;
   user: string;
@@ -10,10 +10,14 @@ export interface ServerSetup {
   maxFiles: number;
 }
 
+/** The servers the bench knows, Ferry first; the others are the peers it is compared with. */
+export const SERVER_NAMES = ['ferry', 'vsftpd', 'proftpd', 'pureftpd'] as const;
+export type ServerName = (typeof SERVER_NAMES)[number];
+
 export interface BenchServer {
-  name: 'ferry' | 'vsftpd';
+  name: ServerName;
   port: number;
-  /** The process whose tree holds every session (vsftpd forks per session). */
+  /** The process whose tree holds every session (the peers fork per session). */
   pid: number;
   /** The login to use against this server. */
   user: string;

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startVsftpd as startInstance, vsftpdSkipReason } from '../test/helpers/vsftpd.js';
+import { daemonBenchServer } from './daemon-server.js';
 import type { BenchServer, ServerSetup } from './types.js';
 
 export function vsftpdVersion(): string {
@@ -41,5 +42,5 @@ export async function startVsftpd(setup: ServerSetup): Promise<BenchServer> {
     },
   });
   shareRoot(setup.root, instance.uid, instance.gid);
-  return { name: 'vsftpd', port: instance.port, pid: instance.pid, user: instance.user, password: instance.password, stop: () => instance.stop() };
+  return daemonBenchServer('vsftpd', instance);
 }

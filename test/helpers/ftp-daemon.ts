@@ -11,7 +11,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { CertificateFiles } from './certificate.js';
+import { generateCertificate, type CertificateFiles } from './certificate.js';
 import { killOnExit, stopChild } from './run-process.js';
 
 /** A running third-party server, as the client tests and the benchmark see it. */
@@ -30,7 +30,8 @@ export interface FtpDaemonInstance {
   /** The self-signed certificate (PEM) when `tls`. */
   certPem?: string;
   pid: number;
-  pasvRange: { min: number; max: number };
+  /** The private passive range, or null when any free port is used. */
+  pasvRange: { min: number; max: number } | null;
   /** Writes a file under `root` (folders created) owned by the FTP user. */
   writeFile(relative: string, data: Buffer | string): string;
   /** Creates a folder (and its parents) under `root` owned by the FTP user. */
@@ -39,6 +40,28 @@ export interface FtpDaemonInstance {
   output(): string;
   /** Ends the server (only the PID it started) and removes everything it was given. */
   stop(): Promise<void>;
+}
+
+/**
+ * How the benchmark adapts the unpacked peer servers (ProFTPD, Pure-FTPd) to the setup
+ * Ferry and vsftpd get there; the client tests use the defaults.
+ */
+export interface PeerServerOptions {
+  /** Explicit FTPS with a fresh self-signed certificate. */
+  tls?: boolean;
+  /** Explicit FTPS with this certificate instead. */
+  certificate?: CertificateFiles;
+  /** Serve this existing folder (its owner and modes stay the caller's) instead of a fresh one. */
+  root?: string;
+  /** Passive connections on any free port instead of a private range. */
+  anyPassivePort?: boolean;
+  /** Sessions admitted at once, instead of the helper's small default. */
+  maxSessions?: number;
+}
+
+/** The certificate a peer server uses: the one given, a fresh one in `dir` for `tls`, or none. */
+export function peerCertificate(options: PeerServerOptions, dir: string): CertificateFiles | null {
+  return options.certificate ?? (options.tls ? generateCertificate(dir) : null);
 }
 
 /** Passive ports reserved per instance. */
@@ -170,6 +193,17 @@ export function serverFolder(prefix: string): { base: string; root: string } {
   return { base, root };
 }
 
+/**
+ * The folders of a peer server: `serverFolder`'s, with `root` either the caller's
+ * (`options.root`, left as it is) or the fresh one given to the FTP user.
+ */
+export function peerFolder(prefix: string, options: PeerServerOptions, uid: number, gid: number): { base: string; root: string } {
+  const folder = serverFolder(prefix);
+  if (options.root) return { base: folder.base, root: options.root };
+  chownSync(folder.root, uid, gid);
+  return folder;
+}
+
 /** What a server's start knows besides the launched daemon. */
 export interface DaemonSetup {
   user: string;
@@ -178,7 +212,7 @@ export interface DaemonSetup {
   gid: number;
   root: string;
   certificate: CertificateFiles | null;
-  pasvRange: { min: number; max: number };
+  pasvRange: { min: number; max: number } | null;
   /** Removes what the start made (folders, accounts); runs after the daemon has stopped. */
   cleanUp(): void;
   /** The server's output, when it has more than stdout and stderr (a log file). */

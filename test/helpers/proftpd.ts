@@ -3,7 +3,8 @@
  * installed) for tests and benchmarks: `proftpd -n -c CONFIG` as a foreground child on
  * 127.0.0.1, a free control port and a private passive range, serving a fresh temporary
  * folder (chrooted, DefaultRoot ~) to one virtual user, optionally with explicit FTPS
- * (mod_tls from proftpd-mod-crypto, with a self-signed certificate).
+ * (mod_tls from proftpd-mod-crypto, with a self-signed certificate). The benchmark
+ * passes PeerServerOptions: its own folder and certificate, any passive port, more sessions.
  *
  * What it needs, found by trying:
  * - the packages below: proftpd-core links libraries a machine without ProFTPD may lack
@@ -23,11 +24,10 @@
  * shows dotfiles (LIST does not), symlinks as type=OS.unix=symlink, and leaves out a
  * dangling symlink (an absolute target resolves inside the chroot).
  */
-import { chownSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { generateCertificate } from './certificate.js';
 import { unpackedServer } from './debian-package.js';
-import { cryptHash, daemonInstance, freePortRange, launchFtpDaemon, randomPassword, serverFolder, type FtpDaemonInstance } from './ftp-daemon.js';
+import { cryptHash, daemonInstance, freePortRange, launchFtpDaemon, peerCertificate, peerFolder, randomPassword, type FtpDaemonInstance, type PeerServerOptions } from './ftp-daemon.js';
 
 /** Debian 12 packages ProFTPD with mod_tls runs from (the libraries are those proftpd-core links that a plain machine lacks). */
 export const PROFTPD_PACKAGES = ['proftpd-core', 'proftpd-mod-crypto', 'libhiredis0.14', 'libmemcached11', 'libmemcachedutil2', 'libhashkit2', 'libpcre2-posix3', 'libsodium23'] as const;
@@ -48,20 +48,19 @@ export const proftpdVersion = proftpd.version;
  * Starts ProFTPD. Throws with its own output when it does not come up; call
  * `proftpdSkipReason()` first to skip cleanly where it cannot run.
  */
-export async function startProftpd(options: { tls?: boolean } = {}): Promise<FtpDaemonInstance> {
+export async function startProftpd(options: PeerServerOptions = {}): Promise<FtpDaemonInstance> {
   const packages = proftpd.packages();
-  const { base, root } = serverFolder('ferry-proftpd-');
+  const { base, root } = peerFolder('ferry-proftpd-', options, FTP_UID, FTP_GID);
   const cleanUp = () => rmSync(base, { recursive: true, force: true });
   try {
-    chownSync(root, FTP_UID, FTP_GID);
     const password = randomPassword();
     const users = join(base, 'passwd');
     const groups = join(base, 'group');
     writeFileSync(users, `${PROFTPD_USER}:${cryptHash(password)}:${FTP_UID}:${FTP_GID}::${root}:/bin/false\n`, { mode: 0o600 });
     writeFileSync(groups, `${PROFTPD_USER}:x:${FTP_GID}:\n`, { mode: 0o600 });
-    const certificate = options.tls ? generateCertificate(base) : null;
+    const certificate = peerCertificate(options, base);
     const tlsLog = join(base, 'tls.log');
-    const pasvRange = await freePortRange();
+    const pasvRange = options.anyPassivePort ? null : await freePortRange();
     const configFile = join(base, 'proftpd.conf');
     const daemon = await launchFtpDaemon('proftpd', (port) => {
       const directives = [
@@ -71,7 +70,7 @@ export async function startProftpd(options: { tls?: boolean } = {}): Promise<Ftp
         'DefaultAddress 127.0.0.1',
         'SocketBindTight on',
         'UseIPv6 off',
-        `PassivePorts ${pasvRange.min} ${pasvRange.max}`,
+        ...(pasvRange ? [`PassivePorts ${pasvRange.min} ${pasvRange.max}`] : []),
         `ModulePath ${dirname(packages.file('usr/lib/proftpd/mod_tls.so'))}`,
         `PidFile ${join(base, 'proftpd.pid')}`,
         `ScoreboardFile ${join(base, 'proftpd.scoreboard')}`,
@@ -93,7 +92,7 @@ export async function startProftpd(options: { tls?: boolean } = {}): Promise<Ftp
         'Umask 022',
         'AllowOverwrite on',
         'AllowStoreRestart on',
-        'MaxInstances 64',
+        `MaxInstances ${options.maxSessions ?? 64}`,
         ...(certificate
           ? [
               'LoadModule mod_tls.c',

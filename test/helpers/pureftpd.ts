@@ -3,7 +3,8 @@
  * installed) for tests and benchmarks: a foreground child (no -B) on 127.0.0.1, a free
  * control port and a private passive range, serving a fresh temporary folder (chrooted)
  * to one virtual user from its own PureDB, optionally with explicit FTPS (-Y 1, a
- * self-signed certificate).
+ * self-signed certificate). The benchmark passes PeerServerOptions: its own folder and
+ * certificate, any passive port (then the half-the-ports cap below does not apply), more sessions (-c).
  *
  * What it needs, found by trying:
  * - the package pure-ftpd (the server and pure-pw; pure-ftpd-common only has Debian's
@@ -19,11 +20,10 @@
  * compiled in and left behind: an empty /run/pure-ftpd folder (its session scoreboard).
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateCertificate } from './certificate.js';
 import { unpackedServer } from './debian-package.js';
-import { cryptHash, daemonInstance, freePortRange, launchFtpDaemon, PASV_RANGE_SIZE, randomPassword, serverFolder, type FtpDaemonInstance } from './ftp-daemon.js';
+import { cryptHash, daemonInstance, freePortRange, launchFtpDaemon, PASV_RANGE_SIZE, peerCertificate, peerFolder, randomPassword, type FtpDaemonInstance, type PeerServerOptions } from './ftp-daemon.js';
 
 /** Debian 12 packages Pure-FTPd runs from. */
 export const PUREFTPD_PACKAGES = ['pure-ftpd', 'libsodium23'] as const;
@@ -44,26 +44,26 @@ export const pureftpdVersion = pureftpd.version;
  * Starts Pure-FTPd. Throws with its own output when it does not come up; call
  * `pureftpdSkipReason()` first to skip cleanly where it cannot run.
  */
-export async function startPureftpd(options: { tls?: boolean } = {}): Promise<FtpDaemonInstance> {
+export async function startPureftpd(options: PeerServerOptions = {}): Promise<FtpDaemonInstance> {
   const packages = pureftpd.packages();
-  const { base, root } = serverFolder('ferry-pureftpd-');
+  const { base, root } = peerFolder('ferry-pureftpd-', options, FTP_UID, FTP_GID);
   const cleanUp = () => rmSync(base, { recursive: true, force: true });
   try {
-    chownSync(root, FTP_UID, FTP_GID);
     const password = randomPassword();
     const users = join(base, 'pureftpd.passwd');
     const database = join(base, 'pureftpd.pdb');
     // The fields pure-pw writes: user, hash, uid, gid, gecos, home ("/./": chroot), then quotas, ratios, limits (empty).
     writeFileSync(users, `${PUREFTPD_USER}:${cryptHash(password)}:${FTP_UID}:${FTP_GID}::${root}/./::::::::::::\n`, { mode: 0o600 });
     execFileSync(packages.file('usr/bin/pure-pw'), ['mkdb', database, '-f', users], { env: packages.env, stdio: 'pipe', timeout: 10_000 });
-    const certificate = options.tls ? generateCertificate(base) : null;
+    const certificate = peerCertificate(options, base);
     // Twice the usual range: Pure-FTPd admits half as many clients as it has passive ports.
-    const pasvRange = await freePortRange(2 * PASV_RANGE_SIZE);
+    const pasvRange = options.anyPassivePort ? null : await freePortRange(2 * PASV_RANGE_SIZE);
     const daemon = await launchFtpDaemon('pure-ftpd', (port) => ({
       file: packages.file('usr/sbin/pure-ftpd'),
       args: [
         '-S', `127.0.0.1,${port}`,
-        '-p', `${pasvRange.min}:${pasvRange.max}`,
+        ...(pasvRange ? ['-p', `${pasvRange.min}:${pasvRange.max}`] : []),
+        ...(options.maxSessions ? ['-c', String(options.maxSessions)] : []),
         '-l', `puredb:${database}`,
         '-E', // no anonymous logins
         '-A', // chroot everyone
