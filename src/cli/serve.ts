@@ -1,4 +1,5 @@
 /** `ferry serve`: builds the server from config + flags and runs it until a signal. */
+import cluster from 'node:cluster';
 import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -7,13 +8,17 @@ import { loadConfig } from '../config/load.js';
 import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
 import { METRICS_PATH } from '../observability/admin-server.js';
 import { createLogger } from '../observability/logger.js';
+import { isFerryMessage, type PrimaryMessage } from '../server/workers/messages.js';
 import { formatListenAddress } from '../protocol/address.js';
 import { checkRunAs, dropPrivileges, resolveRunAs, type RunAsAccount } from '../server/privileges.js';
-import { FtpServer } from '../server/server.js';
+import { FtpServer, type BoundAddresses, type WorkerSharing } from '../server/server.js';
+import { PrimaryBanLedger, PrimaryGate, sendToPrimary } from '../server/workers/primary-link.js';
+import { Primary, WORKER_INDEX_ENV } from '../server/workers/primary.js';
+import { checkWorkersConfig, workerConfig, workerCount } from '../server/workers/worker-slices.js';
 import { checkServerConfig, type Finding } from '../server/startup-checks.js';
 import { startTempSweeper } from '../storage/temp-sweeper.js';
 import { reloadConfig } from './config-reload.js';
-import { buildSites } from './serve-sites.js';
+import { buildSites, type ServedSites } from './serve-sites.js';
 import { GENERATED_USER, SiteUserSource, userHomes } from './site-users.js';
 
 export interface ServeFlags {
@@ -74,12 +79,12 @@ function printChecks(findings: Finding[], source: string): void {
   process.exitCode = count('error') > 0 ? CONFIG_ERROR_EXIT_CODE : 0;
 }
 
-/** Warnings are logged; an error stops the start (a config error: exit 2, naming the key). */
-function applyChecks(findings: Finding[], logger: Logger, flags: ServeFlags): void {
+/** Warnings are logged (`warn` false: the primary logged them already); an error stops the start (a config error: exit 2, naming the key). */
+function applyChecks(findings: Finding[], logger: Logger, flags: ServeFlags, warn = true): void {
   for (const finding of findings) {
     const tolerated = finding.level === 'error' && finding.key.endsWith('passive.address') && flags.allowUnresolvedPassiveAddress;
     if (finding.level === 'error' && !tolerated) throw new ConfigError(`${finding.key}: ${finding.message}`, finding.key);
-    if (finding.level !== 'ok') logger.warn({ key: finding.key }, finding.message);
+    if (finding.level !== 'ok' && warn) logger.warn({ key: finding.key }, finding.message);
   }
 }
 
@@ -101,41 +106,34 @@ function warnAfterRunAs(logger: Logger, account: RunAsAccount, config: FerryConf
 }
 
 /** The config as a reload reads it: file and flags, and the start-up checks' errors refuse it as they would refuse a start. */
-async function loadChecked(flags: ServeFlags, logger: Logger): Promise<FerryConfig> {
+async function loadChecked(flags: ServeFlags, logger: Logger, role: Role): Promise<FerryConfig> {
   const config = loadConfig({ file: flags.config, overrides: flagsToConfig(flags) });
+  checkWorkersConfig(config);
   applyChecks(await checkServerConfig(config), logger, flags);
-  return config;
+  return roleConfig(config, role);
 }
 
-export async function serve(flags: ServeFlags): Promise<void> {
-  const config: FerryConfig = loadConfig({ file: flags.config, overrides: flagsToConfig(flags) });
-  // Before anything is bound: an unknown account must not leave a server running as root.
-  const runAs = config.run_as === undefined ? null : resolveRunAs(config.run_as);
-  if (runAs) checkRunAs(runAs);
-  const findings = await checkServerConfig(config);
-  if (flags.check) return printChecks(findings, flags.config ? `config ${flags.config}` : 'embedded defaults and flags');
-  const logger = createLogger({ format: config.log.format, level: config.log.level });
-  applyChecks(findings, logger, flags);
-  const users = new SiteUserSource(logger);
-  let served = await buildSites(config, users, logger);
-  const { main, named, sites } = served;
-  // Before listening: temp files of a crashed run go before any new upload starts.
-  const sweeper = await startTempSweeper({
-    roots: () =>
-      served.every
-        .filter((site) => site.config.storage.type === 'local')
-        .flatMap((site) => [site.users.root, ...(site.users.anonymousRoot ? [site.users.anonymousRoot] : []), ...userHomes(site.config.users_file)]),
-    maxAgeMs: 2 * config.timeouts.data_idle * 1000,
-    logger,
-  });
-  const server = new FtpServer({ config, authenticator: main.authenticator, logger, sites, ...main.storage });
-  const bound = await server.listen();
-  // Every listener is bound and the certificates, users files and log files are open: root is no longer needed.
-  if (runAs) {
-    dropPrivileges(runAs);
-    warnAfterRunAs(logger, runAs, config, served.every.filter((site) => site.config.storage.type === 'local').map((site) => site.users.root));
-  }
-  // One write, so a reader that sees the ready line also sees how to log in.
+/** What this process is: the only one, the primary of several workers, or worker `index` of `count`. */
+type Role = { kind: 'single' } | { kind: 'primary'; count: number } | { kind: 'worker'; index: number; count: number };
+
+/** The generated user's password, from the primary to its workers. */
+const GENERATED_PASSWORD_ENV = 'FERRY_GENERATED_PASSWORD';
+
+function roleOf(config: FerryConfig): Role {
+  const count = workerCount(config);
+  const index = process.env[WORKER_INDEX_ENV];
+  if (cluster.isWorker && index !== undefined) return { kind: 'worker', index: Number(index), count };
+  return count > 1 ? { kind: 'primary', count } : { kind: 'single' };
+}
+
+/** A worker serves its slice of the passive ports, and leaves /metrics to the primary. */
+function roleConfig(config: FerryConfig, role: Role): FerryConfig {
+  return role.kind === 'worker' ? workerConfig(config, role.index, role.count) : config;
+}
+
+/** The ready line and what follows it: how to connect, log in and watch; one write, so a reader that sees the ready line also sees how to log in. */
+function readyLines(config: FerryConfig, bound: BoundAddresses, served: ServedSites, generatedPassword: string | null): string[] {
+  const { main, named } = served;
   const lines = [`Ferry FTP server ready on ${formatListenAddress({ host: bound.address, port: bound.port })} (root ${main.storage.describe(main.root)})`];
   const tlsMode = effectiveTlsMode(config);
   if (tlsMode !== 'off') {
@@ -143,7 +141,6 @@ export async function serve(flags: ServeFlags): Promise<void> {
   } else {
     lines.push('  TLS is off: passwords and files travel in clear text (see --tls-cert/--tls-key)');
   }
-  const generatedPassword = users.generatedPassword;
   if (generatedPassword) {
     lines.push(`  login: user "${GENERATED_USER}", password "${generatedPassword}" (generated for this run; add permanent users with \`ferry user add\`)`);
   }
@@ -156,24 +153,90 @@ export async function serve(flags: ServeFlags): Promise<void> {
   }
   const range = config.passive.ports;
   lines.push(`  passive ports ${range ? `${range.min}-${range.max}` : 'any free port'}${config.passive.address ? `, advertised address ${config.passive.address}` : ''}`);
-  // Before the ready line: whoever reads it may signal at once (a test, systemd's stop).
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
+  return lines;
+}
+
+export async function serve(flags: ServeFlags): Promise<void> {
+  const loaded: FerryConfig = loadConfig({ file: flags.config, overrides: flagsToConfig(flags) });
+  checkWorkersConfig(loaded);
+  const role = roleOf(loaded);
+  const config = roleConfig(loaded, role);
+  // Before anything is bound: an unknown account must not leave a server running as root.
+  const runAs = config.run_as === undefined ? null : resolveRunAs(config.run_as);
+  if (runAs) checkRunAs(runAs);
+  const findings = await checkServerConfig(config);
+  if (flags.check) return printChecks(findings, flags.config ? `config ${flags.config}` : 'embedded defaults and flags');
+  const rootLogger = createLogger({ format: config.log.format, level: config.log.level });
+  const logger = role.kind === 'worker' ? rootLogger.child({ worker: role.index }) : rootLogger;
+  applyChecks(findings, logger, flags, role.kind !== 'worker');
+  const users = new SiteUserSource(logger, role.kind === 'worker' ? process.env[GENERATED_PASSWORD_ENV] : undefined);
+  let served = await buildSites(config, users, logger);
+  const { main, sites } = served;
+  // Before listening: temp files of a crashed run go before any new upload starts (once: not in every worker).
+  const sweeper = role.kind === 'worker'
+    ? null
+    : await startTempSweeper({
+      roots: () =>
+        served.every
+          .filter((site) => site.config.storage.type === 'local')
+          .flatMap((site) => [site.users.root, ...(site.users.anonymousRoot ? [site.users.anonymousRoot] : []), ...userHomes(site.config.users_file)]),
+      maxAgeMs: 2 * config.timeouts.data_idle * 1000,
+      logger,
+    });
+  if (role.kind === 'primary') {
+    const generated = users.generatedPassword;
+    const primary = new Primary({
+      count: role.count,
+      config,
+      logger,
+      env: generated ? { [GENERATED_PASSWORD_ENV]: generated } : {},
+      reload: async () => {
+        try {
+          const next = await loadChecked(flags, logger, role);
+          await buildSites(next, users, logger);
+          return next;
+        } catch (error) {
+          logger.error({ code: 'FERRY_ERR_CONFIG', reason: (error as Error).message, file: flags.config }, 'config reload failed in the primary; its limits stay');
+          return null;
+        }
+      },
+    });
+    let running;
+    try {
+      running = await primary.start();
+    } catch (error) {
+      logger.error({ err: (error as Error).message }, 'the workers did not start');
+      process.exit((error as { exitCode?: number }).exitCode ?? 1);
     }
-    stopping = true;
-    sweeper.stop();
-    logger.info({ signal, graceSeconds: config.shutdown_grace }, 'shutting down');
-    void server.close().then(() => process.exit(0));
-  };
+    const lines = readyLines(config, { ...running.bound, admin: running.admin }, served, generated);
+    lines.push(`  workers: ${role.count} processes (pids ${running.pids.join(', ')}), each with its slice of the passive ports`);
+    handleSignals(logger, config, {
+      stop: () => {
+        sweeper?.stop();
+        return primary.stop();
+      },
+      kill: () => primary.kill(),
+      reload: () => primary.reload(),
+    });
+    process.stdout.write(lines.join('\n') + '\n');
+    return;
+  }
+  const worker: WorkerSharing | undefined = role.kind === 'worker' ? { gate: new PrimaryGate(), bans: new PrimaryBanLedger() } : undefined;
+  const server = new FtpServer({ config, authenticator: main.authenticator, logger, sites, ...main.storage, worker });
+  const bound = await server.listen();
+  // Every listener is bound and the certificates, users files and log files are open: root is no longer needed.
+  if (runAs) {
+    dropPrivileges(runAs);
+    if (role.kind !== 'worker' || role.index === 0) {
+      warnAfterRunAs(logger, runAs, config, served.every.filter((site) => site.config.storage.type === 'local').map((site) => site.users.root));
+    }
+  }
   // SIGHUP: the config file again (kept as it runs when it is broken), the certificates
   // (renewed in place), the log files (after logrotate). One reload at a time.
   let reloading: Promise<void> = Promise.resolve();
-  process.on('SIGHUP', () => {
-    reloading = reloading.then(async () => {
-      const reloaded = await reloadConfig({ load: () => loadChecked(flags, logger), build: (next) => buildSites(next, users, logger), server, logger, file: flags.config });
+  const reload = () =>
+    (reloading = reloading.then(async () => {
+      const reloaded = await reloadConfig({ load: () => loadChecked(flags, logger, role), build: (next) => buildSites(next, users, logger), server, logger, file: flags.config });
       if (reloaded) served = reloaded;
       try {
         for (const certificate of server.reloadTls()) logger.info(certificate, 'TLS certificate reloaded');
@@ -181,9 +244,58 @@ export async function serve(flags: ServeFlags): Promise<void> {
         logger.error({ err: (error as Error).message }, 'TLS certificate reload failed; keeping the previous one');
       }
       await server.reopenLogs();
-    });
+    }));
+  // Before the ready line: whoever reads it may signal at once (a test, systemd's stop).
+  const stop = handleSignals(logger, config, {
+    stop: () => {
+      sweeper?.stop();
+      return server.close();
+    },
+    kill: () => undefined,
+    reload,
   });
+  if (role.kind === 'worker') {
+    // The primary passes its signals on as messages; without it, nobody counts the limits: stop.
+    process.on('message', (message) => {
+      if (!isFerryMessage<PrimaryMessage>(message)) return;
+      if (message.ferry === 'stop') stop('primary', true);
+      else if (message.ferry === 'reload') void reload();
+    });
+    process.on('disconnect', () => stop('primary gone', true));
+    sendToPrimary({ ferry: 'ready', bound: { address: bound.address, port: bound.port, implicitPort: bound.implicitPort } });
+    return;
+  }
+  process.stdout.write(readyLines(config, bound, served, users.generatedPassword).join('\n') + '\n');
+}
+
+interface Lifecycle {
+  /** Graceful stop (shutdown_grace for running transfers). */
+  stop(): Promise<void>;
+  /** A second signal during the stop: end now. */
+  kill(): void;
+  reload(): Promise<void>;
+}
+
+/**
+ * SIGTERM/SIGINT: a graceful stop, then exit 0; a second signal exits at once. SIGHUP:
+ * a reload. Returns the stop, for a stop asked otherwise (`quietly`: a repeat is no
+ * second signal, since a Ctrl-C reaches a worker both directly and from the primary).
+ */
+function handleSignals(logger: Logger, config: FerryConfig, lifecycle: Lifecycle): (signal: string, quietly?: boolean) => void {
+  let stopping = false;
+  const stop = (signal: string, quietly = false) => {
+    if (stopping) {
+      if (quietly) return;
+      logger.warn({ signal }, 'second signal: exiting now');
+      lifecycle.kill();
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, graceSeconds: config.shutdown_grace }, 'shutting down');
+    void lifecycle.stop().then(() => process.exit(0));
+  };
+  process.on('SIGHUP', () => void lifecycle.reload());
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  process.stdout.write(lines.join('\n') + '\n');
+  return stop;
 }
