@@ -12,7 +12,7 @@ import { isFerryMessage, type PrimaryMessage } from '../server/workers/messages.
 import { formatListenAddress } from '../protocol/address.js';
 import { checkRunAs, dropPrivileges, resolveRunAs, type RunAsAccount } from '../server/privileges.js';
 import { FtpServer, type BoundAddresses, type WorkerSharing } from '../server/server.js';
-import { PrimaryBanLedger, PrimaryGate, sendToPrimary } from '../server/workers/primary-link.js';
+import { PrimaryBanLedger, PrimaryGate, PrimaryQuestions, PrimarySessionCount, sendToPrimary } from '../server/workers/primary-link.js';
 import { Primary, WORKER_INDEX_ENV } from '../server/workers/primary.js';
 import { checkWorkersConfig, workerConfig, workerCount } from '../server/workers/worker-slices.js';
 import { checkServerConfig, type Finding } from '../server/startup-checks.js';
@@ -221,7 +221,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
     process.stdout.write(lines.join('\n') + '\n');
     return;
   }
-  const worker: WorkerSharing | undefined = role.kind === 'worker' ? { gate: new PrimaryGate(), bans: new PrimaryBanLedger() } : undefined;
+  const questions = role.kind === 'worker' ? new PrimaryQuestions() : null;
+  const worker: WorkerSharing | undefined = questions ? { gate: new PrimaryGate(questions), bans: new PrimaryBanLedger(), userSessions: new PrimarySessionCount(questions) } : undefined;
   const server = new FtpServer({ config, authenticator: main.authenticator, logger, sites, ...main.storage, worker });
   const bound = await server.listen();
   // Every listener is bound and the certificates, users files and log files are open: root is no longer needed.

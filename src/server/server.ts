@@ -19,7 +19,7 @@ import { ConnectionInfo } from './connection-info.js';
 import type { ConnectionGate, SharedBanLedger } from './connection-gate.js';
 import { PassivePortPool } from './data/port-pool.js';
 import { Defender } from './defender.js';
-import { UserAllowances } from './limits/user-allowances.js';
+import { UserAllowances, type SharedSessionCount } from './limits/user-allowances.js';
 import { DescriptorBudget } from './descriptor-budget.js';
 import { RedisAbuseLedger } from './cluster/redis-ledger.js';
 import { ProxyTrust, readProxyHeader } from './proxy-protocol.js';
@@ -55,6 +55,8 @@ export interface WorkerSharing {
   gate: ConnectionGate;
   /** Bans reached in one worker apply in all (unless [cluster] redis shares them already). */
   bans: SharedBanLedger;
+  /** Each user's max_sessions, counted for all workers. */
+  userSessions: SharedSessionCount;
 }
 
 /** What a reload hands the running server: a new config and the sites built from it. */
@@ -118,7 +120,7 @@ export class FtpServer {
       proxyTrust: new ProxyTrust(config.proxy_protocol.trusted),
       portPool: new PassivePortPool(config.passive.ports),
       isShuttingDown: () => this.shuttingDown,
-      allowances: new UserAllowances(),
+      allowances: new UserAllowances(options.worker?.userSessions),
       defender: new Defender({
         enabled: defender.enabled,
         threshold: defender.threshold,

@@ -146,17 +146,56 @@ test('workers = 2: both serve, from disjoint passive halves; /metrics sums them;
   }
 });
 
-test('workers = 2: max_per_ip and bans hold across the workers (the primary counts them)', async () => {
+test('workers = 2: max_sessions, max_per_ip and bans hold across the workers (the primary counts them)', async () => {
   const dir = join(scratch(), 'limits');
   mkdirSync(join(dir, 'pub'), { recursive: true });
-  const { child, port, log } = await serveWithConfig(dir, baseConfig(['max_per_ip = 3'], ['[passive]', 'ports = "0"', '[defender]', 'threshold = 3']));
+  const { child, port, log } = await serveWithConfig(dir, baseConfig(['max_per_ip = 4'], ['[passive]', 'ports = "0"', '[defender]', 'threshold = 3', '[user_defaults]', 'max_sessions = 2']));
   killOnExit(child);
   try {
+    // Two anonymous sessions, one in each worker: a third login is refused whichever worker takes it.
+    const logins = [await FtpConnection.login('127.0.0.1', port, 'anonymous', 'a@example.com'), await FtpConnection.login('127.0.0.1', port, 'anonymous', 'b@example.com')];
+    assert.deepEqual(new Set(await Promise.all(logins.map((connection) => workerOf(log, connection)))), new Set([0, 1]));
+    const refusedIn = () => new Set(logLines(log(), 'login refused').filter((line) => line.code === 'FERRY_ERR_TOO_MANY_SESSIONS').map((line) => line.worker));
+    for (let i = 0; i < 8 && refusedIn().size < 2; i++) {
+      const third = await FtpConnection.connect('127.0.0.1', port);
+      await third.expect('USER anonymous', 331);
+      await third.expect('PASS c@example.com', 421);
+      const worker = await workerOf(log, third);
+      third.close();
+      assert.ok(await waitFor(() => refusedIn().has(worker), 10_000), `worker ${worker} logged no refusal`);
+    }
+    assert.deepEqual(refusedIn(), new Set([0, 1]));
+    await logins.pop()!.quit();
+    assert.ok(
+      await waitFor(async () => {
+        const next = await FtpConnection.connect('127.0.0.1', port);
+        await next.expect('USER anonymous', 331);
+        const { code } = await next.send('PASS d@example.com');
+        await next.quit().catch(() => undefined);
+        return code === 230;
+      }, 10_000),
+      'no login let in after one logged out',
+    );
+    await logins.pop()!.quit();
+
     const held: FtpConnection[] = [];
-    for (let i = 0; i < 3; i++) held.push(await FtpConnection.connect('127.0.0.1', port));
+    // The sessions above may still be closing in the primary's count: until then, a 421.
+    const admitted = async () => {
+      let connection: FtpConnection | undefined;
+      assert.ok(
+        await waitFor(async () => {
+          connection = await FtpConnection.connect('127.0.0.1', port);
+          if (connection.greeting.code !== 220) connection.close();
+          return connection.greeting.code === 220;
+        }, 10_000),
+        'no connection let in',
+      );
+      return connection!;
+    };
+    for (let i = 0; i < 4; i++) held.push(await admitted());
     const workers = new Set(await Promise.all(held.map((connection) => workerOf(log, connection))));
-    assert.equal(workers.size, 2, 'the three sessions should span both workers');
-    // Whichever worker takes them, the 4th and later connections are refused.
+    assert.equal(workers.size, 2, 'the four sessions should span both workers');
+    // Whichever worker takes them, the 5th and later connections are refused.
     for (let i = 0; i < 4; i++) {
       const refused = await FtpConnection.connect('127.0.0.1', port);
       assert.equal(refused.greeting.code, 421, refused.greeting.text);
@@ -166,14 +205,7 @@ test('workers = 2: max_per_ip and bans hold across the workers (the primary coun
     assert.deepEqual(new Set(perAddress.map((line) => line.worker)), new Set([0, 1]));
     // A place given back is free again.
     await held.pop()!.quit();
-    assert.ok(
-      await waitFor(async () => {
-        const next = await FtpConnection.connect('127.0.0.1', port);
-        next.close();
-        return next.greeting.code === 220;
-      }, 10_000),
-      'no connection let in after one closed',
-    );
+    (await admitted()).close();
 
     // Three failed logins in one worker ban the address in both.
     const failing = held[0]!;

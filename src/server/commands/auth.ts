@@ -77,7 +77,7 @@ async function checkPassword(context: CommandContext, name: string, password: st
     logger.error({ err: error, user: name, code: 'FERRY_ERR_STORAGE', reason: 'the home directory cannot be opened' }, 'login failed');
     return reply(Reply.NotLoggedIn, 'Login failed: home directory unavailable.');
   }
-  const admission = context.allowances.admit({ site, user, storage, logger });
+  const admission = await context.allowances.admit({ site, user, storage, logger });
   if (!admission) {
     publish(false);
     const { reply: replyCode, message } = ERRORS.FERRY_ERR_TOO_MANY_SESSIONS;

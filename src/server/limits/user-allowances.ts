@@ -36,18 +36,28 @@ export interface AdmissionRequest {
 
 const keyOf = (...parts: string[]) => parts.join('\0');
 
+/** Sessions per user counted beyond this process too (the other workers', through the primary). */
+export interface SharedSessionCount {
+  /** Takes one of `key`'s places, or null when `max` (0: no limit) are taken everywhere; the release gives it back. */
+  hold(key: string, max: number): Promise<(() => void) | null>;
+}
+
 export class UserAllowances {
+  constructor(private readonly shared?: SharedSessionCount) {}
+
   private readonly sessions = new SharedByKey<null>();
   private readonly rates = new SharedByKey<TokenBucket>();
   /** Per home (users sharing one share its count), while someone with a quota there is logged in: the next login after counts afresh. */
   private readonly ledgers = new SharedByKey<UsageLedger>();
 
   /** The session's admission, or null when the user has all the sessions they may have. */
-  admit({ site, user, storage, logger }: AdmissionRequest): Admission | null {
+  async admit({ site, user, storage, logger }: AdmissionRequest): Promise<Admission | null> {
     const limits = effectiveLimits(user.limits, site.config);
     const userKey = keyOf(site.name, user.name);
     if (limits.maxSessions > 0 && this.sessions.holders(userKey) >= limits.maxSessions) return null;
-    const held: (() => void)[] = [this.sessions.hold(userKey, () => null).release];
+    const sharedPlace = this.shared ? await this.shared.hold(userKey, limits.maxSessions) : () => undefined;
+    if (!sharedPlace) return null;
+    const held: (() => void)[] = [sharedPlace, this.sessions.hold(userKey, () => null).release];
     const rate = (direction: string, bytesPerSecond: number): TokenBucket | null => {
       if (bytesPerSecond <= 0) return null;
       const bucket = this.rates.hold(keyOf(userKey, direction), () => new TokenBucket(bytesPerSecond));

@@ -1,25 +1,16 @@
 /**
  * The primary's count of every worker's connections: connection_rate, max_clients and
- * max_per_ip hold for the whole server, not once per worker. Each worker's share is kept
- * apart so a worker that dies gives its places back.
+ * max_per_ip hold for the whole server, not once per worker.
  */
 import type { ErrorCode } from '../../errors.js';
 import type { FerryConfig } from '../../config/schema.js';
 import { ConnectionRateLimiter } from '../rate-limiter.js';
+import { WorkerTally } from './worker-tally.js';
 
 type Limits = Pick<FerryConfig, 'max_clients' | 'max_per_ip' | 'limits'>;
 
-function add(map: Map<string, number>, key: string, delta: number): void {
-  const next = (map.get(key) ?? 0) + delta;
-  if (next > 0) map.set(key, next);
-  else map.delete(key);
-}
-
 export class ConnectionCounts {
-  private readonly perAddress = new Map<string, number>();
-  /** Worker id -> its connections per address. */
-  private readonly perWorker = new Map<number, Map<string, number>>();
-  private total = 0;
+  private readonly open = new WorkerTally();
   private limits!: Limits;
   private rate!: ConnectionRateLimiter;
 
@@ -38,30 +29,17 @@ export class ConnectionCounts {
   enter(worker: number, address: string): ErrorCode | null {
     if (!this.rate.take(address)) return 'FERRY_ERR_CONNECTION_RATE';
     const { max_clients, max_per_ip } = this.limits;
-    if (max_clients > 0 && this.total >= max_clients) return 'FERRY_ERR_TOO_MANY_CLIENTS';
-    if (max_per_ip > 0 && (this.perAddress.get(address) ?? 0) >= max_per_ip) return 'FERRY_ERR_TOO_MANY_PER_ADDRESS';
-    this.total++;
-    add(this.perAddress, address, 1);
-    const own = this.perWorker.get(worker) ?? new Map<string, number>();
-    this.perWorker.set(worker, own);
-    add(own, address, 1);
+    if (max_clients > 0 && this.open.total >= max_clients) return 'FERRY_ERR_TOO_MANY_CLIENTS';
+    if (max_per_ip > 0 && this.open.count(address) >= max_per_ip) return 'FERRY_ERR_TOO_MANY_PER_ADDRESS';
+    this.open.take(worker, address);
     return null;
   }
 
   leave(worker: number, address: string): void {
-    const own = this.perWorker.get(worker);
-    if (!own?.has(address)) return;
-    add(own, address, -1);
-    add(this.perAddress, address, -1);
-    this.total--;
+    this.open.give(worker, address);
   }
 
-  /** A worker exited: its connections went with it. */
   dropWorker(worker: number): void {
-    for (const [address, count] of this.perWorker.get(worker) ?? []) {
-      add(this.perAddress, address, -count);
-      this.total -= count;
-    }
-    this.perWorker.delete(worker);
+    this.open.dropWorker(worker);
   }
 }

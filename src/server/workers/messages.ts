@@ -12,11 +12,14 @@ export type WorkerMessage =
   | { ferry: 'ready'; bound: BoundListeners }
   | { ferry: 'enter'; id: number; address: string }
   | { ferry: 'leave'; address: string }
+  | { ferry: 'hold'; id: number; user: string; max: number }
+  | { ferry: 'unhold'; user: string }
   | { ferry: 'abuse'; group: string; event: AbuseEvent }
   | { ferry: 'forgive'; group: string };
 
 export type PrimaryMessage =
-  | { ferry: 'entered'; id: number; refusal: ErrorCode | null }
+  /** The answer to an enter or a hold. */
+  | { ferry: 'answer'; id: number; refusal: ErrorCode | null }
   | { ferry: 'ban'; group: string; until: number }
   | { ferry: 'lifted'; group: string }
   | { ferry: 'stop' }

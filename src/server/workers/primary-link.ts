@@ -1,11 +1,13 @@
 /**
  * A worker's side of the IPC channel to the primary: the connection gate (the primary
  * counts connection_rate, max_clients and max_per_ip for all workers: one round trip per
- * accepted connection) and the shared ban ledger (events go up, bans come down).
+ * accepted connection), the users' session count (max_sessions: one round trip per
+ * login) and the shared ban ledger (events go up, bans come down).
  */
 import type { ErrorCode } from '../../errors.js';
 import type { ConnectionGate, SharedBanLedger } from '../connection-gate.js';
 import type { AbuseEvent, Defender } from '../defender.js';
+import type { SharedSessionCount } from '../limits/user-allowances.js';
 import { isFerryMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
 export function sendToPrimary(message: WorkerMessage): void {
@@ -13,30 +15,49 @@ export function sendToPrimary(message: WorkerMessage): void {
   if (process.connected) process.send!(message);
 }
 
-export class PrimaryGate implements ConnectionGate {
+/** Questions to the primary, each answered once, in any order (one per worker process). */
+export class PrimaryQuestions {
   private nextId = 0;
   private readonly waiting = new Map<number, (refusal: ErrorCode | null) => void>();
 
   constructor() {
     process.on('message', (message) => {
-      if (!isFerryMessage<PrimaryMessage>(message) || message.ferry !== 'entered') return;
+      if (!isFerryMessage<PrimaryMessage>(message) || message.ferry !== 'answer') return;
       this.waiting.get(message.id)?.(message.refusal);
       this.waiting.delete(message.id);
     });
   }
 
-  enter(address: string): Promise<ErrorCode | null> {
-    // Without the primary nobody counts: refuse rather than exceed the limits.
-    if (!process.connected) return Promise.resolve('FERRY_ERR_SHUTTING_DOWN');
+  /** `unanswered`: the refusal when the primary is gone (nobody counts then: refuse rather than exceed the limits). */
+  ask(question: (id: number) => WorkerMessage, unanswered: ErrorCode): Promise<ErrorCode | null> {
+    if (!process.connected) return Promise.resolve(unanswered);
     const id = ++this.nextId;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
-      sendToPrimary({ ferry: 'enter', id, address });
+      sendToPrimary(question(id));
     });
+  }
+}
+
+export class PrimaryGate implements ConnectionGate {
+  constructor(private readonly questions: PrimaryQuestions) {}
+
+  enter(address: string): Promise<ErrorCode | null> {
+    return this.questions.ask((id) => ({ ferry: 'enter', id, address }), 'FERRY_ERR_SHUTTING_DOWN');
   }
 
   leave(address: string): void {
     sendToPrimary({ ferry: 'leave', address });
+  }
+}
+
+/** max_sessions across workers: every login takes its place in the primary's count. */
+export class PrimarySessionCount implements SharedSessionCount {
+  constructor(private readonly questions: PrimaryQuestions) {}
+
+  async hold(user: string, max: number): Promise<(() => void) | null> {
+    const refusal = await this.questions.ask((id) => ({ ferry: 'hold', id, user, max }), 'FERRY_ERR_TOO_MANY_SESSIONS');
+    return refusal ? null : () => sendToPrimary({ ferry: 'unhold', user });
   }
 }
 

@@ -3,7 +3,7 @@
  * own the listening sockets (the control port and the implicit FTPS port) and hand each
  * accepted connection to a worker in turn; the primary counts what must hold for the
  * whole server (connection_rate, max_clients, max_per_ip: workers ask before they let a
- * connection in), relays bans between workers, serves the summed /metrics, passes
+ * connection in; each user's max_sessions: workers ask at login), relays bans between workers, serves the summed /metrics, passes
  * SIGTERM/SIGINT (graceful stop) and SIGHUP (reload) on to every worker, and restarts a
  * worker that dies, unless they keep dying.
  */
@@ -14,6 +14,7 @@ import { AdminServer } from '../../observability/admin-server.js';
 import type { HostPort } from '../../protocol/address.js';
 import { BanRelay } from './ban-relay.js';
 import { ConnectionCounts } from './connection-counts.js';
+import { WorkerTally } from './worker-tally.js';
 import { isFerryMessage, type BoundListeners, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
 /** The environment variable that makes `ferry serve` a worker, and says which slice is its. */
@@ -40,6 +41,8 @@ export interface RunningWorkers {
 
 export class Primary {
   private readonly counts: ConnectionCounts;
+  /** Logged-in sessions per site and user (max_sessions; the limit comes with each login, from the users file). */
+  private readonly userSessions = new WorkerTally();
   private readonly bans: BanRelay;
   /** The workers running (forked, not yet exited), by id, with their slice index. */
   private readonly live = new Map<number, { worker: Worker; index: number }>();
@@ -58,7 +61,8 @@ export class Primary {
 
   /** Forks the workers; resolves once every one is listening, rejects (with the worker's exit code) when one fails to start. */
   async start(): Promise<RunningWorkers> {
-    cluster.schedulingPolicy = cluster.SCHED_RR;
+    // Node's default on Linux: the primary accepts and deals connections round robin
+    // (NODE_CLUSTER_SCHED_POLICY=none leaves accepting to the workers, unevenly spread).
     cluster.on('message', (worker, message) => {
       if (isFerryMessage<WorkerMessage>(message)) this.onMessage(worker, message);
     });
@@ -114,7 +118,16 @@ export class Primary {
   private onMessage(worker: Worker, message: WorkerMessage): void {
     switch (message.ferry) {
       case 'enter':
-        this.send(worker, { ferry: 'entered', id: message.id, refusal: this.stopping ? 'FERRY_ERR_SHUTTING_DOWN' : this.counts.enter(worker.id, message.address) });
+        this.send(worker, { ferry: 'answer', id: message.id, refusal: this.stopping ? 'FERRY_ERR_SHUTTING_DOWN' : this.counts.enter(worker.id, message.address) });
+        return;
+      case 'hold': {
+        const full = message.max > 0 && this.userSessions.count(message.user) >= message.max;
+        if (!full) this.userSessions.take(worker.id, message.user);
+        this.send(worker, { ferry: 'answer', id: message.id, refusal: full ? 'FERRY_ERR_TOO_MANY_SESSIONS' : null });
+        return;
+      }
+      case 'unhold':
+        this.userSessions.give(worker.id, message.user);
         return;
       case 'leave':
         this.counts.leave(worker.id, message.address);
@@ -156,6 +169,7 @@ export class Primary {
     const index = this.live.get(worker.id)!.index;
     this.live.delete(worker.id);
     this.counts.dropWorker(worker.id);
+    this.userSessions.dropWorker(worker.id);
     if (this.stopping) {
       if (this.live.size === 0) this.stopped?.();
       return;
