@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FERRY_BIN } from '../client/support.js';
 import { serveWithConfig } from '../helpers/ferry-ready.js';
@@ -16,6 +16,8 @@ import { FtpConnection } from '../helpers/ftp-connection.js';
 import { httpGet } from '../helpers/prometheus.js';
 import { killOnExit, stopChild } from '../helpers/run-process.js';
 import { scratchDirForFile } from '../helpers/scratch-dir.js';
+import { createTestAccount, testAccountSkipReason } from '../helpers/system-account.js';
+import { addUser } from '../helpers/users-file.js';
 import { waitFor } from '../helpers/timing.js';
 import { findFreePortRange, passivePort } from '../integration/support.js';
 
@@ -238,5 +240,53 @@ test('workers = 2: fewer passive ports than workers, or the web admin, is a conf
     const run = spawnSync(process.execPath, [FERRY_BIN, 'serve', '--config', join(dir, 'ferry.toml')], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
     assert.equal(run.status, 2, run.stderr);
     assert.match(run.stderr, message);
+  }
+});
+
+/** A process's effective uid (/proc/PID/status). */
+function effectiveUid(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'))!;
+  return Number(line.split(/\s+/)[2]);
+}
+
+const accountSkip = testAccountSkipReason();
+test('workers = 2 with run_as, started as root: every worker (a replaced one too) runs as the account; the primary keeps root to bind', { skip: accountSkip && `skipped: ${accountSkip}` }, async () => {
+  const dir = join(scratch(), 'run-as');
+  mkdirSync(dir, { recursive: true });
+  // The account reaches its root through the scratch folders.
+  for (const folder of [scratch(), dir]) chmodSync(folder, 0o755);
+  const account = createTestAccount(join(dir, 'home'));
+  try {
+    const root = join(dir, 'root');
+    mkdirSync(root);
+    chownSync(root, account.uid, account.gid);
+    const users = addUser(join(dir, 'users.toml'), 'alice', 'alice-secret');
+    const { child, port, output, log } = await serveWithConfig(dir, ['host = "127.0.0.1"', 'port = 0', 'workers = 2', `run_as = "${account.name}"`, `root = "${root}"`, `users_file = "${users}"`, '[passive]', 'ports = "0"', '[log]', 'format = "json"', 'level = "info"']);
+    killOnExit(child);
+    try {
+      const pids = workerPids(output());
+      assert.equal(effectiveUid(child.pid!), 0);
+      for (const pid of pids) assert.equal(effectiveUid(pid), account.uid, `worker ${pid}`);
+      process.kill(pids[0]!, 'SIGKILL');
+      assert.ok(await waitFor(() => logLines(log(), 'worker restarted and listening').length === 1, 15_000), `no restart: ${log()}`);
+      const replacement = logLines(log(), 'worker restarted and listening')[0]!.pid as number;
+      assert.equal(effectiveUid(replacement), account.uid, 'the replaced worker');
+      // Uploads through both workers are the account's files.
+      const served = new Set<number>();
+      for (let i = 0; i < 6 && served.size < 2; i++) {
+        const ftp = await FtpConnection.login('127.0.0.1', port, 'alice', 'alice-secret');
+        served.add(await workerOf(log, ftp));
+        const upload = await ftp.upload(`STOR up-${i}.txt`, Buffer.from('by the account\n'));
+        assert.equal(upload.final.code, 226, upload.final.text);
+        await ftp.quit();
+        const stat = statSync(join(root, `up-${i}.txt`));
+        assert.deepEqual([stat.uid, stat.gid], [account.uid, account.gid]);
+      }
+      assert.equal(served.size, 2);
+    } finally {
+      await stopChild(child);
+    }
+  } finally {
+    account.remove();
   }
 });
