@@ -131,8 +131,11 @@ export class FtpServer {
         shared: this.ledger ?? undefined,
       }),
     };
-    this.listener = createServer((socket) => this.accept(socket, false));
-    this.implicitListener = site.tls && config.tls.implicit ? createServer((socket) => this.accept(socket, true)) : null;
+    // A worker's connection waits for the primary's answer before its session reads: its
+    // socket must not read meanwhile, or a ClientHello read early is lost to implicit TLS.
+    const listening = { pauseOnConnect: options.worker !== undefined };
+    this.listener = createServer(listening, (socket) => this.accept(socket, false));
+    this.implicitListener = site.tls && config.tls.implicit ? createServer(listening, (socket) => this.accept(socket, true)) : null;
   }
 
   /** Re-reads the TLS certificate and key (SIGHUP); sessions keep running. Returns each site's certificate now in use. */
@@ -301,14 +304,10 @@ export class FtpServer {
   /** A worker's connection: the primary counts it with the other workers' before it is let in. */
   private async admitThroughGate(gate: ConnectionGate, socket: Socket, connection: ConnectionInfo): Promise<void> {
     const address = connection.remoteAddress;
-    // Until the session listens: a reset while waiting must not throw.
-    const ignore = () => undefined;
-    socket.on('error', ignore);
+    // Meanwhile the socket reads nothing (pauseOnConnect): a client gone by then is seen by its session, which gives the place back.
     const entered = await gate.enter(address);
-    socket.off('error', ignore);
-    // Let in by the primary, but gone or stopping meanwhile: the place goes back.
-    if (entered === null && (socket.destroyed || this.shuttingDown)) gate.leave(address);
-    if (socket.destroyed) return;
+    // Let in by the primary, but the server began to stop meanwhile: the place goes back.
+    if (entered === null && this.shuttingDown) gate.leave(address);
     const refusal = entered ?? (this.shuttingDown ? 'FERRY_ERR_SHUTTING_DOWN' : null);
     if (refusal) {
       this.refuse(socket, address, refusal);

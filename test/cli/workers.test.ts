@@ -12,6 +12,7 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, writeFileSync 
 import { join } from 'node:path';
 import { FERRY_BIN } from '../client/support.js';
 import { serveWithConfig } from '../helpers/ferry-ready.js';
+import { sharedCertificate } from '../helpers/certificate.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { httpGet } from '../helpers/prometheus.js';
 import { killOnExit, stopChild } from '../helpers/run-process.js';
@@ -61,11 +62,13 @@ function workerPids(output: string): number[] {
   return [Number(match[1]), Number(match[2])];
 }
 
-test('workers = 2: both serve, from disjoint passive halves; /metrics sums them; SIGHUP reaches both; a killed worker is replaced; SIGTERM ends all', async () => {
+test('workers = 2: both serve (implicit and explicit TLS too), from disjoint passive halves; /metrics sums them; SIGHUP reaches both; a killed worker is replaced; SIGTERM ends all', async () => {
   const dir = join(scratch(), 'serve');
   mkdirSync(join(dir, 'pub'), { recursive: true });
   const range = await findFreePortRange(8);
-  const lines = (banner: string) => baseConfig([`banner = "${banner}"`], ['[passive]', `ports = "${range.spec}"`, '[admin]', 'listen = "127.0.0.1:0"']);
+  const { cert, key } = sharedCertificate();
+  const tls = ['[tls]', `cert = "${cert}"`, `key = "${key}"`, 'mode = "optional"', 'implicit = true', 'implicit_port = 0'];
+  const lines = (banner: string) => baseConfig([`banner = "${banner}"`], ['[passive]', `ports = "${range.spec}"`, '[admin]', 'listen = "127.0.0.1:0"', ...tls]);
   const { child, port, output, log } = await serveWithConfig(dir, lines('Banner one.'));
   killOnExit(child);
   const pids = workerPids(output());
@@ -82,6 +85,23 @@ test('workers = 2: both serve, from disjoint passive halves; /metrics sums them;
     assert.deepEqual([...seen].sort(), [0, 1]);
     const opened = logLines(log(), 'session opened');
     assert.deepEqual([...new Set(opened.map((line) => line.pid))].sort(), [...pids].sort());
+
+    // The implicit FTPS port is shared too, and the TLS handshakes of both kinds work in both workers.
+    const implicitPort = Number(/implicit TLS on port (\d+)/.exec(output())?.[1]);
+    const secured = new Set<number>();
+    for (let i = 0; i < 10 && secured.size < 2; i++) {
+      const implicit = await FtpConnection.connectImplicit('127.0.0.1', implicitPort, { rejectUnauthorized: false });
+      assert.equal(implicit.greeting.code, 220);
+      secured.add(await workerOf(log, implicit));
+      await implicit.quit();
+      const explicit = await FtpConnection.connect('127.0.0.1', port);
+      await explicit.authTls();
+      await explicit.expect('USER anonymous', 331);
+      await explicit.expect('PASS a@example.com', 230);
+      secured.add(await workerOf(log, explicit));
+      await explicit.quit();
+    }
+    assert.equal(secured.size, 2);
 
     // One logged-in session in each worker: their passive ports come from that worker's half.
     const byWorker = new Map<number, FtpConnection>();
