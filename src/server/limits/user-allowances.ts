@@ -55,7 +55,8 @@ export class UserAllowances {
     const limits = effectiveLimits(user.limits, site.config);
     const userKey = keyOf(site.name, user.name);
     if (limits.maxSessions > 0 && this.sessions.holders(userKey) >= limits.maxSessions) return null;
-    const sharedPlace = this.shared ? await this.shared.hold(userKey, limits.maxSessions) : () => undefined;
+    // Only a limited login asks (a round trip): sessions that logged in unlimited are not counted there if a limit comes later.
+    const sharedPlace = this.shared && limits.maxSessions > 0 ? await this.shared.hold(userKey, limits.maxSessions) : () => undefined;
     if (!sharedPlace) return null;
     const held: (() => void)[] = [sharedPlace, this.sessions.hold(userKey, () => null).release];
     const rate = (direction: string, bytesPerSecond: number): TokenBucket | null => {
