@@ -5,21 +5,22 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { CONFIG_ERROR_EXIT_CODE, ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
-import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
-import { METRICS_PATH } from '../observability/admin-server.js';
+import type { FerryConfig } from '../config/schema.js';
 import { createLogger } from '../observability/logger.js';
 import { isFerryMessage, type PrimaryMessage } from '../server/workers/messages.js';
-import { formatListenAddress } from '../protocol/address.js';
 import { checkRunAs, dropPrivileges, resolveRunAs, type RunAsAccount } from '../server/privileges.js';
-import { FtpServer, type BoundAddresses, type WorkerSharing } from '../server/server.js';
+import { FtpServer, type WorkerSharing } from '../server/server.js';
 import { PrimaryBanLedger, PrimaryGate, PrimaryQuestions, PrimarySessionCount, sendToPrimary } from '../server/workers/primary-link.js';
-import { Primary, WORKER_INDEX_ENV } from '../server/workers/primary.js';
+import { WORKER_INDEX_ENV } from '../server/workers/primary.js';
 import { checkWorkersConfig, workerConfig, workerCount } from '../server/workers/worker-slices.js';
 import { checkServerConfig, type Finding } from '../server/startup-checks.js';
 import { startTempSweeper } from '../storage/temp-sweeper.js';
 import { reloadConfig } from './config-reload.js';
-import { buildSites, type ServedSites } from './serve-sites.js';
-import { GENERATED_USER, SiteUserSource, userHomes } from './site-users.js';
+import { GENERATED_PASSWORD_ENV, servePrimary } from './serve-primary.js';
+import { readyLines } from './serve-ready.js';
+import { handleSignals } from './serve-signals.js';
+import { buildSites } from './serve-sites.js';
+import { SiteUserSource, userHomes } from './site-users.js';
 
 export interface ServeFlags {
   config?: string;
@@ -116,8 +117,6 @@ async function loadChecked(flags: ServeFlags, logger: Logger, role: Role): Promi
 /** What this process is: the only one, the primary of several workers, or worker `index` of `count`. */
 type Role = { kind: 'single' } | { kind: 'primary'; count: number } | { kind: 'worker'; index: number; count: number };
 
-/** The generated user's password, from the primary to its workers. */
-const GENERATED_PASSWORD_ENV = 'FERRY_GENERATED_PASSWORD';
 
 function roleOf(config: FerryConfig): Role {
   const count = workerCount(config);
@@ -129,31 +128,6 @@ function roleOf(config: FerryConfig): Role {
 /** A worker serves its slice of the passive ports, and leaves /metrics to the primary. */
 function roleConfig(config: FerryConfig, role: Role): FerryConfig {
   return role.kind === 'worker' ? workerConfig(config, role.index, role.count) : config;
-}
-
-/** The ready line and what follows it: how to connect, log in and watch; one write, so a reader that sees the ready line also sees how to log in. */
-function readyLines(config: FerryConfig, bound: BoundAddresses, served: ServedSites, generatedPassword: string | null): string[] {
-  const { main, named } = served;
-  const lines = [`Ferry FTP server ready on ${formatListenAddress({ host: bound.address, port: bound.port })} (root ${main.storage.describe(main.root)})`];
-  const tlsMode = effectiveTlsMode(config);
-  if (tlsMode !== 'off') {
-    lines.push(`  FTPS: explicit AUTH TLS on port ${bound.port} (tls mode "${tlsMode}")${bound.implicitPort !== null ? `, implicit TLS on port ${bound.implicitPort}` : ''}`);
-  } else {
-    lines.push('  TLS is off: passwords and files travel in clear text (see --tls-cert/--tls-key)');
-  }
-  if (generatedPassword) {
-    lines.push(`  login: user "${GENERATED_USER}", password "${generatedPassword}" (generated for this run; add permanent users with \`ferry user add\`)`);
-  }
-  if (main.anonymousRoot) lines.push(`  anonymous read-only login: user "anonymous", any password (root ${main.storage.describe(main.anonymousRoot)})`);
-  for (const { definition, users: siteUsers } of named) lines.push(`  site "${definition.name}": ${definition.hosts.join(', ')} (root ${siteUsers.storage.describe(siteUsers.root)}), chosen by HOST or the TLS server name`);
-  if (bound.admin) {
-    lines.push(`  metrics: http://${formatListenAddress(bound.admin)}${METRICS_PATH}`);
-    const { token, user } = config.admin;
-    if (token || user) lines.push(`  web admin: http://${formatListenAddress(bound.admin)}/ (log in with ${user ? `user "${user}"` : 'the admin.token'})`);
-  }
-  const range = config.passive.ports;
-  lines.push(`  passive ports ${range ? `${range.min}-${range.max}` : 'any free port'}${config.passive.address ? `, advertised address ${config.passive.address}` : ''}`);
-  return lines;
 }
 
 export async function serve(flags: ServeFlags): Promise<void> {
@@ -184,42 +158,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       logger,
     });
   if (role.kind === 'primary') {
-    const generated = users.generatedPassword;
-    const primary = new Primary({
-      count: role.count,
-      config,
-      logger,
-      env: generated ? { [GENERATED_PASSWORD_ENV]: generated } : {},
-      reload: async () => {
-        try {
-          const next = await loadChecked(flags, logger, role);
-          await buildSites(next, users, logger);
-          return next;
-        } catch (error) {
-          logger.error({ code: 'FERRY_ERR_CONFIG', reason: (error as Error).message, file: flags.config }, 'config reload failed in the primary; its limits stay');
-          return null;
-        }
-      },
-    });
-    let running;
-    try {
-      running = await primary.start();
-    } catch (error) {
-      logger.error({ err: (error as Error).message }, 'the workers did not start');
-      process.exit((error as { exitCode?: number }).exitCode ?? 1);
-    }
-    const lines = readyLines(config, { ...running.bound, admin: running.admin }, served, generated);
-    lines.push(`  workers: ${role.count} processes (pids ${running.pids.join(', ')}), each with its slice of the passive ports`);
-    handleSignals(logger, config, {
-      stop: () => {
-        sweeper?.stop();
-        return primary.stop();
-      },
-      kill: () => primary.kill(),
-      reload: () => primary.reload(),
-    });
-    process.stdout.write(lines.join('\n') + '\n');
-    return;
+    return servePrimary({ count: role.count, config, logger, served, users, sweeper, reload: () => loadChecked(flags, logger, role), file: flags.config });
   }
   const questions = role.kind === 'worker' ? new PrimaryQuestions() : null;
   const worker: WorkerSharing | undefined = questions ? { gate: new PrimaryGate(questions), bans: new PrimaryBanLedger(), userSessions: new PrimarySessionCount(questions) } : undefined;
@@ -267,36 +206,4 @@ export async function serve(flags: ServeFlags): Promise<void> {
     return;
   }
   process.stdout.write(readyLines(config, bound, served, users.generatedPassword).join('\n') + '\n');
-}
-
-interface Lifecycle {
-  /** Graceful stop (shutdown_grace for running transfers). */
-  stop(): Promise<void>;
-  /** A second signal during the stop: end now. */
-  kill(): void;
-  reload(): Promise<void>;
-}
-
-/**
- * SIGTERM/SIGINT: a graceful stop, then exit 0; a second signal exits at once. SIGHUP:
- * a reload. Returns the stop, for a stop asked otherwise (`quietly`: a repeat is no
- * second signal, since a Ctrl-C reaches a worker both directly and from the primary).
- */
-function handleSignals(logger: Logger, config: FerryConfig, lifecycle: Lifecycle): (signal: string, quietly?: boolean) => void {
-  let stopping = false;
-  const stop = (signal: string, quietly = false) => {
-    if (stopping) {
-      if (quietly) return;
-      logger.warn({ signal }, 'second signal: exiting now');
-      lifecycle.kill();
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal, graceSeconds: config.shutdown_grace }, 'shutting down');
-    void lifecycle.stop().then(() => process.exit(0));
-  };
-  process.on('SIGHUP', () => void lifecycle.reload());
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  return stop;
 }
