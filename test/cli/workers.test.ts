@@ -171,7 +171,7 @@ test('workers = 2: both serve (implicit and explicit TLS too), from disjoint pas
 test('workers = 2: max_sessions, max_per_ip and bans hold across the workers (the primary counts them)', async () => {
   const dir = join(scratch(), 'limits');
   mkdirSync(join(dir, 'pub'), { recursive: true });
-  const { child, port, log } = await serveWithConfig(dir, baseConfig(['max_per_ip = 4'], ['[passive]', 'ports = "0"', '[defender]', 'threshold = 3', '[user_defaults]', 'max_sessions = 2']));
+  const { child, port, log, output } = await serveWithConfig(dir, baseConfig(['max_per_ip = 4'], ['[passive]', 'ports = "0"', '[defender]', 'threshold = 3', '[user_defaults]', 'max_sessions = 2', '[admin]', 'listen = "127.0.0.1:0"']));
   killOnExit(child);
   try {
     // Two anonymous sessions, one in each worker: a third login is refused whichever worker takes it.
@@ -243,6 +243,10 @@ test('workers = 2: max_sessions, max_per_ip and bans hold across the workers (th
       }, 10_000),
       `the ban did not refuse in both workers: ${log()}`,
     );
+    // Every worker holds the ban: /metrics counts it once.
+    const admin = Number(/metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(output())?.[1]);
+    const { body } = await httpGet({ host: '127.0.0.1', port: admin }, '/metrics');
+    assert.match(body, /^ferry_banned_addresses 1$/m);
   } finally {
     await stopChild(child);
   }

@@ -150,6 +150,8 @@ export class Primary {
   }
 
   private onReady(worker: Worker, bound: BoundListeners): void {
+    // A replacement that was still starting when the stop went out missed it.
+    if (this.stopping) return this.send(worker, { ferry: 'stop' });
     // A restarted worker enforces the bans the others do.
     for (const { group, until } of this.bans.inForce()) this.send(worker, { ferry: 'ban', group, until });
     const starting = this.starting;
