@@ -7,6 +7,8 @@ import { killOnExit, stopChild } from '../test/helpers/run-process.js';
 import type { BenchServer, ServerSetup } from './types.js';
 
 const FERRY = resolve('bin/ferry.js');
+/** FERRY_BENCH_WORKERS=2 (or "auto"): Ferry's workers key, to compare one process with several. */
+const WORKERS = process.env.FERRY_BENCH_WORKERS ?? '1';
 
 export async function startFerry(setup: ServerSetup): Promise<BenchServer> {
   const users = join(setup.workDir, 'ferry-users.toml');
@@ -18,6 +20,7 @@ export async function startFerry(setup: ServerSetup): Promise<BenchServer> {
     [
       'host = "127.0.0.1"',
       'port = 0',
+      `workers = ${/^\d+$/.test(WORKERS) ? WORKERS : JSON.stringify(WORKERS)}`,
       `root = "${setup.root}"`,
       `users_file = "${users}"`,
       'max_login_failures = 100',

@@ -1,20 +1,26 @@
 /** `ferry serve`: builds the server from config + flags and runs it until a signal. */
+import cluster from 'node:cluster';
 import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { CONFIG_ERROR_EXIT_CODE, ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
-import { effectiveTlsMode, type FerryConfig } from '../config/schema.js';
-import { METRICS_PATH } from '../observability/admin-server.js';
+import type { FerryConfig } from '../config/schema.js';
 import { createLogger } from '../observability/logger.js';
-import { formatListenAddress } from '../protocol/address.js';
+import { isFerryMessage, type PrimaryMessage } from '../server/workers/messages.js';
 import { checkRunAs, dropPrivileges, resolveRunAs, type RunAsAccount } from '../server/privileges.js';
-import { FtpServer } from '../server/server.js';
+import { FtpServer, type WorkerSharing } from '../server/server.js';
+import { PrimaryBanLedger, PrimaryGate, PrimaryQuestions, PrimarySessionCount, sendToPrimary } from '../server/workers/primary-link.js';
+import { WORKER_INDEX_ENV } from '../server/workers/primary.js';
+import { checkWorkersConfig, workerConfig, workerCount } from '../server/workers/worker-slices.js';
 import { checkServerConfig, type Finding } from '../server/startup-checks.js';
 import { startTempSweeper } from '../storage/temp-sweeper.js';
 import { reloadConfig } from './config-reload.js';
+import { GENERATED_PASSWORD_ENV, servePrimary } from './serve-primary.js';
+import { readyLines } from './serve-ready.js';
+import { handleSignals } from './serve-signals.js';
 import { buildSites } from './serve-sites.js';
-import { GENERATED_USER, SiteUserSource, userHomes } from './site-users.js';
+import { SiteUserSource, userHomes } from './site-users.js';
 
 export interface ServeFlags {
   config?: string;
@@ -74,12 +80,12 @@ function printChecks(findings: Finding[], source: string): void {
   process.exitCode = count('error') > 0 ? CONFIG_ERROR_EXIT_CODE : 0;
 }
 
-/** Warnings are logged; an error stops the start (a config error: exit 2, naming the key). */
-function applyChecks(findings: Finding[], logger: Logger, flags: ServeFlags): void {
+/** Warnings are logged (`warn` false: the primary logged them already); an error stops the start (a config error: exit 2, naming the key). */
+function applyChecks(findings: Finding[], logger: Logger, flags: ServeFlags, warn = true): void {
   for (const finding of findings) {
     const tolerated = finding.level === 'error' && finding.key.endsWith('passive.address') && flags.allowUnresolvedPassiveAddress;
     if (finding.level === 'error' && !tolerated) throw new ConfigError(`${finding.key}: ${finding.message}`, finding.key);
-    if (finding.level !== 'ok') logger.warn({ key: finding.key }, finding.message);
+    if (finding.level !== 'ok' && warn) logger.warn({ key: finding.key }, finding.message);
   }
 }
 
@@ -101,79 +107,76 @@ function warnAfterRunAs(logger: Logger, account: RunAsAccount, config: FerryConf
 }
 
 /** The config as a reload reads it: file and flags, and the start-up checks' errors refuse it as they would refuse a start. */
-async function loadChecked(flags: ServeFlags, logger: Logger): Promise<FerryConfig> {
+async function loadChecked(flags: ServeFlags, logger: Logger, role: Role): Promise<FerryConfig> {
   const config = loadConfig({ file: flags.config, overrides: flagsToConfig(flags) });
+  checkWorkersConfig(config);
   applyChecks(await checkServerConfig(config), logger, flags);
-  return config;
+  return roleConfig(config, role);
+}
+
+/** What this process is: the only one, the primary of several workers, or worker `index` of `count`. */
+type Role = { kind: 'single' } | { kind: 'primary'; count: number } | { kind: 'worker'; index: number; count: number };
+
+
+function roleOf(config: FerryConfig): Role {
+  const count = workerCount(config);
+  const index = process.env[WORKER_INDEX_ENV];
+  if (cluster.isWorker && index !== undefined) return { kind: 'worker', index: Number(index), count };
+  return count > 1 ? { kind: 'primary', count } : { kind: 'single' };
+}
+
+/** A worker serves its slice of the passive ports, and leaves /metrics to the primary. */
+function roleConfig(config: FerryConfig, role: Role): FerryConfig {
+  return role.kind === 'worker' ? workerConfig(config, role.index, role.count) : config;
 }
 
 export async function serve(flags: ServeFlags): Promise<void> {
-  const config: FerryConfig = loadConfig({ file: flags.config, overrides: flagsToConfig(flags) });
+  const loaded: FerryConfig = loadConfig({ file: flags.config, overrides: flagsToConfig(flags) });
+  checkWorkersConfig(loaded);
+  const role = roleOf(loaded);
+  const config = roleConfig(loaded, role);
   // Before anything is bound: an unknown account must not leave a server running as root.
   const runAs = config.run_as === undefined ? null : resolveRunAs(config.run_as);
   if (runAs) checkRunAs(runAs);
   const findings = await checkServerConfig(config);
   if (flags.check) return printChecks(findings, flags.config ? `config ${flags.config}` : 'embedded defaults and flags');
-  const logger = createLogger({ format: config.log.format, level: config.log.level });
-  applyChecks(findings, logger, flags);
-  const users = new SiteUserSource(logger);
+  const rootLogger = createLogger({ format: config.log.format, level: config.log.level });
+  const logger = role.kind === 'worker' ? rootLogger.child({ worker: role.index }) : rootLogger;
+  applyChecks(findings, logger, flags, role.kind !== 'worker');
+  const users = new SiteUserSource(logger, role.kind === 'worker' ? process.env[GENERATED_PASSWORD_ENV] : undefined);
   let served = await buildSites(config, users, logger);
-  const { main, named, sites } = served;
-  // Before listening: temp files of a crashed run go before any new upload starts.
-  const sweeper = await startTempSweeper({
-    roots: () =>
-      served.every
-        .filter((site) => site.config.storage.type === 'local')
-        .flatMap((site) => [site.users.root, ...(site.users.anonymousRoot ? [site.users.anonymousRoot] : []), ...userHomes(site.config.users_file)]),
-    maxAgeMs: 2 * config.timeouts.data_idle * 1000,
-    logger,
-  });
-  const server = new FtpServer({ config, authenticator: main.authenticator, logger, sites, ...main.storage });
+  const { main, sites } = served;
+  // Before listening: temp files of a crashed run go before any new upload starts (once: not in every worker).
+  const sweeper = role.kind === 'worker'
+    ? null
+    : await startTempSweeper({
+      roots: () =>
+        served.every
+          .filter((site) => site.config.storage.type === 'local')
+          .flatMap((site) => [site.users.root, ...(site.users.anonymousRoot ? [site.users.anonymousRoot] : []), ...userHomes(site.config.users_file)]),
+      maxAgeMs: 2 * config.timeouts.data_idle * 1000,
+      logger,
+    });
+  if (role.kind === 'primary') {
+    return servePrimary({ count: role.count, config, logger, served, users, sweeper, reload: () => loadChecked(flags, logger, role), file: flags.config });
+  }
+  const questions = role.kind === 'worker' ? new PrimaryQuestions() : null;
+  const worker: WorkerSharing | undefined = questions ? { gate: new PrimaryGate(questions), bans: new PrimaryBanLedger(), userSessions: new PrimarySessionCount(questions) } : undefined;
+  const server = new FtpServer({ config, authenticator: main.authenticator, logger, sites, ...main.storage, worker });
   const bound = await server.listen();
   // Every listener is bound and the certificates, users files and log files are open: root is no longer needed.
   if (runAs) {
     const keptPort20 = dropPrivileges(runAs, { keepBindService: config.active.enabled && config.active.connect_from_port_20 });
-    warnAfterRunAs(logger, runAs, config, keptPort20, served.every.filter((site) => site.config.storage.type === 'local').map((site) => site.users.root));
-  }
-  // One write, so a reader that sees the ready line also sees how to log in.
-  const lines = [`Ferry FTP server ready on ${formatListenAddress({ host: bound.address, port: bound.port })} (root ${main.storage.describe(main.root)})`];
-  const tlsMode = effectiveTlsMode(config);
-  if (tlsMode !== 'off') {
-    lines.push(`  FTPS: explicit AUTH TLS on port ${bound.port} (tls mode "${tlsMode}")${bound.implicitPort !== null ? `, implicit TLS on port ${bound.implicitPort}` : ''}`);
-  } else {
-    lines.push('  TLS is off: passwords and files travel in clear text (see --tls-cert/--tls-key)');
-  }
-  const generatedPassword = users.generatedPassword;
-  if (generatedPassword) {
-    lines.push(`  login: user "${GENERATED_USER}", password "${generatedPassword}" (generated for this run; add permanent users with \`ferry user add\`)`);
-  }
-  if (main.anonymousRoot) lines.push(`  anonymous read-only login: user "anonymous", any password (root ${main.storage.describe(main.anonymousRoot)})`);
-  for (const { definition, users: siteUsers } of named) lines.push(`  site "${definition.name}": ${definition.hosts.join(', ')} (root ${siteUsers.storage.describe(siteUsers.root)}), chosen by HOST or the TLS server name`);
-  if (bound.admin) {
-    lines.push(`  metrics: http://${formatListenAddress(bound.admin)}${METRICS_PATH}`);
-    const { token, user } = config.admin;
-    if (token || user) lines.push(`  web admin: http://${formatListenAddress(bound.admin)}/ (log in with ${user ? `user "${user}"` : 'the admin.token'})`);
-  }
-  const range = config.passive.ports;
-  lines.push(`  passive ports ${range ? `${range.min}-${range.max}` : 'any free port'}${config.passive.address ? `, advertised address ${config.passive.address}` : ''}`);
-  // Before the ready line: whoever reads it may signal at once (a test, systemd's stop).
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
+    if (role.kind !== 'worker' || role.index === 0) {
+      warnAfterRunAs(logger, runAs, config, keptPort20, served.every.filter((site) => site.config.storage.type === 'local').map((site) => site.users.root));
     }
-    stopping = true;
-    sweeper.stop();
-    logger.info({ signal, graceSeconds: config.shutdown_grace }, 'shutting down');
-    void server.close().then(() => process.exit(0));
-  };
+  }
   // SIGHUP: the config file again (kept as it runs when it is broken), the certificates
   // (renewed in place), the log files (after logrotate). One reload at a time.
   let reloading: Promise<void> = Promise.resolve();
-  process.on('SIGHUP', () => {
-    reloading = reloading.then(async () => {
-      const reloaded = await reloadConfig({ load: () => loadChecked(flags, logger), build: (next) => buildSites(next, users, logger), server, logger, file: flags.config });
+  const reload = () =>
+    (reloading = reloading.then(async () => {
+      const reloaded = await reloadConfig({ load: () => loadChecked(flags, logger, role), build: (next) => buildSites(next, users, logger), server, logger, file: flags.config });
       if (reloaded) served = reloaded;
       try {
         for (const certificate of server.reloadTls()) logger.info(certificate, 'TLS certificate reloaded');
@@ -181,9 +184,26 @@ export async function serve(flags: ServeFlags): Promise<void> {
         logger.error({ err: (error as Error).message }, 'TLS certificate reload failed; keeping the previous one');
       }
       await server.reopenLogs();
-    });
+    }));
+  // Before the ready line: whoever reads it may signal at once (a test, systemd's stop).
+  const stop = handleSignals(logger, config, {
+    stop: () => {
+      sweeper?.stop();
+      return server.close();
+    },
+    kill: () => undefined,
+    reload,
   });
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.stdout.write(lines.join('\n') + '\n');
+  if (role.kind === 'worker') {
+    // The primary passes its signals on as messages; without it, nobody counts the limits: stop.
+    process.on('message', (message) => {
+      if (!isFerryMessage<PrimaryMessage>(message)) return;
+      if (message.ferry === 'stop') stop('primary', true);
+      else if (message.ferry === 'reload') void reload();
+    });
+    process.on('disconnect', () => stop('primary gone', true));
+    sendToPrimary({ ferry: 'ready', bound: { address: bound.address, port: bound.port, implicitPort: bound.implicitPort } });
+    return;
+  }
+  process.stdout.write(readyLines(config, bound, served, users.generatedPassword).join('\n') + '\n');
 }

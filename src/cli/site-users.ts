@@ -28,7 +28,11 @@ export class SiteUserSource {
   private readonly watchers = new Map<string, UsersFileWatcher>();
   private generated: { password: string; record: Promise<UserRecord> } | null = null;
 
-  constructor(private readonly logger: Logger) {}
+  /** `password`: the generated user's, when another process generated it (the primary, for its workers). */
+  constructor(
+    private readonly logger: Logger,
+    private readonly password?: string,
+  ) {}
 
   /** The password of the generated user, when a site without a users file asked for it. */
   get generatedPassword(): string | null {
@@ -62,7 +66,7 @@ export class SiteUserSource {
 
   private async generatedLookup(): Promise<(name: string) => UserRecord | undefined> {
     if (!this.generated) {
-      const password = randomBytes(9).toString('base64url');
+      const password = this.password ?? randomBytes(9).toString('base64url');
       this.generated = { password, record: hashPassword(password).then((passwordHash) => ({ passwordHash })) };
     }
     const record = await this.generated.record;

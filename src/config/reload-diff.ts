@@ -1,7 +1,7 @@
 /**
  * What a config reload (SIGHUP) changes: the keys whose values differ between the
  * running config and the new one, and which of those only a restart applies (the
- * listeners' addresses, the process's account, what start-up opened once: the admin
+ * listeners' addresses, the process's account and worker count, what start-up opened once: the admin
  * listener, the transfer log, hooks, the cluster connection, the defender's state).
  * Everything else applies without dropping a session.
  */
@@ -14,6 +14,7 @@ export const RESTART_ONLY_KEYS = [
   'host',
   'port',
   'run_as',
+  'workers',
   'tls.implicit',
   'tls.implicit_port',
   'admin',

@@ -69,6 +69,14 @@ export const configSchema = z.strictObject({
   max_clients: z.number().int().min(0).default(0).meta({ description: 'most concurrent sessions (0 = no limit), then 421' }),
   max_per_ip: z.number().int().min(0).default(0).meta({ description: 'most sessions from one address (0 = no limit)' }),
   max_login_failures: z.number().int().min(1).default(3).meta({ description: 'failed PASS on one connection before 421 and close' }),
+  workers: z
+    .union([z.number().int().min(1).max(256), z.literal('auto')])
+    .default(1)
+    .meta({
+      description:
+        'processes serving FTP ("auto" = one per core): they share the listening ports, each takes an equal slice of passive.ports, and limits, bans and metrics count across them; 1 = one process',
+      examples: [4, 'auto'],
+    }),
   shutdown_grace: seconds.default(30).meta({ description: 'seconds running transfers get on SIGINT/SIGTERM' }),
   // Resolved (user and group must exist) before anything is bound; see server/privileges.ts.
   run_as: z
@@ -365,7 +373,7 @@ export const configSchema = z.strictObject({
       }),
     )
     .default({})
-    .meta({ description: 'a virtual host: hosts, plus any top-level key or table but host, port, max_clients, max_per_ip, shutdown_grace, run_as, [log], [hooks], [admin], [defender], [proxy_protocol], [cluster], passive.ports, tls.implicit, tls.implicit_port and the accept-time limits (connection_rate, connection_burst, reserved_descriptors, zero_copy_threads); the top level gives the defaults' }),
+    .meta({ description: 'a virtual host: hosts, plus any top-level key or table but host, port, max_clients, max_per_ip, shutdown_grace, workers, run_as, [log], [hooks], [admin], [defender], [proxy_protocol], [cluster], passive.ports, tls.implicit, tls.implicit_port and the accept-time limits (connection_rate, connection_burst, reserved_descriptors, zero_copy_threads); the top level gives the defaults' }),
 }).superRefine((config, context) => {
   if (config.storage.type === 's3') {
     if (!config.storage.bucket) context.addIssue({ code: 'custom', path: ['storage', 'bucket'], message: 'required when storage.type is "s3"' });
@@ -387,7 +395,7 @@ export const configSchema = z.strictObject({
 });
 
 /** Keys that belong to the whole server (its listeners, its log, its shared limits), never to one site. */
-export const SERVER_ONLY_KEYS = ['host', 'port', 'max_clients', 'max_per_ip', 'shutdown_grace', 'run_as', 'log', 'hooks', 'admin', 'defender', 'sites', 'passive.ports', 'tls.implicit', 'tls.implicit_port', 'proxy_protocol', 'cluster', 'limits.connection_rate', 'limits.connection_burst', 'limits.reserved_descriptors', 'limits.zero_copy_threads'] as const;
+export const SERVER_ONLY_KEYS = ['host', 'port', 'max_clients', 'max_per_ip', 'shutdown_grace', 'workers', 'run_as', 'log', 'hooks', 'admin', 'defender', 'sites', 'passive.ports', 'tls.implicit', 'tls.implicit_port', 'proxy_protocol', 'cluster', 'limits.connection_rate', 'limits.connection_burst', 'limits.reserved_descriptors', 'limits.zero_copy_threads'] as const;
 
 /** One virtual host: its names and its settings (the top level's, with the site's own keys over them). */
 export interface SiteDefinition {

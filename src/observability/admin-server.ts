@@ -7,7 +7,7 @@
  * turn the web admin on.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Registry } from 'prom-client';
+import { AggregatorRegistry } from 'prom-client';
 import { formatListenAddress, type HostPort } from '../protocol/address.js';
 import { FerryMetrics, type MetricSources } from './metrics.js';
 import { WebAdmin, type WebAdminOptions } from './admin/router.js';
@@ -24,7 +24,13 @@ function plain(response: ServerResponse, status: number, text: string, headers: 
   response.end(`${text}\n`);
 }
 
-async function handle(registry: Registry, webAdmin: WebAdmin | null, request: IncomingMessage, response: ServerResponse): Promise<void> {
+/** Where a scrape's text comes from: this process's registry, or the workers' summed (several worker processes). */
+interface MetricsSource {
+  metrics(): Promise<string>;
+  contentType: string;
+}
+
+async function handle(registry: MetricsSource, webAdmin: WebAdmin | null, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = (request.url ?? '').split('?')[0]!;
   if (path !== METRICS_PATH) {
     if (webAdmin) return webAdmin.handle(request, response, path);
@@ -44,7 +50,8 @@ async function handle(registry: Registry, webAdmin: WebAdmin | null, request: In
 export class AdminServer {
   private constructor(
     private readonly server: Server,
-    private readonly metrics: FerryMetrics,
+    /** Null when the workers count (the listener only asks them). */
+    private readonly metrics: FerryMetrics | null,
     /** The bound address and port (port 0 in the config picks a free one). */
     readonly address: HostPort,
   ) {}
@@ -57,11 +64,29 @@ export class AdminServer {
   static async start(address: HostPort, sources: MetricSources, webAdmin?: WebAdminOptions): Promise<AdminServer> {
     const metrics = new FerryMetrics(sources);
     const admin = webAdmin ? new WebAdmin(webAdmin, metrics.registry) : null;
+    try {
+      const [server, bound] = await AdminServer.listen(address, metrics.registry, admin, webAdmin?.logger);
+      return new AdminServer(server, metrics, bound);
+    } catch (error) {
+      metrics.close();
+      throw error;
+    }
+  }
+
+  /** The primary's listener (workers = N): /metrics sums what every worker process counts. */
+  static async startForWorkers(address: HostPort): Promise<AdminServer> {
+    const workers = new AggregatorRegistry();
+    const source: MetricsSource = { metrics: () => workers.clusterMetrics(), contentType: workers.contentType };
+    const [server, bound] = await AdminServer.listen(address, source, null);
+    return new AdminServer(server, null, bound);
+  }
+
+  private static async listen(address: HostPort, registry: MetricsSource, admin: WebAdmin | null, logger?: WebAdminOptions['logger']): Promise<[Server, HostPort]> {
     const server = createServer((request, response) => {
-      handle(metrics.registry, admin, request, response).catch((error: Error) => {
+      handle(registry, admin, request, response).catch((error: Error) => {
         if (!response.headersSent) plain(response, 500, 'Internal error.');
         else response.destroy();
-        webAdmin?.logger.error({ err: error }, 'admin listener: request failed');
+        logger?.error({ err: error }, 'admin listener: request failed');
       });
     });
     server.requestTimeout = REQUEST_TIMEOUT_MS;
@@ -75,16 +100,15 @@ export class AdminServer {
         });
       });
     } catch (error) {
-      metrics.close();
       throw new Error(`admin.listen: cannot listen on ${formatListenAddress(address)}: ${(error as Error).message}`, { cause: error });
     }
     const bound = server.address() as { address: string; port: number };
-    return new AdminServer(server, metrics, { host: bound.address, port: bound.port });
+    return [server, { host: bound.address, port: bound.port }];
   }
 
   /** Stops listening, drops open scrapes and stops counting. */
   async close(): Promise<void> {
-    this.metrics.close();
+    this.metrics?.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;

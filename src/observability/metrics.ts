@@ -104,6 +104,8 @@ export class FerryMetrics {
       name: 'ferry_banned_addresses',
       help: 'Addresses banned now (including bans adopted from other nodes).',
       registers,
+      // Every worker holds every ban: summing them would count each one once per worker.
+      aggregator: 'max',
       collect() {
         this.set(sources.bannedAddresses());
       },

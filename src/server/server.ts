@@ -4,8 +4,10 @@
  * transfers finish within a grace period).
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { AggregatorRegistry } from 'prom-client';
 import { ERRORS, type ErrorCode } from '../errors.js';
 import { AdminServer } from '../observability/admin-server.js';
+import { FerryMetrics } from '../observability/metrics.js';
 import type { SessionSummary } from '../observability/events.js';
 import { LogThrottle } from '../observability/log-throttle.js';
 import { TransferLog } from '../observability/transfer-log.js';
@@ -14,9 +16,10 @@ import type { HostPort } from '../protocol/address.js';
 import { formatReply, Reply } from '../protocol/replies.js';
 import { warnIfConfinementRacy } from '../storage/jail.js';
 import { ConnectionInfo } from './connection-info.js';
+import type { ConnectionGate, SharedBanLedger } from './connection-gate.js';
 import { PassivePortPool } from './data/port-pool.js';
 import { Defender } from './defender.js';
-import { UserAllowances } from './limits/user-allowances.js';
+import { UserAllowances, type SharedSessionCount } from './limits/user-allowances.js';
 import { DescriptorBudget } from './descriptor-budget.js';
 import { RedisAbuseLedger } from './cluster/redis-ledger.js';
 import { RedisSessionRegistry } from './cluster/redis-sessions.js';
@@ -43,6 +46,18 @@ export interface FtpServerOptions extends Pick<SiteOptions, 'config' | 'authenti
   site?: Site;
   /** Virtual hosts ([sites.NAME]) besides the default site, chosen by HOST or the TLS server name. */
   sites?: readonly Site[];
+  /** One of several worker processes (workers = N): what they count together, and their metrics go to the primary's admin listener. */
+  worker?: WorkerSharing;
+}
+
+/** What a worker shares with the other workers, through the primary. */
+export interface WorkerSharing {
+  /** connection_rate, max_clients and max_per_ip, counted for all workers. */
+  gate: ConnectionGate;
+  /** Bans reached in one worker apply in all (unless [cluster] redis shares them already). */
+  bans: SharedBanLedger;
+  /** Each user's max_sessions, counted for all workers. */
+  userSessions: SharedSessionCount;
 }
 
 /** What a reload hands the running server: a new config and the sites built from it. */
@@ -74,8 +89,8 @@ export class FtpServer {
   private hooks: HookDispatcher | null = null;
   private readonly perAddress = new Map<string, number>();
   private readonly services: ServerServices;
-  /** Bans shared with the other nodes ([cluster] redis), when configured. */
-  private readonly ledger: RedisAbuseLedger | null;
+  /** Bans shared with the other nodes ([cluster] redis), or with the other workers. */
+  private readonly ledger: SharedBanLedger | null;
   /** Per-user session counts shared with the other nodes ([cluster] redis), when configured. */
   private readonly clusterSessions: RedisSessionRegistry | null;
   private readonly descriptors: DescriptorBudget;
@@ -84,6 +99,8 @@ export class FtpServer {
   private readonly refusalLog: LogThrottle;
   /** Metrics (and the web admin, with an admin login set) over HTTP, while listening with `[admin] listen` set. */
   private admin: AdminServer | null = null;
+  /** A worker's metrics, collected by the primary's admin listener. */
+  private workerMetrics: FerryMetrics | null = null;
   private shuttingDown = false;
 
   /** The settings in force: the constructor's, then each reconfigure()'s (restart-only keys keep their first values). */
@@ -95,7 +112,7 @@ export class FtpServer {
     const { limits, defender } = config;
     this.ledger = config.cluster.redis && defender.enabled
       ? new RedisAbuseLedger({ url: config.cluster.redis, threshold: defender.threshold, observationMs: defender.observation_time * 1000, banMs: defender.ban_time * 1000, logger })
-      : null;
+      : (options.worker?.bans ?? null);
     this.clusterSessions = config.cluster.redis ? new RedisSessionRegistry({ url: config.cluster.redis, logger }) : null;
     this.descriptors = new DescriptorBudget({ reserve: limits.reserved_descriptors, logger });
     this.connectionRate = new ConnectionRateLimiter({ rate: limits.connection_rate, burst: limits.connection_burst });
@@ -107,7 +124,7 @@ export class FtpServer {
       proxyTrust: new ProxyTrust(config.proxy_protocol.trusted),
       portPool: new PassivePortPool(config.passive.ports),
       isShuttingDown: () => this.shuttingDown,
-      allowances: new UserAllowances(this.clusterSessions),
+      allowances: new UserAllowances({ workers: options.worker?.userSessions, cluster: this.clusterSessions }),
       defender: new Defender({
         enabled: defender.enabled,
         threshold: defender.threshold,
@@ -118,8 +135,11 @@ export class FtpServer {
         shared: this.ledger ?? undefined,
       }),
     };
-    this.listener = createServer((socket) => this.accept(socket, false));
-    this.implicitListener = site.tls && config.tls.implicit ? createServer((socket) => this.accept(socket, true)) : null;
+    // A worker's connection waits for the primary's answer before its session reads: its
+    // socket must not read meanwhile, or a ClientHello read early is lost to implicit TLS.
+    const listening = { pauseOnConnect: options.worker !== undefined };
+    this.listener = createServer(listening, (socket) => this.accept(socket, false));
+    this.implicitListener = site.tls && config.tls.implicit ? createServer(listening, (socket) => this.accept(socket, true)) : null;
   }
 
   /** Re-reads the TLS certificate and key (SIGHUP); sessions keep running. Returns each site's certificate now in use. */
@@ -231,12 +251,20 @@ export class FtpServer {
 
   private async startAdmin(): Promise<BoundAddresses['admin']> {
     const { listen, token, user, password } = this.config.admin;
-    if (!listen) return null;
     const { portPool, defender } = this.services;
+    const sources = { sessions: () => this.sessions.size, passivePorts: () => portPool.usage, bannedAddresses: () => defender.bannedCount };
+    if (this.options.worker) {
+      this.workerMetrics = new FerryMetrics(sources);
+      // Constructing one is what makes prom-client answer the primary's requests for them.
+      new AggregatorRegistry();
+      AggregatorRegistry.setRegistries([this.workerMetrics.registry]);
+      return null;
+    }
+    if (!listen) return null;
     const webAdmin = token !== undefined || user !== undefined
       ? { credentials: { token, user, password }, logger: this.options.logger, sources: { sessions: () => this.sessions, bans: () => defender.listBans(), unban: (address: string, by: string) => defender.unban(address, by) } }
       : undefined;
-    this.admin = await AdminServer.start(listen, { sessions: () => this.sessions.size, passivePorts: () => portPool.usage, bannedAddresses: () => defender.bannedCount }, webAdmin);
+    this.admin = await AdminServer.start(listen, sources, webAdmin);
     return this.admin.address;
   }
 
@@ -273,15 +301,41 @@ export class FtpServer {
       this.refuse(socket, address, refusal);
       return;
     }
+    const gate = this.options.worker?.gate;
+    if (gate) {
+      void this.admitThroughGate(gate, socket, connection);
+      return;
+    }
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+    this.open(socket, connection, () => {
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
+    });
+  }
+
+  /** A worker's connection: the primary counts it with the other workers' before it is let in. */
+  private async admitThroughGate(gate: ConnectionGate, socket: Socket, connection: ConnectionInfo): Promise<void> {
+    const address = connection.remoteAddress;
+    // Meanwhile the socket reads nothing (pauseOnConnect): a client gone by then is seen by its session, which gives the place back.
+    const entered = await gate.enter(address);
+    // Let in by the primary, but the server began to stop meanwhile: the place goes back.
+    if (entered === null && this.shuttingDown) gate.leave(address);
+    const refusal = entered ?? (this.shuttingDown ? 'FERRY_ERR_SHUTTING_DOWN' : null);
+    if (refusal) {
+      this.refuse(socket, address, refusal);
+      return;
+    }
+    this.open(socket, connection, () => gate.leave(address));
+  }
+
+  private open(socket: Socket, connection: ConnectionInfo, onClose: () => void): void {
     const session = new Session(socket, connection, this.services);
     this.sessions.add(session);
     this.ownSessions.add(session);
     socket.once('close', () => {
       this.sessions.delete(session);
-      const left = (this.perAddress.get(address) ?? 1) - 1;
-      if (left > 0) this.perAddress.set(address, left);
-      else this.perAddress.delete(address);
+      onClose();
     });
     session.start();
   }
@@ -296,6 +350,8 @@ export class FtpServer {
     if (this.shuttingDown) return 'FERRY_ERR_SHUTTING_DOWN';
     if (!this.descriptors.admit()) return 'FERRY_ERR_NO_DESCRIPTORS';
     if (this.services.defender.isBanned(address)) return 'FERRY_ERR_BANNED';
+    // A worker's gate counts the rest, for all workers.
+    if (this.options.worker) return null;
     if (!this.connectionRate.take(address)) return 'FERRY_ERR_CONNECTION_RATE';
     if (config.max_clients > 0 && this.sessions.size >= config.max_clients) return 'FERRY_ERR_TOO_MANY_CLIENTS';
     if (config.max_per_ip > 0 && (this.perAddress.get(address) ?? 0) >= config.max_per_ip) return 'FERRY_ERR_TOO_MANY_PER_ADDRESS';
@@ -357,6 +413,7 @@ export class FtpServer {
     // Last: the metrics stay scrapable while transfers drain.
     await this.admin?.close();
     this.admin = null;
+    this.workerMetrics?.close();
     await this.ledger?.close();
     // After the sessions: what they still hold leaves Redis with this node.
     await this.clusterSessions?.close();

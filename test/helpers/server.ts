@@ -57,6 +57,8 @@ export interface ServerOptions {
   logTo?: pino.DestinationStream;
   /** The storage each logged-in user gets instead of local storage of their home. */
   openStorage?: FtpServerOptions['openStorage'];
+  /** Run as one of several workers, sharing limits and bans through these (workers = N). */
+  worker?: FtpServerOptions['worker'];
 }
 
 let cachedHash: Promise<string> | undefined;
@@ -101,7 +103,7 @@ export async function startServer(overrides: Record<string, unknown> = {}, optio
       anonymousRoot: config.anonymous.enabled ? anonymousRoot : undefined,
     });
     const logger = pino({ level: config.log.level }, options.logTo ?? pino.destination(2));
-    const server = new FtpServer({ config, authenticator, logger, openStorage: options.openStorage });
+    const server = new FtpServer({ config, authenticator, logger, openStorage: options.openStorage, worker: options.worker });
     const bound = await server.listen();
     return {
       server,

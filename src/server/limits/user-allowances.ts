@@ -43,30 +43,43 @@ export interface AdmissionRequest {
 
 const keyOf = (...parts: string[]) => parts.join('\0');
 
+/** Sessions per user counted beyond this process too (the other workers', through the primary). */
+export interface SharedSessionCount {
+  /** Takes one of `key`'s places, or null when `max` (0: no limit) are taken everywhere; the release gives it back. */
+  hold(key: string, max: number): Promise<(() => void) | null>;
+}
+
 export class UserAllowances {
   private readonly sessions = new SharedByKey<null>();
   private readonly rates = new SharedByKey<TokenBucket>();
   /** Per home (users sharing one share its count), while someone with a quota there is logged in: the next login after counts afresh. */
   private readonly ledgers = new SharedByKey<UsageLedger>();
 
-  /** `cluster`: the session counts shared with the other nodes, when configured. */
-  constructor(private readonly cluster: RedisSessionRegistry | null = null) {}
+  /** The session counts shared with this node's other workers and with the other nodes ([cluster] redis), when there are any. */
+  constructor(private readonly shared: { workers?: SharedSessionCount; cluster?: RedisSessionRegistry | null } = {}) {}
 
   /** The session's admission, or null when the user has all the sessions they may have. */
   async admit({ site, user, storage, logger }: AdmissionRequest): Promise<Admission | null> {
     const limits = effectiveLimits(user.limits, site.config);
     const userKey = keyOf(site.name, user.name);
     if (limits.maxSessions > 0 && this.sessions.holders(userKey) >= limits.maxSessions) return null;
-    // Held before the cluster is asked, so two logins here at once cannot both pass the local count.
-    const localSlot = this.sessions.hold(userKey, () => null).release;
-    const held: (() => void)[] = [localSlot];
-    if (limits.maxSessions > 0 && this.cluster) {
-      const clusterSlot = await this.cluster.acquire({ site: site.name, user: user.name }, limits.maxSessions);
-      if (!clusterSlot) {
-        localSlot();
-        return null;
-      }
-      held.push(clusterSlot);
+    // Held before any shared count is asked, so two logins here at once cannot both pass the local count.
+    const held: (() => void)[] = [this.sessions.hold(userKey, () => null).release];
+    const refused = () => {
+      for (const release of held.splice(0)) release();
+      return null;
+    };
+    // Only a limited login asks the others (a round trip each): sessions that logged in
+    // unlimited are not counted there if a limit comes later.
+    if (limits.maxSessions > 0 && this.shared.workers) {
+      const place = await this.shared.workers.hold(userKey, limits.maxSessions);
+      if (!place) return refused();
+      held.push(place);
+    }
+    if (limits.maxSessions > 0 && this.shared.cluster) {
+      const slot = await this.shared.cluster.acquire({ site: site.name, user: user.name }, limits.maxSessions);
+      if (!slot) return refused();
+      held.push(slot);
     }
     return new HeldAdmission(this, { site, user, storage, logger }, held);
   }

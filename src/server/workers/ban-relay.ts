@@ -1,0 +1,73 @@
+/**
+ * The primary's side of the workers' shared bans: every worker reports each abusive event
+ * (its defender has already applied the allow list), the primary counts them together per
+ * address within the observation window and, at the threshold, bans the address in every
+ * worker; a ban lifted in one worker (the web admin) is lifted in all. A worker that
+ * (re)starts takes the bans in force.
+ */
+export interface BanRelayOptions {
+  threshold: number;
+  observationMs: number;
+  banMs: number;
+  /** Most addresses scored and banned at once (oldest dropped first). */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+export class BanRelay {
+  /** Group -> times of its events in the window; in order of the latest event. */
+  private readonly scores = new Map<string, number[]>();
+  /** Group -> end of its ban; in order of ban, so of expiry. */
+  private readonly bans = new Map<string, number>();
+  private readonly now: () => number;
+  private readonly maxEntries: number;
+
+  constructor(private readonly options: BanRelayOptions) {
+    this.now = options.now ?? Date.now;
+    this.maxEntries = options.maxEntries ?? 10_000;
+  }
+
+  /** Scores one event; returns the ban's end when this event reached the threshold. */
+  report(group: string, now = this.now()): number | null {
+    this.sweep(now);
+    if ((this.bans.get(group) ?? 0) > now) return null;
+    const times = (this.scores.get(group) ?? []).filter((time) => now - time < this.options.observationMs);
+    times.push(now);
+    this.scores.delete(group);
+    if (times.length < this.options.threshold) {
+      this.scores.set(group, times);
+      this.dropOldest(this.scores);
+      return null;
+    }
+    const until = now + this.options.banMs;
+    this.bans.set(group, until);
+    this.dropOldest(this.bans);
+    return until;
+  }
+
+  forgive(group: string): void {
+    this.scores.delete(group);
+    this.bans.delete(group);
+  }
+
+  inForce(): Array<{ group: string; until: number }> {
+    const now = this.now();
+    this.sweep(now);
+    return [...this.bans].map(([group, until]) => ({ group, until }));
+  }
+
+  private sweep(now: number): void {
+    for (const [group, until] of this.bans) {
+      if (until > now) break;
+      this.bans.delete(group);
+    }
+    for (const [group, times] of this.scores) {
+      if (now - times[times.length - 1]! < this.options.observationMs) break;
+      this.scores.delete(group);
+    }
+  }
+
+  private dropOldest(map: Map<string, unknown>): void {
+    if (map.size > this.maxEntries) map.delete(map.keys().next().value!);
+  }
+}

@@ -1,0 +1,30 @@
+/** What the primary and its workers tell each other over the cluster IPC channel (tagged `ferry`; prom-client's own messages share the channel). */
+import type { ErrorCode } from '../../errors.js';
+import type { AbuseEvent } from '../defender.js';
+
+export interface BoundListeners {
+  address: string;
+  port: number;
+  implicitPort: number | null;
+}
+
+export type WorkerMessage =
+  | { ferry: 'ready'; bound: BoundListeners }
+  | { ferry: 'enter'; id: number; address: string }
+  | { ferry: 'leave'; address: string }
+  | { ferry: 'hold'; id: number; user: string; max: number }
+  | { ferry: 'unhold'; user: string }
+  | { ferry: 'abuse'; group: string; event: AbuseEvent }
+  | { ferry: 'forgive'; group: string };
+
+export type PrimaryMessage =
+  /** The answer to an enter or a hold. */
+  | { ferry: 'answer'; id: number; refusal: ErrorCode | null }
+  | { ferry: 'ban'; group: string; until: number }
+  | { ferry: 'lifted'; group: string }
+  | { ferry: 'stop' }
+  | { ferry: 'reload' };
+
+export function isFerryMessage<T extends { ferry: string }>(message: unknown): message is T {
+  return typeof message === 'object' && message !== null && typeof (message as { ferry?: unknown }).ferry === 'string';
+}
