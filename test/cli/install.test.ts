@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { FERRY_BIN, REPO_ROOT } from '../client/support.js';
 import { waitForReady } from '../helpers/ferry-ready.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
-import { findBinary } from '../helpers/run-process.js';
+import { findBinary, stopChild } from '../helpers/run-process.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
 import { createTestAccount, testAccountSkipReason } from '../helpers/system-account.js';
 import { addUser } from '../helpers/users-file.js';
@@ -112,11 +112,7 @@ describe('run_as', () => {
       assert.deepEqual([stat.uid, stat.gid], [account.uid, account.gid], 'the upload belongs to the run_as account');
       assert.match(readFileSync(log, 'utf8'), /uploaded\.bin/, 'the transfer log opened as root is still written');
     } finally {
-      if (child && child.exitCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
-      }
+      if (child) await stopChild(child);
       account.remove();
       scratch.remove();
     }
@@ -156,12 +152,7 @@ describe('run_as', () => {
       const without = await serveWith(false);
       assert.deepEqual(procCapabilities(without.child.pid!), { CapEff: 0n, CapPrm: 0n, CapInh: 0n }, 'no capability at all');
     } finally {
-      for (const child of children) {
-        if (child.exitCode !== null) continue;
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
-      }
+      for (const child of children) await stopChild(child);
       account.remove();
       scratch.remove();
     }
