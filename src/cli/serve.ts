@@ -117,7 +117,6 @@ async function loadChecked(flags: ServeFlags, logger: Logger, role: Role): Promi
 /** What this process is: the only one, the primary of several workers, or worker `index` of `count`. */
 type Role = { kind: 'single' } | { kind: 'primary'; count: number } | { kind: 'worker'; index: number; count: number };
 
-
 function roleOf(config: FerryConfig): Role {
   const count = workerCount(config);
   const index = process.env[WORKER_INDEX_ENV];
@@ -161,7 +160,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     return servePrimary({ count: role.count, config, logger, served, users, sweeper, reload: () => loadChecked(flags, logger, role), file: flags.config });
   }
   const questions = role.kind === 'worker' ? new PrimaryQuestions() : null;
-  const worker: WorkerSharing | undefined = questions ? { gate: new PrimaryGate(questions), bans: new PrimaryBanLedger(), userSessions: new PrimarySessionCount(questions) } : undefined;
+  const worker: WorkerSharing | undefined = questions ? { gate: new PrimaryGate(questions), bans: new PrimaryBanLedger(), userSessions: new PrimarySessionCount(questions), metricsScraped: loaded.admin.listen !== undefined } : undefined;
   const server = new FtpServer({ config, authenticator: main.authenticator, logger, sites, ...main.storage, worker });
   const bound = await server.listen();
   // Every listener is bound and the certificates, users files and log files are open: root is no longer needed.

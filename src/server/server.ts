@@ -58,6 +58,8 @@ export interface WorkerSharing {
   bans: SharedBanLedger;
   /** Each user's max_sessions, counted for all workers. */
   userSessions: SharedSessionCount;
+  /** The primary serves /metrics ([admin] listen): the worker counts its own for it. */
+  metricsScraped: boolean;
 }
 
 /** What a reload hands the running server: a new config and the sites built from it. */
@@ -252,8 +254,12 @@ export class FtpServer {
   private async startAdmin(): Promise<BoundAddresses['admin']> {
     const { listen, token, user, password } = this.config.admin;
     const { portPool, defender } = this.services;
+    const { worker } = this.options;
+    // Nobody scrapes without a listener (the primary's, for a worker): then nothing is counted,
+    // and no transfer event is built for the metrics.
+    if (worker && !worker.metricsScraped) return null;
     const sources = { sessions: () => this.sessions.size, passivePorts: () => portPool.usage, bannedAddresses: () => defender.bannedCount };
-    if (this.options.worker) {
+    if (worker) {
       this.workerMetrics = new FerryMetrics(sources);
       // Constructing one is what makes prom-client answer the primary's requests for them.
       new AggregatorRegistry();

@@ -40,6 +40,7 @@ function sharing(gate: ConnectionGate): WorkerSharing {
     gate,
     bans: { start: async () => undefined, close: async () => undefined, report: () => undefined, forgive: () => undefined },
     userSessions: { hold: async () => () => undefined },
+    metricsScraped: false,
   };
 }
 
