@@ -11,7 +11,7 @@ import { isFerryMessage, type PrimaryMessage } from '../server/workers/messages.
 import { checkRunAs, dropPrivileges, resolveRunAs, type RunAsAccount } from '../server/privileges.js';
 import { FtpServer, type WorkerSharing } from '../server/server.js';
 import { PrimaryBanLedger, PrimaryGate, PrimaryQuestions, PrimarySessionCount, sendToPrimary } from '../server/workers/primary-link.js';
-import { WORKER_INDEX_ENV } from '../server/workers/primary.js';
+import { WORKER_COUNT_ENV, WORKER_INDEX_ENV } from '../server/workers/primary.js';
 import { checkWorkersConfig, workerConfig, workerCount } from '../server/workers/worker-slices.js';
 import { checkServerConfig, type Finding } from '../server/startup-checks.js';
 import { startTempSweeper } from '../storage/temp-sweeper.js';
@@ -120,7 +120,8 @@ type Role = { kind: 'single' } | { kind: 'primary'; count: number } | { kind: 'w
 function roleOf(config: FerryConfig): Role {
   const count = workerCount(config);
   const index = process.env[WORKER_INDEX_ENV];
-  if (cluster.isWorker && index !== undefined) return { kind: 'worker', index: Number(index), count };
+  // A worker's slice follows the primary's count (a replacement must not slice by an edited `workers`).
+  if (cluster.isWorker && index !== undefined) return { kind: 'worker', index: Number(index), count: Number(process.env[WORKER_COUNT_ENV] ?? count) };
   return count > 1 ? { kind: 'primary', count } : { kind: 'single' };
 }
 

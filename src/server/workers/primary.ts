@@ -19,6 +19,8 @@ import { isFerryMessage, type BoundListeners, type PrimaryMessage, type WorkerMe
 
 /** The environment variable that makes `ferry serve` a worker, and says which slice is its. */
 export const WORKER_INDEX_ENV = 'FERRY_WORKER_INDEX';
+/** And how many workers share the passive range: the primary's count, not what the file says when a replacement starts. */
+export const WORKER_COUNT_ENV = 'FERRY_WORKER_COUNT';
 /** More restarts than this within RESTART_WINDOW_MS: something is wrong that a restart does not fix. */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
@@ -103,7 +105,7 @@ export class Primary {
   }
 
   private fork(index: number): void {
-    const worker = cluster.fork({ ...this.options.env, [WORKER_INDEX_ENV]: String(index) });
+    const worker = cluster.fork({ ...this.options.env, [WORKER_INDEX_ENV]: String(index), [WORKER_COUNT_ENV]: String(this.options.count) });
     this.live.set(worker.id, { worker, index });
   }
 
