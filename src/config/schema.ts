@@ -74,8 +74,8 @@ export const configSchema = z.strictObject({
     .default(1)
     .meta({
       description:
-        'processes serving FTP ("auto" = one per core): they share the listening ports, each takes an equal slice of passive.ports, and limits, bans and metrics count across them; 1 = one process',
-      examples: [4, 'auto'],
+        'processes serving FTP ("auto" = one per core): they share the listening ports, each takes an equal slice of passive.ports, and limits, bans and metrics count across them; default 1 = one process',
+      examples: [2, 'auto'],
     }),
   shutdown_grace: seconds.default(30).meta({ description: 'seconds running transfers get on SIGINT/SIGTERM' }),
   // Resolved (user and group must exist) before anything is bound; see server/privileges.ts.
@@ -85,7 +85,7 @@ export const configSchema = z.strictObject({
     .optional()
     .meta({
       description:
-        "started as root (to bind ports 21 and 990): once listening, with certificates, users file and logs open, run as this USER[:GROUP] (default group: the user's); unset = stay as started. Active data then comes from an ephemeral port, not 20",
+        "started as root (to bind ports 21 and 990): once listening, with certificates, users file and logs open, run as this USER[:GROUP] (default group: the user's); unset = stay as started. Only CAP_NET_BIND_SERVICE is kept, for active data from port 20 (none with active.connect_from_port_20 = false)",
       examples: ['ferry:ferry'],
     }),
   anonymous: z
@@ -350,7 +350,7 @@ export const configSchema = z.strictObject({
         .string()
         .refine(isPasswordHash, { message: 'expected a scrypt hash as `ferry user add` writes it ("scrypt$16384$8$1$…$…")' })
         .optional()
-        .meta({ description: "admin user's scrypt hash, as `ferry user add` writes; default: unset", examples: ['scrypt$1024$8$1$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA=='] }),
+        .meta({ description: "admin user's scrypt hash, as `ferry user add` writes; default: unset", examples: ['scrypt$16384$8$1$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA=='] }),
     })
     .superRefine((admin, context) => {
       if (admin.user !== undefined && admin.password === undefined) context.addIssue({ code: 'custom', path: ['password'], message: 'required when admin.user is set' });
