@@ -164,6 +164,7 @@ describe('run_as', () => {
     const account = createTestAccount(join(scratch.dir, 'home'));
     // The account runs Ferry here and makes its root in the folder.
     chownSync(scratch.dir, account.uid, account.gid);
+    let same: ChildProcess | undefined;
     try {
       const result = await exitOf(startServe(scratch.dir, ['run_as = "root:root"', ...BASE], { uid: account.uid, gid: account.gid }));
       assert.equal(result.code, 2, result.stderr);
@@ -172,7 +173,7 @@ describe('run_as', () => {
       assert.equal(other.code, 2, other.stderr);
       assert.match(other.stderr, /config error: run_as: switching to nobody:\S+ \(uid \d+, gid \d+\) needs root, but Ferry runs as uid \d+/);
       // Already that account (systemd's User=): nothing to switch, it serves.
-      const same = startServe(scratch.dir, [`run_as = "${account.name}"`, 'root = "same-root"', ...BASE], { uid: account.uid, gid: account.gid });
+      same = startServe(scratch.dir, [`run_as = "${account.name}"`, 'root = "same-root"', ...BASE], { uid: account.uid, gid: account.gid });
       same.stderr!.resume();
       await waitForReady(same).port;
       assert.deepEqual(procIds(same.pid!, 'Uid'), [account.uid, account.uid, account.uid, account.uid]);
@@ -180,6 +181,8 @@ describe('run_as', () => {
       same.kill('SIGTERM');
       assert.deepEqual(await exited, [0, null]);
     } finally {
+      // Stopped before its account goes (a failed assertion above must not leave it running).
+      if (same) await stopChild(same);
       account.remove();
       scratch.remove();
     }

@@ -8,9 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { logLinesIn } from '../helpers/server-log.js';
 import { serveWithConfig } from '../helpers/ferry-ready.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
-import { killOnExit, stopChild } from '../helpers/run-process.js';
+import { stopChild } from '../helpers/run-process.js';
 import { scratchDirForFile } from '../helpers/scratch-dir.js';
 import { waitFor } from '../helpers/timing.js';
 import { addUser } from '../helpers/users-file.js';
@@ -18,14 +19,6 @@ import { findFreePortRange, passivePort } from '../integration/support.js';
 
 const scratch = scratchDirForFile('ferry-cli-reload-');
 
-/** The JSON log lines with message `msg` among what the server wrote so far. */
-function logLines(log: string, msg: string): Record<string, unknown>[] {
-  return log
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((line) => line.msg === msg);
-}
 
 function configLines(options: { ports: string; banner: string; port?: number; extra?: string[] }): string[] {
   return [
@@ -51,15 +44,14 @@ test('SIGHUP: the next command of an open session follows the new file; restart-
   let second = await findFreePortRange(4);
   while (second.min <= first.max && first.min <= second.max) second = await findFreePortRange(4);
   const { child, port, log } = await serveWithConfig(dir, configLines({ ports: first.spec, banner: 'Banner one.' }));
-  killOnExit(child);
   const config = join(dir, 'ferry.toml');
   const reload = async (lines: string[], msg: string, count: number) => {
     writeFileSync(config, lines.join('\n'));
     child.kill('SIGHUP');
-    assert.ok(await waitFor(() => logLines(log(), msg).length === count, 10_000), `no "${msg}" line: ${log()}`);
+    assert.ok(await waitFor(() => logLinesIn(log(), msg).length === count, 10_000), `no "${msg}" line: ${log()}`);
   };
-  const session = await FtpConnection.login('127.0.0.1', port, 'anonymous', 'a@example.com');
   try {
+    const session = await FtpConnection.login('127.0.0.1', port, 'anonymous', 'a@example.com');
     const before = passivePort(await session.expect('PASV', 227));
     assert.ok(before >= first.min && before <= first.max, `PASV port ${before} outside ${first.spec}`);
     session.close();
@@ -67,9 +59,9 @@ test('SIGHUP: the next command of an open session follows the new file; restart-
     const open = await FtpConnection.login('127.0.0.1', port, 'anonymous', 'a@example.com');
     try {
       await reload(configLines({ ports: second.spec, banner: 'Banner two.', port: 2 }), 'config reloaded', 1);
-      const [reloaded] = logLines(log(), 'config reloaded');
+      const [reloaded] = logLinesIn(log(), 'config reloaded');
       assert.deepEqual([...(reloaded!.changed as string[])].sort(), ['banner', 'passive.ports', 'port']);
-      const [restart] = logLines(log(), 'config reload: these keys apply at the next restart; until then they keep their running values');
+      const [restart] = logLinesIn(log(), 'config reload: these keys apply at the next restart; until then they keep their running values');
       assert.deepEqual(restart!.keys, ['port']);
       // The session opened before the reload: its next PASV takes a port of the new range.
       const after = passivePort(await open.expect('PASV', 227));
@@ -81,7 +73,7 @@ test('SIGHUP: the next command of an open session follows the new file; restart-
 
       // A broken file: logged with the key, and the running config stays.
       await reload([...configLines({ ports: first.spec, banner: 'Banner three.' }), 'no_such_key = 1'], 'config reload failed; keeping the running config', 1);
-      const [failed] = logLines(log(), 'config reload failed; keeping the running config');
+      const [failed] = logLinesIn(log(), 'config reload failed; keeping the running config');
       assert.equal(failed!.code, 'FERRY_ERR_CONFIG');
       assert.match(String(failed!.reason), /no_such_key/);
       const still = passivePort(await open.expect('PASV', 227));
@@ -103,20 +95,20 @@ test("SIGHUP: a logged-in user's next upload follows the reloaded [user_defaults
   addUser(join(dir, 'users.toml'), 'alice', 'secret');
   const lines = (quotaFiles: number) => ['host = "127.0.0.1"', 'port = 0', 'root = "root"', 'users_file = "users.toml"', '[passive]', 'ports = "0"', '[log]', 'format = "json"', '[user_defaults]', `quota_files = ${quotaFiles}`];
   const { child, port, log } = await serveWithConfig(dir, lines(0));
-  killOnExit(child);
-  const ftp = await FtpConnection.login('127.0.0.1', port, 'alice', 'secret');
+  let ftp: FtpConnection | undefined;
   try {
+    ftp = await FtpConnection.login('127.0.0.1', port, 'alice', 'secret');
     await ftp.expect('TYPE I', 200);
     assert.equal((await ftp.upload('STOR one', Buffer.from('1'))).final.code, 226);
     writeFileSync(join(dir, 'ferry.toml'), lines(1).join('\n'));
     child.kill('SIGHUP');
-    assert.ok(await waitFor(() => logLines(log(), 'config reloaded').length === 1, 10_000), `no reload line: ${log()}`);
+    assert.ok(await waitFor(() => logLinesIn(log(), 'config reloaded').length === 1, 10_000), `no reload line: ${log()}`);
     // One file is the new limit, and this session (logged in before the reload) holds it already.
     const refused = await ftp.send('STOR two');
     assert.equal(refused.code, 552, refused.lines.join(' | '));
     assert.equal((await ftp.upload('STOR one', Buffer.from('11'))).final.code, 226, 'an overwrite adds no file');
   } finally {
-    ftp.close();
+    ftp?.close();
     await stopChild(child);
   }
 });

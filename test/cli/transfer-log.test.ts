@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { FERRY_BIN } from '../client/support.js';
 import { serveWithConfig } from '../helpers/ferry-ready.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
-import { killOnExit, stopChild } from '../helpers/run-process.js';
+import { stopChild } from '../helpers/run-process.js';
 import { scratchDirForFile } from '../helpers/scratch-dir.js';
 import { waitFor } from '../helpers/timing.js';
 import { parseXferlog } from '../helpers/xferlog.js';
@@ -35,7 +35,6 @@ test('SIGHUP reopens the transfer log: after a rename the next line goes to a ne
   writeFileSync(join(dir, 'pub', 'two.txt'), 'two');
   const log = join(dir, 'xferlog');
   const { child, port } = await serveWithConfig(dir, ['host = "127.0.0.1"', 'port = 0', '[anonymous]', 'enabled = true', 'root = "pub"', '[passive]', 'ports = "0"', '[log]', 'transfers = "xferlog"']);
-  killOnExit(child);
   try {
     await anonymousDownload(port, '/one.txt');
     assert.ok(await waitFor(() => linesOf(log).length === 1), 'no line for the first download');

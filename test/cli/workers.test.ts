@@ -11,11 +11,12 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FERRY_BIN } from '../client/support.js';
+import { logLinesIn, type LogEntry } from '../helpers/server-log.js';
 import { serveWithConfig } from '../helpers/ferry-ready.js';
 import { sharedCertificate } from '../helpers/certificate.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { httpGet } from '../helpers/prometheus.js';
-import { killOnExit, stopChild } from '../helpers/run-process.js';
+import { stopChild } from '../helpers/run-process.js';
 import { scratchDirForFile } from '../helpers/scratch-dir.js';
 import { createTestAccount, testAccountSkipReason } from '../helpers/system-account.js';
 import { addUser } from '../helpers/users-file.js';
@@ -24,15 +25,6 @@ import { findFreePortRange, passivePort } from '../integration/support.js';
 
 const scratch = scratchDirForFile('ferry-cli-workers-');
 
-type LogLine = Record<string, unknown>;
-
-function logLines(log: string, msg: string): LogLine[] {
-  return log
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as LogLine)
-    .filter((line) => line.msg === msg);
-}
 
 /** Two workers, anonymous logins, JSON logs; `top` adds top-level keys, `tables` tables after them. */
 function baseConfig(top: string[], tables: string[]): string[] {
@@ -42,8 +34,8 @@ function baseConfig(top: string[], tables: string[]): string[] {
 /** The worker (0 or 1) that logged `connection`'s "session opened", once it has. */
 async function workerOf(log: () => string, connection: FtpConnection): Promise<number> {
   const remote = `127.0.0.1:${connection.socket.localPort}`;
-  let found: LogLine | undefined;
-  assert.ok(await waitFor(() => (found = logLines(log(), 'session opened').find((line) => line.remote === remote)) !== undefined, 10_000), `no session opened for ${remote}`);
+  let found: LogEntry | undefined;
+  assert.ok(await waitFor(() => (found = logLinesIn(log(), 'session opened').find((line) => line.remote === remote)) !== undefined, 10_000), `no session opened for ${remote}`);
   return found!.worker as number;
 }
 
@@ -70,11 +62,10 @@ test('workers = 2: both serve (implicit and explicit TLS too), from disjoint pas
   const tls = ['[tls]', `cert = "${cert}"`, `key = "${key}"`, 'mode = "optional"', 'implicit = true', 'implicit_port = 0'];
   const lines = (banner: string) => baseConfig([`banner = "${banner}"`], ['[passive]', `ports = "${range.spec}"`, '[admin]', 'listen = "127.0.0.1:0"', ...tls]);
   const { child, port, output, log } = await serveWithConfig(dir, lines('Banner one.'));
-  killOnExit(child);
-  const pids = workerPids(output());
-  const admin = /metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(output());
-  assert.ok(admin, output());
   try {
+    const pids = workerPids(output());
+    const admin = /metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(output());
+    assert.ok(admin, output());
     // Round robin: 20 connections land in both workers.
     const seen = new Set<number>();
     for (let i = 0; i < 20; i++) {
@@ -83,7 +74,7 @@ test('workers = 2: both serve (implicit and explicit TLS too), from disjoint pas
       await connection.quit();
     }
     assert.deepEqual([...seen].sort(), [0, 1]);
-    const opened = logLines(log(), 'session opened');
+    const opened = logLinesIn(log(), 'session opened');
     assert.deepEqual([...new Set(opened.map((line) => line.pid))].sort(), [...pids].sort());
 
     // The implicit FTPS port is shared too, and the TLS handshakes of both kinds work in both workers.
@@ -132,8 +123,8 @@ test('workers = 2: both serve (implicit and explicit TLS too), from disjoint pas
     // SIGHUP: each worker reloads; new connections to either get the new banner.
     writeFileSync(join(dir, 'ferry.toml'), lines('Banner two.').join('\n'));
     child.kill('SIGHUP');
-    assert.ok(await waitFor(() => logLines(log(), 'config reloaded').length === 2, 10_000), `not both workers reloaded: ${log()}`);
-    assert.deepEqual(new Set(logLines(log(), 'config reloaded').map((line) => line.worker)), new Set([0, 1]));
+    assert.ok(await waitFor(() => logLinesIn(log(), 'config reloaded').length === 2, 10_000), `not both workers reloaded: ${log()}`);
+    assert.deepEqual(new Set(logLinesIn(log(), 'config reloaded').map((line) => line.worker)), new Set([0, 1]));
     const greeted = new Set<number>();
     for (let i = 0; i < 10 && greeted.size < 2; i++) {
       const connection = await FtpConnection.connect('127.0.0.1', port);
@@ -145,15 +136,15 @@ test('workers = 2: both serve (implicit and explicit TLS too), from disjoint pas
 
     // A killed worker: logged, replaced, and the server goes on serving from both.
     process.kill(pids[0]!, 'SIGKILL');
-    assert.ok(await waitFor(() => logLines(log(), 'worker restarted and listening').length === 1, 15_000), `no restart: ${log()}`);
-    const [exited] = logLines(log(), 'worker exited unexpectedly (signal SIGKILL); starting a new one');
+    assert.ok(await waitFor(() => logLinesIn(log(), 'worker restarted and listening').length === 1, 15_000), `no restart: ${log()}`);
+    const [exited] = logLinesIn(log(), 'worker exited unexpectedly (signal SIGKILL); starting a new one');
     assert.equal(exited?.signal, 'SIGKILL');
-    const replacement = logLines(log(), 'worker restarted and listening')[0]!.pid as number;
+    const replacement = logLinesIn(log(), 'worker restarted and listening')[0]!.pid as number;
     const after = new Set<unknown>();
     for (let i = 0; i < 10 && after.size < 2; i++) {
       const connection = await FtpConnection.connect('127.0.0.1', port);
       await workerOf(log, connection);
-      after.add(logLines(log(), 'session opened').at(-1)!.pid);
+      after.add(logLinesIn(log(), 'session opened').at(-1)!.pid);
       await connection.quit();
     }
     assert.deepEqual([...after].sort(), [pids[1], replacement].sort());
@@ -172,12 +163,11 @@ test('workers = 2: max_sessions, max_per_ip and bans hold across the workers (th
   const dir = join(scratch(), 'limits');
   mkdirSync(join(dir, 'pub'), { recursive: true });
   const { child, port, log, output } = await serveWithConfig(dir, baseConfig(['max_per_ip = 4'], ['[passive]', 'ports = "0"', '[defender]', 'threshold = 3', '[user_defaults]', 'max_sessions = 2', '[admin]', 'listen = "127.0.0.1:0"']));
-  killOnExit(child);
   try {
     // Two anonymous sessions, one in each worker: a third login is refused whichever worker takes it.
     const logins = [await FtpConnection.login('127.0.0.1', port, 'anonymous', 'a@example.com'), await FtpConnection.login('127.0.0.1', port, 'anonymous', 'b@example.com')];
     assert.deepEqual(new Set(await Promise.all(logins.map((connection) => workerOf(log, connection)))), new Set([0, 1]));
-    const refusedIn = () => new Set(logLines(log(), 'login refused').filter((line) => line.code === 'FERRY_ERR_TOO_MANY_SESSIONS').map((line) => line.worker));
+    const refusedIn = () => new Set(logLinesIn(log(), 'login refused').filter((line) => line.code === 'FERRY_ERR_TOO_MANY_SESSIONS').map((line) => line.worker));
     for (let i = 0; i < 8 && refusedIn().size < 2; i++) {
       const third = await FtpConnection.connect('127.0.0.1', port);
       await third.expect('USER anonymous', 331);
@@ -223,7 +213,7 @@ test('workers = 2: max_sessions, max_per_ip and bans hold across the workers (th
       assert.equal(refused.greeting.code, 421, refused.greeting.text);
       refused.close();
     }
-    const perAddress = logLines(log(), 'connection refused').filter((line) => line.code === 'FERRY_ERR_TOO_MANY_PER_ADDRESS');
+    const perAddress = logLinesIn(log(), 'connection refused').filter((line) => line.code === 'FERRY_ERR_TOO_MANY_PER_ADDRESS');
     assert.deepEqual(new Set(perAddress.map((line) => line.worker)), new Set([0, 1]));
     // A place given back is free again.
     await held.pop()!.quit();
@@ -232,14 +222,14 @@ test('workers = 2: max_sessions, max_per_ip and bans hold across the workers (th
     // Three failed logins in one worker ban the address in both.
     const failing = held[0]!;
     for (let i = 0; i < 3; i++) await failing.send('USER ferry').then(() => failing.send('PASS wrong'));
-    assert.ok(await waitFor(() => logLines(log(), 'address banned in every worker').length === 1, 10_000), log());
+    assert.ok(await waitFor(() => logLinesIn(log(), 'address banned in every worker').length === 1, 10_000), log());
     for (const connection of held) connection.close();
     assert.ok(
       await waitFor(async () => {
         const next = await FtpConnection.connect('127.0.0.1', port);
         next.close();
         assert.equal(next.greeting.code, 421, next.greeting.text);
-        return new Set(logLines(log(), 'connection refused').filter((line) => line.code === 'FERRY_ERR_BANNED').map((line) => line.worker)).size === 2;
+        return new Set(logLinesIn(log(), 'connection refused').filter((line) => line.code === 'FERRY_ERR_BANNED').map((line) => line.worker)).size === 2;
       }, 10_000),
       `the ban did not refuse in both workers: ${log()}`,
     );
@@ -286,14 +276,13 @@ test('workers = 2 with run_as, started as root: every worker (a replaced one too
     chownSync(root, account.uid, account.gid);
     const users = addUser(join(dir, 'users.toml'), 'alice', 'alice-secret');
     const { child, port, output, log } = await serveWithConfig(dir, ['host = "127.0.0.1"', 'port = 0', 'workers = 2', `run_as = "${account.name}"`, `root = "${root}"`, `users_file = "${users}"`, '[passive]', 'ports = "0"', '[log]', 'format = "json"', 'level = "info"']);
-    killOnExit(child);
     try {
       const pids = workerPids(output());
       assert.equal(effectiveUid(child.pid!), 0);
       for (const pid of pids) assert.equal(effectiveUid(pid), account.uid, `worker ${pid}`);
       process.kill(pids[0]!, 'SIGKILL');
-      assert.ok(await waitFor(() => logLines(log(), 'worker restarted and listening').length === 1, 15_000), `no restart: ${log()}`);
-      const replacement = logLines(log(), 'worker restarted and listening')[0]!.pid as number;
+      assert.ok(await waitFor(() => logLinesIn(log(), 'worker restarted and listening').length === 1, 15_000), `no restart: ${log()}`);
+      const replacement = logLinesIn(log(), 'worker restarted and listening')[0]!.pid as number;
       assert.equal(effectiveUid(replacement), account.uid, 'the replaced worker');
       // Uploads through both workers are the account's files.
       const served = new Set<number>();

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FERRY_BIN } from '../client/support.js';
+import { killOnExit, stopChild } from './run-process.js';
 
 /**
  * Resolves with the control port from "Ferry FTP server ready on HOST:PORT" on the
@@ -32,7 +33,8 @@ export function waitForReady(child: ChildProcess, timeoutMs = 15_000): { port: P
 
 /**
  * `ferry serve --config FILE` with `lines` as the config file, written into `dir` (its
- * relative paths are relative to `dir`), once it is ready; stop the child with stopChild.
+ * relative paths are relative to `dir`), once it is ready; stop the child with stopChild
+ * (it is ended with the test process too, and stopped here if it never gets ready).
  * `log()` is what it has written to stderr so far (its log lines).
  */
 export async function serveWithConfig(dir: string, lines: readonly string[]): Promise<{ child: ChildProcess; port: number; output: () => string; log: () => string }> {
@@ -41,8 +43,14 @@ export async function serveWithConfig(dir: string, lines: readonly string[]): Pr
   const child = spawn(process.execPath, [FERRY_BIN, 'serve', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (log += text));
+  // Ended with the test process, whatever happens; and at once when it never gets ready.
+  killOnExit(child);
   const ready = waitForReady(child);
-  return { child, port: await ready.port, output: ready.output, log: () => log };
+  const port = await ready.port.catch(async (error: unknown) => {
+    await stopChild(child);
+    throw error;
+  });
+  return { child, port, output: ready.output, log: () => log };
 }
 
 /** `dir/NAME/root` for each site name, holding one file `file(site)` whose content is the site's name. */

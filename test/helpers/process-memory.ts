@@ -24,7 +24,8 @@ export function sampleRss(pid: number, intervalMs = 100): { stop(): RssSamples }
       clearInterval(timer);
     }
   };
-  const timer = setInterval(take, intervalMs);
+  // Unref'd: a test that fails before stop() must not be held open by the sampling.
+  const timer = setInterval(take, intervalMs).unref();
   return {
     stop() {
       clearInterval(timer);

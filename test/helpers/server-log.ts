@@ -21,6 +21,15 @@ export interface TransferEntry {
   outcome: 'complete' | 'aborted' | 'failed';
 }
 
+/** The JSON log lines with message `msg` in a child process's stderr (`ferry serve` with log.format "json"). */
+export function logLinesIn(stderr: string, msg: string): LogEntry[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogEntry)
+    .filter((line) => line.msg === msg);
+}
+
 export class ServerLog {
   readonly entries: LogEntry[] = [];
 

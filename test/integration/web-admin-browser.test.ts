@@ -27,9 +27,11 @@ describe('web admin in chromium', { skip }, () => {
   test('log in, see a live transfer with a growing byte count, screenshot, kick it', async (t) => {
     const server = await startAdminServer();
     const shots = mkdtempSync(join(tmpdir(), 'ferry-web-admin-'));
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });
+    let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
     let download: Awaited<ReturnType<typeof startSlowDownload>> | undefined;
     try {
+      // Inside the try: a browser that fails to launch must not leave the server and the folder behind.
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });
       const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
       const dialogs: string[] = [];
       page.on('dialog', (dialog) => {
@@ -75,7 +77,7 @@ describe('web admin in chromium', { skip }, () => {
       assert.deepEqual(pageErrors, []);
     } finally {
       download?.ftp.close();
-      await browser.close();
+      await browser?.close();
       await server.stop();
       if (process.env.FERRY_KEEP_SCREENSHOTS !== '1') rmSync(shots, { recursive: true, force: true });
     }

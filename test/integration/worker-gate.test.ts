@@ -11,7 +11,7 @@ import type { ConnectionGate } from '../../src/server/connection-gate.js';
 import type { WorkerSharing } from '../../src/server/server.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { startServer } from '../helpers/server.js';
-import { sleep, waitFor } from '../helpers/timing.js';
+import { waitFor } from '../helpers/timing.js';
 import { connectSocket } from './support.js';
 
 /** Answers every enter after `delayMs` with `answer`; counts the places held. */
@@ -62,7 +62,7 @@ test('a worker waits for the gate: implicit TLS and plain sessions start after i
     const impatient = await connectSocket(server.host, server.port);
     impatient.destroy();
     // Past the gate's answer: it was given a place, and that went back.
-    await sleep(600);
+    assert.ok(await waitFor(() => gate.entered === 3 && gate.held === 0, 5000), `entered ${gate.entered}, held ${gate.held}`);
     assert.equal(gate.entered, 3);
     assert.equal(gate.held, 0, 'a place stays held by a connection that left while waiting');
     assert.equal(server.server.sessionCount, 0);

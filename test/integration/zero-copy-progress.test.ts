@@ -34,7 +34,7 @@ async function statBytes(ftp: FtpConnection): Promise<number> {
 /** Polls STAT until its count passes `floor`; the last count seen. */
 async function statBytesAbove(ftp: FtpConnection, floor: number): Promise<number> {
   let bytes = 0;
-  await waitFor(async () => (bytes = await statBytes(ftp)) > floor, 10_000);
+  assert.ok(await waitFor(async () => (bytes = await statBytes(ftp)) > floor, 10_000), `STAT never reported more than ${floor} bytes (last: ${bytes})`);
   return bytes;
 }
 
