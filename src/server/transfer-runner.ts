@@ -16,7 +16,6 @@ import type { SessionState } from './session-state.js';
 import type { SiteSettings } from './site-settings.js';
 import type { TlsSessionScope } from './tls/session-scope.js';
 import { failureFields } from './data/diagnostics.js';
-import { CloseNotifyWatch } from './tls/close-notify.js';
 import { secureDataSocket } from './tls/secure-socket.js';
 
 /** Errors that mean the data connection itself broke (426), not the storage (a reset and a timeout have their own codes). */
@@ -163,19 +162,16 @@ export async function runTransfer(session: TransferHost, job: TransferJob): Prom
     let endedCleanly: (() => boolean) | undefined;
     if (session.state.protection === 'P' && session.tlsScope) {
       const tlsConfig = session.site.config.tls;
-      const watch = job.upload ? new CloseNotifyWatch(tcp) : null;
-      const secure = await secureDataSocket(watch?.relay ?? tcp, {
+      const secure = await secureDataSocket(tcp, {
         scope: session.tlsScope,
         handshakeTimeoutMs: tlsConfig.handshake_timeout * 1000,
         requireReuse: tlsConfig.session_reuse,
         upload: job.upload === true,
         signal: controller.signal,
       });
-      socket = secure;
-      if (watch) {
-        watch.observe(secure);
-        endedCleanly = () => watch.endedCleanly(tlsConfig.strict_upload_eof);
-      }
+      socket = secure.socket;
+      const closeNotify = secure.closeNotify;
+      if (closeNotify) endedCleanly = () => closeNotify.endedCleanly(tlsConfig.strict_upload_eof);
     }
     moved = await job.work(socket, {
       ascii: mode === 'ascii',

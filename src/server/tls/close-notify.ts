@@ -4,77 +4,97 @@
  * before closing. Without it, whoever can cut the TCP connection (a FIN or RST injected on
  * the path) could truncate the file undetected, since a TCP close is unauthenticated.
  *
- * Node's TLSSocket emits the same 'end' for a close_notify, for a bare TCP FIN and (see
- * peer-reset.ts) for some resets, and does not expose OpenSSL's shutdown state. What does
- * differ is *when* the TLS layer ends: on close_notify it pushes its end of file while
- * decrypting the alert, before any TCP FIN; on a bare FIN only when that FIN is fed to it.
- * So the TLS socket reads the TCP connection through a relay (Node then uses its
- * JavaScript stream glue instead of wrapping the TCP handle), and the relay, at the TCP
- * end of file, records whether the TLS layer had already ended and whether the
- * connection was reset.
+ * Node's TLSSocket emits the same end of file for a close_notify, for a bare TCP FIN and
+ * (see peer-reset.ts) for some resets, and does not expose OpenSSL's shutdown state. What
+ * differs is where the end of file comes from. A close_notify is decrypted while libuv is
+ * still reading the TCP connection (after it, Node's TLS layer ignores the TCP end). A
+ * bare FIN reaches TLS only when libuv read it, and libuv stops reading at that moment.
+ * So at the end of file, before Node handles it, the watch asks libuv to start reading
+ * the TCP handle: "already reading" means TCP has not ended, so TLS ended on a
+ * close_notify. The TLS socket keeps wrapping the TCP handle natively: decryption never
+ * goes through JavaScript stream glue.
+ *
+ * This leans on Node's handle internals (`_handle`, `_parent`, `onread`, `reading`);
+ * without them the watch refuses to judge, and a strict server refuses the upload rather
+ * than accept one it cannot check. The upload-integrity tests hold it to a bare FIN, a
+ * reset and a proper close.
  */
+import { constants } from 'node:os';
 import type { Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { resetByPeer } from '../data/peer-reset.js';
 
-/** Node's readable state: `ended` is set when the end of file is pushed, before 'end' is emitted. */
-function endOfFilePushed(secure: TLSSocket): boolean {
-  return (secure as unknown as { _readableState: { ended: boolean } })._readableState.ended;
+/** libuv's "already reading" (a negated errno on Unix). */
+const UV_EALREADY = -constants.errno.EALREADY;
+
+interface StreamHandle {
+  /** Called by the native stream per read; with no buffer for an end of file or an error. */
+  onread: (...args: unknown[]) => unknown;
+  /** Whether JavaScript wants the stream read (false while the socket applies backpressure). */
+  reading: boolean;
+  readStart(): number;
+  readStop(): number;
+  /** Under a TLS handle: the TCP handle it wraps. */
+  _parent?: StreamHandle;
+}
+
+function handlesOf(secure: TLSSocket): { tls: StreamHandle; tcp: StreamHandle } | null {
+  const tls = (secure as unknown as { _handle?: Partial<StreamHandle> })._handle;
+  const tcp = tls?._parent;
+  if (typeof tls?.onread !== 'function' || typeof tcp?.readStart !== 'function' || typeof tcp.readStop !== 'function') return null;
+  return { tls: tls as StreamHandle, tcp };
 }
 
 export class CloseNotifyWatch {
-  /** Hand this to the TLS socket instead of the TCP socket. */
-  readonly relay: Duplex;
-  private secure: TLSSocket | null = null;
-  private tcpEnded = false;
-  private closeNotifyFirst = false;
-  private reset = true;
+  /** How the read side ended, once it has: a close_notify, or the TCP connection's end. */
+  private ending: 'close_notify' | 'tcp' | null = null;
+  private reset = false;
+  private readonly judged: boolean;
 
-  constructor(tcp: Socket) {
-    // The relay decides when the TCP end reaches TLS; TCP must not close our side before
-    // TLS has sent its own close_notify.
-    tcp.allowHalfOpen = true;
-    this.relay = new Duplex({
-      read: () => tcp.resume(),
-      write: (chunk: Buffer, _encoding, done) => tcp.write(chunk, done),
-      final: (done) => tcp.end(done),
-      destroy: (error, done) => {
-        tcp.destroy();
-        done(error);
-      },
-    });
-    tcp.on('data', (chunk: Buffer) => {
-      if (!this.relay.push(chunk)) tcp.pause();
-    });
-    tcp.once('end', () => {
-      // Our side is still open here, so a reset is still told apart from a FIN.
-      this.reset = resetByPeer(tcp);
-      this.relay.push(null);
-    });
-    tcp.once('error', (error) => this.relay.destroy(error));
-    tcp.once('close', () => this.relay.destroy());
-    // Registered before the TLS socket's own listener: every TCP byte has been decrypted
-    // by now, but the TCP end of file has not reached TLS yet.
-    this.relay.once('end', () => {
-      this.tcpEnded = true;
-      this.closeNotifyFirst = this.secure !== null && endOfFilePushed(this.secure);
-    });
+  /** Call right after wrapping `tcp` in `secure`, before anything is read. */
+  constructor(
+    secure: TLSSocket,
+    private readonly tcp: Socket,
+  ) {
+    const handles = handlesOf(secure);
+    this.judged = handles !== null;
+    if (!handles) return;
+    const { tls, tcp: tcpHandle } = handles;
+    const onread = tls.onread;
+    tls.onread = (...args: unknown[]) => {
+      // No buffer: an end of file or a read error; judged before Node handles it.
+      if (args[0] === undefined && this.ending === null) this.judge(tls, tcpHandle);
+      return onread.apply(tls, args);
+    };
   }
 
-  /** The TLS socket reading from `relay`, once created. */
-  observe(secure: TLSSocket): void {
-    this.secure = secure;
+  private judge(tls: StreamHandle, tcpHandle: StreamHandle): void {
+    // With reading paused, libuv cannot have read a FIN: only a decrypted close_notify ends TLS.
+    if (!tls.reading) {
+      this.ending = 'close_notify';
+      return;
+    }
+    const status = tcpHandle.readStart();
+    if (status === UV_EALREADY) {
+      this.ending = 'close_notify';
+      return;
+    }
+    // libuv stopped reading: TCP ended (or failed). Our side is still open, so a reset is
+    // still told apart from a FIN.
+    this.ending = 'tcp';
+    this.reset = resetByPeer(this.tcp);
+    if (status === 0) tcpHandle.readStop();
   }
 
   /**
-   * At the TLS socket's 'end': whether the client closed cleanly under this policy. A TLS
-   * end of file ahead of the TCP one is a close_notify, which authenticates the end of the
-   * data (whatever TCP does afterwards; many clients wait for ours before closing TCP).
-   * Otherwise TCP ended first: a bare close, accepted only when not strict and not a reset.
+   * At the TLS socket's 'end': whether the client closed cleanly under this policy. A
+   * close_notify authenticates the end of the data (whatever TCP does afterwards; many
+   * clients wait for ours before closing TCP). A bare TCP close is accepted only when not
+   * strict and not a reset.
    */
   endedCleanly(strict: boolean): boolean {
-    if (!this.tcpEnded || this.closeNotifyFirst) return true;
+    if (!this.judged) return !strict && !resetByPeer(this.tcp);
+    if (this.ending === 'close_notify') return true;
     return !strict && !this.reset;
   }
 }

@@ -8,6 +8,7 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import { FtpError } from '../../errors.js';
 import { events, type TlsHandshakeFailedEvent } from '../../observability/events.js';
 import { withDeadline } from '../../util/deadline.js';
+import { CloseNotifyWatch } from './close-notify.js';
 import type { TlsSessionScope } from './session-scope.js';
 import { FTP_ALPN } from './tls-provider.js';
 
@@ -68,27 +69,39 @@ export async function handshake(secure: TLSSocket, options: Omit<ServerTlsOption
   return secure;
 }
 
+/** A data connection under PROT P; for an upload, with the watch that tells how the client ended it. */
+export interface SecureDataConnection {
+  socket: TLSSocket;
+  closeNotify: CloseNotifyWatch | null;
+}
+
 /**
  * Protects a data connection (PROT P). With `requireReuse`, the client must resume a TLS
  * session of the control connection (see TlsSessionScope), else the transfer is refused
  * with 522 as vsftpd does.
  */
 export async function secureDataSocket(
-  socket: Socket | Duplex,
+  tcp: Socket,
   options: ServerTlsOptions & { requireReuse: boolean; upload: boolean },
-): Promise<TLSSocket> {
+): Promise<SecureDataConnection> {
   options.scope.beginDataConnection({ clientReads: !options.upload });
+  const wrapped = wrapServerSocket(tcp, options.scope, 'data');
+  // Watching from the start: a client's close_notify can come with the handshake.
+  const closeNotify = options.upload ? new CloseNotifyWatch(wrapped, tcp) : null;
+  // Read at once: an upload that ends with the handshake has closed by the time handshake() returns.
+  let reused = false;
+  wrapped.once('secure', () => (reused = wrapped.isSessionReused()));
   let secure: TLSSocket;
   try {
-    secure = await handshake(wrapServerSocket(socket, options.scope, 'data'), options);
+    secure = await handshake(wrapped, options);
   } catch (error) {
     if (error instanceof FtpError) throw error;
     events.tlsHandshakeFailed.publish({ connection: 'data', reason: (error as Error).message } satisfies TlsHandshakeFailedEvent);
     throw new FtpError('FERRY_ERR_DATA_CONNECT', `Can't open data connection: TLS negotiation failed (${(error as Error).message}).`);
   }
-  if (options.requireReuse && !secure.isSessionReused()) {
+  if (options.requireReuse && !reused) {
     secure.destroy();
     throw new FtpError('FERRY_ERR_TLS_REUSE');
   }
-  return secure;
+  return { socket: secure, closeNotify };
 }
