@@ -12,9 +12,9 @@
  * ephemeral port (see data/active-connector.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
+import { loadNativeAddon } from '../util/native-addon.js';
 
 interface PrivilegesAddon {
   keepCapabilities(): void;
@@ -22,11 +22,7 @@ interface PrivilegesAddon {
 }
 
 function loadAddon(): PrivilegesAddon | null {
-  try {
-    return createRequire(import.meta.url)('../../../build/Release/ferry_privileges.node') as PrivilegesAddon;
-  } catch {
-    return null;
-  }
+  return loadNativeAddon<PrivilegesAddon>('ferry_privileges');
 }
 
 /** Linux's number for CAP_NET_BIND_SERVICE: its bit in /proc/self/status CapEff. */

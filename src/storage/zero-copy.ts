@@ -15,7 +15,7 @@
  * stay 0), so it hands the caller a reader of the addon's running count through
  * `options.trackProgress`: the count is read only when someone asks (STAT, the web admin).
  */
-import { createRequire } from 'node:module';
+import { loadNativeAddon } from '../util/native-addon.js';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { SocketTransferOptions } from './backend.js';
@@ -41,17 +41,8 @@ interface SendfileAddon {
   setThreadIdleTimeout(ms: number): void;
 }
 
-let addon: SendfileAddon | null | undefined;
-
 function loadAddon(): SendfileAddon | null {
-  if (addon === undefined) {
-    try {
-      addon = createRequire(import.meta.url)('../../../build/Release/ferry_sendfile.node') as SendfileAddon;
-    } catch {
-      addon = null;
-    }
-  }
-  return addon;
+  return loadNativeAddon<SendfileAddon>('ferry_sendfile');
 }
 
 /** Whether downloads can use sendfile(2) here (the addon is built and not switched off). */
