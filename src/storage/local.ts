@@ -155,13 +155,13 @@ export class LocalStorage implements StorageBackend {
     const start = options.start ?? 0;
     const opened = await this.jail.openFile(this.jail.hostPath(virtual), READ_FLAGS);
     if (opened === null) throw new FtpError('FERRY_ERR_NOT_FOUND');
-    const { fd, stats } = opened;
-    if (start > stats.size) {
+    const { fd, size } = opened;
+    if (start > size) {
       await closeFd(fd).catch(() => undefined);
-      throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (${stats.size} bytes).`);
+      throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (${size} bytes).`);
     }
     // Buffers sized to the file: a 16 KiB file must not allocate a 1 MiB read buffer.
-    const highWaterMark = Math.max(MIN_CHUNK_BYTES, Math.min(CHUNK_BYTES, stats.size - start));
+    const highWaterMark = Math.max(MIN_CHUNK_BYTES, Math.min(CHUNK_BYTES, size - start));
     // The stream is made only when the bytes go through it: a sendfile(2) download (most
     // binary RETRs) never builds one, and its descriptor is closed by the addon's thread.
     let stream: ReadStream | undefined;
@@ -170,9 +170,9 @@ export class LocalStorage implements StorageBackend {
       get stream() {
         return (stream ??= createReadStream('', { fd, start, highWaterMark })); // owns fd: destroying it closes the file
       },
-      size: stats.size,
+      size,
       start,
-      sendTo: (socket, transfer) => sendFileZeroCopy(socket, fd, start, stats.size - start, transfer, () => (closed = true)),
+      sendTo: (socket, transfer) => sendFileZeroCopy(socket, fd, start, size - start, transfer, () => (closed = true)),
       close: () => {
         if (closed) return;
         closed = true;
@@ -212,7 +212,7 @@ export class LocalStorage implements StorageBackend {
       throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (it does not exist).`);
     }
     const openFdNumber = existing?.fd ?? (await mapSystemErrors(() => openFd(path, flags | constants.O_CREAT | constants.O_EXCL, 0o644)));
-    const previousSize = existing?.stats.size ?? 0;
+    const previousSize = existing?.size ?? 0;
     if (start !== undefined && start > previousSize) {
       await closeFd(openFdNumber).catch(() => undefined);
       throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (${previousSize} bytes).`);
