@@ -3,10 +3,11 @@
  * own the listening sockets (the control port and the implicit FTPS port) and hand each
  * accepted connection to a worker in turn; the primary counts what must hold for the
  * whole server (connection_rate, max_clients, max_per_ip: workers ask before they let a
- * connection in; each user's max_sessions: workers ask at login), relays bans between workers, serves the summed /metrics and the web admin over
- * every worker's sessions (asking each one: workers-admin-data.ts), passes
- * SIGTERM/SIGINT (graceful stop) and SIGHUP (reload) on to every worker, and restarts a
- * worker that dies, unless they keep dying.
+ * connection in; each user's max_sessions: workers ask at login), relays bans between
+ * workers, serves the summed /metrics and the web admin over every worker's sessions
+ * (asking each worker: workers-admin-data.ts), passes SIGTERM/SIGINT (graceful stop) and
+ * SIGHUP (reload) on to every worker, and restarts a worker that dies, unless they keep
+ * dying.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
