@@ -10,7 +10,7 @@ import { createLogger } from '../observability/logger.js';
 import { isFerryMessage, type PrimaryMessage } from '../server/workers/messages.js';
 import { checkRunAs, dropPrivileges, resolveRunAs, type RunAsAccount } from '../server/privileges.js';
 import { FtpServer, type WorkerSharing } from '../server/server.js';
-import { PrimaryBanLedger, PrimaryGate, PrimaryQuestions, PrimarySessionCount, sendToPrimary } from '../server/workers/primary-link.js';
+import { PrimaryAdminLink, PrimaryBanLedger, PrimaryGate, PrimaryQuestions, PrimarySessionCount, sendToPrimary } from '../server/workers/primary-link.js';
 import { WORKER_COUNT_ENV, WORKER_INDEX_ENV } from '../server/workers/primary.js';
 import { checkWorkersConfig, workerConfig, workerCount } from '../server/workers/worker-slices.js';
 import { checkServerConfig, type Finding } from '../server/startup-checks.js';
@@ -161,7 +161,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     return servePrimary({ count: role.count, config, logger, served, users, sweeper, reload: () => loadChecked(flags, logger, role), file: flags.config });
   }
   const questions = role.kind === 'worker' ? new PrimaryQuestions() : null;
-  const worker: WorkerSharing | undefined = questions ? { gate: new PrimaryGate(questions), bans: new PrimaryBanLedger(), userSessions: new PrimarySessionCount(questions), metricsScraped: loaded.admin.listen !== undefined } : undefined;
+  const worker: WorkerSharing | undefined = questions ? { gate: new PrimaryGate(questions), bans: new PrimaryBanLedger(), userSessions: new PrimarySessionCount(questions), metricsScraped: loaded.admin.listen !== undefined, admin: new PrimaryAdminLink() } : undefined;
   const server = new FtpServer({ config, authenticator: main.authenticator, logger, sites, ...main.storage, worker });
   const bound = await server.listen();
   // Every listener is bound and the certificates, users files and log files are open: root is no longer needed.

@@ -74,7 +74,7 @@ export const configSchema = z.strictObject({
     .default(1)
     .meta({
       description:
-        'processes serving FTP ("auto" = one per core): they share the listening ports, each takes an equal slice of passive.ports, and limits, bans and metrics count across them; default 1 = one process',
+        'processes serving FTP ("auto" = one per core): they share the listening ports, each takes an equal slice of passive.ports, and limits, bans, metrics and the web admin cover them all; default 1 = one process',
       examples: [2, 'auto'],
     }),
   shutdown_grace: seconds.default(30).meta({ description: 'seconds running transfers get on SIGINT/SIGTERM' }),

@@ -11,6 +11,8 @@ import { AggregatorRegistry } from 'prom-client';
 import { formatListenAddress, type HostPort } from '../protocol/address.js';
 import { FerryMetrics, type MetricSources } from './metrics.js';
 import { WebAdmin, type WebAdminOptions } from './admin/router.js';
+import type { AdminSources } from './admin/sources.js';
+import { LocalAdminData } from './admin/views.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -18,6 +20,9 @@ const WEB_ADMIN_OFF = `Not found. The metrics are at ${METRICS_PATH}; the web ad
 
 /** A scraper that stalls must not hold a socket for long. */
 const REQUEST_TIMEOUT_MS = 10_000;
+
+/** The web admin of one process: over its own sessions and defender. */
+export type LocalWebAdminOptions = Omit<WebAdminOptions, 'data'> & { sources: AdminSources };
 
 function plain(response: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
@@ -61,9 +66,9 @@ export class AdminServer {
    * privileged) is an error naming admin.listen; then nothing stays subscribed. With
    * `webAdmin` the web admin runs too.
    */
-  static async start(address: HostPort, sources: MetricSources, webAdmin?: WebAdminOptions): Promise<AdminServer> {
+  static async start(address: HostPort, sources: MetricSources, webAdmin?: LocalWebAdminOptions): Promise<AdminServer> {
     const metrics = new FerryMetrics(sources);
-    const admin = webAdmin ? new WebAdmin(webAdmin, metrics.registry) : null;
+    const admin = webAdmin ? new WebAdmin({ ...webAdmin, data: new LocalAdminData(webAdmin.sources, metrics.registry) }) : null;
     try {
       const [server, bound] = await AdminServer.listen(address, metrics.registry, admin, webAdmin?.logger);
       return new AdminServer(server, metrics, bound);
@@ -73,11 +78,14 @@ export class AdminServer {
     }
   }
 
-  /** The primary's listener (workers = N): /metrics sums what every worker process counts. */
-  static async startForWorkers(address: HostPort): Promise<AdminServer> {
+  /**
+   * The primary's listener (workers = N): /metrics sums what every worker process counts;
+   * with `webAdmin` (its data asked from the workers) the web admin runs too.
+   */
+  static async startForWorkers(address: HostPort, webAdmin?: WebAdminOptions): Promise<AdminServer> {
     const workers = new AggregatorRegistry();
     const source: MetricsSource = { metrics: () => workers.clusterMetrics(), contentType: workers.contentType };
-    const [server, bound] = await AdminServer.listen(address, source, null);
+    const [server, bound] = await AdminServer.listen(address, source, webAdmin ? new WebAdmin(webAdmin) : null, webAdmin?.logger);
     return new AdminServer(server, null, bound);
   }
 

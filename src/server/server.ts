@@ -7,6 +7,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { AggregatorRegistry } from 'prom-client';
 import { ERRORS, type ErrorCode } from '../errors.js';
 import { AdminServer } from '../observability/admin-server.js';
+import type { AdminSources } from '../observability/admin/sources.js';
+import { LocalAdminData, type AdminData } from '../observability/admin/views.js';
 import { FerryMetrics } from '../observability/metrics.js';
 import type { SessionSummary } from '../observability/events.js';
 import { LogThrottle } from '../observability/log-throttle.js';
@@ -60,6 +62,8 @@ export interface WorkerSharing {
   userSessions: SharedSessionCount;
   /** The primary serves /metrics ([admin] listen): the worker counts its own for it. */
   metricsScraped: boolean;
+  /** The primary serves the web admin: it asks this worker for its sessions and bans, and to kick or unban. */
+  admin: { serve(data: AdminData): void; close(): void };
 }
 
 /** What a reload hands the running server: a new config and the sites built from it. */
@@ -259,19 +263,25 @@ export class FtpServer {
     // and no transfer event is built for the metrics.
     if (worker && !worker.metricsScraped) return null;
     const sources = { sessions: () => this.sessions.size, passivePorts: () => portPool.usage, bannedAddresses: () => defender.bannedCount };
+    const webAdminOn = token !== undefined || user !== undefined;
     if (worker) {
       this.workerMetrics = new FerryMetrics(sources);
       // Constructing one is what makes prom-client answer the primary's requests for them.
       new AggregatorRegistry();
       AggregatorRegistry.setRegistries([this.workerMetrics.registry]);
+      if (webAdminOn) worker.admin.serve(new LocalAdminData(this.adminSources(), this.workerMetrics.registry));
       return null;
     }
     if (!listen) return null;
-    const webAdmin = token !== undefined || user !== undefined
-      ? { credentials: { token, user, password }, logger: this.options.logger, sources: { sessions: () => this.sessions, bans: () => defender.listBans(), unban: (address: string, by: string) => defender.unban(address, by) } }
-      : undefined;
+    const webAdmin = webAdminOn ? { credentials: { token, user, password }, logger: this.options.logger, sources: this.adminSources() } : undefined;
     this.admin = await AdminServer.start(listen, sources, webAdmin);
     return this.admin.address;
+  }
+
+  /** What the web admin reads and acts on: this process's sessions and defender. */
+  private adminSources(): AdminSources {
+    const { defender } = this.services;
+    return { sessions: () => this.sessions, bans: () => defender.listBans(), unban: (address, by) => defender.unban(address, by) };
   }
 
   private accept(socket: Socket, implicitTls: boolean): void {
@@ -419,6 +429,7 @@ export class FtpServer {
     // Last: the metrics stay scrapable while transfers drain.
     await this.admin?.close();
     this.admin = null;
+    this.options.worker?.admin.close();
     this.workerMetrics?.close();
     await this.ledger?.close();
     // After the sessions: what they still hold leaves Redis with this node.

@@ -242,19 +242,13 @@ test('workers = 2: max_sessions, max_per_ip and bans hold across the workers (th
   }
 });
 
-test('workers = 2: fewer passive ports than workers, or the web admin, is a config error naming the key', () => {
+test('workers = 2: fewer passive ports than workers is a config error naming passive.ports', () => {
   const dir = join(scratch(), 'errors');
   mkdirSync(join(dir, 'pub'), { recursive: true });
-  const cases: Array<[string[], RegExp]> = [
-    [['[passive]', 'ports = "40000-40000"'], /passive\.ports: 40000-40000 has 1 port\(s\) for 2 workers/],
-    [['[admin]', 'listen = "127.0.0.1:0"', 'token = "0123456789abcdef0123"'], /admin\.token: the web admin/],
-  ];
-  for (const [extra, message] of cases) {
-    writeFileSync(join(dir, 'ferry.toml'), baseConfig([], extra).join('\n'));
-    const run = spawnSync(process.execPath, [FERRY_BIN, 'serve', '--config', join(dir, 'ferry.toml')], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
-    assert.equal(run.status, 2, run.stderr);
-    assert.match(run.stderr, message);
-  }
+  writeFileSync(join(dir, 'ferry.toml'), baseConfig([], ['[passive]', 'ports = "40000-40000"']).join('\n'));
+  const run = spawnSync(process.execPath, [FERRY_BIN, 'serve', '--config', join(dir, 'ferry.toml')], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(run.status, 2, run.stderr);
+  assert.match(run.stderr, /passive\.ports: 40000-40000 has 1 port\(s\) for 2 workers/);
 });
 
 /** A process's effective uid (/proc/PID/status). */

@@ -41,6 +41,7 @@ function sharing(gate: ConnectionGate): WorkerSharing {
     bans: { start: async () => undefined, close: async () => undefined, report: () => undefined, forgive: () => undefined },
     userSessions: { hold: async () => () => undefined },
     metricsScraped: false,
+    admin: { serve: () => undefined, close: () => undefined },
   };
 }
 

@@ -1,11 +1,16 @@
-/** The pieces of `workers = N` that need no processes: passive slices, the primary's connection counts, its ban relay. */
+/** The pieces of `workers = N` that need no processes: passive slices, the primary's connection counts, its ban relay, its web admin data. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Worker } from 'node:cluster';
 import { loadConfig } from '../../src/config/load.js';
+import type { AdminSnapshot, SessionView } from '../../src/observability/admin/views.js';
 import { BanRelay } from '../../src/server/workers/ban-relay.js';
 import { ConnectionCounts } from '../../src/server/workers/connection-counts.js';
+import type { AdminQuestion, PrimaryMessage } from '../../src/server/workers/messages.js';
 import { checkWorkersConfig, passiveSlice, workerConfig, workerCount } from '../../src/server/workers/worker-slices.js';
+import { WorkersAdminData } from '../../src/server/workers/workers-admin-data.js';
 import { configError } from '../helpers/config-error.js';
+import { recordingLogger, type LogLine } from '../helpers/recording-logger.js';
 
 describe('passive slices', () => {
   test('split the range into disjoint slices covering it, the first ones a port longer when it does not divide', () => {
@@ -23,14 +28,13 @@ describe('passive slices', () => {
     assert.equal(error.key, 'passive.ports');
   });
 
-  test('a worker has its slice and no admin listener; "auto" is one per core; the web admin is refused with several', () => {
+  test('a worker has its slice and no admin listener (the primary serves it, the web admin too); "auto" is one per core', () => {
     const config = loadConfig({ overrides: { workers: 2, passive: { ports: '50000-50099' }, admin: { listen: '127.0.0.1:9464' } } });
     const second = workerConfig(config, 1, 2);
     assert.deepEqual(second.passive.ports, { min: 50050, max: 50099 });
     assert.equal(second.admin.listen, undefined);
     assert.ok(workerCount(loadConfig({ overrides: { workers: 'auto' } })) >= 1);
-    assert.equal(configError(() => checkWorkersConfig(loadConfig({ overrides: { workers: 2, admin: { listen: '127.0.0.1:9464', token: '0123456789abcdef0123' } } }))).key, 'admin.token');
-    checkWorkersConfig(loadConfig({ overrides: { workers: 1, admin: { listen: '127.0.0.1:9464', token: '0123456789abcdef0123' } } }));
+    checkWorkersConfig(loadConfig({ overrides: { workers: 2, admin: { listen: '127.0.0.1:9464', token: '0123456789abcdef0123' } } }));
   });
 });
 
@@ -91,5 +95,69 @@ describe('ban relay (the primary)', () => {
     assert.equal(relay.report('192.0.2.1'), now + 5000);
     now += 5001;
     assert.deepEqual(relay.inForce(), [], 'expired');
+  });
+});
+
+describe('web admin data (the primary)', () => {
+  const session = (id: string): SessionView => ({ id, user: 'anonymous', remoteAddress: '192.0.2.9', tls: false, command: null, transfer: null, worker: null });
+  const snapshot = (ids: string[], bans: Array<[string, string]>, finished: number): AdminSnapshot => ({
+    sessions: ids.map(session),
+    bans: bans.map(([address, until]) => ({ address, until })),
+    stats: { uptimeSeconds: 99, sessions: ids.length, transfersRunning: 0, transfersFinished: finished, bytes: finished * 10, bannedAddresses: bans.length },
+  });
+
+  /** A worker that answers the admin's questions with `answer`, or never (null: stuck). */
+  function fakeWorker(id: number, answer: ((question: AdminQuestion) => AdminSnapshot | boolean) | null, data: () => WorkersAdminData): Worker {
+    return {
+      id,
+      process: { pid: 1000 + id },
+      isConnected: () => true,
+      send(message: PrimaryMessage) {
+        if (message.ferry === 'admin' && answer) setImmediate(() => data().answered(message.id, answer(message.question)));
+        return true;
+      },
+    } as unknown as Worker;
+  }
+
+  test('lists every worker\'s sessions with their worker, each ban once (latest end), sums the counts; a stuck worker is left out after the timeout', async () => {
+    const lines: LogLine[] = [];
+    const later = '2030-01-01T00:10:00.000Z';
+    const workers = [
+      { worker: fakeWorker(1, () => snapshot(['a-1', 'a-2'], [['192.0.2.1', '2030-01-01T00:00:00.000Z']], 3), () => data), index: 0 },
+      { worker: fakeWorker(2, () => snapshot(['b-1'], [['192.0.2.1', later], ['192.0.2.2', later]], 4), () => data), index: 1 },
+      { worker: fakeWorker(3, null, () => data), index: 2 },
+    ];
+    const data: WorkersAdminData = new WorkersAdminData({ workers: () => workers, logger: recordingLogger(lines), timeoutMs: 50 });
+    const started = Date.now();
+    const merged = await data.snapshot();
+    assert.ok(Date.now() - started < 1000, 'the stuck worker held the answer');
+    assert.deepEqual(merged.sessions.map((view) => [view.id, view.worker]), [['a-1', { index: 0, pid: 1001 }], ['a-2', { index: 0, pid: 1001 }], ['b-1', { index: 1, pid: 1002 }]]);
+    assert.deepEqual(merged.bans, [{ address: '192.0.2.1', until: later }, { address: '192.0.2.2', until: later }]);
+    assert.equal(merged.stats.sessions, 3);
+    assert.equal(merged.stats.transfersFinished, 7);
+    assert.equal(merged.stats.bytes, 70);
+    assert.equal(merged.stats.bannedAddresses, 2, 'a ban every worker holds counts once');
+    assert.ok(merged.stats.uptimeSeconds < 99, "the primary's uptime");
+    assert.deepEqual(lines.map((line) => [line.level, line.fields.worker]), [['warn', 2]]);
+  });
+
+  test('a kick is done by the worker holding the session; an unban by the first worker holding the ban', async () => {
+    const asked: string[] = [];
+    const owner = (holds: string) => (question: AdminQuestion) => {
+      if (question.kind === 'snapshot') return snapshot([], [], 0);
+      asked.push(`${holds}:${question.kind}`);
+      return (question.kind === 'kick' ? question.id : question.address) === holds;
+    };
+    const workers = [
+      { worker: fakeWorker(1, owner('a-1'), () => data), index: 0 },
+      { worker: fakeWorker(2, owner('192.0.2.1'), () => data), index: 1 },
+    ];
+    const data: WorkersAdminData = new WorkersAdminData({ workers: () => workers, logger: recordingLogger([]), timeoutMs: 50 });
+    assert.equal(await data.kick('a-1', 'token'), true);
+    assert.equal(await data.kick('z-9', 'token'), false);
+    asked.length = 0;
+    assert.equal(await data.unban('192.0.2.1', 'token'), true);
+    assert.deepEqual(asked, ['a-1:unban', '192.0.2.1:unban']);
+    assert.equal(await data.unban('192.0.2.7', 'token'), false);
   });
 });

@@ -4,7 +4,8 @@
  * from src/ into dist/, and the package ships dist/src only.
  *
  * The script polls the JSON API every second and refills the tables from the page's
- * row <template>s, putting every value in with textContent: what clients named (files,
+ * row <template>s (a field the template has no cell for, such as the worker with one
+ * process, is left out), putting every value in with textContent: what clients named (files,
  * users) is shown as text, never parsed as HTML.
  */
 export const ADMIN_SCRIPT = `'use strict';
@@ -23,6 +24,7 @@ export const ADMIN_SCRIPT = `'use strict';
     const transfer = session.transfer;
     const row = fill(byId('session-row'), {
       id: session.id,
+      worker: session.worker ? session.worker.index + ' (pid ' + session.worker.pid + ')' : '',
       user: session.user ?? '',
       remoteAddress: session.remoteAddress,
       tls: session.tls ? 'yes' : 'no',

@@ -4,7 +4,7 @@
  * rendered empty in <template>s, which /admin.js fills when it polls (with textContent,
  * never as HTML), so the layout of a row lives here only.
  */
-import type { BanView, SessionView, StatsView } from './views.js';
+import type { BanView, SessionView, StatsView, WorkerTag } from './views.js';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -12,10 +12,16 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]!);
 }
 
+/** "0 (pid 1234)", as /admin.js also writes it. */
+function workerText(worker: WorkerTag | null | undefined): string {
+  return worker ? `${worker.index} (pid ${worker.pid})` : '';
+}
+
 /** The cells of a session row, as /admin.js also computes them from /api/sessions. */
 function sessionFields(session: SessionView | null): Record<string, string> {
   return {
     id: session?.id ?? '',
+    worker: workerText(session?.worker),
     user: session?.user ?? '',
     remoteAddress: session?.remoteAddress ?? '',
     tls: session ? (session.tls ? 'yes' : 'no') : '',
@@ -26,7 +32,9 @@ function sessionFields(session: SessionView | null): Record<string, string> {
   };
 }
 
-const SESSION_COLUMNS: ReadonlyArray<[field: string, heading: string]> = [
+type Columns = ReadonlyArray<[field: string, heading: string]>;
+
+const SESSION_COLUMNS: Columns = [
   ['id', 'Session'],
   ['user', 'User'],
   ['remoteAddress', 'Address'],
@@ -37,6 +45,11 @@ const SESSION_COLUMNS: ReadonlyArray<[field: string, heading: string]> = [
   ['speed', 'B/s'],
 ];
 
+/** With workers = N, which worker each session is on, after its id. */
+function sessionColumns(perWorker: boolean): Columns {
+  return perWorker ? [SESSION_COLUMNS[0]!, ['worker', 'Worker'], ...SESSION_COLUMNS.slice(1)] : SESSION_COLUMNS;
+}
+
 const STATS: ReadonlyArray<[key: keyof StatsView, label: string]> = [
   ['uptimeSeconds', 'Uptime (s)'],
   ['sessions', 'Sessions'],
@@ -46,7 +59,7 @@ const STATS: ReadonlyArray<[key: keyof StatsView, label: string]> = [
   ['bannedAddresses', 'Banned addresses'],
 ];
 
-function cells(fields: Record<string, string>, columns: ReadonlyArray<[string, string]>): string {
+function cells(fields: Record<string, string>, columns: Columns): string {
   return columns.map(([field]) => `<td data-field="${field}">${escapeHtml(fields[field]!)}</td>`).join('');
 }
 
@@ -62,12 +75,12 @@ export function unbanPath(address: string): string {
   return `/bans/${encodeURIComponent(address)}/unban`;
 }
 
-function sessionRow(session: SessionView | null, csrf: string): string {
+function sessionRow(session: SessionView | null, columns: Columns, csrf: string): string {
   const id = session?.id ?? '';
-  return `<tr data-session="${escapeHtml(id)}">${cells(sessionFields(session), SESSION_COLUMNS)}${actionButton(kickPath(id), 'Kick', csrf)}</tr>`;
+  return `<tr data-session="${escapeHtml(id)}">${cells(sessionFields(session), columns)}${actionButton(kickPath(id), 'Kick', csrf)}</tr>`;
 }
 
-const BAN_COLUMNS: ReadonlyArray<[string, string]> = [
+const BAN_COLUMNS: Columns = [
   ['address', 'Address'],
   ['until', 'Banned until'],
 ];
@@ -77,7 +90,7 @@ function banRow(ban: BanView | null, csrf: string): string {
   return `<tr data-ban="${escapeHtml(address)}">${cells({ address, until: ban?.until ?? '' }, BAN_COLUMNS)}${actionButton(unbanPath(address), 'Unban', csrf)}</tr>`;
 }
 
-function headings(columns: ReadonlyArray<[string, string]>): string {
+function headings(columns: Columns): string {
   return `<thead><tr>${columns.map(([, heading]) => `<th>${heading}</th>`).join('')}<th></th></tr></thead>`;
 }
 
@@ -116,11 +129,14 @@ export interface DashboardData {
   stats: StatsView;
   sessions: SessionView[];
   bans: BanView[];
+  /** Sessions carry their worker (workers = N). */
+  perWorker: boolean;
   csrf: string;
   who: string;
 }
 
-export function dashboardPage({ stats, sessions, bans, csrf, who }: DashboardData): string {
+export function dashboardPage({ stats, sessions, bans, perWorker, csrf, who }: DashboardData): string {
+  const columns = sessionColumns(perWorker);
   return page(
     'Ferry admin',
     `<header>
@@ -134,8 +150,8 @@ export function dashboardPage({ stats, sessions, bans, csrf, who }: DashboardDat
 </section>
 <section>
 <h2>Sessions</h2>
-<table>${headings(SESSION_COLUMNS)}<tbody id="sessions">${sessions.map((session) => sessionRow(session, csrf)).join('')}</tbody></table>
-<template id="session-row">${sessionRow(null, csrf)}</template>
+<table>${headings(columns)}<tbody id="sessions">${sessions.map((session) => sessionRow(session, columns, csrf)).join('')}</tbody></table>
+<template id="session-row">${sessionRow(null, columns, csrf)}</template>
 </section>
 <section>
 <h2>Bans</h2>

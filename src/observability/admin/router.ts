@@ -9,17 +9,16 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import { ADMIN_SCRIPT, ADMIN_STYLES } from './assets.js';
 import { AdminAuth, type AdminCredentials, type Principal } from './auth.js';
 import { readForm, redirect, send, sendHtml, sendJson } from './http.js';
 import { dashboardPage, loginPage } from './pages.js';
-import type { AdminSources } from './sources.js';
-import { AdminData } from './views.js';
+import type { AdminData } from './views.js';
 
 export interface WebAdminOptions {
   credentials: AdminCredentials;
-  sources: AdminSources;
+  /** This process's sessions and bans, or (workers = N) every worker's. */
+  data: AdminData;
   logger: Logger;
 }
 
@@ -54,10 +53,10 @@ export class WebAdmin {
   private readonly data: AdminData;
   private readonly logger: Logger;
 
-  constructor(options: WebAdminOptions, registry: Registry) {
+  constructor(options: WebAdminOptions) {
     this.logger = options.logger.child({ component: 'web-admin' });
     this.auth = new AdminAuth(options.credentials, this.logger);
-    this.data = new AdminData(options.sources, registry);
+    this.data = options.data;
   }
 
   async handle(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
@@ -76,27 +75,27 @@ export class WebAdmin {
     if (!action) return sendHtml(response, 404, loginPage('No such page.'));
     const form = await readForm(request);
     if (!form || !this.auth.mayChange(principal, form.get('csrf') ?? undefined)) return sendHtml(response, 403, loginPage('Refused: the form is stale (no valid CSRF token). Reload the page.'));
-    this.perform(action, principal, request);
+    await this.perform(action, principal, request);
     return redirect(response, '/');
   }
 
   private async api(request: IncomingMessage, response: ServerResponse, method: string, parts: string[], principal: Principal | null): Promise<void> {
     if (!principal) return sendJson(response, 401, { error: 'log in, or send Authorization: Bearer TOKEN' }, { 'WWW-Authenticate': 'Bearer realm="ferry"' });
-    if (method === 'GET' && parts.length === 1) {
-      if (parts[0] === 'sessions') return sendJson(response, 200, { sessions: this.data.sessions() });
-      if (parts[0] === 'bans') return sendJson(response, 200, { bans: this.data.bans() });
-      if (parts[0] === 'stats') return sendJson(response, 200, await this.data.stats());
+    const [view] = parts;
+    if (method === 'GET' && parts.length === 1 && (view === 'sessions' || view === 'bans' || view === 'stats')) {
+      const snapshot = await this.data.snapshot();
+      return sendJson(response, 200, view === 'stats' ? snapshot.stats : { [view]: snapshot[view] });
     }
     const action = actionOf(method, parts);
     if (!action) return sendJson(response, 404, { error: 'no such API path' });
     const csrf = request.headers['x-csrf-token'];
     if (!this.auth.mayChange(principal, typeof csrf === 'string' ? csrf : undefined)) return sendJson(response, 403, { error: 'a cookie login needs its CSRF token in X-CSRF-Token' });
-    const done = this.perform(action, principal, request);
+    const done = await this.perform(action, principal, request);
     return done ? sendJson(response, 200, { ok: true }) : sendJson(response, 404, { error: action.kind === 'kick' ? 'no such session' : 'not banned' });
   }
 
   /** Kicks or unbans; false when there was no such session or ban. */
-  private perform(action: Action, principal: Principal, request: IncomingMessage): boolean {
+  private perform(action: Action, principal: Principal, request: IncomingMessage): Promise<boolean> {
     const by = `${principal.who}@${remoteOf(request)}`;
     if (action.kind === 'kick') return this.data.kick(action.id, by);
     return this.data.unban(action.address, by);
@@ -104,7 +103,7 @@ export class WebAdmin {
 
   private async dashboard(response: ServerResponse, principal: Principal): Promise<void> {
     const csrf = principal.kind === 'cookie' ? principal.session.csrf : '';
-    sendHtml(response, 200, dashboardPage({ stats: await this.data.stats(), sessions: this.data.sessions(), bans: this.data.bans(), csrf, who: principal.who }));
+    sendHtml(response, 200, dashboardPage({ ...(await this.data.snapshot()), perWorker: this.data.perWorker, csrf, who: principal.who }));
   }
 
   private async login(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -1,10 +1,19 @@
 /**
  * The web admin's data, as the JSON API returns it and the pages render it: live
- * sessions, bans and server stats; and its two actions, kick and unban.
+ * sessions, bans and server stats; and its two actions, kick and unban. AdminData is the
+ * seam between the pages and where the data lives: LocalAdminData reads this process's
+ * sessions and defender; with workers = N the primary asks every worker's LocalAdminData
+ * over the cluster channel (server/workers/workers-admin-data.ts) and merges the answers.
  */
 import type { Registry } from 'prom-client';
 import type { AdminSources } from './sources.js';
 import { TransferSpeeds } from './transfer-speeds.js';
+
+/** Which worker process a session is on (workers = N). */
+export interface WorkerTag {
+  index: number;
+  pid: number;
+}
 
 export interface SessionView {
   id: string;
@@ -13,6 +22,8 @@ export interface SessionView {
   tls: boolean;
   command: string | null;
   transfer: { verb: string; path: string; bytes: number; speed: number } | null;
+  /** Null with one process. */
+  worker: WorkerTag | null;
 }
 
 export interface BanView {
@@ -30,7 +41,26 @@ export interface StatsView {
   bannedAddresses: number;
 }
 
-export class AdminData {
+/** Everything the dashboard shows, read at once (so its count of sessions matches its list). */
+export interface AdminSnapshot {
+  sessions: SessionView[];
+  bans: BanView[];
+  stats: StatsView;
+}
+
+export interface AdminData {
+  /** True when sessions carry their worker (the dashboard shows a Worker column then). */
+  readonly perWorker: boolean;
+  snapshot(): Promise<AdminSnapshot>;
+  /** Ends the session `id`; false when there is none. */
+  kick(id: string, by: string): Promise<boolean>;
+  /** False when `address` was not banned. */
+  unban(address: string, by: string): Promise<boolean>;
+}
+
+/** This process's sessions and bans. */
+export class LocalAdminData implements AdminData {
+  readonly perWorker = false;
   private readonly speeds = new TransferSpeeds();
   private readonly startedAt = Date.now();
 
@@ -40,7 +70,32 @@ export class AdminData {
     private readonly registry: Registry,
   ) {}
 
-  sessions(): SessionView[] {
+  async snapshot(): Promise<AdminSnapshot> {
+    const sessions = this.sessions();
+    const bans = this.bans();
+    const running = sessions.filter((session) => session.transfer !== null);
+    const stats = {
+      uptimeSeconds: Math.floor((Date.now() - this.startedAt) / 1000),
+      sessions: sessions.length,
+      transfersRunning: running.length,
+      transfersFinished: await this.counterTotal('ferry_transfers_total'),
+      bytes: (await this.counterTotal('ferry_transfer_bytes_total')) + running.reduce((sum, session) => sum + session.transfer!.bytes, 0),
+      bannedAddresses: bans.length,
+    };
+    return { sessions, bans, stats };
+  }
+
+  async kick(id: string, by: string): Promise<boolean> {
+    const session = [...this.sources.sessions()].find((candidate) => candidate.id === id);
+    session?.kick(by);
+    return session !== undefined;
+  }
+
+  async unban(address: string, by: string): Promise<boolean> {
+    return this.sources.unban(address, by);
+  }
+
+  private sessions(): SessionView[] {
     return [...this.sources.sessions()].map((session) => {
       const { transfer } = session;
       const bytes = transfer?.bytes() ?? 0;
@@ -51,36 +106,13 @@ export class AdminData {
         tls: session.connection.secure,
         command: session.currentCommand,
         transfer: transfer && { verb: transfer.verb, path: transfer.path, bytes, speed: this.speeds.speedOf(transfer, bytes) },
+        worker: null,
       };
     });
   }
 
-  bans(): BanView[] {
+  private bans(): BanView[] {
     return this.sources.bans().map((ban) => ({ address: ban.address, until: new Date(ban.until).toISOString() }));
-  }
-
-  async stats(): Promise<StatsView> {
-    const sessions = this.sessions();
-    const running = sessions.filter((session) => session.transfer !== null);
-    return {
-      uptimeSeconds: Math.floor((Date.now() - this.startedAt) / 1000),
-      sessions: sessions.length,
-      transfersRunning: running.length,
-      transfersFinished: await this.counterTotal('ferry_transfers_total'),
-      bytes: (await this.counterTotal('ferry_transfer_bytes_total')) + running.reduce((sum, session) => sum + session.transfer!.bytes, 0),
-      bannedAddresses: this.sources.bans().length,
-    };
-  }
-
-  /** Ends the session `id`; false when there is none. */
-  kick(id: string, by: string): boolean {
-    const session = [...this.sources.sessions()].find((candidate) => candidate.id === id);
-    session?.kick(by);
-    return session !== undefined;
-  }
-
-  unban(address: string, by: string): boolean {
-    return this.sources.unban(address, by);
   }
 
   private async counterTotal(name: string): Promise<number> {

@@ -2,13 +2,15 @@
  * A worker's side of the IPC channel to the primary: the connection gate (the primary
  * counts connection_rate, max_clients and max_per_ip for all workers: one round trip per
  * accepted connection), the users' session count (max_sessions: one round trip per
- * login) and the shared ban ledger (events go up, bans come down).
+ * login), the shared ban ledger (events go up, bans come down) and the primary's web
+ * admin (it asks for this worker's sessions and bans, and to kick or unban here).
  */
 import type { ErrorCode } from '../../errors.js';
+import type { AdminData } from '../../observability/admin/views.js';
 import type { ConnectionGate, SharedBanLedger } from '../connection-gate.js';
 import type { AbuseEvent, Defender } from '../defender.js';
 import type { SharedSessionCount } from '../limits/user-allowances.js';
-import { isFerryMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
+import { isFerryMessage, type AdminAnswer, type AdminQuestion, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
 export function sendToPrimary(message: WorkerMessage): void {
   // The channel closes when the primary is gone; the worker is stopping then.
@@ -86,5 +88,40 @@ export class PrimaryBanLedger implements SharedBanLedger {
   async close(): Promise<void> {
     process.off('message', this.onMessage);
     this.defender = null;
+  }
+}
+
+function answerOf(data: AdminData, question: AdminQuestion): Promise<AdminAnswer> {
+  switch (question.kind) {
+    case 'snapshot':
+      return data.snapshot();
+    case 'kick':
+      return data.kick(question.id, question.by);
+    case 'unban':
+      return data.unban(question.address, question.by);
+  }
+}
+
+/** Answers the primary's web admin from this worker's own data (its sessions, its defender). */
+export class PrimaryAdminLink {
+  private data: AdminData | null = null;
+  private readonly onMessage = (message: unknown): void => {
+    if (!isFerryMessage<PrimaryMessage>(message) || message.ferry !== 'admin' || !this.data) return;
+    const { id, question } = message;
+    answerOf(this.data, question).then(
+      (answer) => sendToPrimary({ ferry: 'admin-answer', id, answer }),
+      // Unanswered: the primary's wait runs out and it shows the other workers' data.
+      () => undefined,
+    );
+  };
+
+  serve(data: AdminData): void {
+    this.data = data;
+    process.on('message', this.onMessage);
+  }
+
+  close(): void {
+    process.off('message', this.onMessage);
+    this.data = null;
   }
 }

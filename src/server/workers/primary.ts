@@ -3,9 +3,11 @@
  * own the listening sockets (the control port and the implicit FTPS port) and hand each
  * accepted connection to a worker in turn; the primary counts what must hold for the
  * whole server (connection_rate, max_clients, max_per_ip: workers ask before they let a
- * connection in; each user's max_sessions: workers ask at login), relays bans between workers, serves the summed /metrics, passes
- * SIGTERM/SIGINT (graceful stop) and SIGHUP (reload) on to every worker, and restarts a
- * worker that dies, unless they keep dying.
+ * connection in; each user's max_sessions: workers ask at login), relays bans between
+ * workers, serves the summed /metrics and the web admin over every worker's sessions
+ * (asking each worker: workers-admin-data.ts), passes SIGTERM/SIGINT (graceful stop) and
+ * SIGHUP (reload) on to every worker, and restarts a worker that dies, unless they keep
+ * dying.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
@@ -15,6 +17,7 @@ import type { HostPort } from '../../protocol/address.js';
 import { BanRelay } from './ban-relay.js';
 import { ConnectionCounts } from './connection-counts.js';
 import { WorkerTally } from './worker-tally.js';
+import { WorkersAdminData, type LiveWorker } from './workers-admin-data.js';
 import { isFerryMessage, type BoundListeners, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
 /** The environment variable that makes `ferry serve` a worker, and says which slice is its. */
@@ -47,7 +50,9 @@ export class Primary {
   private readonly userSessions = new WorkerTally();
   private readonly bans: BanRelay;
   /** The workers running (forked, not yet exited), by id, with their slice index. */
-  private readonly live = new Map<number, { worker: Worker; index: number }>();
+  private readonly live = new Map<number, LiveWorker>();
+  /** The web admin's sessions and bans, asked from the workers. */
+  private readonly adminData: WorkersAdminData;
   private readonly restarts: number[] = [];
   private admin: AdminServer | null = null;
   private stopping = false;
@@ -59,6 +64,7 @@ export class Primary {
     const { defender } = options.config;
     this.counts = new ConnectionCounts(options.config);
     this.bans = new BanRelay({ threshold: defender.threshold, observationMs: defender.observation_time * 1000, banMs: defender.ban_time * 1000 });
+    this.adminData = new WorkersAdminData({ workers: () => [...this.live.values()], logger: options.logger });
   }
 
   /** Forks the workers; resolves once every one is listening, rejects (with the worker's exit code) when one fails to start. */
@@ -69,9 +75,10 @@ export class Primary {
       if (isFerryMessage<WorkerMessage>(message)) this.onMessage(worker, message);
     });
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
-    const { listen } = this.options.config.admin;
+    const { listen, token, user, password } = this.options.config.admin;
+    const webAdmin = token !== undefined || user !== undefined ? { credentials: { token, user, password }, logger: this.options.logger, data: this.adminData } : undefined;
     // Before the workers: a taken admin port stops the start, as with one process.
-    if (listen) this.admin = await AdminServer.startForWorkers(listen);
+    if (listen) this.admin = await AdminServer.startForWorkers(listen, webAdmin);
     const bound = await new Promise<BoundListeners>((resolve, reject) => {
       this.starting = { ready: new Set(), resolve, reject };
       for (let index = 0; index < this.options.count; index++) this.fork(index);
@@ -148,6 +155,9 @@ export class Primary {
       case 'ready':
         this.onReady(worker, message.bound);
         return;
+      case 'admin-answer':
+        this.adminData.answered(message.id, message.answer);
+        return;
     }
   }
 
@@ -174,6 +184,7 @@ export class Primary {
     this.live.delete(worker.id);
     this.counts.dropWorker(worker.id);
     this.userSessions.dropWorker(worker.id);
+    this.adminData.dropWorker(worker.id);
     if (this.stopping) {
       if (this.live.size === 0) this.stopped?.();
       return;

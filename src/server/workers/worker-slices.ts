@@ -29,18 +29,13 @@ export function passiveSlice(range: PortRange | null, index: number, count: numb
   return { min, max: min + base + (index < extra ? 1 : 0) - 1 };
 }
 
-/** What the several-process mode cannot do correctly yet: a config error naming the key. */
+/** What the several-process mode needs of the config: a passive range with a port for every worker (a config error naming passive.ports). */
 export function checkWorkersConfig(config: FerryConfig): void {
   if (workerCount(config) === 1) return;
   passiveSlice(config.passive.ports, 0, workerCount(config));
-  const { token, user } = config.admin;
-  if (token !== undefined || user !== undefined) {
-    const key = token !== undefined ? 'admin.token' : 'admin.user';
-    throw new ConfigError(`${key}: the web admin does not list the sessions of several workers yet; with workers > 1 only /metrics is served (unset ${key}, or set workers = 1)`, key);
-  }
 }
 
-/** Worker `index`'s config: its slice of the passive ports, and no admin listener (the primary serves /metrics for all). */
+/** Worker `index`'s config: its slice of the passive ports, and no admin listener (the primary serves /metrics and the web admin for all). */
 export function workerConfig(config: FerryConfig, index: number, count: number): FerryConfig {
   return { ...config, passive: { ...config.passive, ports: passiveSlice(config.passive.ports, index, count) }, admin: { ...config.admin, listen: undefined } };
 }
