@@ -23,6 +23,7 @@
 import type { Logger } from 'pino';
 import { events, type BanEvent } from '../observability/events.js';
 import { addressGroup, addressMatcher } from '../protocol/address.js';
+import { AbuseScores, dropOldest } from './abuse-scores.js';
 
 /** What an address did; each event adds one to its score. */
 export type AbuseEvent = 'login-failed' | 'too-many-failures';
@@ -63,14 +64,9 @@ export interface LoginCheck {
   end(failed: boolean): boolean;
 }
 
-interface FailureRecord {
-  /** Times (ms) of the events still inside the observation window, oldest first. */
-  times: number[];
-}
-
 export class Defender {
-  /** Address -> recent events; in order of the latest event, oldest first. */
-  private readonly records = new Map<string, FailureRecord>();
+  /** Address -> recent events. */
+  private readonly records: AbuseScores;
   /** Address -> end of its ban (ms); in order of ban, so also of expiry (ban_time is fixed). */
   private readonly bans = new Map<string, number>();
   /** Address -> password checks in progress (entries exist only while checks run). */
@@ -83,6 +79,7 @@ export class Defender {
     this.maxEntries = options.maxEntries ?? 10_000;
     this.now = options.now ?? Date.now;
     this.isAllowed = addressMatcher(options.allow);
+    this.records = new AbuseScores({ threshold: options.threshold, observationMs: options.observationMs, maxEntries: this.maxEntries });
   }
 
   /** Bans in force now (adopted bans arrive out of order, so expired ones may still be held). */
@@ -107,7 +104,7 @@ export class Defender {
    */
   unban(address: string, by: string): boolean {
     const group = this.bans.has(address) ? address : addressGroup(address);
-    this.records.delete(group);
+    this.records.forget(group);
     if (!this.banned(group, this.now())) return false;
     this.bans.delete(group);
     this.options.shared?.forgive(group);
@@ -117,7 +114,7 @@ export class Defender {
 
   /** A ban another node's administrator lifted (through the shared ledger). */
   forgetBan(group: string): void {
-    this.records.delete(group);
+    this.records.forget(group);
     if (this.bans.delete(group)) this.options.logger.info({ address: group }, 'ban lifted (by another node)');
   }
 
@@ -160,19 +157,12 @@ export class Defender {
     this.sweep(now);
     if (this.banned(address, now)) return true;
     this.options.shared?.report(address, event);
-    const record = this.records.get(address) ?? { times: [] };
-    record.times = record.times.filter((time) => now - time < this.options.observationMs);
-    record.times.push(now);
-    this.records.delete(address);
-    if (record.times.length < this.options.threshold) {
-      this.records.set(address, record);
-      this.dropOldest(this.records);
-      return false;
-    }
+    const failures = this.records.hit(address, now);
+    if (failures === null) return false;
     const until = now + this.options.banMs;
     this.bans.set(address, until);
-    this.dropOldest(this.bans);
-    this.options.logger.warn({ address, failures: record.times.length, event, until: new Date(until).toISOString() }, 'address banned');
+    dropOldest(this.bans, this.maxEntries);
+    this.options.logger.warn({ address, failures, event, until: new Date(until).toISOString() }, 'address banned');
     events.ban.publish({ address, until, adopted: false } satisfies BanEvent);
     return true;
   }
@@ -191,7 +181,7 @@ export class Defender {
     if ((this.bans.get(group) ?? 0) >= until) return;
     this.bans.delete(group);
     this.bans.set(group, until);
-    this.dropOldest(this.bans);
+    dropOldest(this.bans, this.maxEntries);
     this.options.logger.warn({ address: group, until: new Date(until).toISOString() }, 'address banned (by another node)');
     events.ban.publish({ address: group, until, adopted: true } satisfies BanEvent);
   }
@@ -201,10 +191,8 @@ export class Defender {
     if (!this.options.enabled) return 0;
     const now = this.now();
     this.sweep(now);
-    const record = this.records.get(group);
-    return record ? record.times.filter((time) => now - time < this.options.observationMs).length : 0;
+    return this.records.recent(group, now);
   }
-
 
   /** Lifts expired bans and forgets records whose latest event left the window. */
   private sweep(now: number): void {
@@ -213,13 +201,6 @@ export class Defender {
       this.bans.delete(address);
       this.options.logger.info({ address }, 'ban lifted');
     }
-    for (const [address, record] of this.records) {
-      if (now - record.times[record.times.length - 1]! < this.options.observationMs) break;
-      this.records.delete(address);
-    }
-  }
-
-  private dropOldest(map: Map<string, unknown>): void {
-    if (map.size > this.maxEntries) map.delete(map.keys().next().value!);
+    this.records.sweep(now);
   }
 }
