@@ -43,11 +43,26 @@ export interface DefenderOptions {
   now?: () => number;
 }
 
-/** Abusive events counted across nodes: a ban reached there comes back through Defender.adoptBan. */
+/** Abusive events counted across nodes (or workers): a ban reached there comes back through Defender.adoptBan. */
 export interface AbuseLedger {
   report(group: string, event: AbuseEvent): void;
   /** An administrator lifted the ban of `group` here: the shared ban and score go too. */
   forgive(group: string): void;
+  /**
+   * The ledger sees every event reported and decides a ban on each that reaches the
+   * threshold (the primary, between workers): a ban this process reaches itself is
+   * enforced at once but counted when that decision comes back, so the server counts
+   * each ban once. Absent for Redis, which may be away: a node counts what it decides.
+   */
+  readonly decidesEveryBan?: boolean;
+}
+
+/** Where an adopted ban was decided. */
+export interface BanOrigin {
+  /** Named in its log line: "the primary" (between workers) or "another node" (through Redis). */
+  by: 'the primary' | 'another node';
+  /** This process's event reached the threshold there: it counts the ban (ferry_bans_total), the others only enforce it. */
+  reachedHere: boolean;
 }
 
 /** A ban in force, as the web admin lists it. */
@@ -163,7 +178,7 @@ export class Defender {
     this.bans.set(address, until);
     dropOldest(this.bans, this.maxEntries);
     this.options.logger.warn({ address, failures, event, until: new Date(until).toISOString() }, 'address banned');
-    events.ban.publish({ address, until, adopted: false } satisfies BanEvent);
+    if (!this.options.shared?.decidesEveryBan) events.ban.publish({ address, until, adopted: false } satisfies BanEvent);
     return true;
   }
 
@@ -175,15 +190,23 @@ export class Defender {
     return (this.bans.get(group) ?? 0) > now;
   }
 
-  /** A ban another node reached (through the shared ledger): this node enforces it too, until `until`. */
-  adoptBan(group: string, until: number): void {
-    if (!this.options.enabled || this.isAllowed(group) || until <= this.now()) return;
-    if ((this.bans.get(group) ?? 0) >= until) return;
-    this.bans.delete(group);
-    this.bans.set(group, until);
-    dropOldest(this.bans, this.maxEntries);
-    this.options.logger.warn({ address: group, until: new Date(until).toISOString() }, 'address banned (by another node)');
-    events.ban.publish({ address: group, until, adopted: true } satisfies BanEvent);
+  /**
+   * A ban the shared ledger decided: this process enforces it too, until `until`. An
+   * address banned here already keeps the later end, with no second log line; it is
+   * counted here only when this process's event reached the threshold (`reachedHere`).
+   */
+  adoptBan(group: string, until: number, origin: BanOrigin): void {
+    const now = this.now();
+    if (!this.options.enabled || this.isAllowed(group) || until <= now) return;
+    const held = this.bans.get(group) ?? 0;
+    if (held < until) {
+      this.bans.delete(group);
+      this.bans.set(group, until);
+      dropOldest(this.bans, this.maxEntries);
+    }
+    const fresh = held <= now;
+    if (fresh) this.options.logger.warn({ address: group, until: new Date(until).toISOString() }, `address banned (by ${origin.by})`);
+    if (fresh || origin.reachedHere) events.ban.publish({ address: group, until, adopted: !origin.reachedHere } satisfies BanEvent);
   }
 
   /** Events of `group` still inside the observation window (0 when the defender is disabled). */
