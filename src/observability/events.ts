@@ -77,7 +77,11 @@ export interface BanEvent {
   address: string;
   /** End of the ban (ms since the epoch). */
   until: number;
-  /** Decided by another node and adopted through the shared ledger ([cluster] redis). */
+  /**
+   * Decided elsewhere and only enforced here: by another node ([cluster] redis), or by the
+   * primary on another worker's event (the worker whose event reached the threshold
+   * publishes it not adopted). Adopted bans are not counted, so each ban counts once.
+   */
   adopted: boolean;
 }
 

@@ -23,6 +23,7 @@
 import type { Logger } from 'pino';
 import { events, type BanEvent } from '../observability/events.js';
 import { addressGroup, addressMatcher } from '../protocol/address.js';
+import { AbuseScores, dropOldest } from './abuse-scores.js';
 
 /** What an address did; each event adds one to its score. */
 export type AbuseEvent = 'login-failed' | 'too-many-failures';
@@ -42,11 +43,26 @@ export interface DefenderOptions {
   now?: () => number;
 }
 
-/** Abusive events counted across nodes: a ban reached there comes back through Defender.adoptBan. */
+/** Abusive events counted across nodes (or workers): a ban reached there comes back through Defender.adoptBan. */
 export interface AbuseLedger {
   report(group: string, event: AbuseEvent): void;
   /** An administrator lifted the ban of `group` here: the shared ban and score go too. */
   forgive(group: string): void;
+  /**
+   * The ledger sees every event reported and decides a ban on each that reaches the
+   * threshold (the primary, between workers): a ban this process reaches itself is
+   * enforced at once but counted when that decision comes back, so the server counts
+   * each ban once. Absent for Redis, which may be away: a node counts what it decides.
+   */
+  readonly decidesEveryBan?: boolean;
+}
+
+/** Where an adopted ban was decided. */
+export interface BanOrigin {
+  /** Named in its log line: "the primary" (between workers) or "another node" (through Redis). */
+  by: 'the primary' | 'another node';
+  /** This process's event reached the threshold there: it counts the ban (ferry_bans_total), the others only enforce it. */
+  reachedHere: boolean;
 }
 
 /** A ban in force, as the web admin lists it. */
@@ -63,14 +79,9 @@ export interface LoginCheck {
   end(failed: boolean): boolean;
 }
 
-interface FailureRecord {
-  /** Times (ms) of the events still inside the observation window, oldest first. */
-  times: number[];
-}
-
 export class Defender {
-  /** Address -> recent events; in order of the latest event, oldest first. */
-  private readonly records = new Map<string, FailureRecord>();
+  /** Address -> recent events. */
+  private readonly records: AbuseScores;
   /** Address -> end of its ban (ms); in order of ban, so also of expiry (ban_time is fixed). */
   private readonly bans = new Map<string, number>();
   /** Address -> password checks in progress (entries exist only while checks run). */
@@ -83,6 +94,7 @@ export class Defender {
     this.maxEntries = options.maxEntries ?? 10_000;
     this.now = options.now ?? Date.now;
     this.isAllowed = addressMatcher(options.allow);
+    this.records = new AbuseScores({ threshold: options.threshold, observationMs: options.observationMs, maxEntries: this.maxEntries });
   }
 
   /** Bans in force now (adopted bans arrive out of order, so expired ones may still be held). */
@@ -107,7 +119,7 @@ export class Defender {
    */
   unban(address: string, by: string): boolean {
     const group = this.bans.has(address) ? address : addressGroup(address);
-    this.records.delete(group);
+    this.records.forget(group);
     if (!this.banned(group, this.now())) return false;
     this.bans.delete(group);
     this.options.shared?.forgive(group);
@@ -115,10 +127,10 @@ export class Defender {
     return true;
   }
 
-  /** A ban another node's administrator lifted (through the shared ledger). */
-  forgetBan(group: string): void {
-    this.records.delete(group);
-    if (this.bans.delete(group)) this.options.logger.info({ address: group }, 'ban lifted (by another node)');
+  /** A ban an administrator lifted elsewhere (`where`: another worker through the primary, another node through Redis). */
+  forgetBan(group: string, where: 'another worker' | 'another node'): void {
+    this.records.forget(group);
+    if (this.bans.delete(group)) this.options.logger.info({ address: group }, `ban lifted (in ${where})`);
   }
 
   /** True while `address` is banned (expired bans are lifted here, with their log line). */
@@ -160,20 +172,13 @@ export class Defender {
     this.sweep(now);
     if (this.banned(address, now)) return true;
     this.options.shared?.report(address, event);
-    const record = this.records.get(address) ?? { times: [] };
-    record.times = record.times.filter((time) => now - time < this.options.observationMs);
-    record.times.push(now);
-    this.records.delete(address);
-    if (record.times.length < this.options.threshold) {
-      this.records.set(address, record);
-      this.dropOldest(this.records);
-      return false;
-    }
+    const failures = this.records.hit(address, now);
+    if (failures === null) return false;
     const until = now + this.options.banMs;
     this.bans.set(address, until);
-    this.dropOldest(this.bans);
-    this.options.logger.warn({ address, failures: record.times.length, event, until: new Date(until).toISOString() }, 'address banned');
-    events.ban.publish({ address, until, adopted: false } satisfies BanEvent);
+    dropOldest(this.bans, this.maxEntries);
+    this.options.logger.warn({ address, failures, event, until: new Date(until).toISOString() }, 'address banned');
+    if (!this.options.shared?.decidesEveryBan) events.ban.publish({ address, until, adopted: false } satisfies BanEvent);
     return true;
   }
 
@@ -185,15 +190,23 @@ export class Defender {
     return (this.bans.get(group) ?? 0) > now;
   }
 
-  /** A ban another node reached (through the shared ledger): this node enforces it too, until `until`. */
-  adoptBan(group: string, until: number): void {
-    if (!this.options.enabled || this.isAllowed(group) || until <= this.now()) return;
-    if ((this.bans.get(group) ?? 0) >= until) return;
-    this.bans.delete(group);
-    this.bans.set(group, until);
-    this.dropOldest(this.bans);
-    this.options.logger.warn({ address: group, until: new Date(until).toISOString() }, 'address banned (by another node)');
-    events.ban.publish({ address: group, until, adopted: true } satisfies BanEvent);
+  /**
+   * A ban the shared ledger decided: this process enforces it too, until `until`. An
+   * address banned here already keeps the later end, with no second log line; it is
+   * counted here only when this process's event reached the threshold (`reachedHere`).
+   */
+  adoptBan(group: string, until: number, origin: BanOrigin): void {
+    const now = this.now();
+    if (!this.options.enabled || this.isAllowed(group) || until <= now) return;
+    const held = this.bans.get(group) ?? 0;
+    if (held < until) {
+      this.bans.delete(group);
+      this.bans.set(group, until);
+      dropOldest(this.bans, this.maxEntries);
+    }
+    const fresh = held <= now;
+    if (fresh) this.options.logger.warn({ address: group, until: new Date(until).toISOString() }, `address banned (by ${origin.by})`);
+    if (fresh || origin.reachedHere) events.ban.publish({ address: group, until, adopted: !origin.reachedHere } satisfies BanEvent);
   }
 
   /** Events of `group` still inside the observation window (0 when the defender is disabled). */
@@ -201,10 +214,8 @@ export class Defender {
     if (!this.options.enabled) return 0;
     const now = this.now();
     this.sweep(now);
-    const record = this.records.get(group);
-    return record ? record.times.filter((time) => now - time < this.options.observationMs).length : 0;
+    return this.records.recent(group, now);
   }
-
 
   /** Lifts expired bans and forgets records whose latest event left the window. */
   private sweep(now: number): void {
@@ -213,13 +224,6 @@ export class Defender {
       this.bans.delete(address);
       this.options.logger.info({ address }, 'ban lifted');
     }
-    for (const [address, record] of this.records) {
-      if (now - record.times[record.times.length - 1]! < this.options.observationMs) break;
-      this.records.delete(address);
-    }
-  }
-
-  private dropOldest(map: Map<string, unknown>): void {
-    if (map.size > this.maxEntries) map.delete(map.keys().next().value!);
+    this.records.sweep(now);
   }
 }

@@ -28,12 +28,22 @@ function startServe(dir: string, lines: readonly string[], ids: { uid?: number; 
   return spawn(process.execPath, [FERRY_BIN, 'serve', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], ...ids });
 }
 
+/** A start refused by a config error exits within a second or two; this long, and it is not going to. */
+const EXIT_TIMEOUT_MS = 20_000;
+
+/** Waits for a `ferry serve` expected to exit by itself; one still running after EXIT_TIMEOUT_MS is stopped and fails the test. */
 async function exitOf(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
   child.stdout!.resume();
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stderr };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, EXIT_TIMEOUT_MS, 'late')));
+  const exited = await Promise.race([once(child, 'exit') as Promise<[number | null]>, late]).finally(() => clearTimeout(timer));
+  if (exited === 'late') {
+    await stopChild(child);
+    assert.fail(`ferry serve (pid ${child.pid}) did not exit within ${EXIT_TIMEOUT_MS / 1000} s; stopped it. Its stderr:\n${stderr}`);
+  }
+  return { code: exited[0], stderr };
 }
 
 /** The four ids (real, effective, saved, file system) of a /proc/PID/status line. */

@@ -33,7 +33,7 @@ function baseConfig(top: string[], tables: string[]): string[] {
 
 /** The worker (0 or 1) that logged `connection`'s "session opened", once it has. */
 async function workerOf(log: () => string, connection: FtpConnection): Promise<number> {
-  const remote = `127.0.0.1:${connection.socket.localPort}`;
+  const remote = `${connection.socket.localAddress}:${connection.socket.localPort}`;
   let found: LogEntry | undefined;
   assert.ok(await waitFor(() => (found = logLinesIn(log(), 'session opened').find((line) => line.remote === remote)) !== undefined, 10_000), `no session opened for ${remote}`);
   return found!.worker as number;
@@ -219,10 +219,11 @@ test('workers = 2: max_sessions, max_per_ip and bans hold across the workers (th
     await held.pop()!.quit();
     (await admitted()).close();
 
-    // Three failed logins in one worker ban the address in both.
+    // Three failed logins in one worker ban the address in both: that worker reached the threshold itself.
     const failing = held[0]!;
     for (let i = 0; i < 3; i++) await failing.send('USER ferry').then(() => failing.send('PASS wrong'));
     assert.ok(await waitFor(() => logLinesIn(log(), 'address banned in every worker').length === 1, 10_000), log());
+    assert.equal(logLinesIn(log(), 'address banned').length, 1, 'the worker that reached the threshold logs its ban');
     for (const connection of held) connection.close();
     assert.ok(
       await waitFor(async () => {
@@ -233,10 +234,34 @@ test('workers = 2: max_sessions, max_per_ip and bans hold across the workers (th
       }, 10_000),
       `the ban did not refuse in both workers: ${log()}`,
     );
-    // Every worker holds the ban: /metrics counts it once.
+
+    // From another address, failed logins spread over both workers (at most two in each) reach
+    // the threshold in the primary's count only: the primary decides the ban, both workers adopt it.
+    const spread = { localAddress: '127.0.0.2' };
+    const failures = new Map<number, number>();
+    const failed = () => [...failures.values()].reduce((sum, count) => sum + count, 0);
+    for (let i = 0; i < 12 && failed() < 3; i++) {
+      const next = await FtpConnection.connect('127.0.0.1', port, spread);
+      const worker = await workerOf(log, next);
+      if ((failures.get(worker) ?? 0) < 2) {
+        await next.expect('USER ferry', 331);
+        await next.expect('PASS wrong', 530);
+        failures.set(worker, (failures.get(worker) ?? 0) + 1);
+      }
+      await next.quit();
+    }
+    assert.deepEqual([...failures.keys()].sort(), [0, 1], 'failures in both workers');
+    const adopted = () => logLinesIn(log(), 'address banned (by the primary)').filter((line) => line.address === '127.0.0.2');
+    assert.ok(await waitFor(() => adopted().length === 2, 10_000), `both workers adopt the primary's ban: ${log()}`);
+    assert.deepEqual(new Set(adopted().map((line) => line.worker)), new Set([0, 1]));
+    assert.equal(logLinesIn(log(), 'address banned in every worker').length, 2);
+    assert.equal(logLinesIn(log(), 'address banned').length, 1, 'no worker reached the threshold itself');
+    assert.deepEqual(logLinesIn(log(), 'address banned (by another node)'), [], 'no ban came from another node');
+    // Every worker holds both bans: /metrics counts each once.
     const admin = Number(/metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(output())?.[1]);
     const { body } = await httpGet({ host: '127.0.0.1', port: admin }, '/metrics');
-    assert.match(body, /^ferry_banned_addresses 1$/m);
+    assert.match(body, /^ferry_bans_total 2$/m);
+    assert.match(body, /^ferry_banned_addresses 2$/m);
   } finally {
     await stopChild(child);
   }

@@ -4,13 +4,13 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls `condition` every 20 ms; false when it never held within `timeoutMs`. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
+/** Polls `condition` every `intervalMs` (longer for a costly probe, a login say); false when it never held within `timeoutMs`. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000, intervalMs = 20): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return true;
     if (Date.now() >= deadline) return false;
-    await sleep(20);
+    await sleep(intervalMs);
   }
 }
 

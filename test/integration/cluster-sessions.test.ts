@@ -19,7 +19,7 @@ import { stopChild } from '../helpers/run-process.js';
 import { ServerLog } from '../helpers/server-log.js';
 import { PASSWORD, USER, startServer, withTestServer, type TestServer } from '../helpers/server.js';
 import { addUser } from '../helpers/users-file.js';
-import { sleep } from '../helpers/timing.js';
+import { waitFor } from '../helpers/timing.js';
 
 const LIMIT = { user_defaults: { max_sessions: 2 } };
 /** The node heartbeat's TTL (15 s) and a generous margin for a slow machine. */
@@ -41,19 +41,25 @@ async function loggedIn(port: number): Promise<FtpConnection> {
   return result;
 }
 
-/** Polls until a login on `port` is answered 230 (then logs out) or the time is up; false then. */
-async function eventuallyAdmitted(port: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const result = await login(port);
-    if (result instanceof FtpConnection) {
+/** Each try is a whole login (a password hashed): not every 20 ms. */
+const LOGIN_POLL_MS = 250;
+
+/** Tries a login on `port` until it is answered 230 (then logs out); false when none was within `timeoutMs`. */
+function eventuallyAdmitted(port: number, timeoutMs: number): Promise<boolean> {
+  return waitFor(
+    async () => {
+      const result = await login(port);
+      if (!(result instanceof FtpConnection)) return false;
       await result.quit();
       return true;
-    }
-    await sleep(250);
-  }
-  return false;
+    },
+    timeoutMs,
+    LOGIN_POLL_MS,
+  );
 }
+
+/** What a node logs when a login's cluster count went unanswered and it counts its own sessions instead. */
+const OWN_COUNT = "cluster Redis unreachable; max_sessions counts this node's sessions only meanwhile";
 
 function withNodes(config: Record<string, unknown>, fn: (a: TestServer, b: TestServer) => Promise<void>): Promise<void> {
   return withTestServer(config, (a) => withTestServer(config, (b) => fn(a, b)));
@@ -142,41 +148,46 @@ describe('max_sessions shared through Redis', { skip: REDIS_SERVER ? false : 're
       }
       try {
         // A's next heartbeat (every 5 s) writes the sessions Redis missed.
-        const deadline = Date.now() + 15_000;
-        let refused = false;
-        while (!refused && Date.now() < deadline) {
+        const refusedOnB = async () => {
           const result = await login(b.port);
           if (result instanceof FtpConnection) await result.quit();
-          else refused = result === 421;
-          if (!refused) await sleep(250);
-        }
-        assert.ok(refused, "node B learns A's sessions once Redis answers again");
+          return result === 421;
+        };
+        assert.ok(await waitFor(refusedOnB, 15_000, LOGIN_POLL_MS), "node B learns A's sessions once Redis answers again");
       } finally {
         for (const ftp of held) ftp.close();
       }
     }));
 
-  test('a connection that closes while its login waits for Redis leaves no slot held, on the node or in Redis', () =>
-    withTestServer({ user_defaults: { max_sessions: 1 }, cluster: { redis: redis.url } }, async (server) => {
-      // As after a Redis restart: the node's script is sent again (NOSCRIPT, then EVAL), and
-      // runs after anything sent meanwhile; the release must still come after it.
-      const admin = await createClient({ url: redis.url }).connect();
-      await admin.scriptFlush();
-      await admin.close();
-      process.kill(redis.pid, 'SIGSTOP');
-      try {
-        const gone = await FtpConnection.connect('127.0.0.1', server.port);
-        await gone.expect(`USER ${USER}`, 331);
-        gone.writeRaw(`PASS ${PASSWORD}\r\n`);
-        await sleep(300);
-        gone.close();
-        // Past the login's wait for Redis (1.5 s): the node has admitted it on its own count.
-        await sleep(2500);
-      } finally {
-        process.kill(redis.pid, 'SIGCONT');
-      }
-      assert.ok(await eventuallyAdmitted(server.port, 5000), 'the only slot is free');
-    }));
+  test('a connection that closes while its login waits for Redis leaves no slot held, on the node or in Redis', () => {
+    const log = new ServerLog();
+    return withTestServer(
+      { user_defaults: { max_sessions: 1 }, log: { level: 'debug' }, cluster: { redis: redis.url } },
+      async (server) => {
+        // As after a Redis restart: the node's script is sent again (NOSCRIPT, then EVAL), and
+        // runs after anything sent meanwhile; the release must still come after it.
+        const admin = await createClient({ url: redis.url }).connect();
+        await admin.scriptFlush();
+        await admin.close();
+        const logged = (msg: string) => log.entries.some((entry) => entry.msg === msg);
+        process.kill(redis.pid, 'SIGSTOP');
+        try {
+          const gone = await FtpConnection.connect('127.0.0.1', server.port);
+          await gone.expect(`USER ${USER}`, 331);
+          gone.writeRaw(`PASS ${PASSWORD}\r\n`);
+          // Closed once the server has read the PASS: its login goes on to the cluster count, which Redis cannot answer.
+          assert.ok(await waitFor(() => logged('--> PASS ****')), 'the server never read the PASS');
+          gone.close();
+          // Past the login's wait for Redis (1.5 s), the node admits it on its own count, says so, and gives the slot back.
+          assert.ok(await waitFor(() => logged(OWN_COUNT), 10_000), `no fallback to the node's own count: ${log.entries.map((entry) => entry.msg).join(' | ')}`);
+        } finally {
+          process.kill(redis.pid, 'SIGCONT');
+        }
+        assert.ok(await eventuallyAdmitted(server.port, 5000), 'the only slot is free');
+      },
+      { logTo: log.destination },
+    );
+  });
 });
 
 test('an unreachable cluster Redis: logins work with the node-local max_sessions, and a warning says so', async () => {

@@ -7,7 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
@@ -18,10 +18,18 @@ import { openLocalHome } from '../../src/storage/local.js';
 import { FtpConnection } from '../helpers/ftp-connection.js';
 import { ServerLog, type LogEntry } from '../helpers/server-log.js';
 import { PASSWORD, READONLY_USER, USER, withTestServer, type ServerOptions, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/timing.js';
 import { FtpsClient, secureSession } from '../tls/fixtures.js';
 import { connectSocket, login, passivePort } from './support.js';
 
 const BIG_SIZE = 64 * 1024 * 1024;
+
+/** /big.bin in the server's root, BIG_SIZE bytes and sparse (no disk, no buffer): the tests need a download that outlasts them, not its bytes. */
+function writeBigFile(server: TestServer): void {
+  const path = join(server.root, 'big.bin');
+  writeFileSync(path, '');
+  truncateSync(path, BIG_SIZE);
+}
 
 function withLoggedServer(overrides: Record<string, unknown>, fn: (server: TestServer, log: ServerLog) => Promise<void>, options: ServerOptions = {}): Promise<void> {
   const log = new ServerLog();
@@ -31,13 +39,9 @@ function withLoggedServer(overrides: Record<string, unknown>, fn: (server: TestS
 
 /** The lines carrying `code`, once at least one has been written (bounded wait). */
 async function linesWithCode(log: ServerLog, code: string, timeoutMs = 10_000): Promise<LogEntry[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = log.entries.filter((entry) => entry.code === code);
-    if (found.length > 0) return found;
-    if (Date.now() > deadline) throw new Error(`no line with ${code} in ${JSON.stringify(log.entries.map((e) => [e.msg, e.code]))}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const found = () => log.entries.filter((entry) => entry.code === code);
+  if (!(await waitFor(() => found().length > 0, timeoutMs))) throw new Error(`no line with ${code} in ${JSON.stringify(log.entries.map((e) => [e.msg, e.code]))}`);
+  return found();
 }
 
 /** The one line with `code` (the session has ended, so none is still to come). */
@@ -58,7 +62,7 @@ async function stalledDownload(ftp: FtpConnection, path: string, type: 'I' | 'A'
 
 /** Logged in, with a download of a big file running: its data connection once its first bytes are in, paused. */
 async function runningDownload(server: TestServer): Promise<{ ftp: FtpConnection; data: Socket }> {
-  writeFileSync(join(server.root, 'big.bin'), Buffer.alloc(BIG_SIZE, 0x5a));
+  writeBigFile(server);
   const ftp = await login(server);
   const data = await stalledDownload(ftp, '/big.bin');
   await once(data, 'data');
@@ -251,7 +255,7 @@ describe('log lines that explain a failure', () => {
   for (const type of ['I', 'A'] as const) {
     test(`a download the client stops reading (TYPE ${type}): FERRY_ERR_DATA_IDLE after timeouts.data_idle`, () =>
       withLoggedServer({ timeouts: { data_idle: 1 } }, async (server, log) => {
-        writeFileSync(join(server.root, 'big.bin'), Buffer.alloc(BIG_SIZE, 0x0a));
+        writeBigFile(server);
         const ftp = await login(server);
         const data = await stalledDownload(ftp, '/big.bin', type);
         data.pause();

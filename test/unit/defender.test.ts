@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Defender, type DefenderOptions } from '../../src/server/defender.js';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { events, type BanEvent } from '../../src/observability/events.js';
+import { Defender, type AbuseLedger, type DefenderOptions } from '../../src/server/defender.js';
 import { DescriptorBudget } from '../../src/server/descriptor-budget.js';
 import { ConnectionRateLimiter } from '../../src/server/rate-limiter.js';
 import { addressGroup, parseAddressRange } from '../../src/protocol/address.js';
@@ -46,8 +48,8 @@ describe('defender', () => {
 
   test('bans adopted from other nodes end at their own time, whatever order they arrived in', () => {
     const { defender: d, clock } = defender();
-    d.adoptBan('192.0.2.1', 600_000);
-    d.adoptBan('192.0.2.2', 60_000);
+    d.adoptBan('192.0.2.1', 600_000, { by: 'another node', reachedHere: false });
+    d.adoptBan('192.0.2.2', 60_000, { by: 'another node', reachedHere: false });
     assert.equal(d.isBanned('192.0.2.2'), true);
     assert.equal(d.bannedCount, 2);
     clock.now = 120_000;
@@ -55,6 +57,58 @@ describe('defender', () => {
     assert.equal(d.isBanned('192.0.2.2'), false, 'the shorter ban, adopted after the longer one, has ended');
     assert.equal(d.isBanned('192.0.2.1'), true);
     assert.equal(d.record('192.0.2.2', 'login-failed'), false, 'a failure after the ban counts anew');
+  });
+
+  test('between workers, each ban the primary decides is counted once: by the worker whose event reached the threshold', () => {
+    const published: BanEvent[] = [];
+    const onBan = (message: unknown) => published.push(message as BanEvent);
+    subscribe(events.ban.name, onBan);
+    try {
+      // What ferry_bans_total sums over the workers (metrics.ts counts the bans not adopted).
+      const counted = () => published.filter((event) => !event.adopted).length;
+      const primary: AbuseLedger = { report: () => undefined, forgive: () => undefined, decidesEveryBan: true };
+      const workers = [defender({ shared: primary }), defender({ shared: primary })];
+      const [first, second] = workers;
+      const fromPrimary = (reachedHere: boolean) => ({ by: 'the primary', reachedHere }) as const;
+
+      // Spread over both workers, the events reach the threshold only in the primary: the reporting worker counts the ban.
+      first!.defender.adoptBan('192.0.2.1', 60_000, fromPrimary(true));
+      second!.defender.adoptBan('192.0.2.1', 60_000, fromPrimary(false));
+      assert.equal(counted(), 1);
+      for (const { defender: d, lines } of workers) {
+        assert.equal(d.isBanned('192.0.2.1'), true);
+        assert.deepEqual(lines.map((line) => line.message), ['address banned (by the primary)']);
+      }
+
+      // A worker that reaches the threshold itself bans at once but counts the ban when the primary's decision comes back.
+      for (let i = 0; i < 3; i++) first!.defender.record('192.0.2.2', 'login-failed');
+      assert.equal(first!.defender.isBanned('192.0.2.2'), true);
+      assert.equal(counted(), 1, 'not yet: the primary decides');
+      first!.defender.adoptBan('192.0.2.2', 60_001, fromPrimary(true));
+      second!.defender.adoptBan('192.0.2.2', 60_001, fromPrimary(false));
+      assert.equal(counted(), 2);
+      assert.deepEqual(first!.lines.slice(1).map((line) => line.message), ['address banned'], 'no second line for the ban it holds');
+      assert.deepEqual(second!.lines.slice(1).map((line) => line.message), ['address banned (by the primary)']);
+    } finally {
+      unsubscribe(events.ban.name, onBan);
+    }
+  });
+
+  test('through Redis, a node counts the bans it reaches; one adopted from another node is not counted, nor logged again when held', () => {
+    const published: BanEvent[] = [];
+    const onBan = (message: unknown) => published.push(message as BanEvent);
+    subscribe(events.ban.name, onBan);
+    try {
+      const { defender: d, lines } = defender({ shared: { report: () => undefined, forgive: () => undefined } });
+      for (let i = 0; i < 3; i++) d.record('192.0.2.1', 'login-failed');
+      d.adoptBan('192.0.2.1', 90_000, { by: 'another node', reachedHere: false });
+      d.adoptBan('192.0.2.2', 90_000, { by: 'another node', reachedHere: false });
+      assert.deepEqual(published.map((event) => [event.address, event.adopted]), [['192.0.2.1', false], ['192.0.2.2', true]]);
+      assert.deepEqual(lines.map((line) => line.message), ['address banned', 'address banned (by another node)']);
+      assert.deepEqual(d.listBans(), [{ address: '192.0.2.1', until: 90_000 }, { address: '192.0.2.2', until: 90_000 }], 'the later end is kept');
+    } finally {
+      unsubscribe(events.ban.name, onBan);
+    }
   });
 
   test('failures older than the observation window do not count', () => {

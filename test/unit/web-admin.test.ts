@@ -75,7 +75,7 @@ describe('defender: listBans and unban', () => {
   test('forgetBan (another node lifted it) drops the ban here without telling the ledger again', () => {
     const forgiven: string[] = [];
     const { defender } = banned({ report: () => undefined, forgive: (group) => forgiven.push(group) });
-    defender.forgetBan('192.0.2.1');
+    defender.forgetBan('192.0.2.1', 'another node');
     assert.equal(defender.isBanned('192.0.2.1'), false);
     assert.deepEqual(forgiven, []);
   });

@@ -12,13 +12,14 @@ import { createClient } from 'redis';
 import type { Logger } from 'pino';
 import { LogThrottle } from '../../observability/log-throttle.js';
 import { withDeadline } from '../../util/deadline.js';
-import type { AbuseEvent, AbuseLedger, Defender } from '../defender.js';
+import type { AbuseEvent, AbuseLedger, BanOrigin, Defender } from '../defender.js';
 
 const BAN_CHANNEL = 'ferry:bans';
 /** How long a node waits for Redis at start before it serves (and defends itself) alone. */
 const START_TIMEOUT_MS = 5000;
 const banKey = (group: string) => `ferry:ban:${group}`;
 const scoreKey = (group: string) => `ferry:abuse:${group}`;
+const FROM_REDIS: BanOrigin = { by: 'another node', reachedHere: false };
 
 type Client = ReturnType<typeof createClient>;
 
@@ -64,7 +65,7 @@ export class RedisAbuseLedger implements AbuseLedger {
     for await (const keys of this.client.scanIterator({ MATCH: banKey('*'), COUNT: 100 })) {
       for (const key of keys) {
         const until = Number(await this.client.get(key));
-        if (until > Date.now()) defender.adoptBan(key.slice(banKey('').length), until);
+        if (until > Date.now()) defender.adoptBan(key.slice(banKey('').length), until, FROM_REDIS);
       }
     }
   }
@@ -100,8 +101,8 @@ export class RedisAbuseLedger implements AbuseLedger {
     try {
       const { group, until, lifted } = JSON.parse(message) as { group: string; until?: number; lifted?: boolean };
       if (typeof group !== 'string') throw new Error('no group');
-      if (lifted === true) this.defender?.forgetBan(group);
-      else if (typeof until === 'number') this.defender?.adoptBan(group, until);
+      if (lifted === true) this.defender?.forgetBan(group, 'another node');
+      else if (typeof until === 'number') this.defender?.adoptBan(group, until, FROM_REDIS);
     } catch {
       this.failures.warn('redis-message', { message: message.slice(0, 100) }, 'ignored a malformed ban message on Redis');
     }

@@ -5,6 +5,8 @@
  * worker; a ban lifted in one worker (the web admin) is lifted in all. A worker that
  * (re)starts takes the bans in force.
  */
+import { AbuseScores, dropOldest } from '../abuse-scores.js';
+
 export interface BanRelayOptions {
   threshold: number;
   observationMs: number;
@@ -15,8 +17,7 @@ export interface BanRelayOptions {
 }
 
 export class BanRelay {
-  /** Group -> times of its events in the window; in order of the latest event. */
-  private readonly scores = new Map<string, number[]>();
+  private readonly scores: AbuseScores;
   /** Group -> end of its ban; in order of ban, so of expiry. */
   private readonly bans = new Map<string, number>();
   private readonly now: () => number;
@@ -25,28 +26,22 @@ export class BanRelay {
   constructor(private readonly options: BanRelayOptions) {
     this.now = options.now ?? Date.now;
     this.maxEntries = options.maxEntries ?? 10_000;
+    this.scores = new AbuseScores({ threshold: options.threshold, observationMs: options.observationMs, maxEntries: this.maxEntries });
   }
 
   /** Scores one event; returns the ban's end when this event reached the threshold. */
   report(group: string, now = this.now()): number | null {
     this.sweep(now);
     if ((this.bans.get(group) ?? 0) > now) return null;
-    const times = (this.scores.get(group) ?? []).filter((time) => now - time < this.options.observationMs);
-    times.push(now);
-    this.scores.delete(group);
-    if (times.length < this.options.threshold) {
-      this.scores.set(group, times);
-      this.dropOldest(this.scores);
-      return null;
-    }
+    if (this.scores.hit(group, now) === null) return null;
     const until = now + this.options.banMs;
     this.bans.set(group, until);
-    this.dropOldest(this.bans);
+    dropOldest(this.bans, this.maxEntries);
     return until;
   }
 
   forgive(group: string): void {
-    this.scores.delete(group);
+    this.scores.forget(group);
     this.bans.delete(group);
   }
 
@@ -61,13 +56,6 @@ export class BanRelay {
       if (until > now) break;
       this.bans.delete(group);
     }
-    for (const [group, times] of this.scores) {
-      if (now - times[times.length - 1]! < this.options.observationMs) break;
-      this.scores.delete(group);
-    }
-  }
-
-  private dropOldest(map: Map<string, unknown>): void {
-    if (map.size > this.maxEntries) map.delete(map.keys().next().value!);
+    this.scores.sweep(now);
   }
 }

@@ -27,7 +27,8 @@ export type WorkerMessage =
 export type PrimaryMessage =
   /** The answer to an enter or a hold. */
   | { ferry: 'answer'; id: number; refusal: ErrorCode | null }
-  | { ferry: 'ban'; group: string; until: number }
+  /** `reachedHere`: the receiving worker's event reached the threshold, so it counts the ban. */
+  | { ferry: 'ban'; group: string; until: number; reachedHere: boolean }
   | { ferry: 'lifted'; group: string }
   | { ferry: 'admin'; id: number; question: AdminQuestion }
   | { ferry: 'stop' }

@@ -66,10 +66,12 @@ export class PrimarySessionCount implements SharedSessionCount {
 export class PrimaryBanLedger implements SharedBanLedger {
   private readonly onMessage = (message: unknown): void => {
     if (!isFerryMessage<PrimaryMessage>(message) || !this.defender) return;
-    if (message.ferry === 'ban') this.defender.adoptBan(message.group, message.until);
-    else if (message.ferry === 'lifted') this.defender.forgetBan(message.group);
+    if (message.ferry === 'ban') this.defender.adoptBan(message.group, message.until, { by: 'the primary', reachedHere: message.reachedHere });
+    else if (message.ferry === 'lifted') this.defender.forgetBan(message.group, 'another worker');
   };
   private defender: Defender | null = null;
+  /** The primary hears every event and decides each ban: it tells the worker whose event reached the threshold to count it. */
+  readonly decidesEveryBan = true;
 
   /** The bans in force arrive as messages once the worker says it is ready. */
   async start(defender: Defender): Promise<void> {

@@ -145,7 +145,9 @@ export class Primary {
         const until = this.bans.report(message.group);
         if (until === null) return;
         this.options.logger.warn({ address: message.group, until: new Date(until).toISOString() }, 'address banned in every worker');
-        this.broadcast({ ferry: 'ban', group: message.group, until });
+        // Metrics are summed over the workers: only the one whose event reached the threshold counts the ban.
+        this.send(worker, { ferry: 'ban', group: message.group, until, reachedHere: true });
+        this.broadcast({ ferry: 'ban', group: message.group, until, reachedHere: false }, worker);
         return;
       }
       case 'forgive':
@@ -165,7 +167,7 @@ export class Primary {
     // A replacement that was still starting when the stop went out missed it.
     if (this.stopping) return this.send(worker, { ferry: 'stop' });
     // A restarted worker enforces the bans the others do.
-    for (const { group, until } of this.bans.inForce()) this.send(worker, { ferry: 'ban', group, until });
+    for (const { group, until } of this.bans.inForce()) this.send(worker, { ferry: 'ban', group, until, reachedHere: false });
     const starting = this.starting;
     if (!starting) {
       this.options.logger.info({ worker: this.live.get(worker.id)?.index, pid: worker.process.pid }, 'worker restarted and listening');
