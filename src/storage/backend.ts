@@ -112,6 +112,12 @@ export interface Download {
    * open). The caller may write them to the socket at once instead of using `stream`.
    */
   readonly content?: Buffer;
+  /**
+   * Optional: reads up to `length` bytes of the file at `position` into `buffer` (0 at its
+   * end). A download the caller copies (TLS, or no zero-copy) then reuses two buffers
+   * instead of a stream's fresh one per chunk; `stream` is not made.
+   */
+  readAt?(buffer: Buffer, position: number, length: number): Promise<number>;
 }
 
 /** A download already read into memory (a small file): its stream is made only if asked for. */

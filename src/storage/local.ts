@@ -11,7 +11,7 @@
  *
  * Names starting with the upload temp prefix are reserved (553) in every operation.
  */
-import { constants, createReadStream, createWriteStream, fchmod, fchown, ftruncate, promises as fs, write, writev, type Dirent, type ReadStream, type Stats } from 'node:fs';
+import { constants, createReadStream, createWriteStream, fchmod, fchown, ftruncate, promises as fs, read, write, writev, type Dirent, type ReadStream, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
 import { posix } from 'node:path';
@@ -39,6 +39,7 @@ const INLINE_READ_BYTES = 64 * 1024;
 const fchmodFd = promisify(fchmod);
 const fchownFd = promisify(fchown);
 const ftruncateFd = promisify(ftruncate);
+const readFd = promisify(read);
 
 /** Longest file name most file systems accept, in bytes. */
 const MAX_NAME_BYTES = 255;
@@ -179,6 +180,7 @@ export class LocalStorage implements StorageBackend {
       size,
       start,
       sendTo: (socket, transfer) => sendFileZeroCopy(socket, fd, start, size - start, transfer, () => (closed = true)),
+      readAt: async (buffer, position, length) => (await readFd(fd, buffer, 0, length, position)).bytesRead,
       close: () => {
         if (closed) return;
         closed = true;

@@ -10,6 +10,7 @@ import { FtpError } from '../../errors.js';
 import type { Download, SocketTransferOptions, Upload } from '../../storage/backend.js';
 import { throttleStream, type TokenBucket } from '../../util/token-bucket.js';
 import { CrlfToLf, LfToCrlf } from './ascii.js';
+import { sendByReads } from './send-by-reads.js';
 import { wasReadByJavaScript } from './read-by-javascript.js';
 import { resetByPeer } from './peer-reset.js';
 
@@ -66,14 +67,20 @@ async function sendContent(content: Buffer, socket: Socket, options: TransferOpt
  * line ends. Resolves with the bytes sent and which path carried them.
  */
 export async function sendDownload(download: Download, socket: Socket, options: TransferOptions): Promise<{ bytes: number; zeroCopy: boolean }> {
-  if (!options.ascii && !options.rateLimit && download.content) return { bytes: await sendContent(download.content, socket, options), zeroCopy: false };
-  if (!options.ascii && !options.rateLimit && download.sendTo) {
-    // No socket timeout here: destroying the socket would close its descriptor under the
-    // backend's transfer, which keeps its own idle timeout.
-    const sent = await download.sendTo(socket, options);
-    if (sent !== null) {
-      await new Promise<void>((resolve) => socket.end(resolve));
-      return { bytes: sent, zeroCopy: true };
+  if (!options.ascii && !options.rateLimit) {
+    if (download.content) return { bytes: await sendContent(download.content, socket, options), zeroCopy: false };
+    if (download.sendTo) {
+      // No socket timeout here: destroying the socket would close its descriptor under the
+      // backend's transfer, which keeps its own idle timeout.
+      const sent = await download.sendTo(socket, options);
+      if (sent !== null) {
+        await new Promise<void>((resolve) => socket.end(resolve));
+        return { bytes: sent, zeroCopy: true };
+      }
+    }
+    if (download.readAt) {
+      armIdleTimeout(socket, options.idleTimeoutMs);
+      return { bytes: await sendByReads(download.readAt, download.start, download.size, socket, options.signal), zeroCopy: false };
     }
   }
   return { bytes: await sendData(download.stream, socket, options), zeroCopy: false };
