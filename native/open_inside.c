@@ -7,17 +7,13 @@
  * the event loop would save as much, but a cold lookup on a slow disk would then stall
  * every session, so they stay off the loop, together.
  *
- *   openInside(path, flags, realRoot, inlineUpTo) -> Promise<{ fd, size } | { fd: -1, size, content }>
+ *   openInside(path, flags, realRoot) -> Promise<{ fd, size }>
  *
  * The steps, as in jail.ts: open(path, O_PATH) following links; where the inode really
  * is, from /proc/self/fd (a removed file reads "<path> (deleted)" and counts where it was,
  * but only when it really has no links left); that place must be realRoot or below it;
  * fstat, and only a regular file is opened, with `flags`, through the O_PATH descriptor's
  * magic link (so the inode checked is the inode opened, whatever the path names by then).
- * A file of at most `inlineUpTo` bytes (0: none) is also read whole and closed in the same
- * trip, and comes back as `content`: a small download then needs no other thread at all
- * (sending it is one write to the socket), where sendfile would cost a wake-up of one of
- * the zero-copy threads and another to report back.
  *
  * Rejections carry .code: the errno name of the failed call (with .syscall), or
  * FERRY_OUTSIDE (not inside the root), EISDIR (a directory), FERRY_NOT_REGULAR (a FIFO,
@@ -40,11 +36,9 @@ typedef struct {
   char *path;
   char *root;
   int flags;
-  int64_t inline_up_to;
   /* Written by the pool thread, read on the JS thread in complete(). */
   int fd;
   int64_t size;
-  char *content;        /* the whole file, when it was small enough to read in this trip */
   int err;              /* errno of the failed call, or 0 */
   const char *syscall;  /* which call failed */
   const char *refusal;  /* a refusal that is not an errno (see the top) */
@@ -61,33 +55,6 @@ static int inside_root(const char *real, const char *root) {
 static void fail(OpenJob *job, const char *syscall) {
   job->err = errno;
   job->syscall = syscall;
-}
-
-/* Reads the open file into `content` and closes it; `size` becomes what was there to read. */
-static void read_whole(OpenJob *job) {
-  char *content = malloc(job->size > 0 ? (size_t)job->size : 1);
-  int64_t done = 0;
-  if (!content) {
-    errno = ENOMEM;
-    fail(job, "read");
-  }
-  while (content && done < job->size) {
-    ssize_t n = pread(job->fd, content + done, (size_t)(job->size - done), done);
-    if (n > 0) done += n;
-    else if (n == 0) break; /* shrunk since fstat: what is there */
-    else if (errno != EINTR) {
-      fail(job, "read");
-      break;
-    }
-  }
-  close(job->fd);
-  job->fd = -1;
-  if (job->err) {
-    free(content);
-    return;
-  }
-  job->content = content;
-  job->size = done;
 }
 
 static void execute(napi_env env, void *data) {
@@ -118,10 +85,7 @@ static void execute(napi_env env, void *data) {
     else if (S_ISDIR(stats.st_mode)) job->refusal = "EISDIR";
     else if (!S_ISREG(stats.st_mode)) job->refusal = "FERRY_NOT_REGULAR";
     else if ((job->fd = open(link, job->flags | O_CLOEXEC)) < 0) fail(job, "open");
-    else {
-      job->size = stats.st_size;
-      if (job->inline_up_to > 0 && job->size <= job->inline_up_to) read_whole(job);
-    }
+    else job->size = stats.st_size;
   }
   close(path_fd);
 }
@@ -172,7 +136,6 @@ static void complete(napi_env env, napi_status status, void *data) {
   OpenJob *job = data;
   if (status != napi_ok) {
     if (job->fd >= 0) close(job->fd);
-    free(job->content);
     napi_reject_deferred(env, job->deferred, error_with_code(env, "ECANCELED", NULL, 0));
   } else if (job->err) {
     napi_reject_deferred(env, job->deferred, error_with_code(env, errno_name(job->err), job->syscall, job->err));
@@ -185,12 +148,6 @@ static void complete(napi_env env, napi_status status, void *data) {
     napi_create_int64(env, job->size, &size);
     napi_set_named_property(env, result, "fd", fd);
     napi_set_named_property(env, result, "size", size);
-    if (job->content) {
-      napi_value content;
-      napi_create_buffer_copy(env, (size_t)job->size, job->content, NULL, &content);
-      napi_set_named_property(env, result, "content", content);
-      free(job->content);
-    }
     napi_resolve_deferred(env, job->deferred, result);
   }
   napi_delete_async_work(env, job->work);
@@ -208,23 +165,23 @@ static char *string_argument(napi_env env, napi_value value) {
 }
 
 static napi_value open_inside(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 3;
+  napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   OpenJob *job = calloc(1, sizeof *job);
-  if (!job || argc < 4) {
+  if (!job || argc < 3) {
     free(job);
-    napi_throw_type_error(env, NULL, "openInside(path, flags, realRoot, inlineUpTo)");
+    napi_throw_type_error(env, NULL, "openInside(path, flags, realRoot)");
     return NULL;
   }
   job->fd = -1;
   job->path = string_argument(env, argv[0]);
   job->root = string_argument(env, argv[2]);
-  if (!job->path || !job->root || napi_get_value_int32(env, argv[1], &job->flags) != napi_ok || napi_get_value_int64(env, argv[3], &job->inline_up_to) != napi_ok) {
+  if (!job->path || !job->root || napi_get_value_int32(env, argv[1], &job->flags) != napi_ok) {
     free(job->path);
     free(job->root);
     free(job);
-    napi_throw_type_error(env, NULL, "openInside(path: string, flags: number, realRoot: string, inlineUpTo: number)");
+    napi_throw_type_error(env, NULL, "openInside(path: string, flags: number, realRoot: string)");
     return NULL;
   }
   napi_value promise, name;

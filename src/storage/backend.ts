@@ -4,7 +4,7 @@
  * Failures are FtpErrors from the catalogue (not found, no space, ...).
  */
 import type { Socket } from 'node:net';
-import { Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { ListEntry } from '../protocol/listing.js';
 
 export type FileStat = ListEntry;
@@ -108,30 +108,11 @@ export interface Download {
    */
   sendTo?(socket: Socket, options: SocketTransferOptions): Promise<number | null>;
   /**
-   * Optional: the bytes from `start` to the end, already read (a small file, read with its
-   * open). The caller may write them to the socket at once instead of using `stream`.
-   */
-  readonly content?: Buffer;
-  /**
    * Optional: reads up to `length` bytes of the file at `position` into `buffer` (0 at its
    * end). A download the caller copies (TLS, or no zero-copy) then reuses two buffers
    * instead of a stream's fresh one per chunk; `stream` is not made.
    */
   readAt?(buffer: Buffer, position: number, length: number): Promise<number>;
-}
-
-/** A download already read into memory (a small file): its stream is made only if asked for. */
-export function contentDownload(content: Buffer, size: number, start: number): Download {
-  let stream: Readable | undefined;
-  return {
-    content,
-    size,
-    start,
-    get stream() {
-      return (stream ??= Readable.from([content], { objectMode: false }));
-    },
-    close: () => stream?.destroy(),
-  };
 }
 
 /** A download that is nothing but its stream (closing it destroys the stream). */

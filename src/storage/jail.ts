@@ -78,15 +78,15 @@ function closePathDescriptor(fd: number): void {
 /** Suffix the kernel adds to the link of a descriptor whose file was removed. */
 const DELETED_SUFFIX = ' (deleted)';
 
-/**
- * An open regular file, with its size as fstat gave it before it was opened for real; or,
- * for a small file asked to be read inline, its whole content (already closed: fd is -1).
- */
-export type OpenedFile = { fd: number; size: number; content?: undefined } | { fd: -1; size: number; content: Buffer };
+/** An open regular file, with its size as fstat gave it before it was opened for real. */
+export interface OpenedFile {
+  fd: number;
+  size: number;
+}
 
 /** native/open_inside.c: openFile's checks and opens in one trip through the thread pool. */
 interface OpenAddon {
-  openInside(path: string, flags: number, realRoot: string, inlineUpTo: number): Promise<OpenedFile>;
+  openInside(path: string, flags: number, realRoot: string): Promise<OpenedFile>;
 }
 
 /** The one-trip open, unless it was not built or is switched off (FERRY_NATIVE_OPEN=0, which tests use for the JavaScript steps). */
@@ -257,14 +257,12 @@ export class Jail {
   /**
    * Opens the regular file a host path finally names (links followed, in the middle and
    * as last component) with `flags`, only once its location and type are checked (see
-   * the top of this file). Null when nothing is there (a dangling link included). With
-   * `inlineUpTo`, a file of at most that many bytes may come back read and closed, as
-   * `content`, when that saves work (the one-trip open does it in the same trip).
+   * the top of this file). Null when nothing is there (a dangling link included).
    */
-  async openFile(hostPath: string, flags: number, inlineUpTo = 0): Promise<OpenedFile | null> {
+  async openFile(hostPath: string, flags: number): Promise<OpenedFile | null> {
     if (!CAN_VERIFY_DESCRIPTORS) return this.openFileChecked(hostPath, flags);
     const addon = oneTripOpen();
-    if (addon) return this.openFileInOneTrip(addon, hostPath, flags, inlineUpTo);
+    if (addon) return this.openFileInOneTrip(addon, hostPath, flags);
     const pathFd = await this.openPathInside(hostPath);
     if (pathFd === null) return null;
     try {
@@ -280,9 +278,9 @@ export class Jail {
   }
 
   /** The same steps as openFile's, in the addon, with the same answers. */
-  private async openFileInOneTrip(addon: OpenAddon, hostPath: string, flags: number, inlineUpTo: number): Promise<OpenedFile | null> {
+  private async openFileInOneTrip(addon: OpenAddon, hostPath: string, flags: number): Promise<OpenedFile | null> {
     try {
-      return await addon.openInside(hostPath, flags, await this.rootReal(), inlineUpTo);
+      return await addon.openInside(hostPath, flags, await this.rootReal());
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return null;

@@ -17,7 +17,7 @@ import { once } from 'node:events';
 import { posix } from 'node:path';
 import type { Writable } from 'node:stream';
 import { FtpError, fromSystemError, mapSystemErrors } from '../errors.js';
-import { contentDownload, type DirectoryListing, type Download, type FileStat, type ListOptions, type StorageBackend, type StorageCapabilities, type Upload, type WriteOptions } from './backend.js';
+import type { DirectoryListing, Download, FileStat, ListOptions, StorageBackend, StorageCapabilities, Upload, WriteOptions } from './backend.js';
 import { closeFd, Jail, openFd, type DirectoryHandle } from './jail.js';
 import { assertNotReserved, isReservedName, uploadTempName } from './upload-temp.js';
 import { receiveFileZeroCopy, sendFileZeroCopy } from './zero-copy.js';
@@ -30,11 +30,6 @@ export { UPLOAD_TEMP_PREFIX } from './upload-temp.js';
  */
 const CHUNK_BYTES = 1024 * 1024;
 const MIN_CHUNK_BYTES = 16 * 1024;
-/**
- * Files up to this size are read whole with their open (one thread-pool trip, see
- * native/open_inside.c) and sent with one socket write: no zero-copy thread to wake.
- */
-const INLINE_READ_BYTES = 64 * 1024;
 
 const fchmodFd = promisify(fchmod);
 const fchownFd = promisify(fchown);
@@ -159,14 +154,13 @@ export class LocalStorage implements StorageBackend {
   async read(virtual: string, options: { start?: number } = {}): Promise<Download> {
     assertNotReserved(virtual);
     const start = options.start ?? 0;
-    const opened = await this.jail.openFile(this.jail.hostPath(virtual), READ_FLAGS, INLINE_READ_BYTES);
+    const opened = await this.jail.openFile(this.jail.hostPath(virtual), READ_FLAGS);
     if (opened === null) throw new FtpError('FERRY_ERR_NOT_FOUND');
     const { fd, size } = opened;
     if (start > size) {
-      if (!opened.content) await closeFd(fd).catch(() => undefined);
+      await closeFd(fd).catch(() => undefined);
       throw new FtpError('FERRY_ERR_BAD_RESTART', `Restart position ${start} is beyond the end of the file (${size} bytes).`);
     }
-    if (opened.content) return contentDownload(opened.content.subarray(start), size, start);
     // Buffers sized to the file: a 16 KiB file must not allocate a 1 MiB read buffer.
     const highWaterMark = Math.max(MIN_CHUNK_BYTES, Math.min(CHUNK_BYTES, size - start));
     // The stream is made only when the bytes go through it: a sendfile(2) download (most

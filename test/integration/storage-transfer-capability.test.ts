@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { TransferEvent } from '../../src/observability/events.js';
 import { receiveUpload, sendDownload, type TransferOptions } from '../../src/server/data/transfer.js';
-import { contentDownload, streamDownload, type Download, type StorageBackend, type Upload, type WriteOptions } from '../../src/storage/backend.js';
+import { streamDownload, type Download, type StorageBackend, type Upload, type WriteOptions } from '../../src/storage/backend.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { zeroCopyAvailable } from '../../src/storage/zero-copy.js';
 import { randomData, sha256 } from '../helpers/data.js';
@@ -175,7 +175,6 @@ describe('the transfer code asks the open file', () => {
   test('a sendfile download leaves its descriptor to the addon: no descriptor on the file remains, and close() then closes nothing else', { skip: !zeroCopyAvailable() && 'the zero-copy addon is not built' }, async (t) => {
     const root = mkdtempSync(join(tmpdir(), 'ferry-sendfile-close-'));
     t.after(() => rmSync(root, { recursive: true, force: true }));
-    // Above what is read with its open (64 KiB): this download keeps its descriptor for sendfile.
     const bytes = randomData(100 * 1024);
     const file = join(root, 'large.bin');
     writeFileSync(file, bytes);
@@ -194,15 +193,6 @@ describe('the transfer code asks the open file', () => {
     download.close();
     await sleep(100);
     assert.ok(fstatSync(other).isFile());
-  });
-
-  test('a download read with its open goes out in one write, not zero-copy, its stream never made', async (t) => {
-    const pair = await socketPair();
-    t.after(pair.close);
-    const download: Download = { ...contentDownload(BYTES, BYTES.length, 0), sendTo: async () => assert.fail('a small download needs no sendfile') };
-    const [result, received] = await Promise.all([sendDownload(download, pair.server, transferOptions(false)), readAll(pair.client)]);
-    assert.deepEqual(result, { bytes: BYTES.length, zeroCopy: false });
-    assert.deepEqual(received, BYTES);
   });
 
   test('a download whose sendTo answers null is read with readAt when it has it, its stream untouched', async (t) => {

@@ -17,8 +17,7 @@ import { startServer } from '../helpers/server.js';
 import { waitFor, withTimeout } from '../helpers/timing.js';
 import { login } from './support.js';
 
-/** Just above what is read with its open (64 KiB): the smallest download that takes a thread. */
-const SMALL = Buffer.alloc(80 * 1024, 'x');
+const SMALL = Buffer.alloc(16 * 1024, 'x');
 const IDLE_MS = 300;
 const ADDON = resolve(fileURLToPath(import.meta.url), '../../../../build/Release/ferry_sendfile.node');
 

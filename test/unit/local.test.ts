@@ -20,7 +20,6 @@ import { resolveVirtualPath } from '../../src/protocol/paths.js';
 import { LocalStorage, UPLOAD_TEMP_PREFIX } from '../../src/storage/local.js';
 import { waitFor } from '../helpers/timing.js';
 import { descriptorsOn } from '../helpers/open-descriptors.js';
-import { loadNativeAddon } from '../../src/util/native-addon.js';
 
 let base: string;
 let fixtureCount = 0;
@@ -434,42 +433,18 @@ describe('LocalStorage: read offsets', () => {
 
   test('close() releases the file whether or not its stream was made, and only once', { skip: !existsSync('/proc/self/fd') && 'needs /proc/self/fd' }, async () => {
     const { root, storage } = makeJail();
-    // Above what is read with its open: this download holds its descriptor.
-    const path = join(root, 'large.bin');
-    const large = Buffer.alloc(100 * 1024, 'L');
-    writeFileSync(path, large);
-    const openOnLarge = () => descriptorsOn(path).length;
-    const unread = await storage.read('/large.bin');
-    assert.equal(openOnLarge(), 1);
+    const path = join(root, 'hello.txt');
+    const openOnHello = () => descriptorsOn(path).length;
+    const unread = await storage.read('/hello.txt');
+    assert.equal(openOnHello(), 1);
     unread.close();
     unread.close();
     // The close runs on the thread pool: it lands a moment later.
-    assert.ok(await waitFor(() => openOnLarge() === 0));
-    const read = await storage.read('/large.bin');
-    assert.equal(await readAll(read), large.toString());
+    assert.ok(await waitFor(() => openOnHello() === 0));
+    const read = await storage.read('/hello.txt');
+    assert.equal(await readAll(read), HELLO);
     read.close();
-    assert.ok(await waitFor(() => openOnLarge() === 0));
+    assert.ok(await waitFor(() => openOnHello() === 0));
   });
-
-  test('a small file is read with its open: no descriptor held, content from the offset, a stream on demand', { skip: !existsSync('/proc/self/fd') && 'needs /proc/self/fd' }, async (t) => {
-    // Only the one-trip open reads inline (the JavaScript steps keep the descriptor).
-    if (!loadNativeAddon('ferry_open') || process.env.FERRY_NATIVE_OPEN === '0') return t.skip('the one-trip open is not in use here');
-    const { root, storage } = makeJail();
-    const path = join(root, 'hello.txt');
-    const inline = await storage.read('/hello.txt', { start: 6 });
-    assert.equal(descriptorsOn(path).length, 0);
-    assert.equal(inline.content?.toString(), 'world');
-    assert.equal(inline.size, Buffer.byteLength(HELLO));
-    assert.equal(await readAll(inline), 'world');
-    inline.close();
-    const edge = Buffer.alloc(64 * 1024, 'e');
-    writeFileSync(join(root, 'edge.bin'), edge);
-    assert.deepEqual((await storage.read('/edge.bin')).content, edge);
-    writeFileSync(join(root, 'edge.bin'), Buffer.concat([edge, Buffer.from('!')]));
-    const above = await storage.read('/edge.bin');
-    assert.equal(above.content, undefined);
-    above.close();
-  });
-
 });
 

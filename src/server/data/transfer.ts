@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
+import { pipeline } from 'node:stream/promises';
 import { FtpError } from '../../errors.js';
 import type { Download, SocketTransferOptions, Upload } from '../../storage/backend.js';
 import { throttleStream, type TokenBucket } from '../../util/token-bucket.js';
@@ -53,14 +53,6 @@ export async function sendData(readable: Readable, socket: Socket, options: Tran
   return bytes;
 }
 
-/** Server to client for bytes already in memory (a small file): one write and the end, no stream pipeline. */
-async function sendContent(content: Buffer, socket: Socket, options: TransferOptions): Promise<number> {
-  armIdleTimeout(socket, options.idleTimeoutMs);
-  socket.end(content);
-  await finished(socket, { readable: false, signal: options.signal });
-  return content.length;
-}
-
 /**
  * Server to client for a file: the open file sends itself when it can (the local backend's
  * sendfile(2) over plain TCP), else the stream path; TYPE A always streams, as it converts
@@ -68,7 +60,6 @@ async function sendContent(content: Buffer, socket: Socket, options: TransferOpt
  */
 export async function sendDownload(download: Download, socket: Socket, options: TransferOptions): Promise<{ bytes: number; zeroCopy: boolean }> {
   if (!options.ascii && !options.rateLimit) {
-    if (download.content) return { bytes: await sendContent(download.content, socket, options), zeroCopy: false };
     if (download.sendTo) {
       // No socket timeout here: destroying the socket would close its descriptor under the
       // backend's transfer, which keeps its own idle timeout.
