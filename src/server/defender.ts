@@ -59,9 +59,17 @@ export interface AbuseLedger {
 
 /** Where an adopted ban was decided. */
 export interface BanOrigin {
-  /** Named in its log line: "the primary" (between workers) or "another node" (through Redis). */
-  by: 'the primary' | 'another node';
-  /** This process's event reached the threshold there: it counts the ban (ferry_bans_total), the others only enforce it. */
+  /**
+   * Named in its log line: "the primary" (between workers), "another node" (through
+   * Redis), or "the cluster count" (this node's event took the count in Redis to the
+   * threshold, though not its own).
+   */
+  by: 'the primary' | 'another node' | 'the cluster count';
+  /**
+   * This process's event reached the threshold there: it counts the ban (ferry_bans_total),
+   * the others only enforce it. Where the ledger does not decide every ban (Redis), a
+   * ban this process already made itself was counted then, and is not counted again.
+   */
   reachedHere: boolean;
 }
 
@@ -205,8 +213,9 @@ export class Defender {
       dropOldest(this.bans, this.maxEntries);
     }
     const fresh = held <= now;
+    const counted = origin.reachedHere && (fresh || this.options.shared?.decidesEveryBan === true);
     if (fresh) this.options.logger.warn({ address: group, until: new Date(until).toISOString() }, `address banned (by ${origin.by})`);
-    if (fresh || origin.reachedHere) events.ban.publish({ address: group, until, adopted: !origin.reachedHere } satisfies BanEvent);
+    if (fresh || counted) events.ban.publish({ address: group, until, adopted: !counted } satisfies BanEvent);
   }
 
   /** Events of `group` still inside the observation window (0 when the defender is disabled). */

@@ -10,6 +10,8 @@ import { FtpConnection } from '../helpers/ftp-connection.js';
 import { REDIS_SERVER, startRedis, type RedisServer } from '../helpers/redis.js';
 import { USER, withTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/timing.js';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { events, type BanEvent } from '../../src/observability/events.js';
 import { closedPort } from '../helpers/ports.js';
 
 const DEFENDER = { defender: { threshold: 4, failed_login_delay: 0 }, max_login_failures: 10 };
@@ -44,16 +46,26 @@ describe('bans shared through Redis', { skip: REDIS_SERVER ? false : 'redis-serv
   });
   after(() => redis?.stop());
 
-  test('2 failed logins on node A and 2 on node B reach the threshold of 4: both nodes, and a node started later, refuse the address', () =>
+  test('2 failed logins on node A and 2 on node B reach the threshold of 4: both nodes, and a node started later, refuse the address; the ban is counted once', () =>
     withNodes({ ...DEFENDER, cluster: { redis: redis.url } }, async (a, b) => {
-      await failTwice(a);
-      assert.equal(await greetingCode(a), 220, 'two failures alone ban nobody');
-      await failTwice(b);
-      assert.ok(await waitFor(async () => (await greetingCode(a)) === 421, 3000), 'node A bans the address node B saw last');
-      assert.equal(await greetingCode(b), 421);
-      await withTestServer({ ...DEFENDER, cluster: { redis: redis.url } }, async (c) => {
-        assert.equal(await greetingCode(c), 421, 'a node that starts later takes over the ban');
-      });
+      // Both nodes run in this process: every node's ban events arrive here.
+      const bans: BanEvent[] = [];
+      const onBan = (message: unknown) => bans.push(message as BanEvent);
+      subscribe(events.ban.name, onBan);
+      try {
+        await failTwice(a);
+        assert.equal(await greetingCode(a), 220, 'two failures alone ban nobody');
+        await failTwice(b);
+        assert.ok(await waitFor(async () => (await greetingCode(a)) === 421, 3000), 'node A bans the address node B saw last');
+        assert.equal(await greetingCode(b), 421);
+        // Node B's event took the count in Redis to the threshold (neither node's own count got there): B counts it, A only enforces it.
+        assert.deepEqual(bans.map((ban) => ban.adopted).sort(), [false, true], 'counted (ferry_bans_total) by one node only');
+        await withTestServer({ ...DEFENDER, cluster: { redis: redis.url } }, async (c) => {
+          assert.equal(await greetingCode(c), 421, 'a node that starts later takes over the ban');
+        });
+      } finally {
+        unsubscribe(events.ban.name, onBan);
+      }
     }));
 });
 

@@ -111,6 +111,23 @@ describe('defender', () => {
     }
   });
 
+  test('through Redis, a ban this node reached in the cluster count is counted once; one it had made itself is not counted again', () => {
+    const published: BanEvent[] = [];
+    const onBan = (message: unknown) => published.push(message as BanEvent);
+    subscribe(events.ban.name, onBan);
+    try {
+      const { defender: d, lines } = defender({ shared: { report: () => undefined, forgive: () => undefined } });
+      d.adoptBan('192.0.2.3', 90_000, { by: 'the cluster count', reachedHere: true });
+      d.adoptBan('192.0.2.3', 90_000, { by: 'another node', reachedHere: false }); // its own announcement, back through Redis
+      for (let i = 0; i < 3; i++) d.record('192.0.2.4', 'login-failed');
+      d.adoptBan('192.0.2.4', 90_000, { by: 'the cluster count', reachedHere: true });
+      assert.deepEqual(published.map((event) => [event.address, event.adopted]), [['192.0.2.3', false], ['192.0.2.4', false]]);
+      assert.deepEqual(lines.map((line) => line.message), ['address banned (by the cluster count)', 'address banned']);
+    } finally {
+      unsubscribe(events.ban.name, onBan);
+    }
+  });
+
   test('failures older than the observation window do not count', () => {
     const { defender: d, clock } = defender();
     d.record('192.0.2.1', 'login-failed');

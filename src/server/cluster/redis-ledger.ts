@@ -3,7 +3,8 @@
  * cannot rotate through the nodes behind a load balancer: every node counts each abusive
  * event of an address in Redis too (one key per address, expiring with the observation
  * window); the node whose event reaches the threshold stores the ban (expiring with the
- * ban time) and publishes it, and every node bans the address locally. A node that starts
+ * ban time), bans and counts it (ferry_bans_total) and publishes it, and every other node
+ * bans the address locally without counting it. A node that starts
  * takes over the bans in force. A ban an administrator lifts (the web admin) is deleted and
  * its lifting published the same way, so every node lifts it. The local defender keeps working when Redis is away:
  * sharing failures are logged (once per interval) and the node defends itself alone.
@@ -20,6 +21,8 @@ const START_TIMEOUT_MS = 5000;
 const banKey = (group: string) => `ferry:ban:${group}`;
 const scoreKey = (group: string) => `ferry:abuse:${group}`;
 const FROM_REDIS: BanOrigin = { by: 'another node', reachedHere: false };
+/** This node's event took the shared count to the threshold: it bans and counts (unless it had banned the address itself). */
+const DECIDED_HERE: BanOrigin = { by: 'the cluster count', reachedHere: true };
 
 type Client = ReturnType<typeof createClient>;
 
@@ -83,6 +86,8 @@ export class RedisAbuseLedger implements AbuseLedger {
     // Only the first node to see the threshold stores and announces the ban.
     const stored = await this.client.set(banKey(group), String(until), { PX: this.options.banMs, NX: true });
     if (stored === null) return;
+    // Before the announcement comes back to this node too (as a ban it then already holds).
+    this.defender?.adoptBan(group, until, DECIDED_HERE);
     await this.client.del(scoreKey(group));
     await this.client.publish(BAN_CHANNEL, JSON.stringify({ group, until, event }));
   }
