@@ -25,6 +25,19 @@ function defender(options: Partial<DefenderOptions> = {}) {
   return { defender: instance, clock, lines };
 }
 
+
+/** Runs `fn` with the ban events published meanwhile (what metrics.ts counts: those not adopted). */
+function withBanEvents(fn: (published: BanEvent[]) => void): void {
+  const published: BanEvent[] = [];
+  const onBan = (message: unknown) => published.push(message as BanEvent);
+  subscribe(events.ban.name, onBan);
+  try {
+    fn(published);
+  } finally {
+    unsubscribe(events.ban.name, onBan);
+  }
+}
+
 describe('defender', () => {
   test('bans an address at the threshold, logs it, and lifts the ban when it expires', () => {
     const { defender: d, clock, lines } = defender();
@@ -60,10 +73,7 @@ describe('defender', () => {
   });
 
   test('between workers, each ban the primary decides is counted once: by the worker whose event reached the threshold', () => {
-    const published: BanEvent[] = [];
-    const onBan = (message: unknown) => published.push(message as BanEvent);
-    subscribe(events.ban.name, onBan);
-    try {
+    withBanEvents((published) => {
       // What ferry_bans_total sums over the workers (metrics.ts counts the bans not adopted).
       const counted = () => published.filter((event) => !event.adopted).length;
       const primary: AbuseLedger = { report: () => undefined, forgive: () => undefined, decidesEveryBan: true };
@@ -89,16 +99,11 @@ describe('defender', () => {
       assert.equal(counted(), 2);
       assert.deepEqual(first!.lines.slice(1).map((line) => line.message), ['address banned'], 'no second line for the ban it holds');
       assert.deepEqual(second!.lines.slice(1).map((line) => line.message), ['address banned (by the primary)']);
-    } finally {
-      unsubscribe(events.ban.name, onBan);
-    }
+    });
   });
 
   test('through Redis, a node counts the bans it reaches; one adopted from another node is not counted, nor logged again when held', () => {
-    const published: BanEvent[] = [];
-    const onBan = (message: unknown) => published.push(message as BanEvent);
-    subscribe(events.ban.name, onBan);
-    try {
+    withBanEvents((published) => {
       const { defender: d, lines } = defender({ shared: { report: () => undefined, forgive: () => undefined } });
       for (let i = 0; i < 3; i++) d.record('192.0.2.1', 'login-failed');
       d.adoptBan('192.0.2.1', 90_000, { by: 'another node', reachedHere: false });
@@ -106,16 +111,11 @@ describe('defender', () => {
       assert.deepEqual(published.map((event) => [event.address, event.adopted]), [['192.0.2.1', false], ['192.0.2.2', true]]);
       assert.deepEqual(lines.map((line) => line.message), ['address banned', 'address banned (by another node)']);
       assert.deepEqual(d.listBans(), [{ address: '192.0.2.1', until: 90_000 }, { address: '192.0.2.2', until: 90_000 }], 'the later end is kept');
-    } finally {
-      unsubscribe(events.ban.name, onBan);
-    }
+    });
   });
 
   test('through Redis, a ban this node reached in the cluster count is counted once; one it had made itself is not counted again', () => {
-    const published: BanEvent[] = [];
-    const onBan = (message: unknown) => published.push(message as BanEvent);
-    subscribe(events.ban.name, onBan);
-    try {
+    withBanEvents((published) => {
       const { defender: d, lines } = defender({ shared: { report: () => undefined, forgive: () => undefined } });
       d.adoptBan('192.0.2.3', 90_000, { by: 'the cluster count', reachedHere: true });
       d.adoptBan('192.0.2.3', 90_000, { by: 'another node', reachedHere: false }); // its own announcement, back through Redis
@@ -123,9 +123,7 @@ describe('defender', () => {
       d.adoptBan('192.0.2.4', 90_000, { by: 'the cluster count', reachedHere: true });
       assert.deepEqual(published.map((event) => [event.address, event.adopted]), [['192.0.2.3', false], ['192.0.2.4', false]]);
       assert.deepEqual(lines.map((line) => line.message), ['address banned (by the cluster count)', 'address banned']);
-    } finally {
-      unsubscribe(events.ban.name, onBan);
-    }
+    });
   });
 
   test('failures older than the observation window do not count', () => {
