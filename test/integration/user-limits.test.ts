@@ -14,6 +14,7 @@ import { FtpConnection } from '../helpers/ftp-connection.js';
 import { randomData, sha256 } from '../helpers/data.js';
 import { PASSWORD, withTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/timing.js';
+import { ServerLog } from '../helpers/server-log.js';
 import { uploadTempFiles } from './support.js';
 
 const KB = 1000;
@@ -43,8 +44,9 @@ const sizeOn = (server: TestServer, name: string) => (existsSync(join(server.roo
 
 describe('quota_bytes', () => {
   test('552 past the quota, nothing stored; overwrite, APPE, REST+STOR, DELE and RNTO keep the count right', async () => {
+    const log = new ServerLog();
     await withTestServer(
-      {},
+      { log: { level: 'warn' } },
       async (server) => {
         const ftp = await loginAs(server, 'carol');
         try {
@@ -52,6 +54,7 @@ describe('quota_bytes', () => {
           // 60 + 60 > 100: refused part way, and the file never appears.
           assert.equal(await store(ftp, 'STOR b.bin', randomData(60 * KB)), 552);
           assert.equal(sizeOn(server, 'b.bin'), null);
+          assert.ok(await waitFor(() => log.entries.some((entry) => entry.code === 'FERRY_ERR_QUOTA')), 'the refusal is logged with its code');
           // An overwrite replaces its 60 kB: 90 kB fits.
           assert.equal(await store(ftp, 'STOR a.bin', randomData(90 * KB)), 226);
           // APPE adds to the 90: 20 more is too much, and the file keeps its 90.
@@ -81,7 +84,7 @@ describe('quota_bytes', () => {
           ftp.close();
         }
       },
-      { users: { carol: { limits: { quotaBytes: 100 * KB } } } },
+      { users: { carol: { limits: { quotaBytes: 100 * KB } } }, logTo: log.destination },
     );
   });
 
@@ -156,7 +159,8 @@ describe('quota_files', () => {
 
 describe('max_sessions', () => {
   test('one session more than max_sessions is 421 after the password, and closed; a slot frees at logout', async () => {
-    await withTestServer({ user_defaults: { max_sessions: 2 } }, async (server) => {
+    const log = new ServerLog();
+    await withTestServer({ user_defaults: { max_sessions: 2 }, log: { level: 'warn' } }, async (server) => {
       const one = await loginAs(server, 'alice');
       const two = await loginAs(server, 'alice');
       const three = await FtpConnection.connect(server.host, server.port);
@@ -165,6 +169,7 @@ describe('max_sessions', () => {
         const refused = await three.send(`PASS ${PASSWORD}`);
         assert.equal(refused.code, 421, refused.lines.join(' | '));
         assert.ok(await three.closedByServer());
+        assert.ok(log.entries.some((entry) => entry.code === 'FERRY_ERR_TOO_MANY_SESSIONS' && entry.user === 'alice'), 'the refusal is logged with its code');
         // Another user is not counted against alice.
         (await loginAs(server, 'bob')).close();
         await one.quit();
@@ -182,7 +187,7 @@ describe('max_sessions', () => {
         two.close();
         three.close();
       }
-    });
+    }, { logTo: log.destination });
   });
 });
 

@@ -7,9 +7,9 @@ import { Reply } from '../../protocol/replies.js';
 import { reply, type CommandContext, type CommandSpec, type Outcome } from './types.js';
 
 /** A login refused by the defender: 421 and the end of this connection. */
-function refuseLogin({ logger }: CommandContext, name: string, code: LoginRefusedEvent['code']): Outcome {
+function refuseLogin({ logger }: CommandContext, name: string, code: LoginRefusedEvent['code'] | 'FERRY_ERR_TOO_MANY_SESSIONS', reason?: string): Outcome {
   const { reply: replyCode, message } = ERRORS[code];
-  logger.warn({ code, reason: message, user: name }, 'login refused');
+  logger.warn({ code, reason: reason ?? message, user: name }, 'login refused');
   return { close: reply(replyCode, message) };
 }
 
@@ -80,9 +80,7 @@ async function checkPassword(context: CommandContext, name: string, password: st
   const admission = await context.allowances.admit({ site, user, storage, logger });
   if (!admission) {
     publish(false);
-    const { reply: replyCode, message } = ERRORS.FERRY_ERR_TOO_MANY_SESSIONS;
-    logger.warn({ user: user.name, code: 'FERRY_ERR_TOO_MANY_SESSIONS', reason: 'the user has max_sessions sessions already' }, 'login refused');
-    return { close: reply(replyCode, message) };
+    return refuseLogin(context, user.name, 'FERRY_ERR_TOO_MANY_SESSIONS', 'the user has max_sessions sessions already');
   }
   // The connection closed while the cluster count was asked: nobody would give the slot back.
   if (context.signal.aborted) {

@@ -122,13 +122,17 @@ export class QuotaStorage implements StorageBackend {
       stream: metered ? meteredStream(upload.stream, ledger, quota, growth, reserved) : upload.stream,
       ...(!metered && upload.receiveFrom && { receiveFrom: upload.receiveFrom.bind(upload) }),
       commit: async () => {
+        let size: number;
         try {
           await upload.commit();
-        } finally {
+          // What landed, as the storage sees it (whichever path carried the bytes).
+          size = (await fileSize(this.inner, path)) ?? 0;
+        } catch (error) {
           giveBack();
+          throw error;
         }
-        // What landed, as the storage sees it (whichever path carried the bytes).
-        const size = (await fileSize(this.inner, path)) ?? 0;
+        // In one step: the reservation becomes usage, and no other upload finds the bytes counted nowhere meanwhile.
+        giveBack();
         ledger.record(size - (previous ?? 0), newFile ? 1 : 0);
       },
       abort: async () => {

@@ -29,10 +29,6 @@ export class UsageLedger {
     return this.scanned;
   }
 
-  get usage(): Readonly<Usage> {
-    return this.used;
-  }
-
   /** Whether `bytes` more (and a file more, if `newFile`) would still fit, counting what others have reserved. */
   fits(quota: Quota, bytes: number, newFile: boolean): boolean {
     if (quota.bytes > 0 && this.used.bytes + this.reservedBytes + bytes > quota.bytes) return false;

@@ -102,7 +102,8 @@ type Held = { value: TokenBucket; release: () => void } | null;
 
 /** An admitted session's limits, and what it holds of the shared ones; kept current by refresh(). */
 class HeldAdmission implements Admission {
-  limits: UserLimits;
+  /** Set by refresh(), which the constructor runs. */
+  limits!: UserLimits;
   storage: StorageBackend;
   private upload: Held = null;
   private download: Held = null;
@@ -115,7 +116,6 @@ class HeldAdmission implements Admission {
     private readonly held: (() => void)[],
   ) {
     this.storage = request.storage;
-    this.limits = effectiveLimits(request.user.limits, request.site.config);
     this.refresh(request.site);
   }
 
@@ -130,8 +130,8 @@ class HeldAdmission implements Admission {
   refresh(site: AdmissionRequest['site']): void {
     const { user, storage, logger } = this.request;
     this.limits = effectiveLimits(user.limits, site.config);
-    this.upload = this.rate(this.upload, 'upload', this.limits.uploadRate);
-    this.download = this.rate(this.download, 'download', this.limits.downloadRate);
+    this.upload = this.rate(this.upload, 'upload', this.limits.uploadRate, user.limits?.uploadRate !== undefined);
+    this.download = this.rate(this.download, 'download', this.limits.downloadRate, user.limits?.downloadRate !== undefined);
     const quota = { bytes: this.limits.quotaBytes, files: this.limits.quotaFiles };
     if (this.quota) this.quota.setQuota(quota);
     else if (quota.bytes > 0 || quota.files > 0) {
@@ -144,13 +144,19 @@ class HeldAdmission implements Admission {
     }
   }
 
-  private rate(current: Held, direction: 'upload' | 'download', bytesPerSecond: number): Held {
+  /**
+   * `ownEntry`: the rate is the user's own (from its entry at login), not `[user_defaults]`.
+   * The bucket is the user's, shared by its sessions: a login sets it (the newest entry
+   * wins), a reload's new defaults too; a session's refresh must not put back the rate its
+   * own login had, over a newer login's.
+   */
+  private rate(current: Held, direction: 'upload' | 'download', bytesPerSecond: number, ownEntry: boolean): Held {
     if (bytesPerSecond <= 0) {
       current?.release();
       return null;
     }
     if (current) {
-      if (current.value.rate !== bytesPerSecond) current.value.setRate(bytesPerSecond);
+      if (!ownEntry && current.value.rate !== bytesPerSecond) current.value.setRate(bytesPerSecond);
       return current;
     }
     return this.allowances.holdRate(this.request.site.name, this.request.user.name, direction, bytesPerSecond);
