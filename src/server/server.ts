@@ -362,7 +362,7 @@ export class FtpServer {
    * token, even one then refused by max_clients or max_per_ip, so a flood stays refused.
    */
   private refusalFor(address: string): ErrorCode | null {
-    const { config } = this.options;
+    const { config } = this;
     if (this.shuttingDown) return 'FERRY_ERR_SHUTTING_DOWN';
     if (!this.descriptors.admit()) return 'FERRY_ERR_NO_DESCRIPTORS';
     if (this.services.defender.isBanned(address)) return 'FERRY_ERR_BANNED';

@@ -20,11 +20,12 @@ import { findFreePortRange, passivePort } from '../integration/support.js';
 const scratch = scratchDirForFile('ferry-cli-reload-');
 
 
-function configLines(options: { ports: string; banner: string; port?: number; extra?: string[] }): string[] {
+function configLines(options: { ports: string; banner: string; port?: number; top?: string[]; extra?: string[] }): string[] {
   return [
     'host = "127.0.0.1"',
     `port = ${options.port ?? 0}`,
     `banner = "${options.banner}"`,
+    ...(options.top ?? []),
     '[anonymous]',
     'enabled = true',
     'root = "pub"',
@@ -85,6 +86,27 @@ test('SIGHUP: the next command of an open session follows the new file; restart-
       open.close();
     }
   } finally {
+    await stopChild(child);
+  }
+});
+
+test('SIGHUP: a lowered max_per_ip refuses the next connection; the open ones stay', async () => {
+  const dir = join(scratch(), 'per-ip');
+  mkdirSync(join(dir, 'pub'), { recursive: true });
+  const { spec } = await findFreePortRange(4);
+  const { child, port, log } = await serveWithConfig(dir, configLines({ ports: spec, banner: 'Hello.', top: ['max_per_ip = 0'] }));
+  const open: FtpConnection[] = [];
+  try {
+    for (let i = 0; i < 2; i++) open.push(await FtpConnection.connect('127.0.0.1', port));
+    writeFileSync(join(dir, 'ferry.toml'), configLines({ ports: spec, banner: 'Hello.', top: ['max_per_ip = 2'] }).join('\n'));
+    child.kill('SIGHUP');
+    assert.ok(await waitFor(() => logLinesIn(log(), 'config reloaded').length === 1, 10_000), `no reload: ${log()}`);
+    const third = await FtpConnection.connect('127.0.0.1', port);
+    assert.equal(third.greeting.code, 421, third.greeting.text);
+    third.close();
+    for (const ftp of open) await ftp.expect('NOOP', 200);
+  } finally {
+    for (const ftp of open) ftp.close();
     await stopChild(child);
   }
 });
