@@ -40,6 +40,7 @@ test('workers = 2 with the web admin: the primary lists both workers\' sessions,
     'host = "127.0.0.1"',
     'port = 0',
     'workers = 2',
+    'shutdown_grace = 1', // a worker left behind by a failed test ends soon
     '[anonymous]',
     'enabled = true',
     'root = "pub"',

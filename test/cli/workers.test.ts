@@ -26,9 +26,12 @@ import { findFreePortRange, passivePort } from '../integration/support.js';
 const scratch = scratchDirForFile('ferry-cli-workers-');
 
 
-/** Two workers, anonymous logins, JSON logs; `top` adds top-level keys, `tables` tables after them. */
+/**
+ * Two workers, anonymous logins, JSON logs; `top` adds top-level keys, `tables` tables
+ * after them. A short shutdown_grace: a worker left behind by a failed test ends soon.
+ */
 function baseConfig(top: string[], tables: string[]): string[] {
-  return ['host = "127.0.0.1"', 'port = 0', 'workers = 2', ...top, '[anonymous]', 'enabled = true', 'root = "pub"', '[log]', 'format = "json"', 'level = "info"', ...tables];
+  return ['host = "127.0.0.1"', 'port = 0', 'workers = 2', 'shutdown_grace = 1', ...top, '[anonymous]', 'enabled = true', 'root = "pub"', '[log]', 'format = "json"', 'level = "info"', ...tables];
 }
 
 /** The worker (0 or 1) that logged `connection`'s "session opened", once it has. */

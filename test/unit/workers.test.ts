@@ -2,12 +2,18 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Worker } from 'node:cluster';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import type { AdminSnapshot, SessionView } from '../../src/observability/admin/views.js';
 import { BanRelay } from '../../src/server/workers/ban-relay.js';
 import { ConnectionCounts } from '../../src/server/workers/connection-counts.js';
 import type { AdminQuestion, PrimaryMessage } from '../../src/server/workers/messages.js';
-import { checkWorkersConfig, passiveSlice, workerConfig, workerCount } from '../../src/server/workers/worker-slices.js';
+import { passiveSlice, workerConfig, workerCount } from '../../src/server/workers/worker-slices.js';
 import { WorkersAdminData } from '../../src/server/workers/workers-admin-data.js';
 import { configError } from '../helpers/config-error.js';
 import { recordingLogger, type LogLine } from '../helpers/recording-logger.js';
@@ -28,13 +34,12 @@ describe('passive slices', () => {
     assert.equal(error.key, 'passive.ports');
   });
 
-  test('a worker has its slice and no admin listener (the primary serves it, the web admin too); "auto" is one per core', () => {
+  test('a worker has its slice and no admin listener (the primary serves it); "auto" is one per core', () => {
     const config = loadConfig({ overrides: { workers: 2, passive: { ports: '50000-50099' }, admin: { listen: '127.0.0.1:9464' } } });
     const second = workerConfig(config, 1, 2);
     assert.deepEqual(second.passive.ports, { min: 50050, max: 50099 });
     assert.equal(second.admin.listen, undefined);
     assert.ok(workerCount(loadConfig({ overrides: { workers: 'auto' } })) >= 1);
-    checkWorkersConfig(loadConfig({ overrides: { workers: 2, admin: { listen: '127.0.0.1:9464', token: '0123456789abcdef0123' } } }));
   });
 });
 
@@ -160,4 +165,29 @@ describe('web admin data (the primary)', () => {
     assert.deepEqual(asked, ['a-1:unban', '192.0.2.1:unban']);
     assert.equal(await data.unban('192.0.2.7', 'token'), false);
   });
+});
+
+test("a worker's question to a primary that dies unanswered settles with its refusal", { timeout: 10_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-primary-gone-'));
+  try {
+    // The worker: asks the gate, then says what it got. The parent (its "primary") never answers and disconnects.
+    const script = join(dir, 'worker.mjs');
+    writeFileSync(
+      script,
+      `import { PrimaryGate, PrimaryQuestions } from ${JSON.stringify(pathToFileURL(resolve(fileURLToPath(import.meta.url), '../../../src/server/workers/primary-link.js')).href)};
+const answer = new PrimaryGate(new PrimaryQuestions()).enter('192.0.2.1');
+console.log(JSON.stringify(await answer));`,
+    );
+    const child = fork(script, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [question] = (await once(child, 'message')) as [{ ferry: string }];
+    assert.equal(question.ferry, 'enter');
+    child.disconnect();
+    const [code] = (await once(child, 'exit')) as [number];
+    assert.equal(code, 0);
+    assert.equal(output.trim(), '"FERRY_ERR_SHUTTING_DOWN"');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

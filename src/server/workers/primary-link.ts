@@ -20,13 +20,19 @@ export function sendToPrimary(message: WorkerMessage): void {
 /** Questions to the primary, each answered once, in any order (one per worker process). */
 export class PrimaryQuestions {
   private nextId = 0;
-  private readonly waiting = new Map<number, (refusal: ErrorCode | null) => void>();
+  private readonly waiting = new Map<number, { resolve: (refusal: ErrorCode | null) => void; unanswered: ErrorCode }>();
 
   constructor() {
     process.on('message', (message) => {
       if (!isFerryMessage<PrimaryMessage>(message) || message.ferry !== 'answer') return;
-      this.waiting.get(message.id)?.(message.refusal);
+      this.waiting.get(message.id)?.resolve(message.refusal);
       this.waiting.delete(message.id);
+    });
+    // The primary died after a question went out: its answer never comes, and a
+    // connection waiting at the gate would hold the worker's shutdown open forever.
+    process.once('disconnect', () => {
+      for (const { resolve, unanswered } of this.waiting.values()) resolve(unanswered);
+      this.waiting.clear();
     });
   }
 
@@ -35,7 +41,7 @@ export class PrimaryQuestions {
     if (!process.connected) return Promise.resolve(unanswered);
     const id = ++this.nextId;
     return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
+      this.waiting.set(id, { resolve, unanswered });
       sendToPrimary(question(id));
     });
   }
