@@ -15,9 +15,10 @@
  * fstat, and only a regular file is opened, with `flags`, through the O_PATH descriptor's
  * magic link (so the inode checked is the inode opened, whatever the path names by then).
  *
- * Rejections carry .code: the errno name of the failed call (with .syscall), or
- * FERRY_OUTSIDE (not inside the root), EISDIR (a directory), FERRY_NOT_REGULAR (a FIFO,
- * device or socket: never opened for real).
+ * Rejections carry .code: ERRNO for a failed call (with .syscall and .errno, negated as
+ * Node's are, for util.getSystemErrorName), or FERRY_OUTSIDE (not inside the root),
+ * EISDIR (a directory), FERRY_NOT_REGULAR (a FIFO, device or socket: never opened for
+ * real). `flags` never create a file (no O_CREAT or O_TMPFILE: the open passes no mode).
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -108,37 +109,13 @@ static napi_value error_with_code(napi_env env, const char *code, const char *sy
   return error;
 }
 
-static const char *errno_name(int err) {
-  switch (err) {
-    case ENOENT: return "ENOENT";
-    case ELOOP: return "ELOOP";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case EROFS: return "EROFS";
-    case ENOTDIR: return "ENOTDIR";
-    case EISDIR: return "EISDIR";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    case EINVAL: return "EINVAL";
-    case EMFILE: return "EMFILE";
-    case ENFILE: return "ENFILE";
-    case ENOMEM: return "ENOMEM";
-    case ETXTBSY: return "ETXTBSY";
-    case EOVERFLOW: return "EOVERFLOW";
-    case ENXIO: return "ENXIO";
-    case ENODEV: return "ENODEV";
-    case EAGAIN: return "EAGAIN";
-    case EINTR: return "EINTR";
-    default: return "EIO";
-  }
-}
-
 static void complete(napi_env env, napi_status status, void *data) {
   OpenJob *job = data;
   if (status != napi_ok) {
     if (job->fd >= 0) close(job->fd);
     napi_reject_deferred(env, job->deferred, error_with_code(env, "ECANCELED", NULL, 0));
   } else if (job->err) {
-    napi_reject_deferred(env, job->deferred, error_with_code(env, errno_name(job->err), job->syscall, job->err));
+    napi_reject_deferred(env, job->deferred, error_with_code(env, "ERRNO", job->syscall, job->err));
   } else if (job->refusal) {
     napi_reject_deferred(env, job->deferred, error_with_code(env, job->refusal, NULL, 0));
   } else {
@@ -160,7 +137,13 @@ static char *string_argument(napi_env env, napi_value value) {
   size_t length;
   if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) return NULL;
   char *text = malloc(length + 1);
-  if (text) napi_get_value_string_utf8(env, value, text, length + 1, &length);
+  if (!text) return NULL;
+  napi_get_value_string_utf8(env, value, text, length + 1, &length);
+  // A NUL inside would cut the path short where Node's own open refuses it.
+  if (strlen(text) != length) {
+    free(text);
+    return NULL;
+  }
   return text;
 }
 

@@ -22,7 +22,7 @@
  */
 import { close, closeSync, constants, existsSync, fstat, open, promises as fs, readlinkSync, type Stats } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { promisify } from 'node:util';
+import { getSystemErrorName, promisify } from 'node:util';
 import { FtpError, fromSystemError, mapSystemErrors } from '../errors.js';
 import { loadNativeAddon } from '../util/native-addon.js';
 
@@ -282,10 +282,12 @@ export class Jail {
     try {
       return await addon.openInside(hostPath, flags, await this.rootReal());
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return null;
-      if (code === OUTSIDE || code === NOT_REGULAR) throw new FtpError('FERRY_ERR_NOT_FOUND');
-      throw fromSystemError(error);
+      const failed = error as NodeJS.ErrnoException;
+      // A failed call carries its errno: named as Node names it, so fromSystemError maps it as for the JavaScript steps.
+      if (failed.syscall !== undefined && failed.errno !== undefined) failed.code = getSystemErrorName(failed.errno);
+      if (failed.code === 'ENOENT') return null;
+      if (failed.code === OUTSIDE || failed.code === NOT_REGULAR) throw new FtpError('FERRY_ERR_NOT_FOUND');
+      throw fromSystemError(failed);
     }
   }
 

@@ -3,13 +3,14 @@
  * uploads, through a small N-API addon (native/sendfile.c, built by `npm install` with
  * node-gyp). LocalStorage offers them as its open files' `sendTo`/`receiveFrom`
  * (backend.ts), so no descriptor leaves the storage layer. When the addon is missing, or
- * FERRY_ZERO_COPY=0, transfers use the JavaScript stream path; both are tested.
+ * FERRY_ZERO_COPY=0, downloads are copied through JavaScript (positioned reads into two
+ * reused buffers, send-by-reads.ts) and uploads go through streams; both are tested.
  *
  * Each native transfer holds one of the addon's own threads (never libuv's shared pool)
  * until it ends, even while its peer is stalled. The addon reuses idle threads and lets
  * them exit after a while without work. `zeroCopyThreads` bounds how many transfers run
- * at once, and so how many threads exist; past it, transfers take the stream path, which
- * holds no thread while the socket is idle.
+ * at once, and so how many threads exist; past it, transfers are copied through
+ * JavaScript, which holds no thread while the socket is idle.
  *
  * A native transfer moves its bytes out of the socket's sight (its bytesRead/bytesWritten
  * stay 0), so it hands the caller a reader of the addon's running count through

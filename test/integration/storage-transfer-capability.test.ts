@@ -188,8 +188,16 @@ describe('the transfer code asks the open file', () => {
     assert.deepEqual(received, bytes);
     assert.deepEqual(descriptorsOn(file), []);
     // The number is free again: another file may get it, and the download's close must not close that one.
-    const other = openSync(file, 'r');
+    // Open until the freed number itself comes back (the kernel hands out the lowest free one).
+    const spares: number[] = [];
+    let other = openSync(file, 'r');
+    while (other !== Number(fd) && spares.length < 64) {
+      spares.push(other);
+      other = openSync(file, 'r');
+    }
+    for (const spare of spares) closeSync(spare);
     t.after(() => closeSync(other));
+    assert.equal(other, Number(fd), 'the download’s old number now names another open file');
     download.close();
     await sleep(100);
     assert.ok(fstatSync(other).isFile());

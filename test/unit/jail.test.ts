@@ -7,10 +7,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FtpError } from '../../src/errors.js';
-import { canVerifyDescriptors, CAN_VERIFY_DESCRIPTORS, Jail, warnIfConfinementRacy } from '../../src/storage/jail.js';
+import { canVerifyDescriptors, CAN_VERIFY_DESCRIPTORS, descriptorPath, Jail, warnIfConfinementRacy } from '../../src/storage/jail.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { scratchDirForFile } from '../helpers/scratch-dir.js';
 import { withBlockedOpener } from '../helpers/fifo.js';
@@ -119,6 +119,29 @@ for (const implementation of IMPLEMENTATIONS) {
           // already closed by a failed verification
         }
       }
+    });
+
+    test('a removed file inside, reached through its descriptor link, opens with its size', async () => {
+      const { root } = makeRoot();
+      const jail = new Jail(root);
+      const path = join(root, 'gone.txt');
+      writeFileSync(path, 'abc');
+      const fd = openSync(path, 'r');
+      try {
+        unlinkSync(path);
+        const opened = await jail.openFile(descriptorPath(fd), constants.O_RDONLY);
+        assert.ok(opened);
+        assert.equal(opened.size, 3);
+        closeSync(opened.fd);
+      } finally {
+        closeSync(fd);
+      }
+    });
+
+    test('a path with a NUL inside is refused, not cut short at it', async () => {
+      const { root } = makeRoot();
+      writeFileSync(join(root, 'a.txt'), 'visible');
+      await assert.rejects(new Jail(root).openFile(`${join(root, 'a.txt')}\0.secret`, constants.O_RDONLY));
     });
   });
 }

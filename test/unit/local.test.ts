@@ -1,10 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  closeSync,
   existsSync,
+  fstatSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -18,7 +21,7 @@ import fc from 'fast-check';
 import { FtpError, type ErrorCode } from '../../src/errors.js';
 import { resolveVirtualPath } from '../../src/protocol/paths.js';
 import { LocalStorage, UPLOAD_TEMP_PREFIX } from '../../src/storage/local.js';
-import { waitFor } from '../helpers/timing.js';
+import { sleep, waitFor } from '../helpers/timing.js';
 import { descriptorsOn } from '../helpers/open-descriptors.js';
 
 let base: string;
@@ -436,11 +439,27 @@ describe('LocalStorage: read offsets', () => {
     const path = join(root, 'hello.txt');
     const openOnHello = () => descriptorsOn(path).length;
     const unread = await storage.read('/hello.txt');
+    const [number] = descriptorsOn(path);
     assert.equal(openOnHello(), 1);
-    unread.close();
     unread.close();
     // The close runs on the thread pool: it lands a moment later.
     assert.ok(await waitFor(() => openOnHello() === 0));
+    // Its number now names another open file, which a second close must leave alone.
+    const spares: number[] = [];
+    let other = openSync(path, 'r');
+    while (other !== Number(number) && spares.length < 64) {
+      spares.push(other);
+      other = openSync(path, 'r');
+    }
+    for (const spare of spares) closeSync(spare);
+    try {
+      assert.equal(other, Number(number));
+      unread.close();
+      await sleep(100);
+      assert.ok(fstatSync(other).isFile(), 'the second close() closed nothing');
+    } finally {
+      closeSync(other);
+    }
     const read = await storage.read('/hello.txt');
     assert.equal(await readAll(read), HELLO);
     read.close();

@@ -19,13 +19,10 @@
  * than accept one it cannot check. The upload-integrity tests hold it to a bare FIN, a
  * reset and a proper close.
  */
-import { constants } from 'node:os';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { getSystemErrorName } from 'node:util';
 import { resetByPeer } from '../data/peer-reset.js';
-
-/** libuv's "already reading" (a negated errno on Unix). */
-const UV_EALREADY = -constants.errno.EALREADY;
 
 interface StreamHandle {
   /** Called by the native stream per read; with no buffer for an end of file or an error. */
@@ -62,7 +59,8 @@ export class CloseNotifyWatch {
     const { tls, tcp: tcpHandle } = handles;
     const onread = tls.onread;
     tls.onread = (...args: unknown[]) => {
-      // No buffer: an end of file or a read error; judged before Node handles it.
+      // No buffer: an end of file (judged before Node handles it) or a read error (judged
+      // too, but never asked: Node destroys the socket, so 'end' does not come).
       if (args[0] === undefined && this.ending === null) this.judge(tls, tcpHandle);
       return onread.apply(tls, args);
     };
@@ -75,7 +73,8 @@ export class CloseNotifyWatch {
       return;
     }
     const status = tcpHandle.readStart();
-    if (status === UV_EALREADY) {
+    // libuv's "already reading", named the way Node names libuv's codes on every platform.
+    if (status < 0 && getSystemErrorName(status) === 'EALREADY') {
       this.ending = 'close_notify';
       return;
     }
