@@ -40,7 +40,6 @@ export const ERRORS = {
     reply: Reply.TransferAborted,
     message: 'Data connection closed without a clean end of file; upload discarded.',
   },
-  // Connections refused at accept, and logins refused for abuse (421, then the socket is destroyed).
   // Logins refused. The client is told "Login incorrect." either way; only the log says which.
   FERRY_ERR_UNKNOWN_USER: { reply: Reply.NotLoggedIn, message: 'Login incorrect.' },
   FERRY_ERR_BAD_PASSWORD: { reply: Reply.NotLoggedIn, message: 'Login incorrect.' },
@@ -54,6 +53,7 @@ export const ERRORS = {
     message: 'TLS required: send AUTH TLS before logging in (your password would travel in clear text).',
   },
   FERRY_ERR_PROTECTION_REQUIRED: { reply: Reply.DataProtectionRequired, message: 'Data connections must be encrypted: send PBSZ 0 and PROT P.' },
+  // Connections refused at accept, and logins refused for abuse (421, then the socket is destroyed).
   FERRY_ERR_SHUTTING_DOWN: { reply: Reply.ServiceNotAvailable, message: 'Server shutting down.' },
   FERRY_ERR_NO_DESCRIPTORS: { reply: Reply.ServiceNotAvailable, message: 'Server busy; try again later.' },
   FERRY_ERR_BANNED: { reply: Reply.ServiceNotAvailable, message: 'Too many failed logins from your address; try again later.' },

@@ -146,6 +146,18 @@ describe('web admin data (the primary)', () => {
     assert.deepEqual(lines.map((line) => [line.level, line.fields.worker]), [['warn', 2]]);
   });
 
+  test('snapshots asked at once (the dashboard polls three views) share one question per worker', async () => {
+    let asked = 0;
+    const workers = [{ worker: fakeWorker(1, () => (asked++, snapshot(['a-1'], [], 1)), () => data), index: 0 }];
+    const data: WorkersAdminData = new WorkersAdminData({ workers: () => workers, logger: recordingLogger([]), timeoutMs: 500 });
+    const [one, two, three] = await Promise.all([data.snapshot(), data.snapshot(), data.snapshot()]);
+    assert.equal(asked, 1);
+    assert.deepEqual([one, two].map((merged) => merged.sessions.length), [1, 1]);
+    assert.equal(three, one);
+    await data.snapshot();
+    assert.equal(asked, 2, 'a later request asks again');
+  });
+
   test('a kick is done by the worker holding the session; an unban by the first worker holding the ban', async () => {
     const asked: string[] = [];
     const owner = (holds: string) => (question: AdminQuestion) => {

@@ -144,7 +144,7 @@ export class Primary {
       case 'abuse': {
         const until = this.bans.report(message.group);
         if (until === null) return;
-        this.options.logger.warn({ address: message.group, until: new Date(until).toISOString() }, 'address banned in every worker');
+        this.options.logger.warn({ address: message.group, until: new Date(until).toISOString(), event: message.event }, 'address banned in every worker');
         // Metrics are summed over the workers: only the one whose event reached the threshold counts the ban.
         this.send(worker, { ferry: 'ban', group: message.group, until, reachedHere: true });
         this.broadcast({ ferry: 'ban', group: message.group, until, reachedHere: false }, worker);

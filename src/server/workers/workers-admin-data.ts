@@ -31,6 +31,7 @@ export class WorkersAdminData implements AdminData {
   private readonly startedAt = Date.now();
   private readonly unanswered: LogThrottle;
   private nextId = 0;
+  private collecting: Promise<AdminSnapshot> | null = null;
   /** Question id -> the asked worker's id and its settle function. */
   private readonly waiting = new Map<number, { worker: number; settle: (answer: AdminAnswer | null) => void }>();
 
@@ -38,7 +39,16 @@ export class WorkersAdminData implements AdminData {
     this.unanswered = new LogThrottle(options.logger);
   }
 
-  async snapshot(): Promise<AdminSnapshot> {
+  /**
+   * Requests that overlap share one round of questions: the dashboard asks for sessions,
+   * bans and stats at once each second, and each would otherwise ask every worker.
+   */
+  snapshot(): Promise<AdminSnapshot> {
+    this.collecting ??= this.collect().finally(() => (this.collecting = null));
+    return this.collecting;
+  }
+
+  private async collect(): Promise<AdminSnapshot> {
     const parts = await Promise.all(
       this.options.workers().map(async (live): Promise<WorkerSnapshot | null> => {
         const answer = await this.ask(live, { kind: 'snapshot' });
