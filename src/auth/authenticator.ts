@@ -16,6 +16,8 @@ export interface UserContext {
   charset?: string;
   /** The user's own quotas and limits (users file); the rest come from the site's [user_defaults] (see effectiveLimits). */
   limits?: Partial<UserLimits>;
+  /** The user's own TLS policy (users file `tls`), overriding the site's; undefined: the site's. */
+  tls?: TlsMode;
 }
 
 export interface AuthContext {
@@ -28,6 +30,10 @@ export interface Authenticator {
   authenticate(name: string, password: string, context: AuthContext): Promise<UserContext | null>;
   /** Whether `name` is a user here, asked after a refused login so the log can say "unknown user" (never the client). */
   knowsUser?(name: string): boolean;
-  /** A per-user TLS policy that overrides the server's, if this user has one. */
+  /**
+   * A per-user TLS policy that overrides the server's, if this user has one: asked before
+   * login (USER, PASS); once logged in, the UserContext's `tls` is the user's policy, so a
+   * data command costs no lookup.
+   */
   tlsModeFor?(name: string): TlsMode | undefined;
 }

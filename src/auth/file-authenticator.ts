@@ -63,6 +63,7 @@ export class FileAuthenticator implements Authenticator {
       anonymous: false,
       charset: record.charset,
       limits: record.limits,
+      ...(record.tls && { tls: record.tls }),
     };
   }
 }

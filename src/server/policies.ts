@@ -8,7 +8,7 @@
  */
 import { ERRORS, type ErrorCode } from '../errors.js';
 import { isAvailable, type CommandContext, type CommandReply, type CommandSpec } from './commands/types.js';
-import { tlsModeFor } from './site-settings.js';
+import { loggedInTlsMode, tlsModeFor } from './site-settings.js';
 
 export interface Refusal {
   error: ErrorCode;
@@ -52,7 +52,7 @@ const requireTlsForLogin: Policy = (spec, { state, connection, site, arg }) => {
 
 /** vsftpd force_local_data_ssl: data connections must be protected (RFC 4217 section 9). */
 const requireProtectedData: Policy = (spec, { state, site }) =>
-  spec.opensDataConnection && state.user && state.protection !== 'P' && tlsModeFor(site, state.user.name) === 'required'
+  spec.opensDataConnection && state.user && state.protection !== 'P' && loggedInTlsMode(site, state.user) === 'required'
     ? { error: 'FERRY_ERR_PROTECTION_REQUIRED' }
     : null;
 

@@ -34,9 +34,22 @@ export interface SiteSettings {
   readonly passiveAddress: PassiveAddressResolver;
 }
 
-/** The TLS policy for a user name: the user's own, else the site's; anonymous users are exempt. */
+/** Anonymous users are exempt from a site's TLS requirement. */
+function anonymousTlsMode(siteMode: TlsMode): TlsMode {
+  return siteMode === 'off' ? 'off' : 'optional';
+}
+
+/** The TLS policy for a user name before login: the user's own, else the site's; anonymous users are exempt. */
 export function tlsModeFor(site: Pick<SiteSettings, 'authenticator' | 'tlsMode'>, name: string): TlsMode {
   const { authenticator, tlsMode } = site;
-  if (authenticator.isAnonymousName(name)) return tlsMode === 'off' ? 'off' : 'optional';
+  if (authenticator.isAnonymousName(name)) return anonymousTlsMode(tlsMode);
   return authenticator.tlsModeFor?.(name) ?? tlsMode;
+}
+
+/**
+ * The TLS policy for a logged-in user: the one their login brought, else the site's as it
+ * is now (a reload's tls_mode applies from the next command); no users-file lookup.
+ */
+export function loggedInTlsMode(site: Pick<SiteSettings, 'tlsMode'>, user: Pick<UserContext, 'anonymous' | 'tls'>): TlsMode {
+  return user.anonymous ? anonymousTlsMode(site.tlsMode) : (user.tls ?? site.tlsMode);
 }
