@@ -7,7 +7,8 @@ import type { FerryConfig } from '../config/schema.js';
 import { Primary } from '../server/workers/primary.js';
 import { readyLines } from './serve-ready.js';
 import { handleSignals } from './serve-signals.js';
-import { buildSites, type ServedSites } from './serve-sites.js';
+import type { ServedSites } from './serve-sites.js';
+import type { TempSweeper } from '../storage/temp-sweeper.js';
 import type { SiteUserSource } from './site-users.js';
 
 /** The generated user's password, from the primary to its workers (so all take the same). */
@@ -19,8 +20,8 @@ export interface PrimaryServe {
   logger: Logger;
   served: ServedSites;
   users: SiteUserSource;
-  sweeper: { stop(): void } | null;
-  /** The config file and flags again, checked as a start checks them. */
+  sweeper: TempSweeper | null;
+  /** The config file and flags again, checked as a start checks them, and its sites built (which checks them too). */
   reload(): Promise<FerryConfig>;
   file?: string;
 }
@@ -34,9 +35,7 @@ export async function servePrimary({ count, config, logger, served, users, sweep
     env: generated ? { [GENERATED_PASSWORD_ENV]: generated } : {},
     reload: async () => {
       try {
-        const next = await reload();
-        await buildSites(next, users, logger);
-        return next;
+        return await reload();
       } catch (error) {
         logger.error({ code: 'FERRY_ERR_CONFIG', reason: (error as Error).message, file }, 'config reload failed in the primary; its limits stay');
         return null;

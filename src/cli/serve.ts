@@ -158,7 +158,15 @@ export async function serve(flags: ServeFlags): Promise<void> {
       logger,
     });
   if (role.kind === 'primary') {
-    return servePrimary({ count: role.count, config, logger, served, users, sweeper, reload: () => loadChecked(flags, logger, role), file: flags.config });
+    // The primary serves no FTP, but it builds a reload's sites: they check the new users
+    // files, and the sweeper walks the roots of the sites a reload added.
+    const reloadSites = async () => {
+      const next = await loadChecked(flags, logger, role);
+      served = await buildSites(next, users, logger);
+      void sweeper?.sweepNow();
+      return next;
+    };
+    return servePrimary({ count: role.count, config, logger, served, users, sweeper, reload: reloadSites, file: flags.config });
   }
   const questions = role.kind === 'worker' ? new PrimaryQuestions() : null;
   const worker: WorkerSharing | undefined = questions ? { gate: new PrimaryGate(questions), bans: new PrimaryBanLedger(), userSessions: new PrimarySessionCount(questions), metricsScraped: loaded.admin.listen !== undefined, admin: new PrimaryAdminLink() } : undefined;
@@ -177,7 +185,10 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const reload = () =>
     (reloading = reloading.then(async () => {
       const reloaded = await reloadConfig({ load: () => loadChecked(flags, logger, role), build: (next) => buildSites(next, users, logger), server, logger, file: flags.config });
-      if (reloaded) served = reloaded;
+      if (reloaded) {
+        served = reloaded;
+        void sweeper?.sweepNow();
+      }
       try {
         for (const certificate of server.reloadTls()) logger.info(certificate, 'TLS certificate reloaded');
       } catch (error) {

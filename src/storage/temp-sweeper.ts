@@ -98,11 +98,17 @@ export async function sweepUploadTemps(options: SweepOptions): Promise<SweepResu
 /** How often the sweep repeats while the server runs. */
 export const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
+export interface TempSweeper {
+  /** Sweeps again now, unless a sweep is running (a reload added sites: their roots may hold a crashed run's files). */
+  sweepNow(): Promise<void>;
+  stop(): void;
+}
+
 /**
  * Sweeps now (resolving when done) and then every `intervalMs` on an unref'd timer;
  * `roots` is asked again each time, so new user homes are included.
  */
-export async function startTempSweeper(options: Omit<SweepOptions, 'roots' | 'ownPidIsStale'> & { roots: () => readonly string[]; intervalMs?: number }): Promise<{ stop(): void }> {
+export async function startTempSweeper(options: Omit<SweepOptions, 'roots' | 'ownPidIsStale'> & { roots: () => readonly string[]; intervalMs?: number }): Promise<TempSweeper> {
   let running = false;
   const sweep = async (ownPidIsStale: boolean) => {
     if (running) return;
@@ -118,5 +124,5 @@ export async function startTempSweeper(options: Omit<SweepOptions, 'roots' | 'ow
   await sweep(true);
   const timer = setInterval(() => void sweep(false), options.intervalMs ?? SWEEP_INTERVAL_MS);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return { sweepNow: () => sweep(false), stop: () => clearInterval(timer) };
 }

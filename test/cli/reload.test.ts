@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { logLinesIn } from '../helpers/server-log.js';
 import { serveWithConfig } from '../helpers/ferry-ready.js';
@@ -132,5 +132,26 @@ test("SIGHUP: a logged-in user's next upload follows the reloaded [user_defaults
   } finally {
     ftp?.close();
     await stopChild(child);
+  }
+});
+
+test('SIGHUP that adds a site sweeps its root at once, with one process and with workers (a crashed run left an upload temp file there)', async () => {
+  for (const workers of [1, 2]) {
+    const dir = join(scratch(), `sweep-${workers}`);
+    mkdirSync(join(dir, 'pub'), { recursive: true });
+    mkdirSync(join(dir, 'b'), { recursive: true });
+    const base = configLines({ ports: '0', banner: 'Hello.', top: [`workers = ${workers}`, 'shutdown_grace = 1'] });
+    const { child, log } = await serveWithConfig(dir, base);
+    try {
+      // Left by a run that has ended: no process has this pid (pid_max is at most 2^22).
+      const leftover = join(dir, 'b', '.ferry-upload-4194305-0123456789abcdef.tmp');
+      writeFileSync(leftover, 'partial upload');
+      writeFileSync(join(dir, 'ferry.toml'), [...base, '[sites.b]', 'hosts = ["b.example"]', 'root = "b"'].join('\n'));
+      child.kill('SIGHUP');
+      assert.ok(await waitFor(() => !existsSync(leftover), 10_000), `workers = ${workers}: the temp file in the added site's root is still there:\n${log()}`);
+      assert.ok(logLinesIn(log(), 'removed a stale upload temp file').some((line) => line.path === leftover));
+    } finally {
+      await stopChild(child);
+    }
   }
 });
