@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { PERMISSIONS, type Permission } from '../auth/permissions.js';
+import { USER_LIMIT_KEYS, type UserLimits } from '../auth/user-limits.js';
 import type { RawUser } from '../auth/users-file.js';
 import { charsetName, type TlsMode } from '../config/schema.js';
 import { UsageError } from './remote.js';
@@ -45,6 +46,17 @@ function wholeNumber(text: string, flag: string): number {
   return value;
 }
 
+const bytesPerSecond = (text: string, flag: string) => parseByteCount(text, flag, { unit: 'bytes per second', min: 0 });
+
+/** How each limit flag's value is read: sizes and rates take K/M/G units, counts are whole numbers. */
+const LIMIT_PARSERS: Record<keyof UserLimits, (text: string, flag: string) => number> = {
+  quotaBytes: (text, flag) => parseByteCount(text, flag, { unit: 'bytes', min: 0 }),
+  quotaFiles: wholeNumber,
+  uploadRate: bytesPerSecond,
+  downloadRate: bytesPerSecond,
+  maxSessions: wholeNumber,
+};
+
 function permissionList(text: string): Permission[] {
   const names = text.split(',').map((name) => name.trim()).filter((name) => name !== '');
   const unknown = names.filter((name) => !(PERMISSIONS as readonly string[]).includes(name));
@@ -77,11 +89,11 @@ export function settingsChange(flags: SettingFlags): SettingsChange {
     if (!charset.success) throw new UsageError(`--charset: ${charset.error.issues[0]!.message}, not ${flags.charset}`);
     set.charset = charset.data;
   }
-  if (flags.quotaBytes !== undefined) set.quota_bytes = parseByteCount(flags.quotaBytes, '--quota-bytes', { unit: 'bytes', min: 0 });
-  if (flags.quotaFiles !== undefined) set.quota_files = wholeNumber(flags.quotaFiles, '--quota-files');
-  if (flags.uploadRate !== undefined) set.upload_rate = parseByteCount(flags.uploadRate, '--upload-rate', { unit: 'bytes per second', min: 0 });
-  if (flags.downloadRate !== undefined) set.download_rate = parseByteCount(flags.downloadRate, '--download-rate', { unit: 'bytes per second', min: 0 });
-  if (flags.maxSessions !== undefined) set.max_sessions = wholeNumber(flags.maxSessions, '--max-sessions');
+  for (const [field, key] of Object.entries(USER_LIMIT_KEYS) as [keyof UserLimits, (typeof USER_LIMIT_KEYS)[keyof UserLimits]][]) {
+    const text = flags[field];
+    // The flag is the users-file key (--quota-bytes for quota_bytes).
+    if (text !== undefined) set[key] = LIMIT_PARSERS[field](text, `--${key.replace(/_/g, '-')}`);
+  }
   const unset = flags.unset === undefined ? [] : unsetList(flags.unset);
   const both = unset.filter((key) => key in set || (SAME_SETTING[key] ?? key) in set);
   if (both.length > 0) throw new UsageError(`--unset ${both.join(',')}: also given a value on the same command line`);
