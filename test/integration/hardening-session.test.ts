@@ -113,16 +113,25 @@ async function loginThenStopReading(socket: Socket): Promise<void> {
 }
 
 /**
- * Pipelines STAT of a big directory at a pace the server keeps up with (so the command
- * queue never floods) on a socket that is never read, for up to 10 s or until the server
- * closes it. Returns the most reply bytes the server held for it.
+ * Pipelines STAT of a big directory on a socket that is never read, every 10 ms for up to
+ * 10 s or until the server closes it, at a pace the server keeps up with: while the
+ * server's socket has taken no reply bytes since the last STAT and holds none back (it is
+ * still working on that one: a loaded machine), the tick sends nothing, so the command
+ * queue never floods (64 queued commands close a session). Once the kernel's buffers are
+ * full the server holds replies back, and from then on every tick sends: a write is also
+ * how a client that never reads learns that the server reset the connection. Returns the
+ * most reply bytes the server held for it.
  */
-async function statWithoutReading(socket: Socket, pending: () => number): Promise<{ maxPending: number; closed: boolean }> {
+async function statWithoutReading(socket: Socket, pending: () => number, written: () => number): Promise<{ maxPending: number; closed: boolean }> {
   let closed = false;
   socket.once('close', () => (closed = true));
   let maxPending = 0;
+  let writtenAtLastStat = -1;
   for (let tick = 0; tick < 1000 && !closed; tick++) {
-    socket.write('STAT /many\r\n');
+    if (maxPending > 0 || written() !== writtenAtLastStat) {
+      writtenAtLastStat = written();
+      socket.write('STAT /many\r\n');
+    }
     maxPending = Math.max(maxPending, pending());
     if (maxPending > 64 * 1024 * 1024) break; // unbounded: no point going on
     await sleep(10);
@@ -170,7 +179,7 @@ describe('a client that never reads its replies (limits.max_pending_output)', ()
     const session = sessionOf(socket);
     assert.ok(session);
     // Reply bytes the server holds for this client (a plain TCP session writes on its socket).
-    const { maxPending, closed } = await statWithoutReading(socket, () => session.socket.writableLength);
+    const { maxPending, closed } = await statWithoutReading(socket, () => session.socket.writableLength, () => session.socket.bytesWritten);
     assert.ok(maxPending <= CAP + 2 * REPLY_BYTES, `pending output reached ${maxPending} bytes (cap ${CAP})`);
     assert.ok(maxPending > CAP, `the client never left more than the cap unread (${maxPending})`);
     assert.equal(closed, true, 'the non-reading client was not closed');
@@ -185,7 +194,7 @@ describe('a client that never reads its replies (limits.max_pending_output)', ()
     await loginThenStopReading(socket);
     const session = sessionOf(socket);
     assert.ok(session);
-    const { maxPending, closed } = await statWithoutReading(socket, () => session.pendingOutput);
+    const { maxPending, closed } = await statWithoutReading(socket, () => session.pendingOutput, () => session.socket.bytesWritten);
     assert.ok(maxPending <= CAP + 2 * REPLY_BYTES, `pending output reached ${maxPending} bytes (cap ${CAP})`);
     assert.ok(maxPending > CAP, `the client never left more than the cap unread (${maxPending})`);
     assert.equal(closed, true, 'the non-reading client was not closed');
