@@ -32,8 +32,8 @@ export interface Authenticator {
   knowsUser?(name: string): boolean;
   /**
    * A per-user TLS policy that overrides the server's, if this user has one: asked before
-   * login (USER, PASS); once logged in, the UserContext's `tls` is the user's policy, so a
-   * data command costs no lookup.
+   * login (USER, PASS), and once at login when the UserContext carries no `tls`; from then
+   * on the session's UserContext holds it, so a data command costs no lookup.
    */
   tlsModeFor?(name: string): TlsMode | undefined;
 }

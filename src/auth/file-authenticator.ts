@@ -63,7 +63,6 @@ export class FileAuthenticator implements Authenticator {
       anonymous: false,
       charset: record.charset,
       limits: record.limits,
-      ...(record.tls && { tls: record.tls }),
     };
   }
 }

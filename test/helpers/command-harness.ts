@@ -12,6 +12,7 @@ import pino from 'pino';
 import type { Authenticator, UserContext } from '../../src/auth/authenticator.js';
 import { READ_ONLY, READ_WRITE } from '../../src/auth/permissions.js';
 import { validateConfig } from '../../src/config/load.js';
+import type { TlsMode } from '../../src/config/schema.js';
 import type { HostPort } from '../../src/protocol/address.js';
 import type { CommandContext, CommandReply, CommandSpec, DataSetup, Outcome } from '../../src/server/commands/types.js';
 import { ConnectionInfo } from '../../src/server/connection-info.js';
@@ -65,6 +66,8 @@ export interface HarnessOptions {
   policies?: readonly Policy[];
   /** Storage instead of local storage of `home`. */
   openStorage?: (user: UserContext) => Promise<StorageBackend>;
+  /** Users' own TLS policies, answered by the authenticator's tlsModeFor (never in its UserContext). */
+  tlsModes?: Record<string, TlsMode>;
 }
 
 export function commandHarness(options: HarnessOptions): Harness {
@@ -75,6 +78,7 @@ export function commandHarness(options: HarnessOptions): Harness {
   const authenticator: Authenticator = {
     isAnonymousName: (name) => name === 'anonymous',
     authenticate: async (name, password) => (password === 'secret' ? (users.get(name) ?? null) : null),
+    tlsModeFor: (name) => options.tlsModes?.[name],
   };
   const config = validateConfig({ defender: { failed_login_delay: 0 }, ...options.config }, 'test');
   const site = createSite({ config, authenticator, logger, policies: options.policies, openStorage: options.openStorage });

@@ -68,6 +68,21 @@ describe('policies', () => {
     assert.deepEqual(await h.run('PWD'), { code: 257, text: '"/" is the current directory.' });
   });
 
+  test("a user's own TLS policy holds after login when the authenticator gives it only through tlsModeFor", async () => {
+    // alice must protect her data (tls = "required"); the site itself does not ask it.
+    const h = commandHarness({ home, tlsModes: { alice: 'required' } });
+    h.connection.secured('TLSv1.3', null);
+    await loggedIn(h);
+    assert.equal(h.state.user?.tls, 'required');
+    writeFileSync(join(home, 'data.txt'), 'data');
+    assert.equal(asReply(await h.run('RETR data.txt')).code, 521);
+    // bob has no policy of his own: the site's applies.
+    const bob = commandHarness({ home, tlsModes: { alice: 'required' } });
+    await loggedIn(bob, 'bob');
+    assert.equal(bob.state.user?.tls, undefined);
+    assert.ok(!('code' in (await bob.run('RETR data.txt'))), 'bob gets his transfer');
+  });
+
   test('a site may add its own policy, and it may be async', async () => {
     const noDeletes: Policy = async (spec) => (spec.verb === 'DELE' ? { error: 'FERRY_ERR_PERMISSION', text: 'Deleting is off on this site.' } : null);
     const h = harness({}, { policies: [...DEFAULT_POLICIES, noDeletes] });
