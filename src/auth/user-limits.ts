@@ -27,6 +27,9 @@ export const USER_LIMIT_KEYS = {
   maxSessions: 'max_sessions',
 } as const satisfies Record<keyof UserLimits, string>;
 
+/** Each limit's field and key, for code that goes through all of them. */
+export const USER_LIMIT_ENTRIES = Object.entries(USER_LIMIT_KEYS) as [keyof UserLimits, (typeof USER_LIMIT_KEYS)[keyof UserLimits]][];
+
 /** The limits in force for a user: their own values over the site's defaults. */
 export function effectiveLimits(own: Partial<UserLimits> | undefined, config: Pick<FerryConfig, 'user_defaults'>): UserLimits {
   const defaults = config.user_defaults;

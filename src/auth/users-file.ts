@@ -21,7 +21,7 @@ import { ConfigError } from '../config/errors.js';
 import { charsetName, TLS_MODES, type TlsMode } from '../config/schema.js';
 import { isPasswordHash } from './password.js';
 import { PERMISSIONS, READ_ONLY, type Permission } from './permissions.js';
-import { USER_LIMIT_KEYS, type UserLimits } from './user-limits.js';
+import { USER_LIMIT_ENTRIES, type UserLimits } from './user-limits.js';
 
 const limit = z.number().int().min(0).optional();
 
@@ -70,7 +70,7 @@ export type RawUser = RawUsers[string];
 
 function ownLimits(raw: RawUser): Partial<UserLimits> {
   const limits: Partial<Record<keyof UserLimits, number>> = {};
-  for (const [field, key] of Object.entries(USER_LIMIT_KEYS) as [keyof UserLimits, (typeof USER_LIMIT_KEYS)[keyof UserLimits]][]) {
+  for (const [field, key] of USER_LIMIT_ENTRIES) {
     if (raw[key] !== undefined) limits[field] = raw[key];
   }
   return limits;

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { PERMISSIONS, type Permission } from '../auth/permissions.js';
-import { USER_LIMIT_KEYS, type UserLimits } from '../auth/user-limits.js';
+import { USER_LIMIT_ENTRIES, type UserLimits } from '../auth/user-limits.js';
 import type { RawUser } from '../auth/users-file.js';
 import { charsetName, type TlsMode } from '../config/schema.js';
 import { UsageError } from './remote.js';
@@ -89,7 +89,7 @@ export function settingsChange(flags: SettingFlags): SettingsChange {
     if (!charset.success) throw new UsageError(`--charset: ${charset.error.issues[0]!.message}, not ${flags.charset}`);
     set.charset = charset.data;
   }
-  for (const [field, key] of Object.entries(USER_LIMIT_KEYS) as [keyof UserLimits, (typeof USER_LIMIT_KEYS)[keyof UserLimits]][]) {
+  for (const [field, key] of USER_LIMIT_ENTRIES) {
     const text = flags[field];
     // The flag is the users-file key (--quota-bytes for quota_bytes).
     if (text !== undefined) set[key] = LIMIT_PARSERS[field](text, `--${key.replace(/_/g, '-')}`);
