@@ -19,7 +19,7 @@ import { reloadConfig } from './config-reload.js';
 import { GENERATED_PASSWORD_ENV, servePrimary } from './serve-primary.js';
 import { readyLines } from './serve-ready.js';
 import { handleSignals } from './serve-signals.js';
-import { buildSites } from './serve-sites.js';
+import { buildSites, type ServedSites } from './serve-sites.js';
 import { SiteUserSource, userHomes } from './site-users.js';
 
 export interface ServeFlags {
@@ -157,13 +157,16 @@ export async function serve(flags: ServeFlags): Promise<void> {
       maxAgeMs: 2 * config.timeouts.data_idle * 1000,
       logger,
     });
+  // A reload's sites are the ones served from now on; the sweeper walks the roots it added at once.
+  const adoptSites = (next: ServedSites) => {
+    served = next;
+    void sweeper?.sweepNow();
+  };
   if (role.kind === 'primary') {
-    // The primary serves no FTP, but it builds a reload's sites: they check the new users
-    // files, and the sweeper walks the roots of the sites a reload added.
+    // The primary serves no FTP, but it builds a reload's sites: that checks the new users files, and the sweeper needs their roots.
     const reloadSites = async () => {
       const next = await loadChecked(flags, logger, role);
-      served = await buildSites(next, users, logger);
-      void sweeper?.sweepNow();
+      adoptSites(await buildSites(next, users, logger));
       return next;
     };
     return servePrimary({ count: role.count, config, logger, served, users, sweeper, reload: reloadSites, file: flags.config });
@@ -185,10 +188,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const reload = () =>
     (reloading = reloading.then(async () => {
       const reloaded = await reloadConfig({ load: () => loadChecked(flags, logger, role), build: (next) => buildSites(next, users, logger), server, logger, file: flags.config });
-      if (reloaded) {
-        served = reloaded;
-        void sweeper?.sweepNow();
-      }
+      if (reloaded) adoptSites(reloaded);
       try {
         for (const certificate of server.reloadTls()) logger.info(certificate, 'TLS certificate reloaded');
       } catch (error) {
