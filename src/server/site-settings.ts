@@ -47,6 +47,16 @@ export function tlsModeFor(site: Pick<SiteSettings, 'authenticator' | 'tlsMode'>
 }
 
 /**
+ * The user as their session keeps them: with their own TLS policy (loggedInTlsMode reads
+ * it from there), asked of the authenticator when its answer did not carry it.
+ */
+export function withOwnTlsMode(authenticator: Authenticator, user: UserContext): UserContext {
+  if (user.tls !== undefined || user.anonymous) return user;
+  const own = authenticator.tlsModeFor?.(user.name);
+  return own === undefined ? user : { ...user, tls: own };
+}
+
+/**
  * The TLS policy for a logged-in user: the one their login brought, else the site's as it
  * is now (a reload's tls_mode applies from the next command); no users-file lookup.
  */

@@ -1,9 +1,10 @@
 /** Login and session lifecycle: USER, PASS, ACCT, REIN, QUIT. */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Authenticator, UserContext } from '../../auth/authenticator.js';
+import type { UserContext } from '../../auth/authenticator.js';
 import { ERRORS, type ErrorCode } from '../../errors.js';
 import { events, type LoginEvent, type LoginRefusedEvent } from '../../observability/events.js';
 import { Reply } from '../../protocol/replies.js';
+import { withOwnTlsMode } from '../site-settings.js';
 import { reply, type CommandContext, type CommandSpec, type Outcome } from './types.js';
 
 /** A login refused by the defender: 421 and the end of this connection. */
@@ -92,16 +93,6 @@ async function checkPassword(context: CommandContext, name: string, password: st
   publish(true);
   logger.info({ user: user.name }, 'logged in');
   return reply(Reply.LoggedIn, user.anonymous ? 'Anonymous access granted, restrictions apply.' : 'Login successful.');
-}
-
-/**
- * The user as their session keeps them: with their own TLS policy (the policy checks read
- * it from here after login), asked of the authenticator when its answer did not carry it.
- */
-function withOwnTlsMode(authenticator: Authenticator, user: UserContext): UserContext {
-  if (user.tls !== undefined || user.anonymous) return user;
-  const own = authenticator.tlsModeFor?.(user.name);
-  return own === undefined ? user : { ...user, tls: own };
 }
 
 export const authCommands: CommandSpec[] = [
