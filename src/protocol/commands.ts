@@ -15,6 +15,9 @@ const TELNET_WILL_FIRST = TELNET_WILL - 3; // WILL, WONT, DO, DONT are 251..254
 const TELNET_COMMAND_FIRST = 0xf0;
 const CR = 0x0d;
 const LF = 0x0a;
+/** Room for a typical command line; a longer one doubles it, up to the limit. */
+const FIRST_LINE_BYTES = 128;
+const NO_BYTES = Buffer.alloc(0);
 
 /** A line's bytes, without its line end: the session decodes them in the charset it uses (see charset.ts). */
 export type ReadResult = { kind: 'line'; bytes: Buffer } | { kind: 'too-long' };
@@ -37,15 +40,18 @@ const enum TelnetState {
  * flood cannot grow memory.
  */
 export class CommandLineReader {
-  private readonly buffer: Buffer;
+  /**
+   * The line being read, grown as it comes and handed over whole when it ends: an idle
+   * session holds no buffer at all (a fixed one of MAX_COMMAND_LINE_BYTES was most of an
+   * idle session's memory).
+   */
+  private buffer = NO_BYTES;
   private length = 0;
   private overflowed = false;
   private telnet = TelnetState.Data;
   private afterCr = false;
 
-  constructor(private readonly maxBytes = MAX_COMMAND_LINE_BYTES) {
-    this.buffer = Buffer.allocUnsafe(maxBytes);
-  }
+  constructor(private readonly maxBytes = MAX_COMMAND_LINE_BYTES) {}
 
   feed(chunk: Buffer): ReadResult[] {
     const results: ReadResult[] = [];
@@ -86,17 +92,27 @@ export class CommandLineReader {
         results.push(this.takeLine());
         continue;
       }
-      if (this.length < this.maxBytes) this.buffer[this.length++] = byte;
-      else this.overflowed = true;
+      if (this.length === this.maxBytes) this.overflowed = true;
+      else {
+        if (this.length === this.buffer.length) this.grow();
+        this.buffer[this.length++] = byte;
+      }
     }
     return results;
   }
 
+  private grow(): void {
+    // Its own memory (allocUnsafeSlow), not a slice of Node's shared 8 KiB pool: a line
+    // the session keeps (a USER name, an RNFR path) must not keep a whole pool alive.
+    const next = Buffer.allocUnsafeSlow(Math.min(this.maxBytes, Math.max(FIRST_LINE_BYTES, this.buffer.length * 2)));
+    this.buffer.copy(next, 0, 0, this.length);
+    this.buffer = next;
+  }
+
   private takeLine(): ReadResult {
-    const end = this.length;
-    const overflowed = this.overflowed;
-    // A copy: the buffer is reused for the next line.
-    const bytes = overflowed ? null : Buffer.from(this.buffer.subarray(0, end));
+    const bytes = this.overflowed ? null : this.buffer.subarray(0, this.length);
+    // The line keeps the buffer; the next one starts a new one.
+    this.buffer = NO_BYTES;
     this.length = 0;
     this.overflowed = false;
     return bytes ? { kind: 'line', bytes } : { kind: 'too-long' };

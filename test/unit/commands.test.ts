@@ -188,6 +188,19 @@ describe('CommandLineReader: overlong lines', () => {
     }
   });
 
+  test('a line owns memory of about its own size, not the limit nor a shared pool (an idle session holds none)', () => {
+    const reader = new CommandLineReader();
+    const [user] = reader.feed(Buffer.from('USER anonymous\r\n'));
+    assert.ok(user?.kind === 'line');
+    assert.equal(user.bytes.toString(), 'USER anonymous');
+    assert.ok(user.bytes.buffer.byteLength <= 256, `a ${user.bytes.buffer.byteLength}-byte buffer for a 14-byte line`);
+    const [path] = reader.feed(Buffer.from(`RNFR /${'d'.repeat(300)}\r\n`));
+    assert.ok(path?.kind === 'line');
+    assert.equal(path.bytes.length, 306);
+    assert.ok(path.bytes.buffer.byteLength <= 2 * 306, `a ${path.bytes.buffer.byteLength}-byte buffer for a 306-byte line`);
+    assert.notEqual(path.bytes.buffer, user.bytes.buffer, 'each line has its own buffer');
+  });
+
   test('Telnet bytes do not count toward the limit', () => {
     const reader = new CommandLineReader(5);
     const bytes = Buffer.concat([Buffer.from([IAC, IP, IAC, DM, IAC, WILL, 1]), Buffer.from('ABOR\r\n')]);
