@@ -56,7 +56,7 @@ describe('bans shared through Redis', { skip: REDIS_SERVER ? false : 'redis-serv
         await failTwice(a);
         assert.equal(await greetingCode(a), 220, 'two failures alone ban nobody');
         await failTwice(b);
-        assert.ok(await waitFor(async () => (await greetingCode(a)) === 421, 3000), 'node A bans the address node B saw last');
+        assert.ok(await waitFor(async () => (await greetingCode(a)) === 421, 10_000), 'node A bans the address node B saw last');
         assert.equal(await greetingCode(b), 421);
         // Node B's event took the count in Redis to the threshold (neither node's own count got there): B counts it, A only enforces it.
         assert.deepEqual(bans.map((ban) => ban.adopted).sort(), [false, true], 'counted (ferry_bans_total) by one node only');
@@ -80,7 +80,8 @@ test('without [cluster] redis, failures on two nodes are counted apart and ban n
 test('an unreachable cluster Redis delays the start by at most 5 s, and the node serves and bans on its own', async () => {
   const started = Date.now();
   await withTestServer({ ...DEFENDER, cluster: { redis: `redis://127.0.0.1:${await closedPort()}` } }, async (server) => {
-    assert.ok(Date.now() - started < 8000, `started after ${Date.now() - started} ms`);
+    // Without the 5 s bound the start would wait for Redis forever; the rest is room for a loaded machine.
+    assert.ok(Date.now() - started < 15_000, `started after ${Date.now() - started} ms`);
     await failTwice(server);
     const ftp = await FtpConnection.connect(server.host, server.port);
     await ftp.expect(`USER ${USER}`, 331);

@@ -88,7 +88,7 @@ describe('max_sessions shared through Redis', { skip: REDIS_SERVER ? false : 're
           await c.stop();
           onC.close();
         }
-        assert.ok(await eventuallyAdmitted(b.port, 3000), "C's session left Redis with C, long before its heartbeat's TTL");
+        assert.ok(await eventuallyAdmitted(b.port, 8000), "C's session left Redis with C, before its heartbeat's TTL (15 s)");
       } finally {
         one.close();
         two.close();
@@ -140,7 +140,8 @@ describe('max_sessions shared through Redis', { skip: REDIS_SERVER ? false : 're
         for (let i = 0; i < 2; i++) {
           const started = Date.now();
           held.push(await loggedIn(a.port));
-          assert.ok(Date.now() - started < 5000, `login took ${Date.now() - started} ms`);
+          // The 1.5 s fallback plus a login, with room; a login that waits for Redis hangs past the 10 s reply timeout.
+          assert.ok(Date.now() - started < 8000, `login took ${Date.now() - started} ms`);
         }
         assert.equal(await login(a.port), 421, "A's own count still holds");
       } finally {

@@ -15,6 +15,8 @@ import { FtpConnection, type FtpReply } from '../helpers/ftp-connection.js';
 import { PASSWORD, startServer, USER, type TestServer } from '../helpers/server.js';
 import { sleep, waitFor, withTimeout } from '../helpers/timing.js';
 import type { Session } from '../../src/server/session.js';
+import { openLocalHome } from '../../src/storage/local.js';
+import type { StorageBackend } from '../../src/storage/backend.js';
 import { connectSocket, findFreePortRange, lines, login, parseList, passivePort, readAll } from './support.js';
 
 describe('wildcard patterns', () => {
@@ -235,27 +237,37 @@ describe('passive ports of sessions that never connect (timeouts.data_connect)',
   });
 });
 
+/** Storage whose listings take `delayMs` before they start (a slow disk or a huge folder). */
+async function slowListings(home: string, delayMs: number): Promise<StorageBackend> {
+  const local = await openLocalHome(home);
+  const slow: StorageBackend = Object.create(local);
+  slow.list = async (path, options) => {
+    await sleep(delayMs);
+    return local.list(path, options);
+  };
+  return slow;
+}
+
 describe('passive lifetime and slow transfer commands', () => {
   test('work a transfer command does before it needs the connection does not count against timeouts.data_connect', async () => {
-    const server = await startServer({ timeouts: { data_connect: 0.1 } });
+    // Each listing takes twice the passive lifetime before it needs the connection.
+    const server = await startServer({ timeouts: { data_connect: 1 } }, { openStorage: (user) => slowListings(user.home, 2000) });
     try {
-      // Reading and stat'ing this many entries takes longer than the passive lifetime.
-      const big = join(server.root, 'big');
-      mkdirSync(big);
-      for (let i = 0; i < 20_000; i++) writeFileSync(join(big, `file-${i}.txt`), '');
+      mkdirSync(join(server.root, 'dir'));
+      for (let i = 0; i < 3; i++) writeFileSync(join(server.root, 'dir', `file-${i}.txt`), '');
       const ftp = await login(server);
       for (let attempt = 0; attempt < 3; attempt++) {
         const data = await connectSocket(server.host, passivePort(await ftp.send('PASV')));
         const listing = readAll(data);
-        const opening = await ftp.send('NLST big');
+        const opening = await ftp.send('NLST dir');
         assert.equal(opening.code, 150, opening.lines.join(' | '));
         assert.equal((await ftp.read(10_000)).code, 226);
-        assert.equal(lines(await listing).length, 20_000);
+        assert.equal(lines(await listing).length, 3);
       }
       // A transfer command that fails before using the connection gives the lifetime back.
       passivePort(await ftp.send('PASV'));
       assert.equal((await ftp.send('RETR missing.txt')).code, 550);
-      await sleep(400);
+      await sleep(1500);
       assert.equal((await ftp.send('LIST')).code, 425, 'the unused listener expired after all');
       await ftp.quit();
     } finally {
@@ -307,13 +319,19 @@ describe('login timeout (timeouts.login)', () => {
   });
 
   test('a logged-in session outlives the login timeout, and REIN starts it again', async () => {
-    const ftp = await login(server);
-    await sleep(800);
-    await ftp.expect('NOOP', 200);
-    await ftp.expect('REIN', 220);
-    await sleep(800);
-    const reply = await ftp.read(3000);
-    assert.equal(reply.code, 421);
-    ftp.close();
+    // Its own server with a longer timeout: the login (an scrypt hash) must fit in it on a loaded machine.
+    const patient = await startServer({ timeouts: { login: 2 } });
+    try {
+      const ftp = await login(patient);
+      await sleep(2500);
+      await ftp.expect('NOOP', 200);
+      await ftp.expect('REIN', 220);
+      await sleep(2500);
+      const reply = await ftp.read(3000);
+      assert.equal(reply.code, 421);
+      ftp.close();
+    } finally {
+      await patient.stop();
+    }
   });
 });

@@ -49,7 +49,8 @@ describe('web admin in chromium', { skip }, () => {
       await page.waitForSelector('h2:text("Sessions")');
 
       download = await startSlowDownload(server, FILE_NAME, USER, PASSWORD);
-      const row = page.locator('#sessions tr', { hasText: USER });
+      // The row once it shows the download: a poll between the login and RETR shows alice without it.
+      const row = page.locator('#sessions tr', { hasText: USER }).filter({ has: page.locator('td[data-field="command"]', { hasText: 'RETR' }) });
       await row.waitFor({ timeout: UI_TIMEOUT_MS });
       assert.equal(await row.locator('td[data-field="path"]').textContent(), `/${FILE_NAME}`, 'the name is shown as text');
       assert.equal(await page.locator('#sessions img').count(), 0, 'the name made no element');

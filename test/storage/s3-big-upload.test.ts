@@ -42,7 +42,7 @@ const PARTS_BESIDES_QUEUE = 3;
 const FIXED_ALLOWANCE = 128 * MIB;
 const RSS_BOUND = PART_SIZE * (QUEUE_SIZE + PARTS_BESIDES_QUEUE) + FIXED_ALLOWANCE;
 /** Once the upload has reached its plateau (within its first quarter here), the second half may add only this. */
-const SECOND_HALF_GROWTH = 32 * MIB;
+const SECOND_HALF_GROWTH = 48 * MIB;
 const KEY = 'big/upload.bin';
 
 function uploadBytes(): number {

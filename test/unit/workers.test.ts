@@ -132,10 +132,10 @@ describe('web admin data (the primary)', () => {
       { worker: fakeWorker(2, () => snapshot(['b-1'], [['192.0.2.1', later], ['192.0.2.2', later]], 4), () => data), index: 1 },
       { worker: fakeWorker(3, null, () => data), index: 2 },
     ];
-    const data: WorkersAdminData = new WorkersAdminData({ workers: () => workers, logger: recordingLogger(lines), timeoutMs: 50 });
+    const data: WorkersAdminData = new WorkersAdminData({ workers: () => workers, logger: recordingLogger(lines), timeoutMs: 500 });
     const started = Date.now();
     const merged = await data.snapshot();
-    assert.ok(Date.now() - started < 1000, 'the stuck worker held the answer');
+    assert.ok(Date.now() - started < 5000, 'the stuck worker held the answer');
     assert.deepEqual(merged.sessions.map((view) => [view.id, view.worker]), [['a-1', { index: 0, pid: 1001 }], ['a-2', { index: 0, pid: 1001 }], ['b-1', { index: 1, pid: 1002 }]]);
     assert.deepEqual(merged.bans, [{ address: '192.0.2.1', until: later }, { address: '192.0.2.2', until: later }]);
     assert.equal(merged.stats.sessions, 3);
@@ -169,7 +169,7 @@ describe('web admin data (the primary)', () => {
       { worker: fakeWorker(1, owner('a-1'), () => data), index: 0 },
       { worker: fakeWorker(2, owner('192.0.2.1'), () => data), index: 1 },
     ];
-    const data: WorkersAdminData = new WorkersAdminData({ workers: () => workers, logger: recordingLogger([]), timeoutMs: 50 });
+    const data: WorkersAdminData = new WorkersAdminData({ workers: () => workers, logger: recordingLogger([]), timeoutMs: 1000 });
     assert.equal(await data.kick('a-1', 'token'), true);
     assert.equal(await data.kick('z-9', 'token'), false);
     asked.length = 0;
