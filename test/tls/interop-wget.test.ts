@@ -66,8 +66,9 @@ function wgetClient(server: TlsTestServer, log: ServerLog, mode: Mode, tls: TlsV
         return { from, run: await runFtpsWget([...mode.args, ...tls.args, ...args, ...urls], { cwd: local, env: clientEnv(server.scratch) }) };
       };
       let { from, run } = await attempt();
-      // wget 1.21 with GnuTLS 3.7 saves its TLS 1.3 session once, a few milliseconds
-      // after the control handshake; when the ticket comes later (a loaded test machine),
+      // wget 1.21 with GnuTLS 3.7 saves its TLS 1.3 session once, right after the control
+      // handshake, waiting for the ticket its round-trip estimate plus 60 ms (GnuTLS's
+      // gnutls_session_get_data2); when the ticket comes later (a loaded test machine),
       // that control connection has no session and its data connections get 522 (see the
       // README). That client-side race alone is retried, once, from a clean folder; a
       // server that never resumes fails both attempts.
