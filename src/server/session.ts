@@ -334,7 +334,7 @@ export class Session implements TransferHost, SessionSummary {
 
   /** (Re)starts the time a client has to log in: at connection and after REIN. */
   private armLoginTimer(): void {
-    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.clearLoginTimer();
     const { login } = this.site.config.timeouts;
     this.loginTimer = setTimeout(() => {
       this.loginTimer = null;
@@ -342,6 +342,11 @@ export class Session implements TransferHost, SessionSummary {
       this.logger.info({ seconds: login }, 'login timeout');
       this.close(Reply.ServiceNotAvailable, 'Login timeout: closing control connection.');
     }, login * 1000);
+  }
+
+  private clearLoginTimer(): void {
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.loginTimer = null;
   }
 
   /** Back to the state of a fresh connection (REIN): the site is the one the TLS server name chose, or the default. */
@@ -504,7 +509,10 @@ export class Session implements TransferHost, SessionSummary {
     }
     if (spec.opensDataConnection) this.data.claim();
     try {
-      return await this.apply(await spec.handle(context));
+      const code = await this.apply(await spec.handle(context));
+      // A login ends the time to log in: held on, its timer would only wake to find the user logged in.
+      if (spec.sendsCredentials && this.state.user) this.clearLoginTimer();
+      return code;
     } catch (error) {
       return this.replyError(error, this.commandFields(context));
     } finally {
@@ -570,7 +578,7 @@ export class Session implements TransferHost, SessionSummary {
     this.lifetime.abort();
     this.data.reset();
     this.state.releaseAdmission();
-    clearTimeout(this.loginTimer ?? undefined);
+    this.clearLoginTimer();
     clearTimeout(this.outputStalled ?? undefined);
     events.sessionClosed.publish({ session: this });
     this.logger.info('session closed');

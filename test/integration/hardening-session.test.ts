@@ -318,6 +318,21 @@ describe('login timeout (timeouts.login)', () => {
     assert.equal(await ftp.closedByServer(3000), true);
   });
 
+  test('a login ends its login timer: logged-in sessions hold none', async () => {
+    const plain = await startServer();
+    try {
+      // Timers that keep the process alive (the login timer does; sockets' idle timers do not).
+      const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+      const before = timers();
+      const sessions = await Promise.all(Array.from({ length: 10 }, () => login(plain)));
+      const held = timers() - before;
+      assert.ok(held < 5, `10 logged-in sessions hold ${held} more timers`);
+      await Promise.all(sessions.map((ftp) => ftp.quit()));
+    } finally {
+      await plain.stop();
+    }
+  });
+
   test('a logged-in session outlives the login timeout, and REIN starts it again', async () => {
     // Its own server with a longer timeout: the login (an scrypt hash) must fit in it on a loaded machine.
     const patient = await startServer({ timeouts: { login: 2 } });
