@@ -18,7 +18,8 @@ import { waitFor, withTimeout } from '../helpers/timing.js';
 import { login } from './support.js';
 
 const SMALL = Buffer.alloc(16 * 1024, 'x');
-const IDLE_MS = 300;
+// Long enough that a loaded machine's pause between two downloads does not end the thread.
+const IDLE_MS = 1000;
 const ADDON = resolve(fileURLToPath(import.meta.url), '../../../../build/Release/ferry_sendfile.node');
 
 function threadCount(): number {
