@@ -17,6 +17,7 @@ import { sleep, waitFor, withTimeout } from '../helpers/timing.js';
 import type { Session } from '../../src/server/session.js';
 import { openLocalHome } from '../../src/storage/local.js';
 import type { StorageBackend } from '../../src/storage/backend.js';
+import { overriding } from '../helpers/storage-override.js';
 import { connectSocket, findFreePortRange, lines, login, parseList, passivePort, readAll } from './support.js';
 
 describe('wildcard patterns', () => {
@@ -240,12 +241,12 @@ describe('passive ports of sessions that never connect (timeouts.data_connect)',
 /** Storage whose listings take `delayMs` before they start (a slow disk or a huge folder). */
 async function slowListings(home: string, delayMs: number): Promise<StorageBackend> {
   const local = await openLocalHome(home);
-  const slow: StorageBackend = Object.create(local);
-  slow.list = async (path, options) => {
-    await sleep(delayMs);
-    return local.list(path, options);
-  };
-  return slow;
+  return overriding(local, {
+    list: async (path, options) => {
+      await sleep(delayMs);
+      return local.list(path, options);
+    },
+  });
 }
 
 describe('passive lifetime and slow transfer commands', () => {

@@ -21,6 +21,7 @@ import { PASSWORD, READONLY_USER, USER, withTestServer, type ServerOptions, type
 import { waitFor } from '../helpers/timing.js';
 import { FtpsClient, secureSession } from '../tls/fixtures.js';
 import { connectSocket, login, passivePort } from './support.js';
+import { overriding } from '../helpers/storage-override.js';
 
 const BIG_SIZE = 64 * 1024 * 1024;
 
@@ -73,15 +74,15 @@ async function runningDownload(server: TestServer): Promise<{ ftp: FtpConnection
 /** Storage whose uploads fail as a full disk does (ENOSPC on the first write). */
 async function fullDisk(home: string): Promise<StorageBackend> {
   const local = await openLocalHome(home);
-  const full: StorageBackend = Object.create(local);
-  full.write = async (path, options) => {
-    const upload = await local.write(path, options);
-    const stream = new Writable({
-      write: (_chunk, _encoding, callback) => callback(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })),
-    });
-    return { stream, commit: () => upload.commit(), abort: () => upload.abort() };
-  };
-  return full;
+  return overriding(local, {
+    write: async (path, options) => {
+      const upload = await local.write(path, options);
+      const stream = new Writable({
+        write: (_chunk, _encoding, callback) => callback(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })),
+      });
+      return { stream, commit: () => upload.commit(), abort: () => upload.abort() };
+    },
+  });
 }
 
 describe('log lines that explain a failure', () => {

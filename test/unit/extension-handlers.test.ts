@@ -15,6 +15,7 @@ import { FtpError } from '../../src/errors.js';
 import { streamDownload, type Download, type FileStat, type StorageBackend } from '../../src/storage/backend.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { commandHarness, loggedIn, replyTo, type Harness, type HarnessOptions } from '../helpers/command-harness.js';
+import { overriding } from '../helpers/storage-override.js';
 
 const base = mkdtempSync(join(tmpdir(), 'ferry-extensions-'));
 after(() => rmSync(base, { recursive: true, force: true }));
@@ -119,7 +120,7 @@ describe('HASH, OPTS HASH, RANG', () => {
     const { home } = freshRoot();
     let destroyed = false;
     // A "file" of 1 TB that trickles out: hashing it would take forever.
-    const endless: StorageBackend = Object.assign(Object.create(new LocalStorage(home)) as StorageBackend, {
+    const endless = overriding(new LocalStorage(home), {
       stat: async (): Promise<FileStat> => ({ name: 'huge', type: 'file', size: 1e12, mtime: new Date(), mode: 0o644 }),
       read: async (): Promise<Download> => {
         const stream = new Readable({ read() {
@@ -158,9 +159,7 @@ describe('XCRC, XMD5, XSHA1, XSHA256', () => {
 /** Local storage of `home` that declares it cannot set times, modes or links. */
 function limitedStorage(home: string): StorageBackend {
   const local = new LocalStorage(home);
-  return Object.assign(Object.create(local) as StorageBackend, {
-    capabilities: { ...local.capabilities, setModifiedTime: false, setMode: false, symlink: false },
-  });
+  return overriding(local, { capabilities: { ...local.capabilities, setModifiedTime: false, setMode: false, symlink: false } });
 }
 
 describe('MFMT and MFCT', () => {

@@ -10,9 +10,9 @@ import type { Writable } from 'node:stream';
 import { FtpError } from '../../src/errors.js';
 import { QuotaStorage } from '../../src/server/limits/quota-storage.js';
 import { UsageLedger } from '../../src/server/limits/usage-ledger.js';
-import type { StorageBackend } from '../../src/storage/backend.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { scratchDirForFile } from '../helpers/scratch-dir.js';
+import { overriding } from '../helpers/storage-override.js';
 
 const base = scratchDirForFile('ferry-quota-');
 
@@ -31,7 +31,7 @@ test("an upload that starts while another commits cannot take the space the comm
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
   let holding = false;
-  const inner: StorageBackend = Object.assign(Object.create(local) as StorageBackend, {
+  const inner = overriding(local, {
     stat: async (path: string) => {
       if (holding && path === '/first.bin') await held;
       return local.stat(path);
