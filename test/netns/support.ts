@@ -22,7 +22,10 @@ export const PASSWORD = 'netns-secret';
 export const PASSIVE_PORTS = '50000-50049';
 /** Seconds the server waits for a data connection (default 30: too long for tests). */
 export const DATA_CONNECT_SECONDS = 2;
-/** The client's reply and connect timeout: short, as nothing here is slow except what is broken, yet well past DATA_CONNECT_SECONDS, so the server's 425 comes first. */
+/**
+ * The client's reply and connect timeout: short, as nothing here is slow except what is
+ * broken, yet well past DATA_CONNECT_SECONDS, so the server's 425 comes first.
+ */
 export const CLIENT_TIMEOUT_SECONDS = 5;
 
 /** A users file with USER/PASSWORD, made with `ferry user add` (password on stdin). */
